@@ -1,0 +1,9 @@
+import { defineConfig } from "drizzle-kit";
+
+// Migrations are generated from src/db/schema.ts into migrations/ and applied
+// by `wrangler d1 migrations apply` (locally by `npm start` and the tests).
+export default defineConfig({
+  dialect: "sqlite",
+  schema: "./src/db/schema.ts",
+  out: "./migrations",
+});

@@ -1,0 +1,13 @@
+export const ROOT: string;
+export function childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
+export function ensureDevVars(file?: string): Record<string, string>;
+export function parseVars(text: string): Record<string, string>;
+export function throwawaySecrets(): { ADMIN_TOKEN: string; TOKEN_SIGNING_KEY: string; SECRETS_KEY: string };
+export function applyLocalMigrations(opts?: { persistTo?: string; quiet?: boolean }): void;
+export function freePort(): Promise<number>;
+export function startWranglerDev(opts: {
+  persistTo: string;
+  vars: Record<string, string>;
+  port?: number;
+  timeoutMs?: number;
+}): Promise<{ url: string; port: number; stop: () => Promise<void>; logs: () => string }>;

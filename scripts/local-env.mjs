@@ -1,0 +1,129 @@
+// Helpers shared by `npm start`, the e2e suite and the benchmarks: local
+// secrets, the local D1 migrations, and a `wrangler dev` child process.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = path.join(ROOT, "node_modules", ".bin");
+const WRANGLER = path.join(BIN, "wrangler");
+
+/**
+ * Environment for child processes: node_modules/.bin first, so wrangler runs
+ * on the Node 22 the `node` devDependency installs even where the machine has
+ * an older one.
+ */
+export function childEnv(extra = {}) {
+  return { ...process.env, PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", ...extra };
+}
+
+const generators = {
+  ADMIN_TOKEN: () => `hgadmin_${randomBytes(24).toString("base64url")}`,
+  TOKEN_SIGNING_KEY: () => randomBytes(48).toString("base64url"),
+  SECRETS_KEY: () => randomBytes(32).toString("base64"),
+};
+
+/** Creates .dev.vars from .dev.vars.example when absent, generating secrets. */
+export function ensureDevVars(file = path.join(ROOT, ".dev.vars")) {
+  if (!existsSync(file)) {
+    const example = readFileSync(path.join(ROOT, ".dev.vars.example"), "utf8");
+    const filled = example.replace(/^([A-Z_]+)=generate$/gm, (_, name) => `${name}=${generators[name]?.() ?? ""}`);
+    writeFileSync(file, filled, { mode: 0o600 });
+    console.log(`Created ${path.relative(process.cwd(), file) || file} with fresh local secrets.`);
+  }
+  return parseVars(readFileSync(file, "utf8"));
+}
+
+export function parseVars(text) {
+  const out = {};
+  for (const line of text.split("\n")) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+  }
+  return out;
+}
+
+/** Fresh random secrets for a throwaway local instance (e2e, bench). */
+export function throwawaySecrets() {
+  return Object.fromEntries(Object.entries(generators).map(([k, gen]) => [k, gen()]));
+}
+
+/** Applies the D1 migrations to the local database (optionally in `persistTo`). */
+export function applyLocalMigrations({ persistTo, quiet = false } = {}) {
+  const args = ["d1", "migrations", "apply", "DB", "--local"];
+  if (persistTo) args.push("--persist-to", persistTo);
+  const res = spawnSync(WRANGLER, args, {
+    cwd: ROOT,
+    stdio: quiet ? "pipe" : "inherit",
+    env: childEnv({ CI: "true" }),
+    encoding: "utf8",
+  });
+  if (res.status !== 0) {
+    throw new Error(`wrangler d1 migrations apply failed (${res.status}):\n${res.stdout ?? ""}${res.stderr ?? ""}`);
+  }
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts `wrangler dev` on 127.0.0.1 with `vars` injected (an env file in
+ * `persistTo`, so a developer's own .dev.vars never leaks into it) and waits
+ * until /health answers. Returns `{url, stop, logs}`.
+ */
+export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_000 }) {
+  port ??= await freePort();
+  const envFile = path.join(persistTo, "e2e.env");
+  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--env-file", envFile,
+    "--show-interactive-dev-session=false", "--inspector-port", String(await freePort())];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child = spawn(WRANGLER, args, {
+    cwd: ROOT,
+    env: childEnv({ CI: "true", NO_COLOR: "1" }),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let logs = "";
+  child.stdout.on("data", (d) => (logs += d));
+  child.stderr.on("data", (d) => (logs += d));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        resolve();
+      }
+      setTimeout(() => {
+        try {
+          process.kill(-child.pid, "SIGKILL");
+        } catch {}
+      }, 5000).unref();
+    });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${logs}`);
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return { url, stop, logs: () => logs, port };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not answer /health within ${timeoutMs} ms:\n${logs}`);
+}

@@ -1,0 +1,51 @@
+import { swaggerUI } from "@hono/swagger-ui";
+import { ApiError, handleError, problemResponse } from "./errors";
+import { configGuard, requestId } from "./http/middleware";
+import { createRouter } from "./http/openapi";
+import { adminRoutes } from "./routes/admin";
+import { auditLogRoutes } from "./routes/audit-log";
+import { keysRoutes } from "./routes/keys";
+import { VERSION } from "./version";
+
+/** The HTTP API: conventions first, then one router per resource. */
+export function createApp() {
+  const app = createRouter();
+
+  app.use("*", requestId());
+  app.get("/health", (c) => c.json({ ok: true, version: VERSION }));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "A static API key or an OAuth2 access token",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Api-Key",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator's ADMIN_TOKEN",
+  });
+
+  for (const prefix of ["/v1/*", "/admin/*", "/oauth/*", "/in/*"]) app.use(prefix, configGuard());
+  app.route("/admin", adminRoutes());
+  app.route("/v1/keys", keysRoutes());
+  app.route("/v1/audit-log", auditLogRoutes());
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Hookgate API",
+      version: VERSION,
+      description: "API keys, OAuth2 client credentials and signed webhooks for your customers.",
+    },
+  });
+  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+
+  app.notFound((c) => problemResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
+  app.onError(handleError);
+  return app;
+}

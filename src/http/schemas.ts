@@ -1,0 +1,39 @@
+import { z } from "@hono/zod-openapi";
+import { ALL_SCOPES } from "../auth/scopes";
+import { parseCidr } from "../lib/ip";
+
+/** Schemas shared by more than one resource. */
+const window = z.strictObject({
+  limit: z.number().int().min(1).max(1_000_000),
+  windowSeconds: z.number().int().min(1).max(86_400),
+});
+
+export const RateLimitsSchema = z
+  .strictObject({ read: window.optional(), write: window.optional() })
+  .openapi("RateLimits", { example: { read: { limit: 60, windowSeconds: 60 }, write: { limit: 30, windowSeconds: 60 } } });
+
+export const ScopeSchema = z.enum(ALL_SCOPES).openapi("Scope");
+
+export const ScopesSchema = z
+  .array(ScopeSchema)
+  .min(1, "must list at least one scope")
+  .max(ALL_SCOPES.length)
+  .transform((s) => [...new Set(s)]);
+
+export const CidrListSchema = z
+  .array(
+    z
+      .string()
+      .max(64)
+      .refine((s) => parseCidr(s) !== null, "must be an IPv4 or IPv6 address or CIDR range, e.g. 203.0.113.0/24"),
+  )
+  .max(100, "may hold at most 100 ranges")
+  .openapi({ example: ["203.0.113.0/24", "2001:db8::/32"] });
+
+export const NameSchema = z.string().trim().min(1, "must not be empty").max(100, "must be at most 100 characters");
+
+/** A future ISO 8601 date-time, parsed to a Date. */
+export const FutureDateSchema = z.iso
+  .datetime({ offset: true, error: "must be an ISO 8601 date-time, e.g. 2030-01-01T00:00:00Z" })
+  .transform((s) => new Date(s))
+  .refine((d) => d.getTime() > Date.now(), "must be in the future");

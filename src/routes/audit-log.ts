@@ -1,0 +1,58 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireCredential } from "../auth/authenticate";
+import { listAudit, type AuditRow } from "../db/audit";
+import { createDb } from "../db/client";
+import { createRouter, errorResponses, jsonResponse, listOf, tenantSecurity } from "../http/openapi";
+import { decodeCursor, page, pageQuery } from "../http/pagination";
+
+const AuditEntrySchema = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    actor: z.string().openapi({ description: "Credential id, or `admin` for the operator API" }),
+    action: z.string().openapi({ example: "key.revoked" }),
+    target: z.string(),
+    ip: z.string().nullable(),
+    requestId: z.string(),
+    details: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi("AuditEntry");
+
+const serialize = (r: AuditRow) => ({
+  id: r.id,
+  at: r.at.toISOString(),
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  ip: r.ip,
+  requestId: r.requestId,
+  details: r.details ?? null,
+});
+
+const listAuditRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["Audit log"],
+  summary: "List audit entries, newest first",
+  security: tenantSecurity,
+  request: {
+    query: pageQuery.extend({
+      action: z.string().max(64).regex(/^[a-z_]+\.[a-z_]+$/, "must look like key.revoked").optional(),
+    }),
+  },
+  responses: { 200: jsonResponse(listOf(AuditEntrySchema), "A page of entries"), ...errorResponses },
+});
+
+export function auditLogRoutes() {
+  const app = createRouter();
+  app.use("*", requireCredential("audit"));
+  app.openapi(listAuditRoute, async (c) => {
+    const { limit, cursor, action } = c.req.valid("query");
+    const rows = await listAudit(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
+      after: decodeCursor(cursor),
+      ...(action && { action }),
+    });
+    return c.json(page(rows, limit, (r) => ({ t: r.at.getTime(), id: r.id }), serialize), 200);
+  });
+  return app;
+}

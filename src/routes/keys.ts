@@ -1,0 +1,261 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { issueApiKey, newKeyId } from "../auth/api-keys";
+import { auditActor, requireCredential } from "../auth/authenticate";
+import { missingScopes } from "../auth/scopes";
+import { recordAudit } from "../db/audit";
+import { createDb } from "../db/client";
+import { claimRotation, getKey, listKeys, releaseRotation, updateKey, type ApiKeyRow } from "../db/keys";
+import { ApiError } from "../errors";
+import { readBody } from "../http/middleware";
+import {
+  conflictResponse,
+  createRouter,
+  errorResponses,
+  idParam,
+  jsonBody,
+  jsonResponse,
+  listOf,
+  tenantSecurity,
+  toIso,
+} from "../http/openapi";
+import { decodeCursor, page, pageQuery } from "../http/pagination";
+import { CidrListSchema, FutureDateSchema, NameSchema, RateLimitsSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
+
+export const ApiKeySchema = z
+  .object({
+    id: z.string().openapi({ example: "key_4f8Qm2VxN7pLr1TzK9aB" }),
+    name: z.string(),
+    start: z.string().openapi({ description: "First 12 characters, for recognising the key" }),
+    last4: z.string(),
+    scopes: z.array(ScopeSchema),
+    ipAllowlist: z.array(z.string()),
+    rateLimits: RateLimitsSchema.nullable(),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+    revokedAt: z.string().nullable().openapi({ description: "Set during a rotation grace period: when the key stops working" }),
+  })
+  .openapi("ApiKey");
+
+export const NewApiKeySchema = ApiKeySchema.extend({
+  key: z.string().openapi({ description: "The key itself. Shown once; store it now." }),
+}).openapi("NewApiKey");
+
+export function serializeKey(k: ApiKeyRow) {
+  return {
+    id: k.id,
+    name: k.name,
+    start: k.start,
+    last4: k.last4,
+    scopes: k.scopes as z.infer<typeof ScopeSchema>[],
+    ipAllowlist: k.ipAllowlist ?? [],
+    rateLimits: k.rateLimits,
+    createdAt: k.createdAt.toISOString(),
+    expiresAt: toIso(k.expiresAt),
+    lastUsedAt: toIso(k.lastUsedAt),
+    revokedAt: toIso(k.revokedAt),
+  };
+}
+
+const CreateKeyBody = z
+  .strictObject({
+    name: NameSchema,
+    scopes: ScopesSchema,
+    expiresAt: FutureDateSchema.optional(),
+    ipAllowlist: CidrListSchema.optional(),
+    rateLimits: RateLimitsSchema.optional(),
+  })
+  .openapi("CreateApiKey");
+
+const PatchKeyBody = z
+  .strictObject({
+    name: NameSchema.optional(),
+    expiresAt: FutureDateSchema.nullable().optional(),
+    ipAllowlist: CidrListSchema.nullable().optional(),
+    // Present only to refuse it with a message that names the rule.
+    scopes: z
+      .unknown()
+      .refine(() => false, "scopes cannot be changed after creation; create a new key with the scopes you need")
+      .optional()
+      .openapi({ description: "Not accepted: scopes are fixed at creation", type: "array", deprecated: true }),
+  })
+  .openapi("UpdateApiKey");
+
+const RotateBody = z
+  .strictObject({
+    graceSeconds: z.number().int().min(0).max(604_800, "must be at most 604800 (7 days)").default(3600),
+  })
+  .openapi("RotateApiKey");
+
+const tags = ["API keys"];
+const KeyId = idParam("key");
+
+const createKey = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Create an API key",
+  description: "The key can only hold scopes the calling credential holds. The secret is in `key`, shown once.",
+  security: tenantSecurity,
+  request: jsonBody(CreateKeyBody),
+  responses: { 201: jsonResponse(NewApiKeySchema, "Created"), ...errorResponses, ...conflictResponse },
+});
+
+const listKeysRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "List API keys",
+  security: tenantSecurity,
+  request: { query: pageQuery },
+  responses: { 200: jsonResponse(listOf(ApiKeySchema), "A page of keys"), ...errorResponses },
+});
+
+const getKeyRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get an API key (never its secret)",
+  security: tenantSecurity,
+  request: { params: KeyId },
+  responses: { 200: jsonResponse(ApiKeySchema, "The key"), ...errorResponses },
+});
+
+const patchKey = createRoute({
+  method: "patch",
+  path: "/{id}",
+  tags,
+  summary: "Update an API key's name, expiry or IP allowlist",
+  security: tenantSecurity,
+  request: { params: KeyId, ...jsonBody(PatchKeyBody) },
+  responses: { 200: jsonResponse(ApiKeySchema, "The updated key"), ...errorResponses },
+});
+
+const deleteKey = createRoute({
+  method: "delete",
+  path: "/{id}",
+  tags,
+  summary: "Revoke an API key (immediately)",
+  security: tenantSecurity,
+  request: { params: KeyId },
+  responses: { 204: { description: "Revoked" }, ...errorResponses },
+});
+
+const rotateKey = createRoute({
+  method: "post",
+  path: "/{id}/rotate",
+  tags,
+  summary: "Rotate an API key",
+  description: "Creates a new key with the same name, scopes, allowlist and limits; the old one stops working after `graceSeconds`.",
+  security: tenantSecurity,
+  request: { params: KeyId, ...jsonBody(RotateBody, false) },
+  responses: { 201: jsonResponse(NewApiKeySchema, "The new key"), ...errorResponses, ...conflictResponse },
+});
+
+export function keysRoutes() {
+  const app = createRouter();
+  app.use("*", readBody(), requireCredential("keys"));
+
+  app.openapi(createKey, async (c) => {
+    const principal = c.get("principal");
+    const body = c.req.valid("json");
+    refuseEscalation(principal.scopes, body.scopes);
+    const { row, key } = await issueApiKey(c.env.DB, c.get("config").keyPrefix, principal.tenant, body, principal.credentialId);
+    await recordAudit(createDb(c.env.DB), auditActor(principal, c.get("requestId")), "key.created", row.id, {
+      name: row.name,
+      scopes: row.scopes,
+    });
+    return c.json({ ...serializeKey(row), key }, 201);
+  });
+
+  app.openapi(listKeysRoute, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    const rows = await listKeys(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor));
+    return c.json(page(rows, limit, (k) => ({ t: k.createdAt.getTime(), id: k.id }), serializeKey), 200);
+  });
+
+  app.openapi(getKeyRoute, async (c) => {
+    const key = await getKey(createDb(c.env.DB), c.get("principal").tenant.id, c.req.valid("param").id);
+    if (!key) throw ApiError.notFound("API key");
+    return c.json(serializeKey(key), 200);
+  });
+
+  app.openapi(patchKey, async (c) => {
+    const principal = c.get("principal");
+    const db = createDb(c.env.DB);
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const key = await getKey(db, principal.tenant.id, id);
+    if (!key) throw ApiError.notFound("API key");
+    const set = {
+      ...(body.name !== undefined && { name: body.name }),
+      ...(body.expiresAt !== undefined && { expiresAt: body.expiresAt }),
+      ...(body.ipAllowlist !== undefined && { ipAllowlist: body.ipAllowlist }),
+    };
+    if (Object.keys(set).length > 0) {
+      await updateKey(db, principal.tenant.id, id, set);
+      await recordAudit(db, auditActor(principal, c.get("requestId")), "key.updated", id, { fields: Object.keys(set) });
+    }
+    return c.json(serializeKey({ ...key, ...set }), 200);
+  });
+
+  app.openapi(deleteKey, async (c) => {
+    const principal = c.get("principal");
+    const db = createDb(c.env.DB);
+    const { id } = c.req.valid("param");
+    const key = await getKey(db, principal.tenant.id, id);
+    if (!key) throw ApiError.notFound("API key");
+    await updateKey(db, principal.tenant.id, id, { revokedAt: new Date() });
+    await recordAudit(db, auditActor(principal, c.get("requestId")), "key.revoked", id, { name: key.name });
+    return c.body(null, 204);
+  });
+
+  app.openapi(rotateKey, async (c) => {
+    const principal = c.get("principal");
+    const db = createDb(c.env.DB);
+    const { id } = c.req.valid("param");
+    const { graceSeconds } = c.req.valid("json");
+    const old = await getKey(db, principal.tenant.id, id);
+    if (!old) throw ApiError.notFound("API key");
+    refuseEscalation(principal.scopes, old.scopes);
+    // Claim the old key first, so it no longer counts against the quota and a
+    // concurrent rotation of the same key loses cleanly.
+    const newId = newKeyId();
+    const revokedAt = new Date(Date.now() + graceSeconds * 1000);
+    if (!(await claimRotation(db, principal.tenant.id, id, newId, revokedAt))) {
+      throw new ApiError("conflict", "This key has already been rotated");
+    }
+    let issued: Awaited<ReturnType<typeof issueApiKey>>;
+    try {
+      issued = await issueApiKey(
+        c.env.DB,
+        c.get("config").keyPrefix,
+        principal.tenant,
+        { id: newId, name: old.name, scopes: old.scopes, ipAllowlist: old.ipAllowlist, rateLimits: old.rateLimits },
+        principal.credentialId,
+      );
+    } catch (err) {
+      await releaseRotation(db, principal.tenant.id, id);
+      throw err;
+    }
+    const { row, key } = issued;
+    await recordAudit(db, auditActor(principal, c.get("requestId")), "key.rotated", id, {
+      newKeyId: row.id,
+      graceSeconds,
+    });
+    return c.json({ ...serializeKey(row), key }, 201);
+  });
+
+  return app;
+}
+
+function refuseEscalation(held: string[], requested: string[]): void {
+  const missing = missingScopes(held, requested);
+  if (missing.length > 0) {
+    throw new ApiError(
+      "scope_escalation",
+      `A credential cannot grant scopes it does not hold: ${missing.join(", ")}`,
+      { requiredScope: missing[0], missingScopes: missing },
+    );
+  }
+}
