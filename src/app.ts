@@ -5,6 +5,9 @@ import { createRouter } from "./http/openapi";
 import { adminRoutes } from "./routes/admin";
 import { auditLogRoutes } from "./routes/audit-log";
 import { keysRoutes } from "./routes/keys";
+import { oauthClientsRoutes } from "./routes/oauth-clients";
+import { oauthTokenRoutes } from "./routes/oauth-token";
+import { whoamiRoutes } from "./routes/whoami";
 import { VERSION } from "./version";
 
 /** The HTTP API: conventions first, then one router per resource. */
@@ -33,6 +36,9 @@ export function createApp() {
   for (const prefix of ["/v1/*", "/admin/*", "/oauth/*", "/in/*"]) app.use(prefix, configGuard());
   app.route("/admin", adminRoutes());
   app.route("/v1/keys", keysRoutes());
+  app.route("/v1/oauth-clients", oauthClientsRoutes());
+  app.route("/oauth", oauthTokenRoutes());
+  app.route("/v1/whoami", whoamiRoutes());
   app.route("/v1/audit-log", auditLogRoutes());
 
   app.doc31("/openapi.json", {

@@ -6,6 +6,7 @@ import { z } from "zod";
  */
 export interface Env {
   DB: D1Database;
+  CREDENTIAL_LIMITER: DurableObjectNamespace<import("./ratelimit/credential-limiter").CredentialLimiter>;
   KEY_PREFIX?: string;
   DELIVERY_TIMEOUT_MS?: string;
   RETRY_SCHEDULE?: string;

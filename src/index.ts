@@ -1,6 +1,8 @@
 import { createApp } from "./app";
 import type { Env } from "./env";
 
+export { CredentialLimiter } from "./ratelimit/credential-limiter";
+
 const app = createApp();
 
 export default {

@@ -3,6 +3,10 @@ import { insertKeyUnderQuota, type ApiKeyRow } from "../db/keys";
 import type { TenantRow } from "../db/tenants";
 import { ApiError } from "../errors";
 import { newId, sha256Hex } from "../lib/crypto";
+import type { Env } from "../env";
+import { credentialGate } from "../ratelimit/credential-limiter";
+import type { CredentialPolicy } from "../ratelimit/policy";
+import { forgetKey } from "./cache";
 import { generateApiKey } from "./key-format";
 
 export type NewKeyInput = {
@@ -54,4 +58,21 @@ export async function issueApiKey(
     });
   }
   return { row, key };
+}
+
+export function keyPolicy(k: Pick<ApiKeyRow, "revokedAt" | "expiresAt" | "ipAllowlist">): CredentialPolicy {
+  return {
+    revokedAt: k.revokedAt?.getTime() ?? null,
+    expiresAt: k.expiresAt?.getTime() ?? null,
+    ipAllowlist: k.ipAllowlist,
+  };
+}
+
+/**
+ * Tells the key's Durable Object its new live state, before D1 is written:
+ * from then on every isolate's next request sees it, whatever it has cached.
+ */
+export async function publishKeyPolicy(env: Env, key: ApiKeyRow): Promise<void> {
+  await credentialGate(env, key.id).setPolicy(key.id, keyPolicy(key));
+  forgetKey(key.id);
 }

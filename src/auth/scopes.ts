@@ -1,3 +1,5 @@
+import { ApiError } from "../errors";
+
 /** Every resource scope a credential can hold. */
 export const RESOURCE_SCOPES = [
   "keys:read",
@@ -45,4 +47,15 @@ export function missingScopes(held: readonly string[], requested: readonly strin
 export function requiredScope(resource: ScopeResource, method: string): string {
   const m = method.toUpperCase();
   return `${resource}:${m === "GET" || m === "HEAD" ? "read" : "write"}`;
+}
+
+/** Refuses (403) a credential granting scopes it does not hold itself. */
+export function assertCanGrant(held: readonly string[], requested: readonly string[]): void {
+  const missing = missingScopes(held, requested);
+  if (missing.length > 0) {
+    throw new ApiError("scope_escalation", `A credential cannot grant scopes it does not hold: ${missing.join(", ")}`, {
+      requiredScope: missing[0],
+      missingScopes: missing,
+    });
+  }
 }

@@ -85,9 +85,6 @@ export async function updateKey(
     .run();
 }
 
-export async function touchKeyLastUsed(db: Db, id: string, at: Date): Promise<void> {
-  await db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id)).run();
-}
 
 /**
  * Marks `id` as rotated to `newId`, revoked from `revokedAt`, only if it has

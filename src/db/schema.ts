@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** `{read?: {limit, windowSeconds}, write?: {...}}` as stored on tenants and keys. */
 export type RateLimitWindow = { limit: number; windowSeconds: number };
@@ -75,3 +75,38 @@ export const auditLog = sqliteTable(
   (t) => [index("audit_log_tenant_at").on(t.tenantId, t.at, t.id)],
 );
 
+
+export const oauthClients = sqliteTable(
+  "oauth_clients",
+  {
+    /** Also the OAuth `client_id`. */
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id")
+      .notNull()
+      .references(() => tenants.id),
+    name: text("name").notNull(),
+    /** SHA-256 (hex) of the client secret (256 bits of entropy, so no slow hash is needed). */
+    secretHash: text("secret_hash").notNull(),
+    secretLast4: text("secret_last4").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    ipAllowlist: text("ip_allowlist", { mode: "json" }).$type<string[]>(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
+    /** Set on DELETE; every token of the client stops working at once. */
+    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("oauth_clients_tenant_created").on(t.tenantId, t.createdAt, t.id)],
+);
+
+/** Requests per credential per UTC day, flushed from the credential's Durable Object. */
+export const credentialUsage = sqliteTable(
+  "credential_usage",
+  {
+    credentialId: text("credential_id").notNull(),
+    day: text("day").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.credentialId, t.day] })],
+);

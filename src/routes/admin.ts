@@ -18,6 +18,7 @@ import {
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { NameSchema, RateLimitsSchema } from "../http/schemas";
+import { forgetTenant } from "../auth/cache";
 import { clientIp } from "../auth/credentials";
 import { newId } from "../lib/crypto";
 import { NewApiKeySchema, serializeKey } from "./keys";
@@ -205,6 +206,7 @@ export function adminRoutes() {
       if (isUniqueViolation(err) && body.name) throw duplicateName(body.name);
       throw err;
     }
+    forgetTenant(current.id);
     await recordAudit(db, operator(current.id, c), "tenant.updated", current.id, { fields: Object.keys(body) });
     return c.json(serializeTenant(next), 200);
   });

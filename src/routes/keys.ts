@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { issueApiKey, newKeyId } from "../auth/api-keys";
+import { issueApiKey, newKeyId, publishKeyPolicy } from "../auth/api-keys";
 import { auditActor, requireCredential } from "../auth/authenticate";
-import { missingScopes } from "../auth/scopes";
+import { assertCanGrant } from "../auth/scopes";
 import { recordAudit } from "../db/audit";
 import { createDb } from "../db/client";
 import { claimRotation, getKey, listKeys, releaseRotation, updateKey, type ApiKeyRow } from "../db/keys";
 import { ApiError } from "../errors";
 import { readBody } from "../http/middleware";
+import { credentialGate } from "../ratelimit/credential-limiter";
 import {
   conflictResponse,
   createRouter,
@@ -81,9 +82,11 @@ const PatchKeyBody = z
   })
   .openapi("UpdateApiKey");
 
+const DEFAULT_GRACE_SECONDS = 3600;
+
 const RotateBody = z
   .strictObject({
-    graceSeconds: z.number().int().min(0).max(604_800, "must be at most 604800 (7 days)").default(3600),
+    graceSeconds: z.number().int().min(0).max(604_800, "must be at most 604800 (7 days)").default(DEFAULT_GRACE_SECONDS),
   })
   .openapi("RotateApiKey");
 
@@ -152,6 +155,22 @@ const rotateKey = createRoute({
   responses: { 201: jsonResponse(NewApiKeySchema, "The new key"), ...errorResponses, ...conflictResponse },
 });
 
+const usageRoute = createRoute({
+  method: "get",
+  path: "/{id}/usage",
+  tags,
+  summary: "Requests per UTC day made with an API key (last 90 days)",
+  security: tenantSecurity,
+  request: { params: KeyId },
+  responses: {
+    200: jsonResponse(
+      z.object({ data: z.array(z.object({ day: z.string().openapi({ example: "2026-11-23" }), count: z.number().int() })) }),
+      "Counts, newest day first",
+    ),
+    ...errorResponses,
+  },
+});
+
 export function keysRoutes() {
   const app = createRouter();
   app.use("*", readBody(), requireCredential("keys"));
@@ -159,7 +178,7 @@ export function keysRoutes() {
   app.openapi(createKey, async (c) => {
     const principal = c.get("principal");
     const body = c.req.valid("json");
-    refuseEscalation(principal.scopes, body.scopes);
+    assertCanGrant(principal.scopes, body.scopes);
     const { row, key } = await issueApiKey(c.env.DB, c.get("config").keyPrefix, principal.tenant, body, principal.credentialId);
     await recordAudit(createDb(c.env.DB), auditActor(principal, c.get("requestId")), "key.created", row.id, {
       name: row.name,
@@ -180,6 +199,13 @@ export function keysRoutes() {
     return c.json(serializeKey(key), 200);
   });
 
+  app.openapi(usageRoute, async (c) => {
+    const key = await getKey(createDb(c.env.DB), c.get("principal").tenant.id, c.req.valid("param").id);
+    if (!key) throw ApiError.notFound("API key");
+    // The key's own object counts every admitted request; D1 gets a copy each minute.
+    return c.json({ data: await credentialGate(c.env, key.id).usage() }, 200);
+  });
+
   app.openapi(patchKey, async (c) => {
     const principal = c.get("principal");
     const db = createDb(c.env.DB);
@@ -193,6 +219,7 @@ export function keysRoutes() {
       ...(body.ipAllowlist !== undefined && { ipAllowlist: body.ipAllowlist }),
     };
     if (Object.keys(set).length > 0) {
+      await publishKeyPolicy(c.env, { ...key, ...set });
       await updateKey(db, principal.tenant.id, id, set);
       await recordAudit(db, auditActor(principal, c.get("requestId")), "key.updated", id, { fields: Object.keys(set) });
     }
@@ -205,7 +232,9 @@ export function keysRoutes() {
     const { id } = c.req.valid("param");
     const key = await getKey(db, principal.tenant.id, id);
     if (!key) throw ApiError.notFound("API key");
-    await updateKey(db, principal.tenant.id, id, { revokedAt: new Date() });
+    const revokedAt = new Date();
+    await publishKeyPolicy(c.env, { ...key, revokedAt });
+    await updateKey(db, principal.tenant.id, id, { revokedAt });
     await recordAudit(db, auditActor(principal, c.get("requestId")), "key.revoked", id, { name: key.name });
     return c.body(null, 204);
   });
@@ -214,10 +243,11 @@ export function keysRoutes() {
     const principal = c.get("principal");
     const db = createDb(c.env.DB);
     const { id } = c.req.valid("param");
-    const { graceSeconds } = c.req.valid("json");
+    // The body is optional: without one the validator is skipped and its default never applied.
+    const { graceSeconds = DEFAULT_GRACE_SECONDS } = c.req.valid("json");
     const old = await getKey(db, principal.tenant.id, id);
     if (!old) throw ApiError.notFound("API key");
-    refuseEscalation(principal.scopes, old.scopes);
+    assertCanGrant(principal.scopes, old.scopes);
     // Claim the old key first, so it no longer counts against the quota and a
     // concurrent rotation of the same key loses cleanly.
     const newId = newKeyId();
@@ -239,6 +269,7 @@ export function keysRoutes() {
       throw err;
     }
     const { row, key } = issued;
+    await publishKeyPolicy(c.env, { ...old, revokedAt });
     await recordAudit(db, auditActor(principal, c.get("requestId")), "key.rotated", id, {
       newKeyId: row.id,
       graceSeconds,
@@ -247,15 +278,4 @@ export function keysRoutes() {
   });
 
   return app;
-}
-
-function refuseEscalation(held: string[], requested: string[]): void {
-  const missing = missingScopes(held, requested);
-  if (missing.length > 0) {
-    throw new ApiError(
-      "scope_escalation",
-      `A credential cannot grant scopes it does not hold: ${missing.join(", ")}`,
-      { requiredScope: missing[0], missingScopes: missing },
-    );
-  }
 }

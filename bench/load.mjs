@@ -1,0 +1,40 @@
+// A small closed-loop load generator: `concurrency` workers send requests back
+// to back for `seconds`, after a short warm-up; latencies are kept per request.
+export async function measure(name, makeRequest, { concurrency = 16, seconds = 8, warmupSeconds = 1 } = {}) {
+  const run = async (durationMs, record) => {
+    const latencies = [];
+    let errors = 0;
+    const deadline = performance.now() + durationMs;
+    const worker = async () => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        try {
+          const res = await makeRequest();
+          await res.arrayBuffer();
+          if (!res.ok) errors++;
+        } catch {
+          errors++;
+        }
+        if (record) latencies.push(performance.now() - t0);
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return { latencies, errors, elapsed: (performance.now() - started) / 1000 };
+  };
+  await run(warmupSeconds * 1000, false);
+  const { latencies, errors, elapsed } = await run(seconds * 1000, true);
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  return { name, requests: latencies.length, errors, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99) };
+}
+
+export function printTable(rows) {
+  console.log("");
+  console.log(`${"scenario".padEnd(44)} ${"req/s".padStart(9)} ${"p50 ms".padStart(8)} ${"p99 ms".padStart(8)} ${"errors".padStart(7)}`);
+  for (const r of rows) {
+    console.log(
+      `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(7)}`,
+    );
+  }
+}

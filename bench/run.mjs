@@ -1,0 +1,15 @@
+// `npm run bench [auth|delivery ...]`: benchmarks, printing figures and ratios
+// against a baseline measured in the same run. Not tests: nothing here fails.
+import { benchAuth } from "./auth.mjs";
+
+const suites = { auth: benchAuth };
+const wanted = process.argv.slice(2);
+for (const name of wanted.length ? wanted : Object.keys(suites)) {
+  const suite = suites[name];
+  if (!suite) {
+    console.error(`unknown benchmark ${name}; have: ${Object.keys(suites).join(", ")}`);
+    process.exit(2);
+  }
+  console.log(`\n=== bench/${name} ===`);
+  await suite();
+}

@@ -1,0 +1,116 @@
+/**
+ * OAuth2 access tokens: compact HS256 JWTs signed and verified with WebCrypto,
+ * so a token is checked at the edge without a D1 read. The client's Durable
+ * Object still gates every request, so deleting the client kills its tokens.
+ */
+const ISSUER = "hookgate";
+const AUDIENCE = "hookgate-api";
+export const ACCESS_TOKEN_TTL_SECONDS = 3600;
+
+export type AccessTokenClaims = {
+  iss: string;
+  aud: string;
+  /** The OAuth client id (`cli_...`). */
+  sub: string;
+  /** The tenant id (`ten_...`). */
+  ten: string;
+  /** Space-delimited scopes. */
+  scope: string;
+  iat: number;
+  exp: number;
+  jti: string;
+};
+
+export type TokenCheck =
+  | { ok: true; claims: AccessTokenClaims }
+  | { ok: false; reason: "malformed" | "signature" | "expired" | "claims" };
+
+const encoder = new TextEncoder();
+const keys = new Map<string, Promise<CryptoKey>>();
+
+// Imported once per signing secret per isolate, not per request.
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+      "sign",
+      "verify",
+    ]);
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+function b64url(bytes: Uint8Array): string {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function fromB64url(s: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new Error("not base64url");
+  const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/"));
+  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+}
+
+const HEADER = b64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
+
+export async function signAccessToken(
+  secret: string,
+  input: { clientId: string; tenantId: string; scopes: string[]; now?: number },
+): Promise<{ token: string; claims: AccessTokenClaims }> {
+  const iat = Math.floor((input.now ?? Date.now()) / 1000);
+  const claims: AccessTokenClaims = {
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: input.clientId,
+    ten: input.tenantId,
+    scope: input.scopes.join(" "),
+    iat,
+    exp: iat + ACCESS_TOKEN_TTL_SECONDS,
+    jti: crypto.randomUUID(),
+  };
+  const body = `${HEADER}.${b64url(encoder.encode(JSON.stringify(claims)))}`;
+  const sig = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(body));
+  return { token: `${body}.${b64url(new Uint8Array(sig))}`, claims };
+}
+
+/** True when `s` has the shape of a JWT (and so is not a static key). */
+export const looksLikeJwt = (s: string) => s.split(".").length === 3;
+
+export async function verifyAccessToken(secret: string, token: string, now = Date.now()): Promise<TokenCheck> {
+  const [header, payload, signature] = token.split(".");
+  if (!header || !payload || !signature || token.length > 4096) return { ok: false, reason: "malformed" };
+  let claims: AccessTokenClaims;
+  try {
+    const h = JSON.parse(new TextDecoder().decode(fromB64url(header))) as { alg?: unknown };
+    // Only HS256: refuses `none` and algorithm-confusion tricks outright.
+    if (h.alg !== "HS256") return { ok: false, reason: "malformed" };
+    const valid = await crypto.subtle.verify(
+      "HMAC",
+      await hmacKey(secret),
+      fromB64url(signature),
+      encoder.encode(`${header}.${payload}`),
+    );
+    if (!valid) return { ok: false, reason: "signature" };
+    claims = JSON.parse(new TextDecoder().decode(fromB64url(payload))) as AccessTokenClaims;
+  } catch {
+    return { ok: false, reason: "malformed" };
+  }
+  if (
+    claims.iss !== ISSUER ||
+    claims.aud !== AUDIENCE ||
+    typeof claims.sub !== "string" ||
+    !claims.sub.startsWith("cli_") ||
+    typeof claims.ten !== "string" ||
+    !claims.ten.startsWith("ten_") ||
+    typeof claims.scope !== "string" ||
+    typeof claims.exp !== "number" ||
+    typeof claims.iat !== "number" ||
+    claims.iat * 1000 > now + 60_000
+  ) {
+    return { ok: false, reason: "claims" };
+  }
+  if (claims.exp * 1000 <= now) return { ok: false, reason: "expired" };
+  return { ok: true, claims };
+}

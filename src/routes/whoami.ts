@@ -1,0 +1,41 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireCredential } from "../auth/authenticate";
+import { createRouter, errorResponses, jsonResponse, tenantSecurity } from "../http/openapi";
+import { ScopeSchema } from "../http/schemas";
+
+const WhoAmISchema = z
+  .object({
+    tenantId: z.string(),
+    credentialId: z.string(),
+    credentialType: z.enum(["api_key", "oauth_client"]),
+    scopes: z.array(ScopeSchema),
+  })
+  .openapi("WhoAmI");
+
+const whoamiRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags: ["API keys"],
+  summary: "The calling credential: its tenant, id, kind and scopes",
+  description: "Needs no particular scope; useful to check a key or token works. Counts against the read limit.",
+  security: tenantSecurity,
+  responses: { 200: jsonResponse(WhoAmISchema, "The caller"), ...errorResponses },
+});
+
+export function whoamiRoutes() {
+  const app = createRouter();
+  app.use("*", requireCredential(null));
+  app.openapi(whoamiRoute, (c) => {
+    const p = c.get("principal");
+    return c.json(
+      {
+        tenantId: p.tenant.id,
+        credentialId: p.credentialId,
+        credentialType: p.credentialType,
+        scopes: p.scopes as z.infer<typeof ScopeSchema>[],
+      },
+      200,
+    );
+  });
+  return app;
+}
