@@ -25,7 +25,8 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
   try {
     const json = atob(raw.replaceAll("-", "+").replaceAll("_", "/"));
     const [t, id] = JSON.parse(json) as unknown[];
-    if (typeof t === "number" && Number.isFinite(t) && typeof id === "string") return { t, id };
+    // The time must be one a Date can hold: an Invalid Date binds as NaN and silently matches nothing.
+    if (typeof t === "number" && !Number.isNaN(new Date(t).getTime()) && typeof id === "string") return { t, id };
   } catch {
     // fall through
   }

@@ -100,8 +100,9 @@ function mask(bits: number, prefix: number): bigint {
 
 export function cidrContains(cidr: Cidr, ip: IpAddress): boolean {
   if (cidr.family !== ip.family) {
-    // An IPv4-mapped IPv6 range written as ::ffff:0:0/96 style covers v4 addresses.
-    if (cidr.family === 6 && ip.family === 4 && cidr.prefix <= 96) {
+    // A v4 client (mapped clients are parsed as v4) falls in a v6 range that
+    // covers its mapped form: ::ffff:0:0/96, ::ffff:203.0.113.0/120, ::/0...
+    if (cidr.family === 6 && ip.family === 4) {
       const mapped = V4_MAPPED_PREFIX | ip.value;
       return (mapped & mask(128, cidr.prefix)) === cidr.network;
     }

@@ -73,3 +73,113 @@ export function expectProblem(res: Result, status: number, code: string) {
   }
   if (res.body.requestId !== res.headers.get("x-request-id")) throw new Error("problem requestId differs from header");
 }
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Retries `check` until it returns a value other than undefined, or fails after `tries`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, tries = 20, everyMs = 100): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await sleep(everyMs);
+  }
+  throw new Error(`condition not met after ${tries} tries`);
+}
+
+/** Follows `nextCursor` through every page of a list endpoint. */
+export async function allPages<T = any>(path: string, opts: CallOptions = {}, limit = 100): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const res: Result = await call("GET", `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, opts);
+    if (res.status !== 200) throw new Error(`list ${path} failed: ${res.status} ${res.text}`);
+    items.push(...(res.body.data as T[]));
+    cursor = res.body.nextCursor;
+    pages++;
+    if (pages > 1000) throw new Error("pagination does not end");
+  } while (cursor);
+  return { items, pages };
+}
+
+/** SHA-256 hex of a string, as the API stores key hashes. */
+export async function sha256Hex(input: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The error entry for `path` in a 422 problem, or a thrown error naming what was there. */
+export function fieldError(res: Result, path: string): { path: string; message: string; allowed?: string[] } {
+  const errors = (res.body?.errors ?? []) as { path: string; message: string; allowed?: string[] }[];
+  const found = errors.find((e) => e.path === path);
+  if (!found) throw new Error(`no error for ${JSON.stringify(path)} in ${res.text}`);
+  return found;
+}
+
+/**
+ * Runs the alarm of credential `id`'s Durable Object now, if one is scheduled:
+ * usage and lastUsedAt reach D1 from that alarm (at most once a minute).
+ */
+export async function flushCredentialUsage(id: string): Promise<boolean> {
+  const { env } = await import("cloudflare:workers");
+  const { runDurableObjectAlarm } = await import("cloudflare:test");
+  const ns = env.CREDENTIAL_LIMITER;
+  if (!ns) return false;
+  return runDurableObjectAlarm(ns.get(ns.idFromName(id)));
+}
+
+/** Rate limits high enough that a test making many writes never meets a 429. */
+export const ROOMY_RATE_LIMITS = { write: { limit: 1000, windowSeconds: 60 }, read: { limit: 1000, windowSeconds: 60 } };
+
+/** A tenant whose key can make many requests a minute (see ROOMY_RATE_LIMITS). */
+export async function newRoomyTenant(extra: Record<string, unknown> = {}) {
+  return newTenant({ rateLimits: ROOMY_RATE_LIMITS, ...extra });
+}
+
+/**
+ * Like `call`, but runs the Worker's fetch handler in-process with `overrides`
+ * layered over the test bindings (e.g. `{ALLOW_INSECURE_URLS: "false"}`), so a
+ * test does not depend on what a developer's `.dev.vars` sets.
+ */
+export async function callWithEnv<T = any>(
+  overrides: Record<string, string>,
+  method: string,
+  path: string,
+  opts: CallOptions = {},
+): Promise<Result<T>> {
+  const { env } = await import("cloudflare:workers");
+  const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
+  const worker = (await import("../../src/index")).default;
+  const headers = new Headers(opts.headers);
+  if (opts.admin) headers.set("authorization", `Bearer ${ADMIN_TOKEN}`);
+  if (opts.key !== undefined) {
+    if (opts.apiKeyHeader) headers.set("x-api-key", opts.key);
+    else headers.set("authorization", `Bearer ${opts.key}`);
+  }
+  if (opts.ip) headers.set("cf-connecting-ip", opts.ip);
+  let body: BodyInit | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  const key = JSON.stringify(overrides);
+  let patched = envOverrides.get(key);
+  if (!patched) {
+    patched = { ...env, ...overrides };
+    envOverrides.set(key, patched);
+  }
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`${BASE}${path}`, { method, headers, body }), patched as typeof env, ctx);
+  await waitOnExecutionContext(ctx);
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T, text };
+}
+// One patched env object per override set: the Worker caches its parsed config per env object.
+const envOverrides = new Map<string, object>();
