@@ -79,8 +79,9 @@ export async function signAccessToken(
 export const looksLikeJwt = (s: string) => s.split(".").length === 3;
 
 export async function verifyAccessToken(secret: string, token: string, now = Date.now()): Promise<TokenCheck> {
-  const [header, payload, signature] = token.split(".");
-  if (!header || !payload || !signature || token.length > 4096) return { ok: false, reason: "malformed" };
+  const parts = token.split(".");
+  const [header, payload, signature] = parts;
+  if (parts.length !== 3 || !header || !payload || !signature || token.length > 4096) return { ok: false, reason: "malformed" };
   let claims: AccessTokenClaims;
   try {
     const h = JSON.parse(new TextDecoder().decode(fromB64url(header))) as { alg?: unknown };
@@ -98,6 +99,8 @@ export async function verifyAccessToken(secret: string, token: string, now = Dat
     return { ok: false, reason: "malformed" };
   }
   if (
+    typeof claims !== "object" ||
+    claims === null ||
     claims.iss !== ISSUER ||
     claims.aud !== AUDIENCE ||
     typeof claims.sub !== "string" ||

@@ -55,7 +55,8 @@ export const readBody = (kind: BodyKind = "json"): MiddlewareHandler<AppEnv> =>
     const bytes = await readLimited(c.req.raw.body, MAX_BODY_BYTES);
     if (bytes.byteLength === 0) {
       // An empty body is an empty object: the validator then names missing fields.
-      if (kind === "json") setBodyCache(c.req.bodyCache, "text", "{}");
+      // Either way the stream is consumed, so handlers must read the cache.
+      setBodyCache(c.req.bodyCache, "text", kind === "json" ? "{}" : "");
       return next();
     }
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();

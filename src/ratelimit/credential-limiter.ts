@@ -67,8 +67,11 @@ export class CredentialLimiter extends DurableObject<Env> {
 
   /** Stores the credential's current policy (after create, PATCH, DELETE, rotate). */
   setPolicy(credentialId: string, policy: CredentialPolicy): void {
+    // Revocation is final: a writer that read the record before a DELETE (a
+    // concurrent PATCH, a token request) must not publish it back to life.
+    const revokedAt = earliest(this.ctx.storage.kv.get<CredentialPolicy>("policy")?.revokedAt ?? null, policy.revokedAt);
     this.ctx.storage.kv.put("id", credentialId);
-    this.ctx.storage.kv.put("policy", policy);
+    this.ctx.storage.kv.put("policy", { ...policy, revokedAt });
   }
 
   /** Requests per UTC day, newest first, including counts not yet flushed to D1. */
@@ -142,4 +145,10 @@ export class CredentialLimiter extends DurableObject<Env> {
 /** The object that gates credential `id`. */
 export function credentialGate(env: Env, id: string): DurableObjectStub<CredentialLimiter> {
   return env.CREDENTIAL_LIMITER.get(env.CREDENTIAL_LIMITER.idFromName(id));
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
 }

@@ -1,10 +1,12 @@
 /**
- * GCRA (generic cell rate algorithm): a sliding-window limiter with O(1)
- * state. `limit` requests per `windowSeconds` may arrive in a burst, then one
- * slot frees every `window / limit`. It is exact: one Durable Object runs
- * each decision to completion before the next, so concurrent requests can
- * never be admitted past the limit, and there is no fixed-window edge where
- * twice the limit gets through.
+ * GCRA (generic cell rate algorithm): a sliding limiter with O(1) state.
+ * `limit` requests per `windowSeconds` may arrive in a burst, then one slot
+ * frees every `window / limit` (a leaky bucket of depth `limit`). It is exact
+ * under concurrency: one Durable Object runs each decision to completion
+ * before the next, so a burst never gets past the limit, and there is no
+ * fixed-window edge at which a second full burst is admitted at once. Over
+ * any span of one window, a full burst plus the slots that free during it
+ * (at most 2 * limit - 1 requests) can pass: that is the sustained rate.
  */
 export type Window = { limit: number; windowSeconds: number };
 

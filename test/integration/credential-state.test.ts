@@ -1,0 +1,314 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { keyRecords } from "../../src/auth/cache";
+import type { CredentialPolicy } from "../../src/ratelimit/policy";
+import { call, expectProblem, newKey, newTenant, sha256Hex, sleep, unique } from "./helpers";
+
+const stubFor = (id: string) => env.CREDENTIAL_LIMITER.get(env.CREDENTIAL_LIMITER.idFromName(id));
+const today = () => new Date().toISOString().slice(0, 10);
+const listKeys = (key: string, ip?: string) => call("GET", "/v1/keys", { key, ip });
+
+describe("revocation", () => {
+  it("DELETE: the very next request with the key gets 401 credential_revoked, though it was cached", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"] });
+    // Warm this isolate's cache with the live key record.
+    expect((await listKeys(k.key)).status).toBe(200);
+    expect((await listKeys(k.key)).status).toBe(200);
+
+    const del = await call("DELETE", `/v1/keys/${k.id}`, { key });
+    expect(del.status).toBe(204);
+    expect(del.text).toBe("");
+    const res = await listKeys(k.key);
+    expectProblem(res, 401, "credential_revoked");
+    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(res.headers.get("x-ratelimit-limit")).toBeNull();
+    // And it stays revoked; the key is gone from the API.
+    expectProblem(await listKeys(k.key), 401, "credential_revoked");
+    expectProblem(await call("GET", `/v1/keys/${k.id}`, { key }), 404, "not_found");
+    expectProblem(await call("DELETE", `/v1/keys/${k.id}`, { key }), 404, "not_found");
+  });
+
+  it("a revocation published to the key's object wins over a live record in the isolate cache", async () => {
+    // What another isolate's DELETE looks like from here: the object knows, this cache does not.
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"] });
+    expect((await listKeys(k.key)).status).toBe(200);
+    const cached = keyRecords.get(await sha256Hex(k.key));
+    expect(cached?.key.id).toBe(k.id);
+    expect(cached?.key.revokedAt).toBeNull();
+
+    await stubFor(k.id).setPolicy(k.id, { revokedAt: Date.now(), expiresAt: null, ipAllowlist: null });
+    // The record is still cached as live...
+    expect(keyRecords.get(await sha256Hex(k.key))?.key.revokedAt).toBeNull();
+    // ...and the request is refused anyway.
+    expectProblem(await listKeys(k.key), 401, "credential_revoked");
+  });
+
+  it("a key can delete itself; its own next request is refused", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read", "keys:write"] });
+    expect((await call("DELETE", `/v1/keys/${k.id}`, { key: k.key })).status).toBe(204);
+    expectProblem(await listKeys(k.key), 401, "credential_revoked");
+  });
+
+  it("another tenant cannot revoke the key (404, and the key keeps working)", async () => {
+    const a = await newTenant();
+    const b = await newTenant();
+    const k = await newKey(a.key, { scopes: ["keys:read"] });
+    expectProblem(await call("DELETE", `/v1/keys/${k.id}`, { key: b.key }), 404, "not_found");
+    expect((await listKeys(k.key)).status).toBe(200);
+  });
+
+  it("a stale policy can never un-revoke a credential (race of DELETE with a concurrent writer)", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"] });
+    const stub = stubFor(k.id);
+    const revokedAt = Date.now();
+    await stub.setPolicy(k.id, { revokedAt, expiresAt: null, ipAllowlist: null });
+    // A writer that read the record before the DELETE publishes what it read.
+    await stub.setPolicy(k.id, { revokedAt: null, expiresAt: null, ipAllowlist: ["0.0.0.0/0"] });
+    const stale: CredentialPolicy = { revokedAt: null, expiresAt: null, ipAllowlist: null };
+    const gate = await stub.check({
+      credentialId: k.id,
+      bucket: "read",
+      window: { limit: 60, windowSeconds: 60 },
+      policy: stale,
+      storePolicy: true,
+      ip: "203.0.113.1",
+    });
+    expect(gate.verdict).toBe("revoked");
+    expectProblem(await listKeys(k.key), 401, "credential_revoked");
+    // A later, still-future grace time (rotation) cannot move an earlier revocation either.
+    await stub.setPolicy(k.id, { revokedAt: Date.now() + 3_600_000, expiresAt: null, ipAllowlist: null });
+    expectProblem(await listKeys(k.key), 401, "credential_revoked");
+  });
+});
+
+describe("rotation", () => {
+  it("keeps the old key working for graceSeconds, then 401; the new key works throughout", async () => {
+    const { key } = await newTenant();
+    const old = await newKey(key, {
+      scopes: ["keys:read"],
+      ipAllowlist: ["203.0.113.0/24"],
+      rateLimits: { read: { limit: 7, windowSeconds: 60 } },
+    });
+    expect((await listKeys(old.key, "203.0.113.1")).status).toBe(200);
+    const rotated = await call("POST", `/v1/keys/${old.id}/rotate`, { key, body: { graceSeconds: 2 } });
+    expect(rotated.status).toBe(201);
+    const fresh = rotated.body;
+    expect(fresh.id).not.toBe(old.id);
+    expect(fresh.key).not.toBe(old.key);
+    expect(fresh.name).toBe(old.body.name);
+    expect(fresh.scopes).toEqual(["keys:read"]);
+    expect(fresh.ipAllowlist).toEqual(["203.0.113.0/24"]);
+    expect(fresh.rateLimits).toEqual({ read: { limit: 7, windowSeconds: 60 } });
+    const rotatedAt = Date.now();
+
+    const during = await listKeys(old.key, "203.0.113.1");
+    expect(during.status).toBe(200);
+    const oldRecord = await call("GET", `/v1/keys/${old.id}`, { key });
+    expect(oldRecord.status).toBe(200);
+    expect(Date.parse(oldRecord.body.revokedAt)).toBeGreaterThan(rotatedAt - 1_000);
+    expect(Date.parse(oldRecord.body.revokedAt)).toBeLessThanOrEqual(rotatedAt + 2_000);
+    const newRes = await listKeys(fresh.key, "203.0.113.1");
+    expect(newRes.status).toBe(200);
+    expect(newRes.headers.get("x-ratelimit-limit")).toBe("7");
+    // The new key inherits the allowlist.
+    expectProblem(await listKeys(fresh.key, "198.51.100.1"), 403, "ip_not_allowed");
+
+    await sleep(Math.max(0, rotatedAt + 2_100 - Date.now()));
+    expectProblem(await listKeys(old.key, "203.0.113.1"), 401, "credential_revoked");
+    expect((await listKeys(fresh.key, "203.0.113.1")).status).toBe(200);
+    // The old key cannot be rotated again.
+    expect((await call("POST", `/v1/keys/${old.id}/rotate`, { key, body: { graceSeconds: 0 } })).status).toBe(404);
+  });
+
+  it("graceSeconds 0 stops the old key at once, though it was cached", async () => {
+    const { key } = await newTenant();
+    const old = await newKey(key, { scopes: ["keys:read"] });
+    expect((await listKeys(old.key)).status).toBe(200);
+    const rotated = await call("POST", `/v1/keys/${old.id}/rotate`, { key, body: { graceSeconds: 0 } });
+    expect(rotated.status).toBe(201);
+    expectProblem(await listKeys(old.key), 401, "credential_revoked");
+    expect((await listKeys(rotated.body.key)).status).toBe(200);
+  });
+
+  it("rotating twice concurrently yields one new key and one 409", async () => {
+    const { key } = await newTenant();
+    const old = await newKey(key, { scopes: ["keys:read"] });
+    const [a, b] = await Promise.all([
+      call("POST", `/v1/keys/${old.id}/rotate`, { key, body: { graceSeconds: 60 } }),
+      call("POST", `/v1/keys/${old.id}/rotate`, { key, body: { graceSeconds: 60 } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([201, 409]);
+  });
+});
+
+describe("PATCH takes effect on the very next request", () => {
+  it("ipAllowlist: set, then cleared", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read", "keys:write"] });
+    expect((await listKeys(k.key, "198.51.100.7")).status).toBe(200);
+    expect((await listKeys(k.key)).status).toBe(200);
+
+    const patched = await call("PATCH", `/v1/keys/${k.id}`, { key, body: { ipAllowlist: ["203.0.113.0/24", "2001:db8::/32"] } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.ipAllowlist).toEqual(["203.0.113.0/24", "2001:db8::/32"]);
+
+    const refused = await listKeys(k.key, "198.51.100.7");
+    expectProblem(refused, 403, "ip_not_allowed");
+    expect(refused.body.detail).toContain("198.51.100.7");
+    expectProblem(await listKeys(k.key), 403, "ip_not_allowed");
+    expect((await listKeys(k.key, "203.0.113.77")).status).toBe(200);
+    expect((await listKeys(k.key, "2001:db8::1")).status).toBe(200);
+    expectProblem(await listKeys(k.key, "2001:db9::1"), 403, "ip_not_allowed");
+
+    const cleared = await call("PATCH", `/v1/keys/${k.id}`, { key, body: { ipAllowlist: null } });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.ipAllowlist).toEqual([]);
+    expect((await listKeys(k.key, "198.51.100.7")).status).toBe(200);
+  });
+
+  it("an allowlist change published by another isolate wins over the cached record", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"] });
+    expect((await listKeys(k.key, "198.51.100.7")).status).toBe(200);
+    await stubFor(k.id).setPolicy(k.id, { revokedAt: null, expiresAt: null, ipAllowlist: ["203.0.113.0/24"] });
+    expectProblem(await listKeys(k.key, "198.51.100.7"), 403, "ip_not_allowed");
+  });
+
+  it("expiresAt: 2 s ahead → 401 credential_expired once it passes", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"] });
+    expect((await listKeys(k.key)).status).toBe(200);
+    const expiresAt = new Date(Date.now() + 2_000);
+    const patched = await call("PATCH", `/v1/keys/${k.id}`, { key, body: { expiresAt: expiresAt.toISOString() } });
+    expect(patched.status).toBe(200);
+    expect(patched.body.expiresAt).toBe(expiresAt.toISOString());
+    expect((await listKeys(k.key)).status).toBe(200);
+    await sleep(Math.max(0, expiresAt.getTime() + 100 - Date.now()));
+    const res = await listKeys(k.key);
+    expectProblem(res, 401, "credential_expired");
+    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+  });
+
+  it("expiresAt: an expiry can be lifted before it passes", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"], expiresAt: new Date(Date.now() + 1_500).toISOString() });
+    expect((await listKeys(k.key)).status).toBe(200);
+    expect((await call("PATCH", `/v1/keys/${k.id}`, { key, body: { expiresAt: null } })).status).toBe(200);
+    await sleep(1_600);
+    expect((await listKeys(k.key)).status).toBe(200);
+  });
+
+  it("a key created with an expiry stops at it without any PATCH", async () => {
+    const { key } = await newTenant();
+    const expiresAt = Date.now() + 1_500;
+    const k = await newKey(key, { scopes: ["keys:read"], expiresAt: new Date(expiresAt).toISOString() });
+    expect((await listKeys(k.key)).status).toBe(200);
+    await sleep(Math.max(0, expiresAt + 100 - Date.now()));
+    expectProblem(await listKeys(k.key), 401, "credential_expired");
+  });
+
+  it("renaming does not disturb the key", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"], ipAllowlist: ["203.0.113.0/24"] });
+    const name = unique("renamed");
+    const patched = await call("PATCH", `/v1/keys/${k.id}`, { key, body: { name } });
+    expect(patched.body.name).toBe(name);
+    expect(patched.body.ipAllowlist).toEqual(["203.0.113.0/24"]);
+    expect((await listKeys(k.key, "203.0.113.1")).status).toBe(200);
+    expectProblem(await listKeys(k.key, "198.51.100.1"), 403, "ip_not_allowed");
+  });
+});
+
+describe("usage", () => {
+  it("counts admitted requests per day, including the usage request made with the key itself", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"], rateLimits: { read: { limit: 6, windowSeconds: 60 } } });
+    const fresh = await call("GET", `/v1/keys/${k.id}/usage`, { key });
+    expect(fresh.status).toBe(200);
+    expect(fresh.body).toEqual({ data: [] });
+
+    for (let i = 0; i < 4; i++) expect((await listKeys(k.key)).status).toBe(200);
+    // Refused requests are not usage.
+    expectProblem(await call("POST", "/v1/keys", { key: k.key, body: { name: "x", scopes: ["keys:read"] } }), 403, "insufficient_scope");
+
+    const byOther = await call("GET", `/v1/keys/${k.id}/usage`, { key });
+    expect(byOther.status).toBe(200);
+    expect(byOther.body).toEqual({ data: [{ day: today(), count: 4 }] });
+
+    // With the key itself: the request is admitted (and counted) before the handler reads the count.
+    const bySelf = await call("GET", `/v1/keys/${k.id}/usage`, { key: k.key });
+    expect(bySelf.status).toBe(200);
+    expect(bySelf.body).toEqual({ data: [{ day: today(), count: 5 }] });
+
+    // Rate-limited requests are not counted either: 6 allowed in all, 2 refused.
+    expect((await listKeys(k.key)).status).toBe(200);
+    expectProblem(await listKeys(k.key), 429, "rate_limited");
+    expectProblem(await listKeys(k.key), 429, "rate_limited");
+    expect((await call("GET", `/v1/keys/${k.id}/usage`, { key })).body).toEqual({ data: [{ day: today(), count: 6 }] });
+  });
+
+  it("usage of another tenant's key is 404", async () => {
+    const a = await newTenant();
+    const b = await newTenant();
+    expectProblem(await call("GET", `/v1/keys/${a.keyId}/usage`, { key: b.key }), 404, "not_found");
+  });
+
+  it("the alarm flushes lastUsedAt and the day's count to D1, then keeps accumulating", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"] });
+    const before = await call("GET", `/v1/keys/${k.id}`, { key });
+    expect(before.body.lastUsedAt).toBeNull();
+
+    const start = Date.now();
+    for (let i = 0; i < 3; i++) expect((await listKeys(k.key)).status).toBe(200);
+    const stub = stubFor(k.id);
+    // Nothing is written to D1 per request.
+    const row0 = await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(k.id).first<{ last_used_at: number | null }>();
+    expect(row0?.last_used_at).toBeNull();
+    const scheduled = await runInDurableObject(stub, async (_instance, state) => state.storage.getAlarm());
+    expect(scheduled).not.toBeNull();
+    expect(scheduled!).toBeGreaterThan(start);
+    expect(scheduled!).toBeLessThanOrEqual(Date.now() + 60_000);
+
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+
+    const after = await call("GET", `/v1/keys/${k.id}`, { key });
+    expect(after.status).toBe(200);
+    expect(after.body.lastUsedAt).not.toBeNull();
+    const lastUsed = Date.parse(after.body.lastUsedAt);
+    expect(lastUsed).toBeGreaterThanOrEqual(start - 1_000);
+    expect(lastUsed).toBeLessThanOrEqual(Date.now());
+    const usage = await env.DB.prepare("SELECT day, count FROM credential_usage WHERE credential_id = ?").bind(k.id).all();
+    expect(usage.results).toEqual([{ day: today(), count: 3 }]);
+    // Nothing left to flush: no alarm is pending.
+    expect(await runInDurableObject(stub, async (_i, state) => state.storage.getAlarm())).toBeNull();
+
+    // More requests: a new alarm, and the row accumulates rather than being overwritten.
+    for (let i = 0; i < 2; i++) expect((await listKeys(k.key)).status).toBe(200);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const usage2 = await env.DB.prepare("SELECT day, count FROM credential_usage WHERE credential_id = ?").bind(k.id).all();
+    expect(usage2.results).toEqual([{ day: today(), count: 5 }]);
+    // The object's own view agrees.
+    expect((await call("GET", `/v1/keys/${k.id}/usage`, { key })).body).toEqual({ data: [{ day: today(), count: 5 }] });
+    // With nothing new, the alarm does not run again.
+    expect(await runDurableObjectAlarm(stub)).toBe(false);
+  });
+
+  it("listing keys shows lastUsedAt after a flush", async () => {
+    const { key } = await newTenant();
+    const k = await newKey(key, { scopes: ["keys:read"] });
+    expect((await listKeys(k.key)).status).toBe(200);
+    expect(await runDurableObjectAlarm(stubFor(k.id))).toBe(true);
+    const list = await call("GET", "/v1/keys", { key });
+    const entry = list.body.data.find((e: { id: string }) => e.id === k.id);
+    expect(entry.lastUsedAt).not.toBeNull();
+    const unused = list.body.data.find((e: { id: string }) => e.id !== k.id);
+    // The tenant's own key was used, but its object has not flushed yet.
+    expect(unused.lastUsedAt).toBeNull();
+  });
+});
