@@ -15,7 +15,8 @@ export default defineConfig(async () => {
           plugins: [
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings: { ...TEST_SECRETS, TEST_MIGRATIONS: migrations } },
+              // Explicit values, so a developer's .dev.vars (read via wrangler.toml) cannot change the tests.
+              miniflare: { bindings: { ...TEST_SECRETS, ALLOW_INSECURE_URLS: "false", TEST_MIGRATIONS: migrations } },
             }),
           ],
           test: {

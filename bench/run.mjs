@@ -1,8 +1,9 @@
 // `npm run bench [auth|delivery ...]`: benchmarks, printing figures and ratios
 // against a baseline measured in the same run. Not tests: nothing here fails.
 import { benchAuth } from "./auth.mjs";
+import { benchDelivery } from "./delivery.mjs";
 
-const suites = { auth: benchAuth };
+const suites = { auth: benchAuth, delivery: benchDelivery };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   const suite = suites[name];

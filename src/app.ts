@@ -8,6 +8,10 @@ import { keysRoutes } from "./routes/keys";
 import { oauthClientsRoutes } from "./routes/oauth-clients";
 import { oauthTokenRoutes } from "./routes/oauth-token";
 import { whoamiRoutes } from "./routes/whoami";
+import { eventTypesRoutes } from "./routes/event-types";
+import { eventsRoutes } from "./routes/events";
+import { webhooksRoutes } from "./routes/webhooks";
+import { deliveriesRoutes } from "./routes/deliveries";
 import { VERSION } from "./version";
 
 /** The HTTP API: conventions first, then one router per resource. */
@@ -39,6 +43,10 @@ export function createApp() {
   app.route("/v1/oauth-clients", oauthClientsRoutes());
   app.route("/oauth", oauthTokenRoutes());
   app.route("/v1/whoami", whoamiRoutes());
+  app.route("/v1/event-types", eventTypesRoutes());
+  app.route("/v1/events", eventsRoutes());
+  app.route("/v1/webhooks", webhooksRoutes());
+  app.route("/v1/deliveries", deliveriesRoutes());
   app.route("/v1/audit-log", auditLogRoutes());
 
   app.doc31("/openapi.json", {

@@ -6,6 +6,8 @@ import { z } from "zod";
  */
 export interface Env {
   DB: D1Database;
+  DELIVERY_QUEUE: Queue<import("./delivery/queue").DeliveryMessage>;
+  WEBHOOK_BREAKER: DurableObjectNamespace<import("./delivery/breaker").WebhookBreaker>;
   CREDENTIAL_LIMITER: DurableObjectNamespace<import("./ratelimit/credential-limiter").CredentialLimiter>;
   KEY_PREFIX?: string;
   DELIVERY_TIMEOUT_MS?: string;

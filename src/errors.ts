@@ -25,6 +25,7 @@ export const errorStatus = {
   unsupported_media_type: 415,
   validation_failed: 422,
   idempotency_key_reused: 422,
+  verification_failed: 422,
   rate_limited: 429,
   internal_error: 500,
   misconfigured: 503,
@@ -79,6 +80,11 @@ export class ApiError extends Error {
     return new ApiError("not_found", `${what} not found`);
   }
 
+  /** 409: the tenant already has `limit` of a quota'd resource. */
+  static quota(quota: "apiKeys" | "oauthClients" | "webhooks" | "sources" | "eventTypes", limit: number, noun: string): ApiError {
+    return new ApiError("quota_exceeded", `This account may have at most ${limit} ${noun}`, { quota, limit });
+  }
+
   static validation(errors: FieldError[], code: ErrorCode = "validation_failed"): ApiError {
     const first = errors[0];
     const detail = first ? `${first.path || "body"}: ${first.message}` : "Request is invalid";
@@ -94,6 +100,9 @@ export function zodFieldErrors(error: z.ZodError): FieldError[] {
     if (issue.code === "invalid_value" && "values" in issue) {
       out.allowed = issue.values.map(String);
       out.message = `must be one of: ${out.allowed.join(", ")}`;
+    } else if (issue.code === "custom" && Array.isArray(issue.params?.allowed)) {
+      // A refinement that knows the valid options passes them as `params.allowed`.
+      out.allowed = (issue.params.allowed as unknown[]).map(String);
     }
     return out;
   });

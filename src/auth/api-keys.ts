@@ -52,10 +52,7 @@ export async function issueApiKey(
   };
   const inserted = await insertKeyUnderQuota(d1, row, tenant.quotas.apiKeys);
   if (!inserted) {
-    throw new ApiError("quota_exceeded", `This account may have at most ${tenant.quotas.apiKeys} API keys`, {
-      quota: "apiKeys",
-      limit: tenant.quotas.apiKeys,
-    });
+    throw ApiError.quota("apiKeys", tenant.quotas.apiKeys, "API keys");
   }
   return { row, key };
 }

@@ -44,10 +44,7 @@ export async function createOAuthClient(
     createdAt: new Date(),
   };
   if (!(await insertClientUnderQuota(env.DB, row, tenant.quotas.oauthClients))) {
-    throw new ApiError("quota_exceeded", `This account may have at most ${tenant.quotas.oauthClients} OAuth clients`, {
-      quota: "oauthClients",
-      limit: tenant.quotas.oauthClients,
-    });
+    throw ApiError.quota("oauthClients", tenant.quotas.oauthClients, "OAuth clients");
   }
   await credentialGate(env, row.id).setPolicy(row.id, clientPolicy(row));
   return { row, secret };

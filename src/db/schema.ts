@@ -110,3 +110,139 @@ export const credentialUsage = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.credentialId, t.day] })],
 );
+
+export const eventTypes = sqliteTable(
+  "event_types",
+  {
+    tenantId: text("tenant_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    /** Optional JSON Schema that published `data` must satisfy. */
+    schema: text("schema", { mode: "json" }).$type<Record<string, unknown>>(),
+    deprecated: integer("deprecated", { mode: "boolean" }).notNull().default(false),
+    /** DELETE archives: the type can no longer be published, its history stays. */
+    archivedAt: integer("archived_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
+);
+
+export const events = sqliteTable(
+  "events",
+  {
+    /**
+     * Commit order. D1 serialises writes, so a poller that pages by `seq`
+     * never skips an event inserted concurrently, unlike paging by time.
+     */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    tenantId: text("tenant_id").notNull(),
+    type: text("type").notNull(),
+    data: text("data").notNull(),
+    sourceId: text("source_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("events_id_unique").on(t.id),
+    index("events_tenant_seq").on(t.tenantId, t.seq),
+    index("events_tenant_type_seq").on(t.tenantId, t.type, t.seq),
+    index("events_created").on(t.createdAt),
+  ],
+);
+
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    tenantId: text("tenant_id").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 of the request body: the same key with another body is refused. */
+    requestHash: text("request_hash").notNull(),
+    eventId: text("event_id").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idempotency_created").on(t.createdAt)],
+);
+
+export type WebhookFormat = "json" | "form";
+export type ManagedBy = "zapier" | "n8n" | "make";
+
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    url: text("url").notNull(),
+    description: text("description"),
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
+    isEnabled: integer("is_enabled", { mode: "boolean" }).notNull(),
+    disabledReason: text("disabled_reason"),
+    format: text("format").$type<WebhookFormat>().notNull(),
+    headers: text("headers", { mode: "json" }).$type<Record<string, string>>(),
+    customFields: text("custom_fields", { mode: "json" }).$type<Record<string, string | number | boolean>>(),
+    /** AES-GCM (SECRETS_KEY) ciphertext of the signing secret; never stored in clear. */
+    secretEnc: text("secret_enc").notNull(),
+    secretLast4: text("secret_last4").notNull(),
+    /** The secret before the last rotation, still signing until `previousSecretExpiresAt`. */
+    previousSecretEnc: text("previous_secret_enc"),
+    previousSecretExpiresAt: integer("previous_secret_expires_at", { mode: "timestamp_ms" }),
+    managedBy: text("managed_by").$type<ManagedBy>(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("webhooks_tenant_created").on(t.tenantId, t.createdAt, t.id)],
+);
+
+export type DeliveryStatus = "pending" | "succeeded" | "failed" | "cancelled";
+
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    status: text("status").$type<DeliveryStatus>().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** When the next attempt is due (the sweep re-enqueues pending rows long past it). */
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }),
+    lastAttemptAt: integer("last_attempt_at", { mode: "timestamp_ms" }),
+    lastStatusCode: integer("last_status_code"),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    index("deliveries_tenant_created").on(t.tenantId, t.createdAt, t.id),
+    index("deliveries_webhook_status").on(t.webhookId, t.status),
+    index("deliveries_event").on(t.eventId),
+    index("deliveries_status_due").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+export type AttemptError = "timeout" | "dns" | "connection" | "tls" | "redirect" | "http";
+
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** Null for test sends, which belong to no delivery. */
+    deliveryId: text("delivery_id"),
+    webhookId: text("webhook_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    statusCode: integer("status_code"),
+    durationMs: integer("duration_ms").notNull(),
+    responseBody: text("response_body"),
+    error: text("error").$type<AttemptError>(),
+    requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    requestBody: text("request_body").notNull(),
+    isTest: integer("is_test", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [
+    index("attempts_delivery").on(t.deliveryId, t.attempt),
+    index("attempts_webhook_at").on(t.webhookId, t.at),
+  ],
+);

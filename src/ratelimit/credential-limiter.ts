@@ -39,20 +39,56 @@ const USAGE_DAYS_KEPT = 90;
  * rate limit together; the object also counts usage and flushes it to D1 from
  * an alarm.
  */
+/**
+ * Everything that changes per request, in one record: one storage write per
+ * admitted request (GCRA arrival times, usage counts, lastUsedAt), kept in
+ * memory between requests and persisted so an eviction loses nothing.
+ */
+type LimiterState = {
+  id: string | null;
+  /** GCRA arrival time per `bucket:limit:window`. */
+  tats: Record<string, Tat>;
+  /** Requests per UTC day (kept USAGE_DAYS_KEPT days). */
+  days: Record<string, number>;
+  /** Per-day counts not yet flushed to D1. */
+  pending: Record<string, number>;
+  lastUsedAt: number | null;
+  alarmSet: boolean;
+};
+
+const emptyState = (): LimiterState => ({ id: null, tats: {}, days: {}, pending: {}, lastUsedAt: null, alarmSet: false });
+
 export class CredentialLimiter extends DurableObject<Env> {
+  private cached: LimiterState | undefined;
+  private policyCache: CredentialPolicy | null | undefined;
+
+  private get state(): LimiterState {
+    this.cached ??= this.ctx.storage.kv.get<LimiterState>("state") ?? emptyState();
+    return this.cached;
+  }
+
+  private save(): void {
+    this.ctx.storage.kv.put("state", this.state);
+  }
+
+  private storedPolicy(): CredentialPolicy | null {
+    if (this.policyCache === undefined) this.policyCache = this.ctx.storage.kv.get<CredentialPolicy>("policy") ?? null;
+    return this.policyCache;
+  }
+
   /** Admission decision for one request; counts it only when it is admitted. */
   check(req: GateRequest): GateResult {
-    const kv = this.ctx.storage.kv;
     const now = Date.now();
     if (req.storePolicy && req.policy) this.setPolicy(req.credentialId, req.policy);
-    const policy = kv.get<CredentialPolicy>("policy") ?? req.policy;
+    const policy = this.storedPolicy() ?? req.policy;
     const none = { limit: req.window.limit, remaining: 0, slotSeconds: 0, fullResetSeconds: 0 };
     if (!policy) return { verdict: "unknown", ...none };
     const verdict = evaluatePolicy(policy, now, req.ip);
     if (verdict !== "ok") return { verdict, ...none };
 
-    const tatKey = `tat:${req.bucket}:${req.window.limit}:${req.window.windowSeconds}`;
-    const decision = gcra(kv.get<Tat>(tatKey), now, req.window);
+    const state = this.state;
+    const tatKey = `${req.bucket}:${req.window.limit}:${req.window.windowSeconds}`;
+    const decision = gcra(state.tats[tatKey], now, req.window);
     const result = {
       limit: req.window.limit,
       remaining: decision.remaining,
@@ -60,8 +96,9 @@ export class CredentialLimiter extends DurableObject<Env> {
       fullResetSeconds: decision.fullResetSeconds,
     };
     if (!decision.allowed) return { verdict: "rate_limited", ...result };
-    kv.put(tatKey, decision.tat);
+    state.tats[tatKey] = decision.tat;
     this.recordUse(req.credentialId, now);
+    this.save();
     return { verdict: "ok", ...result };
   }
 
@@ -69,80 +106,78 @@ export class CredentialLimiter extends DurableObject<Env> {
   setPolicy(credentialId: string, policy: CredentialPolicy): void {
     // Revocation is final: a writer that read the record before a DELETE (a
     // concurrent PATCH, a token request) must not publish it back to life.
-    const revokedAt = earliest(this.ctx.storage.kv.get<CredentialPolicy>("policy")?.revokedAt ?? null, policy.revokedAt);
-    this.ctx.storage.kv.put("id", credentialId);
-    this.ctx.storage.kv.put("policy", { ...policy, revokedAt });
+    const revokedAt = earliest(this.storedPolicy()?.revokedAt ?? null, policy.revokedAt);
+    this.policyCache = { ...policy, revokedAt };
+    this.ctx.storage.kv.put("policy", this.policyCache);
+    if (this.state.id !== credentialId) {
+      this.state.id = credentialId;
+      this.save();
+    }
   }
 
   /** Requests per UTC day, newest first, including counts not yet flushed to D1. */
   usage(): { day: string; count: number }[] {
-    const out: { day: string; count: number }[] = [];
-    for (const [key, count] of this.ctx.storage.kv.list<number>({ prefix: "day:" })) {
-      out.push({ day: key.slice(4), count });
-    }
-    return out.sort((a, b) => (a.day < b.day ? 1 : -1));
+    return Object.entries(this.state.days)
+      .map(([day, count]) => ({ day, count }))
+      .sort((a, b) => (a.day < b.day ? 1 : -1));
   }
 
   lastUsedAt(): number | null {
-    return this.ctx.storage.kv.get<number>("lastUsedAt") ?? null;
+    return this.state.lastUsedAt;
   }
 
   private recordUse(credentialId: string, now: number): void {
-    const kv = this.ctx.storage.kv;
+    const state = this.state;
     const day = new Date(now).toISOString().slice(0, 10);
-    kv.put("id", credentialId);
-    kv.put(`day:${day}`, (kv.get<number>(`day:${day}`) ?? 0) + 1);
-    kv.put(`pending:${day}`, (kv.get<number>(`pending:${day}`) ?? 0) + 1);
-    kv.put("lastUsedAt", now);
-    kv.put("dirty", true);
-    if (!kv.get<boolean>("alarmSet")) {
-      kv.put("alarmSet", true);
+    state.id = credentialId;
+    state.days[day] = (state.days[day] ?? 0) + 1;
+    state.pending[day] = (state.pending[day] ?? 0) + 1;
+    state.lastUsedAt = now;
+    if (!state.alarmSet) {
+      state.alarmSet = true;
       void this.ctx.storage.setAlarm(now + FLUSH_INTERVAL_MS);
     }
   }
 
   /** Writes lastUsedAt and the per-day counts to D1; a throw makes the runtime retry. */
   override async alarm(): Promise<void> {
-    const kv = this.ctx.storage.kv;
-    kv.put("alarmSet", false);
-    const id = kv.get<string>("id");
-    if (!id || !kv.get<boolean>("dirty")) return;
-    const pending = [...kv.list<number>({ prefix: "pending:" })];
-    const lastUsedAt = kv.get<number>("lastUsedAt") ?? Date.now();
+    const state = this.state;
+    state.alarmSet = false;
+    this.save();
+    const id = state.id;
+    const pending = Object.entries(state.pending);
+    if (!id || pending.length === 0) return;
+    const lastUsedAt = state.lastUsedAt ?? Date.now();
     const table = id.startsWith("cli_") ? "oauth_clients" : "api_keys";
-    const statements = [
+    await this.env.DB.batch([
       this.env.DB.prepare(`UPDATE ${table} SET last_used_at = ? WHERE id = ?`).bind(lastUsedAt, id),
-      ...pending.map(([key, delta]) =>
+      ...pending.map(([day, delta]) =>
         this.env.DB.prepare(
           "INSERT INTO credential_usage (credential_id, day, count) VALUES (?, ?, ?) " +
             "ON CONFLICT (credential_id, day) DO UPDATE SET count = count + excluded.count",
-        ).bind(id, key.slice(8), delta),
+        ).bind(id, day, delta),
       ),
-    ];
-    await this.env.DB.batch(statements);
-    for (const [key, delta] of pending) {
+    ]);
+    for (const [day, delta] of pending) {
       // Requests counted while the batch was in flight stay pending for the next flush.
-      const left = (kv.get<number>(key) ?? 0) - delta;
-      if (left > 0) kv.put(key, left);
-      else kv.delete(key);
+      const left = (state.pending[day] ?? 0) - delta;
+      if (left > 0) state.pending[day] = left;
+      else delete state.pending[day];
     }
-    kv.put("dirty", [...kv.list({ prefix: "pending:" })].length > 0);
-    this.pruneOldDays();
-    if (kv.get<boolean>("dirty")) {
-      kv.put("alarmSet", true);
+    const cutoff = new Date(Date.now() - USAGE_DAYS_KEPT * 86_400_000).toISOString().slice(0, 10);
+    for (const day of Object.keys(state.days)) if (day < cutoff) delete state.days[day];
+    if (Object.keys(state.pending).length > 0) {
+      state.alarmSet = true;
       await this.ctx.storage.setAlarm(Date.now() + FLUSH_INTERVAL_MS);
     }
-  }
-
-  private pruneOldDays(): void {
-    const cutoff = new Date(Date.now() - USAGE_DAYS_KEPT * 86_400_000).toISOString().slice(0, 10);
-    for (const [key] of this.ctx.storage.kv.list({ prefix: "day:" })) {
-      if (key.slice(4) < cutoff) this.ctx.storage.kv.delete(key);
-    }
+    this.save();
   }
 }
 
-/** The object that gates credential `id`. */
+/**
+ * The object that gates credential `id`. (Stubs cannot be kept across
+ * requests: workerd ties each to the request that made it.)
+ */
 export function credentialGate(env: Env, id: string): DurableObjectStub<CredentialLimiter> {
   return env.CREDENTIAL_LIMITER.get(env.CREDENTIAL_LIMITER.idFromName(id));
 }

@@ -1,0 +1,102 @@
+// bench/delivery: end-to-end delivery throughput and latency against one
+// `wrangler dev`, with a receiver on 127.0.0.1, in one run:
+// (a) the receiver's own ceiling: this process posting to it directly;
+// (b) Hookgate: events published per second, deliveries per second to 1 and
+//     to 3 subscriptions, and publish -> receipt latency (p50/p99).
+import { createServer } from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { applyLocalMigrations, ROOT, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
+import { measure, printTable } from "./load.mjs";
+
+async function startReceiver() {
+  const arrivals = new Map(); // event id -> [times]
+  let count = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const id = req.headers["x-webhook-event-id"];
+      if (id) arrivals.set(id, [...(arrivals.get(id) ?? []), performance.now()]);
+      count++;
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, arrivals, count: () => count, close: () => new Promise((r) => server.close(r)) };
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
+  const persistTo = mkdtempSync(path.join(tmpdir(), "hookgate-bench-"));
+  const secrets = throwawaySecrets();
+  applyLocalMigrations({ persistTo, quiet: true });
+  const server = await startWranglerDev({ persistTo, vars: { ...secrets, ALLOW_INSECURE_URLS: "true" } });
+  const receiver = await startReceiver();
+  try {
+    const call = async (method, p, body, key) => {
+      const res = await fetch(server.url + p, {
+        method,
+        headers: { "content-type": "application/json", authorization: `Bearer ${key ?? secrets.ADMIN_TOKEN}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    const high = { limit: 1_000_000, windowSeconds: 60 };
+    const body = JSON.stringify({ id: "evt_x", type: "bench.ping", createdAt: new Date().toISOString(), data: { n: 1 } });
+    const a = await measure("(a) receiver ceiling (direct POST)", () => fetch(`${receiver.url}/direct`, { method: "POST", body }), {
+      concurrency,
+      seconds: 5,
+    });
+
+    const rows = [a];
+    const ratios = [];
+    for (const subs of [1, 3]) {
+      const { key } = await call("POST", "/admin/tenants", { name: `bench-${subs}-${Date.now()}`, rateLimits: { read: high, write: high } });
+      await call("POST", "/v1/event-types", { name: "bench.ping" }, key.key);
+      for (let i = 0; i < subs; i++) {
+        await call("POST", "/v1/webhooks", { url: `${receiver.url}/s${subs}-${i}`, eventTypes: ["bench.ping"] }, key.key);
+      }
+      receiver.arrivals.clear();
+      const published = new Map();
+      const started = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < events) {
+            next++;
+            const t = performance.now();
+            const ev = await call("POST", "/v1/events", { type: "bench.ping", data: { n: next } }, key.key);
+            published.set(ev.id, t);
+          }
+        }),
+      );
+      const publishSeconds = (performance.now() - started) / 1000;
+      const expected = events * subs;
+      const deadline = Date.now() + 300_000;
+      const delivered = () => [...receiver.arrivals.values()].reduce((n, t) => n + t.length, 0);
+      while (delivered() < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      const totalSeconds = (performance.now() - started) / 1000;
+      const latencies = [];
+      for (const [id, times] of receiver.arrivals) for (const t of times) latencies.push(t - published.get(id));
+      latencies.sort((x, y) => x - y);
+      const dps = delivered() / totalSeconds;
+      rows.push({ name: `(b) publish ${events} events -> ${subs} sub(s): publish`, rps: events / publishSeconds, p50: NaN, p99: NaN, errors: 0 });
+      rows.push({ name: `    deliveries, publish -> receipt`, rps: dps, p50: pct(latencies, 50), p99: pct(latencies, 99), errors: expected - delivered() });
+      ratios.push(`deliveries/s to ${subs} sub(s) / receiver ceiling: ${(dps / a.rps).toFixed(3)}`);
+    }
+    printTable(rows);
+    console.log("");
+    for (const r of ratios) console.log(r);
+    const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
+    const settings = /\[\[queues\.consumers\]\]\s*queue = "hookgate-deliveries"\n([\s\S]*?)\n\n/.exec(toml)?.[1] ?? "";
+    console.log(`queue consumer settings: ${settings.split("\n").join("; ")}`);
+  } finally {
+    await receiver.close();
+    await server.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,90 @@
+import { createDb } from "../db/client";
+import { claimAttempt, loadForAttempt, settleIfPending } from "../db/deliveries";
+import type { Env } from "../env";
+import { loadConfig } from "../env";
+import { cachedTenant } from "../auth/authenticate";
+import { attemptDelivery } from "./attempt";
+import type { DeliveryMessage } from "./queue";
+
+export const DLQ_NAME = "hookgate-deliveries-dlq";
+
+// While an attempt is in flight the sweep leaves the row alone for this long past the timeout.
+const LEASE_MARGIN_MS = 60_000;
+// Queue delays and our clock may disagree by this much before a message counts as early.
+const EARLY_TOLERANCE_MS = 5_000;
+// When storage itself fails, try the message again soon (this counts against max_retries).
+const TRANSIENT_RETRY_SECONDS = 30;
+
+/**
+ * The delivery queue's consumer: one attempt per message. Messages of a batch
+ * run concurrently, so one slow endpoint does not hold up the others; each is
+ * acked or retried (with the schedule's delay) on its own.
+ */
+export async function handleDeliveryBatch(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+  if (batch.queue === DLQ_NAME) return handleDeadLetters(batch, env);
+  const loaded = loadConfig(env);
+  if (!loaded.ok) {
+    batch.retryAll({ delaySeconds: 300 });
+    return;
+  }
+  await Promise.all(
+    batch.messages.map(async (message) => {
+      try {
+        const next = await processMessage(env, message.body);
+        if (next === "ack") message.ack();
+        else message.retry({ delaySeconds: next.delaySeconds });
+      } catch (err) {
+        console.error(`delivery ${message.body.deliveryId}: attempt failed to run`, err);
+        message.retry({ delaySeconds: TRANSIENT_RETRY_SECONDS });
+      }
+    }),
+  );
+}
+
+async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | { delaySeconds: number }> {
+  const config = loadConfig(env);
+  if (!config.ok) return { delaySeconds: 300 };
+  const db = createDb(env.DB);
+  const row = await loadForAttempt(db, body.deliveryId);
+  // Purged by retention, or already settled: nothing to send (an idempotent consumer).
+  if (!row || row.delivery.status !== "pending") return "ack";
+  const { delivery, webhook, event } = row;
+  if (!event || !webhook || webhook.deletedAt || !webhook.isEnabled) {
+    await settleIfPending(db, delivery.id, "cancelled");
+    return "ack";
+  }
+  const now = new Date();
+  // A scheduled message never arrives before its delivery is due. One that does is a duplicate
+  // (a redelivered or swept copy) of a chain already rescheduled: sending now would skip the
+  // delay and start a second chain. If this guess is ever wrong, the sweep re-enqueues the row.
+  if (!body.manual && delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() - now.getTime() > EARLY_TOLERANCE_MS) {
+    return "ack";
+  }
+  const lease = new Date(now.getTime() + config.config.deliveryTimeoutMs + LEASE_MARGIN_MS);
+  // A duplicate of this message (a sweep re-enqueue) loses the claim and sends nothing.
+  if (!(await claimAttempt(db, delivery.id, delivery.attempts, now, lease))) return "ack";
+
+  const outcome = await attemptDelivery(env, db, config.config, {
+    delivery,
+    webhook,
+    event,
+    tenant: await cachedTenant(env, delivery.tenantId),
+    attempt: delivery.attempts + 1,
+    manual: body.manual === true,
+  });
+  return outcome.kind === "retry" ? { delaySeconds: outcome.delaySeconds } : "ack";
+}
+
+/** Messages that exhausted the queue's retries end as `failed`, never silently gone. */
+async function handleDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+  const db = createDb(env.DB);
+  for (const message of batch.messages) {
+    try {
+      await settleIfPending(db, message.body.deliveryId, "failed");
+      message.ack();
+    } catch (err) {
+      console.error(`dead letter ${message.body.deliveryId}`, err);
+      message.retry({ delaySeconds: TRANSIENT_RETRY_SECONDS });
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { Env } from "../env";
+
+/** The one message the delivery queue carries: which delivery to attempt. */
+export type DeliveryMessage = {
+  deliveryId: string;
+  /** A manual retry or recovery: exactly one more attempt, outside the schedule. */
+  manual?: boolean;
+};
+
+// Queues accept at most 100 messages per sendBatch call.
+const SEND_BATCH_MAX = 100;
+
+/**
+ * Enqueues deliveries for their next attempt. A failure here is logged, not
+ * raised: the rows are already stored as pending, and the cron sweep
+ * re-enqueues any that stay pending past their due time.
+ */
+export async function enqueueDeliveries(
+  env: Env,
+  rows: { id: string }[],
+  opts: { delaySeconds?: number; manual?: boolean } = {},
+): Promise<boolean> {
+  const delaySeconds = opts.delaySeconds ?? 0;
+  try {
+    for (let i = 0; i < rows.length; i += SEND_BATCH_MAX) {
+      await env.DELIVERY_QUEUE.sendBatch(
+        rows.slice(i, i + SEND_BATCH_MAX).map((r) => ({
+          body: { deliveryId: r.id, ...(opts.manual && { manual: true }) } satisfies DeliveryMessage,
+          ...(delaySeconds > 0 && { delaySeconds }),
+        })),
+      );
+    }
+    return true;
+  } catch (err) {
+    console.error("enqueue failed; the sweep will retry", err);
+    return false;
+  }
+}

@@ -1,0 +1,67 @@
+import type { ManagedBy, WebhookFormat } from "../db/schema";
+import { VERSION } from "../version";
+import { signPayload } from "./sign";
+
+export type OutgoingEvent = { id: string; type: string; createdAt: Date; data: unknown };
+
+export type EndpointSettings = {
+  format: WebhookFormat;
+  headers: Record<string, string> | null;
+  customFields: Record<string, string | number | boolean> | null;
+  managedBy?: ManagedBy | null;
+};
+
+export type DeliveryRequest = { body: string; headers: Record<string, string> };
+
+/** The body of a delivery, per the endpoint's `format` (SPEC §7). */
+export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): { body: string; contentType: string } {
+  const createdAt = event.createdAt.toISOString();
+  const custom = endpoint.customFields && Object.keys(endpoint.customFields).length > 0 ? endpoint.customFields : undefined;
+  if (endpoint.format === "form") {
+    const form = new URLSearchParams({ id: event.id, type: event.type, createdAt, data: JSON.stringify(event.data) });
+    for (const [k, v] of Object.entries(custom ?? {})) form.append(k, String(v));
+    return { body: form.toString(), contentType: "application/x-www-form-urlencoded" };
+  }
+  const payload = { id: event.id, type: event.type, createdAt, data: event.data, ...(custom && { customFields: custom }) };
+  return { body: JSON.stringify(payload), contentType: "application/json" };
+}
+
+/**
+ * The whole signed request for one attempt: body, our headers, both
+ * signature schemes (one signature per live secret), then the endpoint's own
+ * headers (which validation keeps from overriding ours).
+ */
+export async function buildDeliveryRequest(input: {
+  endpoint: EndpointSettings;
+  event: OutgoingEvent;
+  attempt: number;
+  secrets: string[];
+  now?: number;
+}): Promise<DeliveryRequest> {
+  const { body, contentType } = deliveryBody(input.endpoint, input.event);
+  const timestamp = Math.floor((input.now ?? Date.now()) / 1000);
+  const signatures = await signPayload({ secrets: input.secrets, eventId: input.event.id, timestamp, body });
+  return {
+    body,
+    headers: {
+      ...input.endpoint.headers,
+      "Content-Type": contentType,
+      "User-Agent": `Hookgate/${VERSION}`,
+      "X-Webhook-Event-Id": input.event.id,
+      "X-Webhook-Event-Type": input.event.type,
+      "X-Webhook-Attempt": String(input.attempt),
+      "X-Webhook-Timestamp": String(timestamp),
+      "X-Webhook-Signature": signatures.stripe,
+      "webhook-id": input.event.id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": signatures.standard,
+    },
+  };
+}
+
+const SECRET_HEADER = /authorization|cookie|token|secret|password|api[-_]?key|signature/i;
+
+/** Headers as stored in the attempt log: signatures and credential-like values redacted. */
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? "[redacted]" : v]));
+}

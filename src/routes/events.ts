@@ -1,0 +1,155 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireCredential } from "../auth/authenticate";
+import { createDb } from "../db/client";
+import { deliveriesOfEvent, getEvent, listEvents, type DeliveryRow, type EventRow } from "../db/events";
+import { ApiError } from "../errors";
+import { publishEvent } from "../events/publish";
+import { readBody } from "../http/middleware";
+import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
+import { decodeCursor, encodeCursor, pageQuery } from "../http/pagination";
+
+const DeliverySummary = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    status: z.enum(["pending", "succeeded", "failed", "cancelled"]),
+    attempts: z.number().int(),
+    lastAttemptAt: z.string().nullable(),
+    lastStatusCode: z.number().int().nullable(),
+  })
+  .openapi("DeliverySummary");
+
+const EventSchema = z
+  .object({
+    id: z.string().openapi({ example: "evt_2Jd8..." }),
+    type: z.string(),
+    createdAt: z.string(),
+    data: z.unknown(),
+  })
+  .openapi("Event");
+
+const EventWithDeliveries = EventSchema.extend({ deliveries: z.array(DeliverySummary) }).openapi("EventWithDeliveries");
+
+const PublishBody = z
+  .strictObject({
+    type: z.string().max(100).openapi({ example: "invoice.paid" }),
+    data: z.unknown().refine((d) => d !== undefined, "is required"),
+  })
+  .openapi("PublishEvent");
+
+export const serializeEvent = (e: EventRow) => ({
+  id: e.id,
+  type: e.type,
+  createdAt: e.createdAt.toISOString(),
+  data: JSON.parse(e.data) as unknown,
+});
+
+export const serializeDeliverySummary = (d: DeliveryRow) => ({
+  id: d.id,
+  webhookId: d.webhookId,
+  status: d.status,
+  attempts: d.attempts,
+  lastAttemptAt: toIso(d.lastAttemptAt),
+  lastStatusCode: d.lastStatusCode,
+});
+
+const tags = ["Events"];
+const IdempotencyHeader = z.object({
+  "idempotency-key": z
+    .string()
+    .min(1)
+    .max(255, "must be at most 255 characters")
+    .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces")
+    .optional()
+    .openapi({ description: "Idempotency-Key: replays within 24 h return the first result" }),
+});
+
+const publishRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Publish an event: it is stored and delivered to every matching subscription",
+  security: tenantSecurity,
+  request: { headers: IdempotencyHeader, ...jsonBody(PublishBody) },
+  responses: { 202: jsonResponse(EventWithDeliveries, "Accepted for delivery"), ...errorResponses },
+});
+
+const TimeParam = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).transform((s) => new Date(s));
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/",
+  tags,
+  summary: "Poll events in the order they were stored (oldest first)",
+  description:
+    "Page with `nextCursor` (null on the last page). `pollCursor` is always the position after the last event " +
+    "returned (or the cursor you sent): store it and poll with it to get only newer events. Events are in commit " +
+    "order, so one stored while you page is never skipped nor repeated.",
+  security: tenantSecurity,
+  request: {
+    query: pageQuery.extend({ type: z.string().max(100).optional(), since: TimeParam.optional(), until: TimeParam.optional() }),
+  },
+  responses: {
+    200: jsonResponse(
+      listOf(EventSchema).extend({ pollCursor: z.string().nullable().openapi({ description: "Resume polling from here" }) }),
+      "A page of events",
+    ),
+    ...errorResponses,
+  },
+});
+
+const getRoute = createRoute({
+  method: "get",
+  path: "/{id}",
+  tags,
+  summary: "Get an event with its deliveries",
+  security: tenantSecurity,
+  request: { params: idParam("evt") },
+  responses: { 200: jsonResponse(EventWithDeliveries, "The event"), ...errorResponses },
+});
+
+export function eventsRoutes() {
+  const app = createRouter();
+  app.use("*", readBody(), requireCredential("events"));
+
+  app.openapi(publishRoute, async (c) => {
+    const principal = c.get("principal");
+    const body = c.req.valid("json");
+    const idempotencyKey = c.req.valid("header")["idempotency-key"];
+    const result = await publishEvent(c.env, principal.tenant, {
+      type: body.type,
+      data: body.data,
+      ...(idempotencyKey && { idempotencyKey }),
+    });
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json({ ...serializeEvent(result.event), deliveries: result.deliveries.map(serializeDeliverySummary) }, 202);
+  });
+
+  app.openapi(listRoute, async (c) => {
+    const { limit, cursor, type, since, until } = c.req.valid("query");
+    const after = decodeCursor(cursor);
+    const rows = await listEvents(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
+      ...(type && { type }),
+      ...(since && { since }),
+      ...(until && { until }),
+      ...(after && { afterSeq: after.t }),
+    });
+    const more = rows.length > limit;
+    const kept = more ? rows.slice(0, limit) : rows;
+    const last = kept[kept.length - 1];
+    // The cursor is the commit sequence of the last event, not its time.
+    const position = last ? encodeCursor({ t: last.seq, id: last.id }) : (cursor ?? null);
+    return c.json({ data: kept.map(serializeEvent), nextCursor: more ? position : null, pollCursor: position }, 200);
+  });
+
+  app.openapi(getRoute, async (c) => {
+    const tenantId = c.get("principal").tenant.id;
+    const db = createDb(c.env.DB);
+    const event = await getEvent(db, tenantId, c.req.valid("param").id);
+    if (!event) throw ApiError.notFound("Event");
+    const rows = await deliveriesOfEvent(db, tenantId, event.id);
+    return c.json({ ...serializeEvent(event), deliveries: rows.map(serializeDeliverySummary) }, 200);
+  });
+
+  return app;
+}

@@ -1,0 +1,131 @@
+import { z } from "@hono/zod-openapi";
+
+/** Request schemas for webhook subscriptions (SPEC §6). */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-type",
+  "content-length",
+  "user-agent",
+  // Hop-by-hop headers would change how the request is framed, not what it says.
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+]);
+
+export function isReservedHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return RESERVED_HEADERS.has(n) || n.startsWith("webhook-") || n.startsWith("x-webhook-") || n.startsWith("proxy-");
+}
+
+export const HeadersSchema = z
+  .record(z.string(), z.string().max(1024, "must be at most 1024 characters").regex(/^[^\r\n\0]*$/, "must not contain line breaks"))
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > 20) ctx.addIssue({ code: "custom", message: "may hold at most 20 headers" });
+    const seen = new Set<string>();
+    for (const name of names) {
+      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not a valid header name" });
+      else if (isReservedHeader(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "is reserved: host, content-type, content-length, user-agent, webhook-* and x-webhook-* are set by Hookgate",
+        });
+      }
+      if (seen.has(name.toLowerCase())) ctx.addIssue({ code: "custom", path: [name], message: "is given twice" });
+      seen.add(name.toLowerCase());
+    }
+  })
+  .openapi({ example: { "X-Team": "billing" } });
+
+const RESERVED_FIELDS = new Set(["id", "type", "createdAt", "data"]);
+
+export const CustomFieldsSchema = z
+  .record(z.string(), z.union([z.string().max(1024), z.number(), z.boolean()]))
+  .superRefine((fields, ctx) => {
+    const names = Object.keys(fields);
+    if (names.length > 20) ctx.addIssue({ code: "custom", message: "may hold at most 20 fields" });
+    for (const name of names) {
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "must be 1-64 letters, digits, _ . or -" });
+      if (RESERVED_FIELDS.has(name)) ctx.addIssue({ code: "custom", path: [name], message: "is reserved (id, type, createdAt, data)" });
+    }
+  })
+  .openapi({ example: { account: "acme", region: "eu" } });
+
+export const EventTypesListSchema = z
+  .array(z.string().max(100))
+  .min(1, "must list at least one event type, or [\"*\"]")
+  .max(100)
+  .transform((list) => [...new Set(list)])
+  .openapi({ example: ["invoice.paid", "invoice.voided"] });
+
+export const FormatSchema = z.enum(["json", "form"]);
+export const ManagedBySchema = z.enum(["zapier", "n8n", "make"]);
+
+export const WebhookSecretSchema = z
+  .string()
+  .min(24, "must be at least 24 characters")
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
+
+const common = {
+  url: z.string().max(2048).openapi({ example: "https://example.com/webhooks/hookgate" }),
+  description: z.string().max(500).nullable().optional(),
+  eventTypes: EventTypesListSchema,
+  isEnabled: z.boolean().optional(),
+  format: FormatSchema.optional(),
+  headers: HeadersSchema.nullable().optional(),
+  customFields: CustomFieldsSchema.nullable().optional(),
+};
+
+export const CreateWebhookBody = z
+  .strictObject({
+    ...common,
+    secret: WebhookSecretSchema.optional().openapi({ description: "Your own signing secret; default: a generated whsec_ secret" }),
+    managedBy: ManagedBySchema.optional(),
+    verify: z.boolean().optional().openapi({ description: "Send a signed webhook.verification first; refuse unless it answers 2xx" }),
+  })
+  .openapi("CreateWebhook");
+
+export const PatchWebhookBody = z
+  .strictObject({
+    url: common.url.optional(),
+    description: common.description,
+    eventTypes: EventTypesListSchema.optional(),
+    isEnabled: z.boolean().optional(),
+    format: FormatSchema.optional(),
+    headers: common.headers,
+    customFields: common.customFields,
+    secret: z
+      .unknown()
+      .refine(() => false, "the secret cannot be changed with PATCH; use POST /v1/webhooks/{id}/rotate-secret")
+      .optional()
+      .openapi({ type: "string", deprecated: true, description: "Not accepted: use rotate-secret" }),
+  })
+  .openapi("UpdateWebhook");
+
+export const WebhookSchema = z
+  .object({
+    id: z.string().openapi({ example: "wh_7Yh2..." }),
+    url: z.string(),
+    description: z.string().nullable(),
+    eventTypes: z.array(z.string()),
+    isEnabled: z.boolean(),
+    disabledReason: z.string().nullable().openapi({ description: "gone, circuit_breaker or manual" }),
+    format: FormatSchema,
+    headers: z.record(z.string(), z.string()),
+    customFields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    secretLast4: z.string(),
+    managedBy: ManagedBySchema.nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Webhook");
+
+export const NewWebhookSchema = WebhookSchema.extend({
+  secret: z.string().openapi({ description: "The signing secret. Shown once." }),
+}).openapi("NewWebhook");

@@ -1,0 +1,31 @@
+import type { Db } from "../db/client";
+import { liveEventTypes } from "../db/event-types";
+import { ApiError, type FieldError } from "../errors";
+import { checkWebhookUrl } from "../delivery/url-guard";
+
+/** The URL rules of SPEC §6 (HTTPS, no credentials, no internal hosts); 422 naming the rule. */
+export function assertDeliverableUrl(raw: string, allowInsecure: boolean): string {
+  const result = checkWebhookUrl(raw, { allowInsecure });
+  if (!result.ok) throw ApiError.validation([{ path: "url", message: result.reason }]);
+  return result.url.toString();
+}
+
+/** `eventTypes` must be `["*"]` or names of live types in the tenant's catalog. */
+export async function assertKnownEventTypes(db: Db, tenantId: string, names: string[]): Promise<void> {
+  if (names.includes("*")) {
+    if (names.length > 1) throw ApiError.validation([{ path: "eventTypes", message: '"*" already matches every type; send it alone' }]);
+    return;
+  }
+  const catalog = new Set((await liveEventTypes(db, tenantId)).map((t) => t.name));
+  const errors: FieldError[] = [];
+  names.forEach((name, i) => {
+    if (!catalog.has(name)) {
+      errors.push({
+        path: `eventTypes.${i}`,
+        message: `${name} is not in the event catalog`,
+        allowed: ["*", ...[...catalog].slice(0, 100)],
+      });
+    }
+  });
+  if (errors.length > 0) throw ApiError.validation(errors);
+}
