@@ -21,7 +21,7 @@ export default async function setup(project: TestProject) {
   applyLocalMigrations({ persistTo, quiet: true });
   const server = await startWranglerDev({
     persistTo,
-    vars: { ...secrets, ALLOW_INSECURE_URLS: "true", RETRY_SCHEDULE: "1,2,3,4" },
+    vars: { ...secrets, ALLOW_INSECURE_URLS: "true", RETRY_SCHEDULE: "1,2,3,4", DELIVERY_TIMEOUT_MS: "1500" },
   });
   project.provide("baseUrl", server.url);
   project.provide("adminToken", secrets.ADMIN_TOKEN);

@@ -30,6 +30,10 @@ describe("README quickstart", () => {
       expect(out).toMatch(/"status": 401,\s*"code": "credential_revoked"/);
       expect(out).toMatch(/admin tenant\.created ten_/);
       expect(out).toMatch(/key_\w+ key\.revoked key_/);
+      expect(out).toContain('"name": "invoice.paid"');
+      expect(out).toMatch(/"secret": "whsec_[A-Za-z0-9+/]{43}="/);
+      expect(out).toMatch(/"type": "invoice\.paid",\s*"deliveries": \[\s*\{\s*"id": "dlv_\w+",\s*"status": "pending"/);
+      expect(out.trim().split("\n").at(-1)).toBe("1");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -183,3 +183,152 @@ export async function callWithEnv<T = any>(
 }
 // One patched env object per override set: the Worker caches its parsed config per env object.
 const envOverrides = new Map<string, object>();
+
+// ---- Delivery engine kit (delivery*, breaker, deliveries-api, webhook-actions tests) ----
+
+/** Roomy limits for delivery tests, which publish and retry a lot. */
+export const DELIVERY_RATE_LIMITS = { read: { limit: 10000, windowSeconds: 60 }, write: { limit: 10000, windowSeconds: 60 } };
+
+/**
+ * A tenant with event types and one webhook subscription, for delivery tests.
+ * Returns the tenant's key, ids and the webhook's secret (shown once at creation).
+ */
+export async function deliverySetup(
+  opts: { tenant?: Record<string, unknown>; webhook?: Record<string, unknown>; types?: string[] } = {},
+) {
+  const { key, tenant } = await newTenant({ rateLimits: DELIVERY_RATE_LIMITS, ...opts.tenant });
+  const types = opts.types ?? ["invoice.paid"];
+  for (const name of types) {
+    const r = await call("POST", "/v1/event-types", { key, body: { name } });
+    if (r.status !== 201) throw new Error(`event type create failed: ${r.status} ${r.text}`);
+  }
+  const wh = await call("POST", "/v1/webhooks", {
+    key,
+    body: { url: "https://hooks.example.com/x", eventTypes: types, ...opts.webhook },
+  });
+  if (wh.status !== 201) throw new Error(`webhook create failed: ${wh.status} ${wh.text}`);
+  return { key, tenantId: tenant.id as string, webhookId: wh.body.id as string, secret: wh.body.secret as string, webhook: wh.body, types };
+}
+
+/**
+ * Spies on the delivery queue's producer so nothing is really enqueued (the
+ * real consumer would race the test); `sent()` lists every message body sent.
+ */
+export async function stubDeliveryQueue() {
+  const { env } = await import("cloudflare:workers");
+  const { vi } = await import("vitest");
+  const bodies: { body: { deliveryId: string; manual?: boolean }; delaySeconds?: number }[] = [];
+  const sendBatch = vi.spyOn(env.DELIVERY_QUEUE, "sendBatch").mockImplementation(async (messages) => {
+    for (const m of messages) bodies.push({ body: m.body, ...(m.delaySeconds !== undefined && { delaySeconds: m.delaySeconds }) });
+    return undefined as never;
+  });
+  const send = vi.spyOn(env.DELIVERY_QUEUE, "send").mockImplementation(async (body, opts) => {
+    bodies.push({ body, ...(opts?.delaySeconds !== undefined && { delaySeconds: opts.delaySeconds }) });
+    return undefined as never;
+  });
+  return { sendBatch, send, sent: () => bodies.map((b) => b.body), messages: bodies };
+}
+
+export type FakeCall = { url: string; init: RequestInit; body: string; headers: Headers };
+
+/**
+ * Fakes every outbound fetch with `answer` (a Response, a factory, or a thrown
+ * error); `calls` records each request's url, init, body text and headers.
+ */
+type FakeAnswer = Response | ((call: FakeCall, n: number) => Response | Promise<Response>);
+type FakeReply = (call: FakeCall, n: number) => Response | Promise<Response>;
+
+/**
+ * A fixed Response is snapshotted here and rebuilt for every call, inside the
+ * context that fetches (a Response made in the test's context cannot be read
+ * from a request handler's).
+ */
+async function toReply(answer: FakeAnswer): Promise<FakeReply> {
+  if (typeof answer === "function") return answer;
+  const body = answer.body ? await answer.arrayBuffer() : null;
+  const init = { status: answer.status, headers: [...answer.headers] };
+  return () => new Response(body === null ? null : body.slice(0), init);
+}
+
+export async function stubEndpoint(answer: FakeAnswer) {
+  const { vi } = await import("vitest");
+  const calls: FakeCall[] = [];
+  let current = await toReply(answer);
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init = {}) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const call: FakeCall = { url, init, body: typeof init.body === "string" ? init.body : String(init.body), headers: new Headers(init.headers) };
+    calls.push(call);
+    return current(call, calls.length);
+  });
+  /** Changes what the endpoint answers from now on (calls keep being recorded). */
+  const answerWith = async (next: FakeAnswer) => {
+    current = await toReply(next);
+  };
+  return { spy, calls, answerWith };
+}
+
+/** Publishes an event (queue stubbed by the caller) and returns its id and delivery ids. */
+export async function publishEvent(key: string, type: string, data: unknown = { amount: 4200 }) {
+  const r = await call("POST", "/v1/events", { key, body: { type, data } });
+  if (r.status !== 202) throw new Error(`publish failed: ${r.status} ${r.text}`);
+  return { eventId: r.body.id as string, deliveryIds: (r.body.deliveries as { id: string }[]).map((d) => d.id), body: r.body };
+}
+
+let deliveryMessageCounter = 0;
+
+/**
+ * Runs the Worker's queue handler on one batch, as the Queues runtime would,
+ * and returns what it acked and retried (with delays).
+ */
+export async function runDeliveryConsumer(
+  bodies: ({ deliveryId: string; manual?: boolean } | string)[],
+  queue = "hookgate-deliveries",
+  /** `due` (default): the deliveries' retry time has come, as when the queue redelivers a delayed message. */
+  opts: { due?: boolean } = {},
+) {
+  const { env } = await import("cloudflare:workers");
+  if (opts.due !== false) {
+    // Time passes until the deliveries are due, as it would before the queue redelivers them.
+    for (const b of bodies) {
+      const id = typeof b === "string" ? b : b.deliveryId;
+      await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at > ?")
+        .bind(Date.now(), id, Date.now())
+        .run();
+    }
+  }
+  const { createExecutionContext, createMessageBatch, getQueueResult } = await import("cloudflare:test");
+  const worker = (await import("../../src/index")).default;
+  const messages = bodies.map((b) => ({
+    id: `msg-${++deliveryMessageCounter}`,
+    timestamp: new Date(),
+    attempts: 1,
+    body: typeof b === "string" ? { deliveryId: b } : b,
+  }));
+  const batch = createMessageBatch<{ deliveryId: string; manual?: boolean }>(queue, messages);
+  // getQueueResult does not report delays: record each retry's options on the way through.
+  const delays = new Map<string, number | undefined>();
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    Object.defineProperty(message, "retry", {
+      value: (options?: QueueRetryOptions) => {
+        delays.set(message.id, options?.delaySeconds);
+        return retry(options);
+      },
+    });
+  }
+  const ctx = createExecutionContext();
+  await (worker.queue as ExportedHandlerQueueHandler<typeof env, { deliveryId: string; manual?: boolean }>)(batch, env, ctx);
+  const result = await getQueueResult(batch, ctx);
+  return {
+    ...result,
+    retryMessages: result.retryMessages.map((m) => ({ ...m, delaySeconds: delays.get(m.msgId) })),
+    ids: messages.map((m) => m.id),
+  };
+}
+
+/** One delivery through the API (with its attempt log). */
+export async function getDelivery(key: string, id: string) {
+  const r = await call("GET", `/v1/deliveries/${id}`, { key });
+  if (r.status !== 200) throw new Error(`get delivery failed: ${r.status} ${r.text}`);
+  return r.body;
+}

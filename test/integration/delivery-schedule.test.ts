@@ -1,0 +1,541 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index";
+import {
+  call,
+  deliverySetup,
+  getDelivery,
+  publishEvent,
+  runDeliveryConsumer,
+  stubDeliveryQueue,
+  stubEndpoint,
+} from "./helpers";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const DEFAULT_WINDOWS: [number, number][] = [
+  [60, 66],
+  [300, 330],
+  [1800, 1980],
+  [7200, 7920],
+];
+
+/** A tenant + webhook, the queue stubbed, and one published event's delivery. */
+async function oneDelivery(opts: Parameters<typeof deliverySetup>[0] = {}) {
+  const queue = await stubDeliveryQueue();
+  const setup = await deliverySetup(opts);
+  const { deliveryIds, eventId } = await publishEvent(setup.key, "invoice.paid");
+  return { ...setup, queue, deliveryId: deliveryIds[0]!, eventId };
+}
+
+async function dbDelivery(id: string) {
+  return env.DB.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<{
+    status: string;
+    attempts: number;
+    next_attempt_at: number | null;
+    last_status_code: number | null;
+  }>();
+}
+
+/** One consumer run that must end in a single retry; returns its delay. */
+async function expectRetry(deliveryId: string): Promise<number> {
+  const r = await runDeliveryConsumer([deliveryId]);
+  expect(r.explicitAcks).toEqual([]);
+  expect(r.retryMessages).toHaveLength(1);
+  expect(r.retryMessages[0]!.msgId).toBe(r.ids[0]);
+  return r.retryMessages[0]!.delaySeconds!;
+}
+
+/** One consumer run that must ack without retrying. */
+async function expectAck(deliveryId: string | { deliveryId: string; manual?: boolean }) {
+  const r = await runDeliveryConsumer([deliveryId]);
+  expect(r.retryMessages).toEqual([]);
+  expect(r.explicitAcks).toEqual(r.ids);
+  return r;
+}
+
+async function runCron() {
+  const controller = createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" });
+  const ctx = createExecutionContext();
+  await worker.scheduled!(controller, env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+describe("the retry schedule", () => {
+  it("default: retries after 1m, 5m, 30m, 2h (+ up to 10%), then fails after attempt 5 and acks", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(new Response("down", { status: 500 }));
+    for (const [i, [lo, hi]] of DEFAULT_WINDOWS.entries()) {
+      const before = Date.now();
+      const delay = await expectRetry(deliveryId);
+      expect(delay, `after attempt ${i + 1}`).toBeGreaterThanOrEqual(lo);
+      expect(delay, `after attempt ${i + 1}`).toBeLessThanOrEqual(hi);
+      const d = await getDelivery(key, deliveryId);
+      expect(d).toMatchObject({ status: "pending", attempts: i + 1, lastStatusCode: 500 });
+      // The row says when the next attempt is due: now + the same delay.
+      const due = Date.parse(d.nextAttemptAt);
+      expect(due).toBeGreaterThanOrEqual(before + delay * 1000 - 50);
+      expect(due).toBeLessThanOrEqual(Date.now() + delay * 1000 + 50);
+    }
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(5);
+    expect(endpoint.calls.map((c) => c.headers.get("x-webhook-attempt"))).toEqual(["1", "2", "3", "4", "5"]);
+    const d = await getDelivery(key, deliveryId);
+    expect(d).toMatchObject({ status: "failed", attempts: 5, lastStatusCode: 500, nextAttemptAt: null });
+    expect(d.attemptLog.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4, 5]);
+    // A late duplicate of the message sends nothing more.
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(5);
+  });
+
+  it("a per-tenant retrySchedule of 10s, 30s: delays 10..11 and 30..33, then failed after 3 attempts", async () => {
+    const { key, tenantId, deliveryId } = await oneDelivery();
+    const patched = await call("PATCH", `/admin/tenants/${tenantId}`, { admin: true, body: { retrySchedule: ["10s", "30s"] } });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.retrySchedule).toEqual([10, 30]);
+    const endpoint = await stubEndpoint(new Response("down", { status: 502 }));
+    const first = await expectRetry(deliveryId);
+    expect(first).toBeGreaterThanOrEqual(10);
+    expect(first).toBeLessThanOrEqual(11);
+    const second = await expectRetry(deliveryId);
+    expect(second).toBeGreaterThanOrEqual(30);
+    expect(second).toBeLessThanOrEqual(33);
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(3);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attempts: 3, lastStatusCode: 502 });
+  });
+
+  it("a succeeding attempt settles the delivery and acks", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    await stubEndpoint((_c, n) => new Response("", { status: n === 1 ? 500 : 204 }));
+    await expectRetry(deliveryId);
+    await expectAck(deliveryId);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attempts: 2, lastStatusCode: 204, nextAttemptAt: null });
+  });
+
+  it("jitter spreads the first delay over [60, 66] across many deliveries", async () => {
+    const queue = await stubDeliveryQueue();
+    const { key } = await deliverySetup();
+    await stubEndpoint(new Response("down", { status: 500 }));
+    const ids: string[] = [];
+    // 15 < the breaker threshold (20), which would otherwise disable the subscription.
+    for (let i = 0; i < 15; i++) ids.push(...(await publishEvent(key, "invoice.paid", { i })).deliveryIds);
+    const r = await runDeliveryConsumer(ids);
+    expect(r.retryMessages).toHaveLength(15);
+    const delays = r.retryMessages.map((m) => m.delaySeconds!);
+    for (const d of delays) {
+      expect(d).toBeGreaterThanOrEqual(60);
+      expect(d).toBeLessThanOrEqual(66);
+    }
+    expect(new Set(delays).size).toBeGreaterThan(1);
+    expect(queue.sent()).toHaveLength(15);
+  });
+});
+
+describe("Retry-After", () => {
+  for (const status of [429, 503]) {
+    it(`a ${status} with Retry-After: 900 makes the next delay 900`, async () => {
+      const { key, deliveryId } = await oneDelivery();
+      await stubEndpoint(new Response("slow down", { status, headers: { "Retry-After": "900" } }));
+      expect(await expectRetry(deliveryId)).toBe(900);
+      expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", lastStatusCode: status });
+    });
+  }
+
+  it("is capped at 12 h (43200 s)", async () => {
+    const { deliveryId } = await oneDelivery();
+    await stubEndpoint(new Response("", { status: 429, headers: { "Retry-After": "100000" } }));
+    expect(await expectRetry(deliveryId)).toBe(43_200);
+  });
+
+  it("an HTTP-date Retry-After is honoured too", async () => {
+    const { deliveryId } = await oneDelivery();
+    await stubEndpoint(() => new Response("", { status: 503, headers: { "Retry-After": new Date(Date.now() + 1_800_000).toUTCString() } }));
+    const delay = await expectRetry(deliveryId);
+    expect(delay).toBeGreaterThanOrEqual(1795);
+    expect(delay).toBeLessThanOrEqual(1801);
+  });
+
+  it("is ignored when shorter than the scheduled delay", async () => {
+    const { deliveryId } = await oneDelivery();
+    await stubEndpoint(new Response("", { status: 429, headers: { "Retry-After": "5" } }));
+    const delay = await expectRetry(deliveryId);
+    expect(delay).toBeGreaterThanOrEqual(60);
+    expect(delay).toBeLessThanOrEqual(66);
+  });
+
+  it("does not extend the schedule past its last attempt", async () => {
+    const { key, tenantId, deliveryId } = await oneDelivery();
+    expect((await call("PATCH", `/admin/tenants/${tenantId}`, { admin: true, body: { retrySchedule: ["10s"] } })).status).toBe(200);
+    await stubEndpoint(new Response("", { status: 429, headers: { "Retry-After": "900" } }));
+    expect(await expectRetry(deliveryId)).toBe(900);
+    await expectAck(deliveryId);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attempts: 2, lastStatusCode: 429 });
+  });
+});
+
+describe("410 Gone", () => {
+  it("disables the subscription at once and cancels its other pending deliveries", async () => {
+    const { key, webhookId, deliveryId } = await oneDelivery();
+    const other = (await publishEvent(key, "invoice.paid", { n: 2 })).deliveryIds[0]!;
+    const endpoint = await stubEndpoint(new Response("gone", { status: 410 }));
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(1);
+    const wh = await call("GET", `/v1/webhooks/${webhookId}`, { key });
+    expect(wh.body).toMatchObject({ isEnabled: false, disabledReason: "gone" });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 410 });
+    expect(await getDelivery(key, other)).toMatchObject({ status: "cancelled", attempts: 0 });
+    // Its queued message now sends nothing.
+    await expectAck(other);
+    expect(endpoint.calls).toHaveLength(1);
+    const audit = await call("GET", "/v1/audit-log?action=webhook.disabled", { key });
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0]).toMatchObject({ actor: "system", action: "webhook.disabled", target: webhookId });
+    const stats = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
+    expect(stats.body).toMatchObject({ state: "disabled", disabledReason: "gone" });
+    // Publishing now fans out to nobody.
+    expect((await publishEvent(key, "invoice.paid")).deliveryIds).toEqual([]);
+  });
+});
+
+describe("failure kinds in the attempt log", () => {
+  async function failWith(answer: Parameters<typeof stubEndpoint>[0]) {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(answer);
+    const delay = await expectRetry(deliveryId);
+    expect(delay).toBeGreaterThanOrEqual(60);
+    expect(delay).toBeLessThanOrEqual(66);
+    expect(endpoint.calls).toHaveLength(1);
+    const d = await getDelivery(key, deliveryId);
+    expect(d.status).toBe("pending");
+    expect(d.attemptLog).toHaveLength(1);
+    return d.attemptLog[0];
+  }
+
+  it("a timeout is logged as `timeout`", async () => {
+    const a = await failWith(() => Promise.reject(new DOMException("The operation was aborted due to timeout", "TimeoutError")));
+    expect(a).toMatchObject({ statusCode: null, error: "timeout", responseBody: null });
+  });
+
+  it("an aborted fetch (the timeout signal firing) is logged as `timeout`", async () => {
+    const a = await failWith(() => Promise.reject(new DOMException("The operation was aborted", "AbortError")));
+    expect(a).toMatchObject({ statusCode: null, error: "timeout" });
+  });
+
+  it("the fetch is given an abort signal (the 10 s timeout)", async () => {
+    const { deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(new Response("ok"));
+    await expectAck(deliveryId);
+    expect(endpoint.calls[0]!.init.signal).toBeInstanceOf(AbortSignal);
+    expect(endpoint.calls[0]!.init.signal!.aborted).toBe(false);
+  });
+
+  for (const status of [301, 302, 307, 308]) {
+    it(`a ${status} is a failure logged as \`redirect\` and not followed`, async () => {
+      const a = await failWith(() => new Response(null, { status, headers: { Location: "https://elsewhere.example.com/" } }));
+      expect(a).toMatchObject({ statusCode: status, error: "redirect" });
+    });
+  }
+
+  it("a thrown TypeError('Network connection lost') is `connection`", async () => {
+    const a = await failWith(() => Promise.reject(new TypeError("Network connection lost.")));
+    expect(a).toMatchObject({ statusCode: null, error: "connection", responseBody: null });
+  });
+
+  it("a DNS failure is `dns`", async () => {
+    const a = await failWith(() => Promise.reject(new TypeError("DNS lookup failed")));
+    expect(a).toMatchObject({ statusCode: null, error: "dns" });
+  });
+
+  it("a non-2xx answer is `http`", async () => {
+    const a = await failWith(new Response("nope", { status: 404 }));
+    expect(a).toMatchObject({ statusCode: 404, error: "http", responseBody: "nope" });
+  });
+
+  it("a 500 with Retry-After keeps the schedule (only 429/503 are honoured)", async () => {
+    const a = await failWith(new Response("", { status: 500, headers: { "Retry-After": "900" } }));
+    expect(a).toMatchObject({ statusCode: 500, error: "http" });
+  });
+});
+
+describe("an idempotent consumer", () => {
+  it("acks a message for a succeeded delivery without calling fetch", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(new Response("ok"));
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(1);
+    await expectAck(deliveryId);
+    await expectAck({ deliveryId, manual: true });
+    expect(endpoint.calls).toHaveLength(1);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
+  it("acks a message for a cancelled delivery without calling fetch", async () => {
+    const { key, webhookId, deliveryId } = await oneDelivery();
+    const other = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
+    // Cancel through a 410 on the other delivery.
+    const endpoint = await stubEndpoint(new Response("", { status: 410 }));
+    await expectAck(other);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled" });
+    // Re-enable: the cancelled delivery stays cancelled and its message sends nothing.
+    expect((await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: true } })).status).toBe(200);
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(1);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attempts: 0 });
+  });
+
+  it("acks a message for an unknown delivery", async () => {
+    await stubDeliveryQueue();
+    const endpoint = await stubEndpoint(new Response("ok"));
+    await expectAck("dlv_doesnotexist0000000");
+    expect(endpoint.calls).toHaveLength(0);
+  });
+
+  it("two copies of one message in the same batch send exactly once", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      return new Response("ok");
+    });
+    const r = await runDeliveryConsumer([deliveryId, deliveryId]);
+    expect(r.retryMessages).toEqual([]);
+    expect(r.explicitAcks.sort()).toEqual([...r.ids].sort());
+    expect(endpoint.calls).toHaveLength(1);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
+  it("two concurrent consumer invocations with one message send exactly once", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      return new Response("ok");
+    });
+    const [a, b] = await Promise.all([runDeliveryConsumer([deliveryId]), runDeliveryConsumer([deliveryId])]);
+    expect([...a.explicitAcks, ...b.explicitAcks].sort()).toEqual([...a.ids, ...b.ids].sort());
+    expect(endpoint.calls).toHaveLength(1);
+    const d = await getDelivery(key, deliveryId);
+    expect(d).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(d.attemptLog).toHaveLength(1);
+  });
+
+  it("two concurrent copies of a failing delivery make one attempt and one retry", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      return new Response("", { status: 500 });
+    });
+    const [a, b] = await Promise.all([runDeliveryConsumer([deliveryId]), runDeliveryConsumer([deliveryId])]);
+    expect(endpoint.calls).toHaveLength(1);
+    expect([...a.retryMessages, ...b.retryMessages]).toHaveLength(1);
+    expect([...a.explicitAcks, ...b.explicitAcks]).toHaveLength(1);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attempts: 1 });
+  });
+
+  it("a subscription disabled between publish and consume: cancelled, no fetch", async () => {
+    const { key, webhookId, deliveryId } = await oneDelivery();
+    const off = await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: false } });
+    expect(off.status, off.text).toBe(200);
+    const endpoint = await stubEndpoint(new Response("ok"));
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(0);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attempts: 0 });
+  });
+
+  it("a subscription deleted between publish and consume: cancelled, no fetch", async () => {
+    const { key, webhookId, deliveryId } = await oneDelivery();
+    expect((await call("DELETE", `/v1/webhooks/${webhookId}`, { key })).status).toBe(204);
+    const endpoint = await stubEndpoint(new Response("ok"));
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(0);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attempts: 0 });
+  });
+
+  it("a subscription deleted while an attempt is in flight: the failed attempt does not revive the delivery", async () => {
+    const { key, webhookId, deliveryId } = await oneDelivery();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const inFlight = new Promise<void>((r) => (started = r));
+    const endpoint = await stubEndpoint(async () => {
+      started();
+      await gate;
+      return new Response("", { status: 500 });
+    });
+    const running = runDeliveryConsumer([deliveryId]);
+    await inFlight;
+    expect((await call("DELETE", `/v1/webhooks/${webhookId}`, { key })).status).toBe(204);
+    expect((await dbDelivery(deliveryId))!.status).toBe("cancelled");
+    release();
+    const r = await running;
+    // No retry is scheduled for a cancelled delivery, and it stays cancelled.
+    expect(r.retryMessages).toEqual([]);
+    expect(r.explicitAcks).toEqual(r.ids);
+    expect(endpoint.calls).toHaveLength(1);
+    const row = (await dbDelivery(deliveryId))!;
+    expect(row.status).toBe("cancelled");
+    expect(row.next_attempt_at).toBeNull();
+    expect(row.attempts).toBe(1);
+  });
+
+  it("a subscription soft-deleted without cancelling (a race): the consumer cancels, no fetch", async () => {
+    const { key, webhookId, deliveryId } = await oneDelivery();
+    await env.DB.prepare("UPDATE webhooks SET deleted_at = ? WHERE id = ?").bind(Date.now(), webhookId).run();
+    const endpoint = await stubEndpoint(new Response("ok"));
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(0);
+    expect((await dbDelivery(deliveryId))!.status).toBe("cancelled");
+    void key;
+  });
+});
+
+describe("the dead-letter queue", () => {
+  it("marks a pending delivery failed and acks", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(new Response("", { status: 500 }));
+    await expectRetry(deliveryId);
+    const r = await runDeliveryConsumer([deliveryId], "hookgate-deliveries-dlq");
+    expect(r.explicitAcks).toEqual(r.ids);
+    expect(r.retryMessages).toEqual([]);
+    expect(endpoint.calls).toHaveLength(1);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attempts: 1, nextAttemptAt: null });
+    // A later copy on the main queue sends nothing.
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(1);
+  });
+
+  it("leaves a settled delivery as it is", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    await stubEndpoint(new Response("ok"));
+    await expectAck(deliveryId);
+    const r = await runDeliveryConsumer([deliveryId], "hookgate-deliveries-dlq");
+    expect(r.explicitAcks).toEqual(r.ids);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded" });
+  });
+});
+
+describe("the cron sweep", () => {
+  it("re-enqueues a pending delivery more than 5 min past due, and moves its due time to now", async () => {
+    const { key, deliveryId: overdue, queue } = await oneDelivery();
+    const recent = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
+    const future = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
+    const now = Date.now();
+    const set = (id: string, at: number) => env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(at, id).run();
+    await set(overdue, now - 10 * 60_000);
+    await set(recent, now - 2 * 60_000);
+    await set(future, now + 60_000);
+    const sentBefore = queue.sent().length;
+
+    const before = Date.now();
+    await runCron();
+    const swept = queue.sent().slice(sentBefore).map((m) => m.deliveryId);
+    expect(swept).toContain(overdue);
+    expect(swept).not.toContain(recent);
+    expect(swept).not.toContain(future);
+    expect(swept.filter((id) => id === overdue)).toHaveLength(1);
+    const row = (await dbDelivery(overdue))!;
+    expect(row.status).toBe("pending");
+    expect(row.next_attempt_at!).toBeGreaterThanOrEqual(before - 1000);
+    expect(row.next_attempt_at!).toBeLessThanOrEqual(Date.now() + 1000);
+    expect((await dbDelivery(future))!.next_attempt_at).toBe(now + 60_000);
+
+    // Running again right away finds nothing overdue of ours.
+    const sentMid = queue.sent().length;
+    await runCron();
+    expect(queue.sent().slice(sentMid).map((m) => m.deliveryId)).not.toContain(overdue);
+
+    // The swept message delivers it.
+    const endpoint = await stubEndpoint(new Response("ok"));
+    await expectAck(overdue);
+    expect(endpoint.calls).toHaveLength(1);
+    expect(await getDelivery(key, overdue)).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+
+  it("leaves alone a delivery whose attempt is in flight", async () => {
+    const { deliveryId, queue } = await oneDelivery();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const inFlight = new Promise<void>((r) => (started = r));
+    const endpoint = await stubEndpoint(async () => {
+      started();
+      await gate;
+      return new Response("ok");
+    });
+    const running = runDeliveryConsumer([deliveryId]);
+    await inFlight;
+    const row = (await dbDelivery(deliveryId))!;
+    expect(row.attempts).toBe(1);
+    // Leased into the future: the timeout plus a margin.
+    expect(row.next_attempt_at!).toBeGreaterThan(Date.now() + 10_000);
+    const sentBefore = queue.sent().length;
+    await runCron();
+    expect(queue.sent().slice(sentBefore).map((m) => m.deliveryId)).not.toContain(deliveryId);
+    release();
+    const r = await running;
+    expect(r.explicitAcks).toEqual(r.ids);
+    expect(endpoint.calls).toHaveLength(1);
+    expect((await dbDelivery(deliveryId))!.status).toBe("succeeded");
+  });
+
+  it("does not touch settled deliveries, however old", async () => {
+    const { deliveryId, queue } = await oneDelivery();
+    await stubEndpoint(new Response("", { status: 410 }));
+    await expectAck(deliveryId);
+    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 3_600_000, deliveryId).run();
+    const sentBefore = queue.sent().length;
+    await runCron();
+    expect(queue.sent().slice(sentBefore).map((m) => m.deliveryId)).not.toContain(deliveryId);
+  });
+
+  it("repairs an event stored but never enqueued (the enqueue failed)", async () => {
+    const queue = await stubDeliveryQueue();
+    const { key } = await deliverySetup();
+    queue.sendBatch.mockRejectedValueOnce(new Error("queue unavailable"));
+    const { deliveryIds } = await publishEvent(key, "invoice.paid");
+    expect(deliveryIds).toHaveLength(1);
+    const id = deliveryIds[0]!;
+    expect(queue.sent()).toEqual([]);
+    expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attempts: 0 });
+    // Six minutes later the sweep finds it.
+    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 6 * 60_000, id).run();
+    await runCron();
+    expect(queue.sent().map((m) => m.deliveryId)).toContain(id);
+    const endpoint = await stubEndpoint(new Response("ok"));
+    await expectAck(id);
+    expect(endpoint.calls).toHaveLength(1);
+  });
+});
+
+describe("a late duplicate of a rescheduled message", () => {
+  it("is dropped while the delivery is not yet due, and a copy arriving when due is attempted", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(new Response("down", { status: 500 }));
+    const delay = await expectRetry(deliveryId);
+    expect(delay).toBeGreaterThanOrEqual(60);
+    expect(endpoint.calls).toHaveLength(1);
+
+    // A second copy of the original message arrives now, ~60 s before the retry is due.
+    const early = await runDeliveryConsumer([deliveryId], "hookgate-deliveries", { due: false });
+    expect(early.retryMessages).toEqual([]);
+    expect(early.explicitAcks).toEqual(early.ids);
+    expect(endpoint.calls).toHaveLength(1);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attempts: 1 });
+
+    // The scheduled redelivery, when due, makes attempt 2.
+    await expectRetry(deliveryId);
+    expect(endpoint.calls.map((c) => c.headers.get("x-webhook-attempt"))).toEqual(["1", "2"]);
+  });
+
+  it("a manual retry is not held back by the schedule", async () => {
+    const { key, deliveryId } = await oneDelivery();
+    const endpoint = await stubEndpoint(new Response("ok", { status: 200 }));
+    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() + 3_600_000, deliveryId).run();
+    const r = await runDeliveryConsumer([{ deliveryId, manual: true }], "hookgate-deliveries", { due: false });
+    expect(r.explicitAcks).toEqual(r.ids);
+    expect(endpoint.calls).toHaveLength(1);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
+  });
+});

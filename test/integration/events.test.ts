@@ -1,0 +1,572 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { call, expectProblem, fieldError, newKey, newRoomyTenant, type Result } from "./helpers";
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const EVT = /^evt_[0-9A-Za-z]+$/;
+const DLV = /^dlv_[0-9A-Za-z]+$/;
+
+// Queue messages may be consumed while a test runs; keep their sends off the network.
+beforeEach(() => {
+  vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("ok", { status: 200 }));
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function createType(key: string, name: string, schema?: Record<string, unknown>) {
+  const res = await call("POST", "/v1/event-types", { key, body: { name, ...(schema && { schema }) } });
+  expect(res.status, res.text).toBe(201);
+}
+
+async function createWebhook(key: string, body: Record<string, unknown>): Promise<string> {
+  const res = await call("POST", "/v1/webhooks", { key, body: { url: "https://hooks.example.com/in", ...body } });
+  expect(res.status, res.text).toBe(201);
+  return res.body.id;
+}
+
+async function publish(key: string, type: string, data: unknown, idempotencyKey?: string): Promise<Result> {
+  return call("POST", "/v1/events", {
+    key,
+    body: { type, data },
+    ...(idempotencyKey !== undefined && { headers: { "Idempotency-Key": idempotencyKey } }),
+  });
+}
+
+async function published(key: string, type: string, data: unknown = {}): Promise<string> {
+  const res = await publish(key, type, data);
+  expect(res.status, res.text).toBe(202);
+  return res.body.id;
+}
+
+async function count(sql: string, ...params: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(sql).bind(...params).first<{ n: number }>();
+  return row!.n;
+}
+
+async function eventCount(tenantId: string) {
+  return count("SELECT count(*) AS n FROM events WHERE tenant_id = ?", tenantId);
+}
+
+async function deliveryCount(tenantId: string) {
+  return count("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ?", tenantId);
+}
+
+describe("POST /v1/events: fan-out", () => {
+  it("202 with one pending delivery per enabled matching subscription", async () => {
+    const { key, tenant } = await newRoomyTenant({ quotas: { webhooks: 10 } });
+    await createType(key, "invoice.paid");
+    await createType(key, "invoice.voided");
+    const all = await createWebhook(key, { eventTypes: ["*"] });
+    const exact = await createWebhook(key, { eventTypes: ["invoice.voided", "invoice.paid"] });
+    await createWebhook(key, { eventTypes: ["invoice.voided"] });
+    await createWebhook(key, { eventTypes: ["invoice.paid"], isEnabled: false });
+    const laterDisabled = await createWebhook(key, { eventTypes: ["invoice.paid"] });
+    expect((await call("PATCH", `/v1/webhooks/${laterDisabled}`, { key, body: { isEnabled: false } })).status).toBe(200);
+    const deleted = await createWebhook(key, { eventTypes: ["*"] });
+    expect((await call("DELETE", `/v1/webhooks/${deleted}`, { key })).status).toBe(204);
+
+    const before = Date.now();
+    const data = { amount: 1250, currency: "EUR", lines: [{ sku: "a", qty: 2 }], note: null };
+    const res = await publish(key, "invoice.paid", data);
+    expect(res.status, res.text).toBe(202);
+    expect(Object.keys(res.body).sort()).toEqual(["createdAt", "data", "deliveries", "id", "type"]);
+    expect(res.body.id).toMatch(EVT);
+    expect(res.body.type).toBe("invoice.paid");
+    expect(res.body.data).toEqual(data);
+    expect(res.body.createdAt).toMatch(ISO);
+    expect(Date.parse(res.body.createdAt)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(res.body.createdAt)).toBeLessThanOrEqual(Date.now() + 1000);
+    expect(res.headers.get("idempotent-replayed")).toBeNull();
+
+    const deliveries = res.body.deliveries as any[];
+    expect(deliveries.map((d) => d.webhookId).sort()).toEqual([all, exact].sort());
+    for (const d of deliveries) {
+      expect(d.id).toMatch(DLV);
+      expect(d).toMatchObject({ status: "pending", attempts: 0, lastAttemptAt: null, lastStatusCode: null });
+    }
+
+    // The rows are in D1, one per delivery, for this event.
+    const rows = await env.DB.prepare("SELECT id, webhook_id, event_type, status FROM deliveries WHERE event_id = ? ORDER BY id")
+      .bind(res.body.id)
+      .all<{ id: string; webhook_id: string; event_type: string; status: string }>();
+    expect(rows.results.map((r) => r.id).sort()).toEqual(deliveries.map((d) => d.id).sort());
+    expect(rows.results.every((r) => r.event_type === "invoice.paid")).toBe(true);
+    expect(await deliveryCount(tenant.id)).toBe(2);
+
+    const got = await call("GET", `/v1/events/${res.body.id}`, { key });
+    expect(got.status, got.text).toBe(200);
+    expect(got.body).toMatchObject({ id: res.body.id, type: "invoice.paid", createdAt: res.body.createdAt, data });
+    expect(got.body.deliveries.map((d: any) => d.id).sort()).toEqual(deliveries.map((d) => d.id).sort());
+    expect(got.body.deliveries.map((d: any) => d.webhookId).sort()).toEqual([all, exact].sort());
+
+    // The other type reaches `*`, the two voided subscribers, and nobody else.
+    const voided = await publish(key, "invoice.voided", {});
+    expect(voided.status, voided.text).toBe(202);
+    expect(voided.body.deliveries).toHaveLength(3);
+    expect(voided.body.deliveries.map((d: any) => d.webhookId)).toContain(all);
+  });
+
+  it("never fans out to another tenant's subscriptions", async () => {
+    const a = await newRoomyTenant();
+    const b = await newRoomyTenant();
+    await createType(a.key, "shared.name");
+    await createType(b.key, "shared.name");
+    await createWebhook(b.key, { eventTypes: ["*"] });
+    await createWebhook(b.key, { eventTypes: ["shared.name"] });
+    const res = await publish(a.key, "shared.name", {});
+    expect(res.status, res.text).toBe(202);
+    expect(res.body.deliveries).toEqual([]);
+    expect(await deliveryCount(b.tenant.id)).toBe(0);
+  });
+
+  it("with no subscribers the event is stored with no deliveries", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "lonely.event");
+    const res = await publish(key, "lonely.event", [1, 2, 3]);
+    expect(res.status, res.text).toBe(202);
+    expect(res.body.deliveries).toEqual([]);
+    expect(res.body.data).toEqual([1, 2, 3]);
+    expect(await eventCount(tenant.id)).toBe(1);
+    expect(await deliveryCount(tenant.id)).toBe(0);
+  });
+
+  it("accepts any JSON value as data when the type has no schema", async () => {
+    const { key } = await newRoomyTenant();
+    await createType(key, "any.thing");
+    for (const data of ["text", 42, true, null, [], { nested: { deep: [1, { x: "y" }] } }]) {
+      const res = await publish(key, "any.thing", data);
+      expect(res.status, res.text).toBe(202);
+      expect(res.body.data).toEqual(data);
+      expect((await call("GET", `/v1/events/${res.body.id}`, { key })).body.data).toEqual(data);
+    }
+  });
+
+  it("enqueues a {deliveryId} message for each new delivery", async () => {
+    const { key } = await newRoomyTenant({ quotas: { webhooks: 10 } });
+    await createType(key, "queue.check");
+    await createWebhook(key, { eventTypes: ["*"] });
+    await createWebhook(key, { eventTypes: ["queue.check"] });
+    const sendBatch = vi.spyOn(env.DELIVERY_QUEUE, "sendBatch");
+
+    const res = await publish(key, "queue.check", { n: 1 }, "queue-key-1");
+    expect(res.status, res.text).toBe(202);
+    const ids = (res.body.deliveries as any[]).map((d) => d.id).sort();
+    expect(ids).toHaveLength(2);
+    const sent = sendBatch.mock.calls.flatMap(([messages]) => [...messages].map((m) => m.body));
+    expect(sent.map((b) => b.deliveryId).sort()).toEqual(ids);
+    for (const body of sent) expect(Object.keys(body)).toEqual(["deliveryId"]);
+
+    // A replay enqueues nothing new.
+    sendBatch.mockClear();
+    const replay = await publish(key, "queue.check", { n: 1 }, "queue-key-1");
+    expect(replay.status, replay.text).toBe(202);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(sendBatch).not.toHaveBeenCalled();
+  });
+});
+
+describe("POST /v1/events: validation", () => {
+  it("an unknown type is a 422 listing the valid names", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "b.live");
+    await createType(key, "a.live");
+    await createType(key, "c.archived");
+    expect((await call("DELETE", "/v1/event-types/c.archived", { key })).status).toBe(204);
+    const res = await publish(key, "no.such", {});
+    expectProblem(res, 422, "validation_failed");
+    const e = fieldError(res, "type");
+    expect(e.message).toContain("no.such");
+    expect(e.allowed).toEqual(["a.live", "b.live"]);
+    expect(await eventCount(tenant.id)).toBe(0);
+  });
+
+  it("data that breaks the type's schema is a 422 naming data.<field>", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "invoice.paid", {
+      type: "object",
+      required: ["amount", "customer"],
+      properties: {
+        amount: { type: "number", minimum: 0 },
+        currency: { type: "string", enum: ["EUR", "USD"] },
+        customer: { type: "object", properties: { id: { type: "string" } } },
+      },
+    });
+    const wrongType = await publish(key, "invoice.paid", { amount: "12", customer: {} });
+    expectProblem(wrongType, 422, "validation_failed");
+    fieldError(wrongType, "data.amount");
+
+    const nested = await publish(key, "invoice.paid", { amount: 1, customer: { id: 7 } });
+    expectProblem(nested, 422, "validation_failed");
+    fieldError(nested, "data.customer.id");
+
+    const badEnum = await publish(key, "invoice.paid", { amount: 1, customer: {}, currency: "GBP" });
+    expectProblem(badEnum, 422, "validation_failed");
+    fieldError(badEnum, "data.currency");
+
+    const missing = await publish(key, "invoice.paid", { customer: {} });
+    expectProblem(missing, 422, "validation_failed");
+    expect(JSON.stringify(missing.body.errors)).toContain("amount");
+    expect(missing.body.errors[0].path).toMatch(/^data/);
+
+    const notObject = await publish(key, "invoice.paid", "a string");
+    expectProblem(notObject, 422, "validation_failed");
+    expect(notObject.body.errors[0].path).toMatch(/^data/);
+
+    expect(await eventCount(tenant.id)).toBe(0);
+    const ok = await publish(key, "invoice.paid", { amount: 1, customer: { id: "c1" }, currency: "EUR" });
+    expect(ok.status, ok.text).toBe(202);
+  });
+
+  it("a body without type or data is a 422 naming the field", async () => {
+    const { key } = await newRoomyTenant();
+    await createType(key, "a.b");
+    const noData = await call("POST", "/v1/events", { key, body: { type: "a.b" } });
+    expectProblem(noData, 422, "validation_failed");
+    fieldError(noData, "data");
+    const noType = await call("POST", "/v1/events", { key, body: { data: {} } });
+    expectProblem(noType, 422, "validation_failed");
+    fieldError(noType, "type");
+    const extra = await call("POST", "/v1/events", { key, body: { type: "a.b", data: {}, id: "evt_mine" } });
+    expectProblem(extra, 422, "validation_failed");
+    expectProblem(await call("POST", "/v1/events", { key, rawBody: "{not json", headers: { "content-type": "application/json" } }), 400, "malformed_json");
+  });
+
+  it("data over 256 KiB is a 413; a large body under the limit is accepted", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "big.blob");
+    const tooBig = await publish(key, "big.blob", { blob: "x".repeat(257 * 1024) });
+    expectProblem(tooBig, 413, "payload_too_large");
+    const wayTooBig = await publish(key, "big.blob", { blob: "x".repeat(1024 * 1024) });
+    expectProblem(wayTooBig, 413, "payload_too_large");
+    expect(await eventCount(tenant.id)).toBe(0);
+
+    const large = await publish(key, "big.blob", { blob: "y".repeat(200 * 1024) });
+    expect(large.status, large.text).toBe(202);
+    const got = await call("GET", `/v1/events/${large.body.id}`, { key });
+    expect(got.body.data.blob).toHaveLength(200 * 1024);
+  });
+});
+
+describe("POST /v1/events: Idempotency-Key", () => {
+  it("the same key and body return the first event, flagged as replayed, with nothing new stored", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "order.placed");
+    await createWebhook(key, { eventTypes: ["*"] });
+
+    const first = await publish(key, "order.placed", { total: 5 }, "order-1001");
+    expect(first.status, first.text).toBe(202);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(first.body.deliveries).toHaveLength(1);
+    const events = await eventCount(tenant.id);
+    const deliveries = await deliveryCount(tenant.id);
+    expect([events, deliveries]).toEqual([1, 1]);
+
+    for (let i = 0; i < 2; i++) {
+      const again = await publish(key, "order.placed", { total: 5 }, "order-1001");
+      expect(again.status, again.text).toBe(202);
+      expect(again.headers.get("idempotent-replayed")).toBe("true");
+      expect(again.body.id).toBe(first.body.id);
+      expect(again.body.createdAt).toBe(first.body.createdAt);
+      expect(again.body.data).toEqual({ total: 5 });
+      expect(again.body.deliveries.map((d: any) => d.id)).toEqual(first.body.deliveries.map((d: any) => d.id));
+    }
+    expect(await eventCount(tenant.id)).toBe(1);
+    expect(await deliveryCount(tenant.id)).toBe(1);
+
+    // Another key is another event.
+    const other = await publish(key, "order.placed", { total: 5 }, "order-1002");
+    expect(other.status, other.text).toBe(202);
+    expect(other.body.id).not.toBe(first.body.id);
+    expect(other.headers.get("idempotent-replayed")).toBeNull();
+    expect(await eventCount(tenant.id)).toBe(2);
+  });
+
+  it("the same key with another body is a 422 idempotency_key_reused", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "order.placed");
+    await createType(key, "order.cancelled");
+    const first = await publish(key, "order.placed", { total: 5 }, "reuse-me");
+    expect(first.status, first.text).toBe(202);
+
+    const otherData = await publish(key, "order.placed", { total: 6 }, "reuse-me");
+    expectProblem(otherData, 422, "idempotency_key_reused");
+    const otherType = await publish(key, "order.cancelled", { total: 5 }, "reuse-me");
+    expectProblem(otherType, 422, "idempotency_key_reused");
+    expect(await eventCount(tenant.id)).toBe(1);
+
+    // The key still replays its own request.
+    const replay = await publish(key, "order.placed", { total: 5 }, "reuse-me");
+    expect(replay.body.id).toBe(first.body.id);
+  });
+
+  it("concurrent publishes with one key store exactly one event and all answer with its id", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "race.won");
+    await createWebhook(key, { eventTypes: ["race.won"] });
+    const results = await Promise.all(Array.from({ length: 6 }, () => publish(key, "race.won", { n: 1 }, "race-key")));
+    for (const r of results) expect(r.status, r.text).toBe(202);
+    const ids = new Set(results.map((r) => r.body.id));
+    expect(ids.size).toBe(1);
+    expect(results.filter((r) => r.headers.get("idempotent-replayed") === null)).toHaveLength(1);
+    expect(results.filter((r) => r.headers.get("idempotent-replayed") === "true")).toHaveLength(5);
+
+    const list = await call("GET", "/v1/events", { key });
+    expect(list.body.data.map((e: any) => e.id)).toEqual([...ids]);
+    expect(await eventCount(tenant.id)).toBe(1);
+    expect(await deliveryCount(tenant.id)).toBe(1);
+    for (const r of results) expect(r.body.deliveries).toHaveLength(1);
+  });
+
+  it("two tenants use the same key independently", async () => {
+    const a = await newRoomyTenant();
+    const b = await newRoomyTenant();
+    await createType(a.key, "shared.key");
+    await createType(b.key, "shared.key");
+    const ra = await publish(a.key, "shared.key", { who: "a" }, "same-key");
+    const rb = await publish(b.key, "shared.key", { who: "b" }, "same-key");
+    expect(ra.status, ra.text).toBe(202);
+    expect(rb.status, rb.text).toBe(202);
+    expect(rb.body.id).not.toBe(ra.body.id);
+    expect(rb.headers.get("idempotent-replayed")).toBeNull();
+    expect(rb.body.data).toEqual({ who: "b" });
+    const rb2 = await publish(b.key, "shared.key", { who: "b" }, "same-key");
+    expect(rb2.body.id).toBe(rb.body.id);
+  });
+
+  it("a key older than 24 h can be used again", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "old.key");
+    const first = await publish(key, "old.key", { v: 1 }, "day-old");
+    expect(first.status, first.text).toBe(202);
+    // Just inside the window, it still replays.
+    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE tenant_id = ? AND key = ?")
+      .bind(Date.now() - 23 * 3600_000, tenant.id, "day-old")
+      .run();
+    const inside = await publish(key, "old.key", { v: 1 }, "day-old");
+    expect(inside.body.id).toBe(first.body.id);
+    expectProblem(await publish(key, "old.key", { v: 2 }, "day-old"), 422, "idempotency_key_reused");
+
+    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE tenant_id = ? AND key = ?")
+      .bind(Date.now() - 25 * 3600_000, tenant.id, "day-old")
+      .run();
+    const reused = await publish(key, "old.key", { v: 2 }, "day-old");
+    expect(reused.status, reused.text).toBe(202);
+    expect(reused.body.id).not.toBe(first.body.id);
+    expect(reused.headers.get("idempotent-replayed")).toBeNull();
+    expect(reused.body.data).toEqual({ v: 2 });
+    // From now on the key belongs to the new event.
+    const replay = await publish(key, "old.key", { v: 2 }, "day-old");
+    expect(replay.body.id).toBe(reused.body.id);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await eventCount(tenant.id)).toBe(2);
+  });
+
+  it("an expired key with the same body makes a new event too", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "old.key");
+    const first = await publish(key, "old.key", { v: 1 }, "k");
+    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE tenant_id = ?").bind(Date.now() - 25 * 3600_000, tenant.id).run();
+    const second = await publish(key, "old.key", { v: 1 }, "k");
+    expect(second.status, second.text).toBe(202);
+    expect(second.body.id).not.toBe(first.body.id);
+    expect(second.headers.get("idempotent-replayed")).toBeNull();
+  });
+
+  it("refuses an unusable key", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "a.b");
+    for (const bad of ["has space", "x".repeat(256)]) {
+      const res = await publish(key, "a.b", {}, bad);
+      expect([400, 422], res.text).toContain(res.status);
+      expect(JSON.stringify(res.body.errors).toLowerCase()).toContain("idempotency-key");
+    }
+    expect(await eventCount(tenant.id)).toBe(0);
+  });
+});
+
+describe("GET /v1/events (polling)", () => {
+  it("lists ascending, filters by type, limits and pages with an opaque cursor", async () => {
+    const { key } = await newRoomyTenant();
+    await createType(key, "poll.a");
+    await createType(key, "poll.b");
+    const ids: { id: string; type: string }[] = [];
+    for (let i = 0; i < 7; i++) {
+      const type = i % 3 === 0 ? "poll.b" : "poll.a";
+      ids.push({ id: await published(key, type, { i }), type });
+    }
+
+    const all = await call("GET", "/v1/events", { key });
+    expect(all.status, all.text).toBe(200);
+    expect(all.body.data.map((e: any) => e.id)).toEqual(ids.map((e) => e.id));
+    expect(all.body.nextCursor).toBeNull();
+    expect(all.body.data[0]).toEqual({ id: ids[0]!.id, type: "poll.b", createdAt: expect.stringMatching(ISO), data: { i: 0 } });
+    expect(all.body.data[0]).not.toHaveProperty("deliveries");
+    const times = all.body.data.map((e: any) => Date.parse(e.createdAt));
+    expect([...times].sort((x, y) => x - y)).toEqual(times);
+
+    const onlyB = await call("GET", "/v1/events?type=poll.b", { key });
+    expect(onlyB.body.data.map((e: any) => e.id)).toEqual(ids.filter((e) => e.type === "poll.b").map((e) => e.id));
+    expect((await call("GET", "/v1/events?type=poll.none", { key })).body.data).toEqual([]);
+
+    const first = await call("GET", "/v1/events?limit=3", { key });
+    expect(first.body.data.map((e: any) => e.id)).toEqual(ids.slice(0, 3).map((e) => e.id));
+    expect(typeof first.body.nextCursor).toBe("string");
+    expect(first.body.nextCursor).not.toContain("evt_");
+    const second = await call("GET", `/v1/events?limit=3&cursor=${encodeURIComponent(first.body.nextCursor)}`, { key });
+    expect(second.body.data.map((e: any) => e.id)).toEqual(ids.slice(3, 6).map((e) => e.id));
+    const third = await call("GET", `/v1/events?limit=3&cursor=${encodeURIComponent(second.body.nextCursor)}`, { key });
+    expect(third.body.data.map((e: any) => e.id)).toEqual(ids.slice(6).map((e) => e.id));
+    expect(third.body.nextCursor).toBeNull();
+
+    // Type filter and cursor together.
+    const aIds = ids.filter((e) => e.type === "poll.a").map((e) => e.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: Result = await call("GET", `/v1/events?type=poll.a&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { key });
+      seen.push(...res.body.data.map((e: any) => e.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(aIds);
+  });
+
+  it("filters by since (inclusive) and until (exclusive)", async () => {
+    const { key } = await newRoomyTenant();
+    await createType(key, "time.t");
+    const base = Date.UTC(2031, 0, 1, 12, 0, 0);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = await published(key, "time.t", { i });
+      await env.DB.prepare("UPDATE events SET created_at = ? WHERE id = ?").bind(base + i * 3600_000, id).run();
+      ids.push(id);
+    }
+    const at = (h: number) => new Date(base + h * 3600_000).toISOString();
+    const list = async (q: string) => {
+      const res = await call("GET", `/v1/events?${q}`, { key });
+      expect(res.status, res.text).toBe(200);
+      return res.body.data.map((e: any) => e.id);
+    };
+    expect(await list(`since=${at(1)}`)).toEqual(ids.slice(1));
+    expect(await list(`until=${at(3)}`)).toEqual(ids.slice(0, 3));
+    expect(await list(`since=${at(1)}&until=${at(3)}`)).toEqual(ids.slice(1, 3));
+    expect(await list(`since=${at(4)}`)).toEqual([]);
+    // Offsets other than Z are understood: 13:00+01:00 is 12:00Z.
+    expect(await list(`since=${encodeURIComponent("2031-01-01T14:00:00+01:00")}`)).toEqual(ids.slice(1));
+    const got = await call("GET", `/v1/events/${ids[2]}`, { key });
+    expect(got.body.createdAt).toBe(at(2));
+  });
+
+  it("refuses a bad since, until, limit or cursor with 400 invalid_query", async () => {
+    const { key } = await newRoomyTenant();
+    for (const [q, path] of [
+      ["since=yesterday", "since"],
+      ["since=2024-13-45T00:00:00Z", "since"],
+      ["until=12345", "until"],
+      ["limit=0", "limit"],
+      ["limit=101", "limit"],
+      ["cursor=garbage", "cursor"],
+    ]) {
+      const res = await call("GET", `/v1/events?${q}`, { key });
+      expectProblem(res, 400, "invalid_query");
+      fieldError(res, path!);
+    }
+  });
+
+  it("pages through events published between pages: each exactly once, in order", async () => {
+    const { key } = await newRoomyTenant();
+    await createType(key, "page.p");
+    const publishedIds: string[] = [];
+    const publishMany = async (n: number) => {
+      for (let i = 0; i < n; i++) publishedIds.push(await published(key, "page.p", { n: publishedIds.length }));
+    };
+    await publishMany(10);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    // While paging, publish more between (and during) page reads.
+    for (let round = 0; round < 3; round++) {
+      const [page]: [Result, void] = await Promise.all([
+        call("GET", `/v1/events?limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { key }),
+        publishMany(3),
+      ]);
+      expect(page.status, page.text).toBe(200);
+      expect(page.body.data).toHaveLength(5);
+      seen.push(...page.body.data.map((e: any) => e.id));
+      cursor = page.body.nextCursor;
+      expect(cursor).not.toBeNull();
+    }
+    await publishMany(2);
+    let guard = 0;
+    while (cursor && guard++ < 20) {
+      const page: Result = await call("GET", `/v1/events?limit=5&cursor=${encodeURIComponent(cursor)}`, { key });
+      seen.push(...page.body.data.map((e: any) => e.id));
+      cursor = page.body.nextCursor;
+    }
+    expect(publishedIds).toHaveLength(21);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(publishedIds);
+  });
+
+  it("an event id stays valid as a cursor position when earlier events are gone", async () => {
+    const { key, tenant } = await newRoomyTenant();
+    await createType(key, "gap.g");
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push(await published(key, "gap.g"));
+    const first = await call("GET", "/v1/events?limit=2", { key });
+    // The event the cursor points at disappears (e.g. retention) before the next page is read.
+    await env.DB.prepare("DELETE FROM events WHERE tenant_id = ? AND id = ?").bind(tenant.id, ids[1]).run();
+    const next = await call("GET", `/v1/events?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`, { key });
+    expect(next.body.data.map((e: any) => e.id)).toEqual(ids.slice(2));
+  });
+});
+
+describe("events: tenants and scopes", () => {
+  it("another tenant's event is a 404 and never listed", async () => {
+    const a = await newRoomyTenant();
+    const b = await newRoomyTenant();
+    await createType(a.key, "mine.only");
+    await createType(b.key, "mine.only");
+    const id = await published(a.key, "mine.only", { secret: "a" });
+    expectProblem(await call("GET", `/v1/events/${id}`, { key: b.key }), 404, "not_found");
+    expect((await call("GET", "/v1/events", { key: b.key })).body.data).toEqual([]);
+    expect((await call("GET", "/v1/events?type=mine.only", { key: b.key })).body.data).toEqual([]);
+    expectProblem(await call("GET", "/v1/events/evt_doesnotexist", { key: a.key }), 404, "not_found");
+    // B cannot publish A's types either when B's catalog lacks them.
+    const c = await newRoomyTenant();
+    const res = await publish(c.key, "mine.only", {});
+    expectProblem(res, 422, "validation_failed");
+    expect(fieldError(res, "type").allowed).toEqual([]);
+  });
+
+  it("publishing needs events:write, polling events:read", async () => {
+    const { key: admin } = await newRoomyTenant();
+    await createType(admin, "scope.s");
+    const id = await published(admin, "scope.s");
+    const reader = await newKey(admin, { scopes: ["events:read"] });
+    const writer = await newKey(admin, { scopes: ["events:write"] });
+
+    const denied = await publish(reader.key, "scope.s", {});
+    expectProblem(denied, 403, "insufficient_scope");
+    expect(denied.body.requiredScope).toBe("events:write");
+    expect((await call("GET", "/v1/events", { key: reader.key })).status).toBe(200);
+    expect((await call("GET", `/v1/events/${id}`, { key: reader.key })).status).toBe(200);
+
+    expect((await publish(writer.key, "scope.s", {})).status).toBe(202);
+    const noRead = await call("GET", `/v1/events/${id}`, { key: writer.key });
+    expectProblem(noRead, 403, "insufficient_scope");
+    expect(noRead.body.requiredScope).toBe("events:read");
+  });
+});
+
+describe("OpenAPI", () => {
+  it("documents the event, event type and webhook routes", async () => {
+    const res = await call("GET", "/openapi.json");
+    expect(res.status, res.text).toBe(200);
+    const paths = Object.keys(res.body.paths);
+    for (const p of ["/v1/events", "/v1/events/{id}", "/v1/event-types", "/v1/event-types/{name}", "/v1/webhooks", "/v1/webhooks/{id}"]) {
+      expect(paths).toContain(p);
+    }
+    expect(res.body.paths["/v1/events"].post.parameters.map((p: any) => p.name.toLowerCase())).toContain("idempotency-key");
+  });
+});
