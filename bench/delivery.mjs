@@ -93,7 +93,7 @@ export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
     for (const r of ratios) console.log(r);
     const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
     const settings = /\[\[queues\.consumers\]\]\s*queue = "hookgate-deliveries"\n([\s\S]*?)\n\n/.exec(toml)?.[1] ?? "";
-    console.log(`queue consumer settings: ${settings.split("\n").join("; ")}`);
+    console.log(`queue consumer settings: ${settings.split("\n").filter((l) => /^\w+ =/.test(l)).join("; ")}`);
   } finally {
     await receiver.close();
     await server.stop();
