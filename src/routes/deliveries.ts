@@ -19,7 +19,7 @@ const DeliverySchema = z
     eventType: z.string(),
     webhookId: z.string(),
     status: Status,
-    attempts: z.number().int(),
+    attemptCount: z.number().int().openapi({ description: "Attempts made so far" }),
     nextAttemptAt: z.string().nullable(),
     lastAttemptAt: z.string().nullable(),
     lastStatusCode: z.number().int().nullable(),
@@ -46,7 +46,7 @@ export const serializeDelivery = (d: DeliveryRow) => ({
   eventType: d.eventType,
   webhookId: d.webhookId,
   status: d.status,
-  attempts: d.attempts,
+  attemptCount: d.attempts,
   nextAttemptAt: d.status === "pending" ? toIso(d.nextAttemptAt) : null,
   lastAttemptAt: toIso(d.lastAttemptAt),
   lastStatusCode: d.lastStatusCode,
@@ -94,7 +94,7 @@ const getRoute = createRoute({
   security: tenantSecurity,
   request: { params: idParam("dlv") },
   responses: {
-    200: jsonResponse(DeliverySchema.extend({ attemptLog: z.array(AttemptSchema) }).openapi("DeliveryWithAttempts"), "The delivery"),
+    200: jsonResponse(DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi("DeliveryWithAttempts"), "The delivery"),
     ...errorResponses,
   },
 });
@@ -137,7 +137,7 @@ export function deliveriesRoutes() {
     const db = createDb(c.env.DB);
     const row = await getDelivery(db, c.get("principal").tenant.id, c.req.valid("param").id);
     if (!row) throw ApiError.notFound("Delivery");
-    return c.json({ ...serializeDelivery(row), attemptLog: (await attemptsOf(db, row.id)).map(serializeAttempt) }, 200);
+    return c.json({ ...serializeDelivery(row), attempts: (await attemptsOf(db, row.id)).map(serializeAttempt) }, 200);
   });
 
   app.openapi(retryRoute, async (c) => {

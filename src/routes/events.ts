@@ -13,7 +13,7 @@ const DeliverySummary = z
     id: z.string(),
     webhookId: z.string(),
     status: z.enum(["pending", "succeeded", "failed", "cancelled"]),
-    attempts: z.number().int(),
+    attemptCount: z.number().int(),
     lastAttemptAt: z.string().nullable(),
     lastStatusCode: z.number().int().nullable(),
   })
@@ -48,7 +48,7 @@ export const serializeDeliverySummary = (d: DeliveryRow) => ({
   id: d.id,
   webhookId: d.webhookId,
   status: d.status,
-  attempts: d.attempts,
+  attemptCount: d.attempts,
   lastAttemptAt: toIso(d.lastAttemptAt),
   lastStatusCode: d.lastStatusCode,
 });

@@ -48,8 +48,8 @@ describe("deliveries over real HTTP (wrangler dev + a receiver on 127.0.0.1)", (
     expect(gaps[0]).toBeGreaterThanOrEqual(0.9);
     expect(gaps[1]).toBeGreaterThanOrEqual(1.9);
     expect(gaps[2]).toBeGreaterThanOrEqual(2.9);
-    expect(done.attempts).toBe(4);
-    expect(done.attemptLog.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 500, 500, 200]);
+    expect(done.attemptCount).toBe(4);
+    expect(done.attempts.map((a: { statusCode: number }) => a.statusCode)).toEqual([500, 500, 500, 200]);
   });
 
   it("makes exactly the scheduled number of attempts, then marks the delivery failed", async () => {
@@ -60,8 +60,8 @@ describe("deliveries over real HTTP (wrangler dev + a receiver on 127.0.0.1)", (
       const d = await api("GET", `/v1/deliveries/${deliveryId}`, { key });
       return d.body.status === "failed" ? d.body : undefined;
     });
-    expect(failed.attempts).toBe(5);
-    expect(failed.attemptLog).toHaveLength(5);
+    expect(failed.attemptCount).toBe(5);
+    expect(failed.attempts).toHaveLength(5);
     await new Promise((r) => setTimeout(r, 2000));
     expect(at("/down")).toHaveLength(5);
   });

@@ -76,8 +76,8 @@ describe("the circuit breaker", () => {
     expect(audit[0]!.details).toMatchObject({ reason: "circuit_breaker", consecutiveFailures: 20 });
 
     // The tripping delivery is failed; the other pending one is cancelled and its message sends nothing.
-    expect(await getDelivery(h.key, h.used[3]!)).toMatchObject({ status: "failed", attempts: 5 });
-    expect(await getDelivery(h.key, waiting)).toMatchObject({ status: "cancelled", attempts: 0 });
+    expect(await getDelivery(h.key, h.used[3]!)).toMatchObject({ status: "failed", attemptCount: 5 });
+    expect(await getDelivery(h.key, waiting)).toMatchObject({ status: "cancelled", attemptCount: 0 });
     const calls = h.endpoint.calls.length;
     const late = await runDeliveryConsumer([waiting]);
     expect(late.explicitAcks).toEqual(late.ids);
@@ -93,7 +93,7 @@ describe("the circuit breaker", () => {
     const second = await h.fail(1);
     expect(second.retryMessages).toEqual([]);
     expect(second.explicitAcks).toEqual(second.ids);
-    expect(await getDelivery(h.key, h.used[0]!)).toMatchObject({ status: "failed", attempts: 2, nextAttemptAt: null });
+    expect(await getDelivery(h.key, h.used[0]!)).toMatchObject({ status: "failed", attemptCount: 2, nextAttemptAt: null });
     expect(await h.webhook()).toMatchObject({ isEnabled: false, disabledReason: "circuit_breaker" });
   });
 

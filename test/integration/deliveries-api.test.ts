@@ -19,7 +19,7 @@ afterEach(() => {
 
 const PAID = "invoice.paid";
 const VOIDED = "invoice.voided";
-const DELIVERY_FIELDS = ["attempts", "createdAt", "eventId", "eventType", "id", "lastAttemptAt", "lastStatusCode", "nextAttemptAt", "status", "webhookId"];
+const DELIVERY_FIELDS = ["attemptCount", "createdAt", "eventId", "eventType", "id", "lastAttemptAt", "lastStatusCode", "nextAttemptAt", "status", "webhookId"];
 const T0 = Date.parse("2026-01-10T08:00:00.000Z");
 
 const setCreatedAt = (eventId: string, at: number) =>
@@ -83,10 +83,10 @@ describe("GET /v1/deliveries", () => {
     expect(res.body.nextCursor).toBeNull();
     for (const d of res.body.data) expect(Object.keys(d).sort()).toEqual(DELIVERY_FIELDS);
     const byId = Object.fromEntries(res.body.data.map((d: { id: string }) => [d.id, d]));
-    expect(byId[f.d1]).toMatchObject({ status: "succeeded", attempts: 1, lastStatusCode: 200, nextAttemptAt: null, webhookId: f.W1, eventId: f.e1, eventType: PAID, createdAt: new Date(T0).toISOString() });
-    expect(byId[f.d2]).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 500, nextAttemptAt: null, webhookId: f.W2 });
+    expect(byId[f.d1]).toMatchObject({ status: "succeeded", attemptCount: 1, lastStatusCode: 200, nextAttemptAt: null, webhookId: f.W1, eventId: f.e1, eventType: PAID, createdAt: new Date(T0).toISOString() });
+    expect(byId[f.d2]).toMatchObject({ status: "failed", attemptCount: 1, lastStatusCode: 500, nextAttemptAt: null, webhookId: f.W2 });
     expect(byId[f.d3]).toMatchObject({ status: "failed", eventType: VOIDED, createdAt: new Date(T0 + 1000).toISOString() });
-    expect(byId[f.d4]).toMatchObject({ status: "pending", attempts: 0, lastAttemptAt: null, lastStatusCode: null });
+    expect(byId[f.d4]).toMatchObject({ status: "pending", attemptCount: 0, lastAttemptAt: null, lastStatusCode: null });
     expect(byId[f.d4].nextAttemptAt).toEqual(expect.any(String));
     expect(byId[f.d1].lastAttemptAt).toEqual(expect.any(String));
   });
@@ -185,12 +185,12 @@ describe("GET /v1/deliveries/:id", () => {
   it("returns the delivery with its attempt log", async () => {
     const f = await fixture();
     const d = await getDelivery(f.key, f.d2);
-    expect(Object.keys(d).sort()).toEqual([...DELIVERY_FIELDS, "attemptLog"].sort());
-    expect(d).toMatchObject({ id: f.d2, status: "failed", attempts: 1 });
-    expect(d.attemptLog).toHaveLength(1);
-    expect(d.attemptLog[0]).toMatchObject({ attempt: 1, statusCode: 500, error: "http" });
+    expect(Object.keys(d).sort()).toEqual([...DELIVERY_FIELDS, "attempts"].sort());
+    expect(d).toMatchObject({ id: f.d2, status: "failed", attemptCount: 1 });
+    expect(d.attempts).toHaveLength(1);
+    expect(d.attempts[0]).toMatchObject({ attempt: 1, statusCode: 500, error: "http" });
     const pending = await getDelivery(f.key, f.d4);
-    expect(pending.attemptLog).toEqual([]);
+    expect(pending.attempts).toEqual([]);
   });
 });
 
@@ -205,18 +205,18 @@ describe("POST /v1/deliveries/:id/retry", () => {
     const endpoint = await stubEndpoint(() => new Response("still down", { status: 500 }));
     // Exhaust the default schedule: 5 attempts.
     for (let i = 0; i < 5; i++) await runDeliveryConsumer([id]);
-    expect(await getDelivery(key, id)).toMatchObject({ status: "failed", attempts: 5 });
+    expect(await getDelivery(key, id)).toMatchObject({ status: "failed", attemptCount: 5 });
     const sentBefore = queue.messages.length;
 
     const res = await call("POST", `/v1/deliveries/${id}/retry`, { key });
     expect(res.status, res.text).toBe(202);
     expect(Object.keys(res.body).sort()).toEqual(DELIVERY_FIELDS);
-    expect(res.body).toMatchObject({ id, status: "pending", attempts: 5 });
+    expect(res.body).toMatchObject({ id, status: "pending", attemptCount: 5 });
     expect(res.body.nextAttemptAt).toEqual(expect.any(String));
     // Enqueued now, as a manual attempt.
     const sent = queue.messages.slice(sentBefore);
     expect(sent).toEqual([{ body: { deliveryId: id, manual: true } }]);
-    expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attempts: 5 });
+    expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attemptCount: 5 });
 
     const r = await runDeliveryConsumer([sent[0]!.body]);
     expect(r.retryMessages).toEqual([]);
@@ -225,8 +225,8 @@ describe("POST /v1/deliveries/:id/retry", () => {
     expect(endpoint.calls[5]!.headers.get("x-webhook-attempt")).toBe("6");
     expect(endpoint.calls[5]!.headers.get("x-webhook-event-id")).toBe(eventId);
     const d = await getDelivery(key, id);
-    expect(d).toMatchObject({ status: "failed", attempts: 6, nextAttemptAt: null });
-    expect(d.attemptLog).toHaveLength(6);
+    expect(d).toMatchObject({ status: "failed", attemptCount: 6, nextAttemptAt: null });
+    expect(d.attempts).toHaveLength(6);
 
     // A second retry that succeeds.
     await endpoint.answerWith(() => new Response("ok"));
@@ -234,7 +234,7 @@ describe("POST /v1/deliveries/:id/retry", () => {
     await runDeliveryConsumer([queue.messages.at(-1)!.body]);
     expect(endpoint.calls).toHaveLength(7);
     expect(endpoint.calls[6]!.headers.get("x-webhook-attempt")).toBe("7");
-    expect(await getDelivery(key, id)).toMatchObject({ status: "succeeded", attempts: 7, lastStatusCode: 200 });
+    expect(await getDelivery(key, id)).toMatchObject({ status: "succeeded", attemptCount: 7, lastStatusCode: 200 });
 
     const audit = await call("GET", "/v1/audit-log?action=delivery.retried", { key });
     expect(audit.body.data).toHaveLength(2);
@@ -249,7 +249,7 @@ describe("POST /v1/deliveries/:id/retry", () => {
     const r = await runDeliveryConsumer(queue.sent());
     expect(r.retryMessages).toEqual([]);
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(f.key, f.d3)).toMatchObject({ status: "failed", attempts: 2, lastStatusCode: 503 });
+    expect(await getDelivery(f.key, f.d3)).toMatchObject({ status: "failed", attemptCount: 2, lastStatusCode: 503 });
   });
 
   it("refuses a pending delivery with 409", async () => {
@@ -268,7 +268,7 @@ describe("POST /v1/deliveries/:id/retry", () => {
     expect(queue.sent()).toEqual([{ deliveryId: f.d1, manual: true }]);
     await runDeliveryConsumer(queue.sent());
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(f.key, f.d1)).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(await getDelivery(f.key, f.d1)).toMatchObject({ status: "succeeded", attemptCount: 2 });
   });
 
   it("refuses with 409 when the subscription is disabled", async () => {
@@ -315,7 +315,7 @@ describe("POST /v1/webhooks/:id/recover", () => {
     const r = await runDeliveryConsumer(sent.map((m) => m.body));
     expect(r.retryMessages).toEqual([]);
     expect(endpoint.calls.length - calls).toBe(3);
-    for (const id of made.slice(1)) expect(await getDelivery(key, id)).toMatchObject({ status: "succeeded", attempts: 2 });
+    for (const id of made.slice(1)) expect(await getDelivery(key, id)).toMatchObject({ status: "succeeded", attemptCount: 2 });
 
     // Nothing failed since then any more.
     const again = await call("POST", `/v1/webhooks/${webhookId}/recover`, { key, body: { since: new Date(now - 3_600_000).toISOString() } });

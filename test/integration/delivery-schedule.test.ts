@@ -74,7 +74,7 @@ describe("the retry schedule", () => {
       expect(delay, `after attempt ${i + 1}`).toBeGreaterThanOrEqual(lo);
       expect(delay, `after attempt ${i + 1}`).toBeLessThanOrEqual(hi);
       const d = await getDelivery(key, deliveryId);
-      expect(d).toMatchObject({ status: "pending", attempts: i + 1, lastStatusCode: 500 });
+      expect(d).toMatchObject({ status: "pending", attemptCount: i + 1, lastStatusCode: 500 });
       // The row says when the next attempt is due: now + the same delay.
       const due = Date.parse(d.nextAttemptAt);
       expect(due).toBeGreaterThanOrEqual(before + delay * 1000 - 50);
@@ -84,8 +84,8 @@ describe("the retry schedule", () => {
     expect(endpoint.calls).toHaveLength(5);
     expect(endpoint.calls.map((c) => c.headers.get("x-webhook-attempt"))).toEqual(["1", "2", "3", "4", "5"]);
     const d = await getDelivery(key, deliveryId);
-    expect(d).toMatchObject({ status: "failed", attempts: 5, lastStatusCode: 500, nextAttemptAt: null });
-    expect(d.attemptLog.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4, 5]);
+    expect(d).toMatchObject({ status: "failed", attemptCount: 5, lastStatusCode: 500, nextAttemptAt: null });
+    expect(d.attempts.map((a: { attempt: number }) => a.attempt)).toEqual([1, 2, 3, 4, 5]);
     // A late duplicate of the message sends nothing more.
     await expectAck(deliveryId);
     expect(endpoint.calls).toHaveLength(5);
@@ -105,7 +105,7 @@ describe("the retry schedule", () => {
     expect(second).toBeLessThanOrEqual(33);
     await expectAck(deliveryId);
     expect(endpoint.calls).toHaveLength(3);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attempts: 3, lastStatusCode: 502 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attemptCount: 3, lastStatusCode: 502 });
   });
 
   it("a succeeding attempt settles the delivery and acks", async () => {
@@ -113,7 +113,7 @@ describe("the retry schedule", () => {
     await stubEndpoint((_c, n) => new Response("", { status: n === 1 ? 500 : 204 }));
     await expectRetry(deliveryId);
     await expectAck(deliveryId);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attempts: 2, lastStatusCode: 204, nextAttemptAt: null });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 2, lastStatusCode: 204, nextAttemptAt: null });
   });
 
   it("jitter spreads the first delay over [60, 66] across many deliveries", async () => {
@@ -173,7 +173,7 @@ describe("Retry-After", () => {
     await stubEndpoint(new Response("", { status: 429, headers: { "Retry-After": "900" } }));
     expect(await expectRetry(deliveryId)).toBe(900);
     await expectAck(deliveryId);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attempts: 2, lastStatusCode: 429 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attemptCount: 2, lastStatusCode: 429 });
   });
 });
 
@@ -186,8 +186,8 @@ describe("410 Gone", () => {
     expect(endpoint.calls).toHaveLength(1);
     const wh = await call("GET", `/v1/webhooks/${webhookId}`, { key });
     expect(wh.body).toMatchObject({ isEnabled: false, disabledReason: "gone" });
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 410 });
-    expect(await getDelivery(key, other)).toMatchObject({ status: "cancelled", attempts: 0 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attemptCount: 1, lastStatusCode: 410 });
+    expect(await getDelivery(key, other)).toMatchObject({ status: "cancelled", attemptCount: 0 });
     // Its queued message now sends nothing.
     await expectAck(other);
     expect(endpoint.calls).toHaveLength(1);
@@ -211,8 +211,8 @@ describe("failure kinds in the attempt log", () => {
     expect(endpoint.calls).toHaveLength(1);
     const d = await getDelivery(key, deliveryId);
     expect(d.status).toBe("pending");
-    expect(d.attemptLog).toHaveLength(1);
-    return d.attemptLog[0];
+    expect(d.attempts).toHaveLength(1);
+    return d.attempts[0];
   }
 
   it("a timeout is logged as `timeout`", async () => {
@@ -270,7 +270,7 @@ describe("an idempotent consumer", () => {
     await expectAck(deliveryId);
     await expectAck({ deliveryId, manual: true });
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 1 });
   });
 
   it("acks a message for a cancelled delivery without calling fetch", async () => {
@@ -284,7 +284,7 @@ describe("an idempotent consumer", () => {
     expect((await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: true } })).status).toBe(200);
     await expectAck(deliveryId);
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attempts: 0 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attemptCount: 0 });
   });
 
   it("acks a message for an unknown delivery", async () => {
@@ -304,7 +304,7 @@ describe("an idempotent consumer", () => {
     expect(r.retryMessages).toEqual([]);
     expect(r.explicitAcks.sort()).toEqual([...r.ids].sort());
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 1 });
   });
 
   it("two concurrent consumer invocations with one message send exactly once", async () => {
@@ -317,8 +317,8 @@ describe("an idempotent consumer", () => {
     expect([...a.explicitAcks, ...b.explicitAcks].sort()).toEqual([...a.ids, ...b.ids].sort());
     expect(endpoint.calls).toHaveLength(1);
     const d = await getDelivery(key, deliveryId);
-    expect(d).toMatchObject({ status: "succeeded", attempts: 1 });
-    expect(d.attemptLog).toHaveLength(1);
+    expect(d).toMatchObject({ status: "succeeded", attemptCount: 1 });
+    expect(d.attempts).toHaveLength(1);
   });
 
   it("two concurrent copies of a failing delivery make one attempt and one retry", async () => {
@@ -331,7 +331,7 @@ describe("an idempotent consumer", () => {
     expect(endpoint.calls).toHaveLength(1);
     expect([...a.retryMessages, ...b.retryMessages]).toHaveLength(1);
     expect([...a.explicitAcks, ...b.explicitAcks]).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attemptCount: 1 });
   });
 
   it("a subscription disabled between publish and consume: cancelled, no fetch", async () => {
@@ -341,7 +341,7 @@ describe("an idempotent consumer", () => {
     const endpoint = await stubEndpoint(new Response("ok"));
     await expectAck(deliveryId);
     expect(endpoint.calls).toHaveLength(0);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attempts: 0 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attemptCount: 0 });
   });
 
   it("a subscription deleted between publish and consume: cancelled, no fetch", async () => {
@@ -350,7 +350,7 @@ describe("an idempotent consumer", () => {
     const endpoint = await stubEndpoint(new Response("ok"));
     await expectAck(deliveryId);
     expect(endpoint.calls).toHaveLength(0);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attempts: 0 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attemptCount: 0 });
   });
 
   it("a subscription deleted while an attempt is in flight: the failed attempt does not revive the delivery", async () => {
@@ -400,7 +400,7 @@ describe("the dead-letter queue", () => {
     expect(r.explicitAcks).toEqual(r.ids);
     expect(r.retryMessages).toEqual([]);
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attempts: 1, nextAttemptAt: null });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attemptCount: 1, nextAttemptAt: null });
     // A later copy on the main queue sends nothing.
     await expectAck(deliveryId);
     expect(endpoint.calls).toHaveLength(1);
@@ -450,7 +450,7 @@ describe("the cron sweep", () => {
     const endpoint = await stubEndpoint(new Response("ok"));
     await expectAck(overdue);
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, overdue)).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(await getDelivery(key, overdue)).toMatchObject({ status: "succeeded", attemptCount: 1 });
   });
 
   it("leaves alone a delivery whose attempt is in flight", async () => {
@@ -498,7 +498,7 @@ describe("the cron sweep", () => {
     expect(deliveryIds).toHaveLength(1);
     const id = deliveryIds[0]!;
     expect(queue.sent()).toEqual([]);
-    expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attemptCount: 0 });
     // Six minutes later the sweep finds it.
     await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 6 * 60_000, id).run();
     await runCron();
@@ -522,7 +522,7 @@ describe("a late duplicate of a rescheduled message", () => {
     expect(early.retryMessages).toEqual([]);
     expect(early.explicitAcks).toEqual(early.ids);
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attemptCount: 1 });
 
     // The scheduled redelivery, when due, makes attempt 2.
     await expectRetry(deliveryId);
@@ -536,6 +536,6 @@ describe("a late duplicate of a rescheduled message", () => {
     const r = await runDeliveryConsumer([{ deliveryId, manual: true }], "hookgate-deliveries", { due: false });
     expect(r.explicitAcks).toEqual(r.ids);
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 1 });
   });
 });

@@ -270,13 +270,13 @@ describe("the attempt log", () => {
     const after = Date.now();
 
     const d = await getDelivery(key, id);
-    expect(d).toMatchObject({ id, eventId, eventType: "invoice.paid", webhookId, status: "succeeded", attempts: 2, lastStatusCode: 201, nextAttemptAt: null });
-    expect(d.attemptLog).toHaveLength(2);
-    const [first, second] = d.attemptLog;
+    expect(d).toMatchObject({ id, eventId, eventType: "invoice.paid", webhookId, status: "succeeded", attemptCount: 2, lastStatusCode: 201, nextAttemptAt: null });
+    expect(d.attempts).toHaveLength(2);
+    const [first, second] = d.attempts;
     expect(Object.keys(first).sort()).toEqual(["at", "attempt", "durationMs", "error", "requestBody", "requestHeaders", "responseBody", "statusCode"]);
     expect(first).toMatchObject({ attempt: 1, statusCode: 500, responseBody: "boom", error: "http" });
     expect(second).toMatchObject({ attempt: 2, statusCode: 201, responseBody: "fine", error: null });
-    for (const [i, a] of d.attemptLog.entries()) {
+    for (const [i, a] of d.attempts.entries()) {
       expect(a.at).toMatch(ISO);
       expect(Date.parse(a.at)).toBeGreaterThanOrEqual(before - 1000);
       expect(Date.parse(a.at)).toBeLessThanOrEqual(after + 1000);
@@ -323,8 +323,8 @@ describe("the attempt log", () => {
     await stubEndpoint(new Response(big, { status: 500 }));
     await runDeliveryConsumer([deliveryId]);
     const d = await getDelivery(key, deliveryId);
-    expect(d.attemptLog[0].responseBody).toBe("thanks");
-    expect(d.attemptLog[1].responseBody).toBe("x".repeat(4096));
+    expect(d.attempts[0].responseBody).toBe("thanks");
+    expect(d.attempts[1].responseBody).toBe("x".repeat(4096));
     const row = await env.DB.prepare("SELECT length(response_body) AS n FROM delivery_attempts WHERE delivery_id = ? AND attempt = 2")
       .bind(deliveryId)
       .first<{ n: number }>();
@@ -339,7 +339,7 @@ describe("the attempt log", () => {
     await stubEndpoint(new Response("€".repeat(3000), { status: 500 }));
     await runDeliveryConsumer([deliveryId]);
     const d = await getDelivery(key, deliveryId);
-    const stored = d.attemptLog[1].responseBody as string;
+    const stored = d.attempts[1].responseBody as string;
     expect(new TextEncoder().encode(stored).byteLength).toBeLessThanOrEqual(4096);
     expect(stored).toBe("€".repeat(1365));
     const row = await env.DB.prepare("SELECT length(CAST(response_body AS BLOB)) AS n FROM delivery_attempts WHERE delivery_id = ? AND attempt = 2")
@@ -365,6 +365,6 @@ describe("the attempt log", () => {
     });
     await runDeliveryConsumer([deliveryId]);
     const d = await getDelivery(key, deliveryId);
-    expect(d.attemptLog[1].responseBody).toBe("y".repeat(4096));
+    expect(d.attempts[1].responseBody).toBe("y".repeat(4096));
   });
 });

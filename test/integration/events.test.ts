@@ -83,7 +83,7 @@ describe("POST /v1/events: fan-out", () => {
     expect(deliveries.map((d) => d.webhookId).sort()).toEqual([all, exact].sort());
     for (const d of deliveries) {
       expect(d.id).toMatch(DLV);
-      expect(d).toMatchObject({ status: "pending", attempts: 0, lastAttemptAt: null, lastStatusCode: null });
+      expect(d).toMatchObject({ status: "pending", attemptCount: 0, lastAttemptAt: null, lastStatusCode: null });
     }
 
     // The rows are in D1, one per delivery, for this event.
