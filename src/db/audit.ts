@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, lt, sql } from "drizzle-orm";
 import { newId } from "../lib/crypto";
 import type { Cursor } from "../http/pagination";
 import type { Db } from "./client";
@@ -36,22 +36,29 @@ export async function recordAudit(
     .run();
 }
 
-/** Newest first. */
+/**
+ * Newest first, by insertion order (SQLite's rowid): entries written in the
+ * same millisecond keep their order, which their timestamps cannot. The
+ * cursor's `t` is the rowid of the last entry of the previous page.
+ */
 export async function listAudit(
   db: Db,
   tenantId: string,
   limit: number,
   filter: { action?: string; after?: Cursor },
-): Promise<AuditRow[]> {
-  const { after } = filter;
-  const position = after
-    ? or(lt(auditLog.at, new Date(after.t)), and(eq(auditLog.at, new Date(after.t)), lt(auditLog.id, after.id)))
-    : undefined;
+): Promise<(AuditRow & { seq: number })[]> {
+  const seq = sql<number>`${auditLog}.rowid`;
   return db
-    .select()
+    .select({ ...getTableColumns(auditLog), seq })
     .from(auditLog)
-    .where(and(eq(auditLog.tenantId, tenantId), filter.action ? eq(auditLog.action, filter.action) : undefined, position))
-    .orderBy(desc(auditLog.at), desc(auditLog.id))
+    .where(
+      and(
+        eq(auditLog.tenantId, tenantId),
+        filter.action ? eq(auditLog.action, filter.action) : undefined,
+        filter.after ? lt(seq, filter.after.t) : undefined,
+      ),
+    )
+    .orderBy(desc(seq))
     .limit(limit + 1)
     .all();
 }

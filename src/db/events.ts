@@ -62,6 +62,18 @@ export async function purgeEventsBefore(d1: D1Database, cutoff: Date, batch: num
   return events?.meta.changes ?? 0;
 }
 
+/** Test sends belong to no delivery (and so to no event): their log rows age out on their own. */
+export async function purgeTestAttemptsBefore(d1: D1Database, cutoff: Date, batch: number): Promise<number> {
+  const res = await d1
+    .prepare(
+      "DELETE FROM delivery_attempts WHERE rowid IN " +
+        "(SELECT rowid FROM delivery_attempts WHERE delivery_id IS NULL AND at < ? LIMIT ?)",
+    )
+    .bind(cutoff.getTime(), batch)
+    .run();
+  return res.meta.changes;
+}
+
 /** Drops idempotency records older than `cutoff` (they only matter for 24 h). */
 export async function purgeIdempotencyBefore(d1: D1Database, cutoff: Date, batch: number): Promise<number> {
   const res = await d1

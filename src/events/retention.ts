@@ -1,4 +1,4 @@
-import { purgeEventsBefore, purgeIdempotencyBefore } from "../db/events";
+import { purgeEventsBefore, purgeIdempotencyBefore, purgeTestAttemptsBefore } from "../db/events";
 import type { Config } from "../env";
 import { IDEMPOTENCY_WINDOW_MS } from "./publish";
 
@@ -6,7 +6,10 @@ const BATCH = 500;
 // Per cron run: at most this many batches, so one run stays short; the next run continues.
 const MAX_BATCHES = 20;
 
-/** Deletes events (with deliveries and attempts) older than EVENT_RETENTION_DAYS, in bounded batches. */
+/**
+ * Deletes events (with deliveries and attempts) and test-send logs older than
+ * EVENT_RETENTION_DAYS, and idempotency records past their 24 h, in bounded batches.
+ */
 export async function purgeExpiredEvents(d1: D1Database, config: Config, now = Date.now()): Promise<{ events: number }> {
   const cutoff = new Date(now - config.eventRetentionDays * 86_400_000);
   let total = 0;
@@ -14,6 +17,9 @@ export async function purgeExpiredEvents(d1: D1Database, config: Config, now = D
     const n = await purgeEventsBefore(d1, cutoff, BATCH);
     total += n;
     if (n < BATCH) break;
+  }
+  for (let i = 0; i < MAX_BATCHES; i++) {
+    if ((await purgeTestAttemptsBefore(d1, cutoff, BATCH)) < BATCH) break;
   }
   for (let i = 0; i < MAX_BATCHES; i++) {
     if ((await purgeIdempotencyBefore(d1, new Date(now - IDEMPOTENCY_WINDOW_MS), BATCH)) < BATCH) break;

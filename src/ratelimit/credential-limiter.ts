@@ -19,6 +19,12 @@ export type GateRequest = {
   /** Store `policy` as the object's own first (it was just read from D1, the source of truth). */
   storePolicy?: boolean;
   ip: string | null;
+  /**
+   * Count an admitted request as use of the credential (default). Token
+   * requests spend the token bucket but are not use: a wrong-secret guess
+   * must not make a client look used.
+   */
+  countUse?: boolean;
 };
 
 export type GateResult = {
@@ -97,7 +103,7 @@ export class CredentialLimiter extends DurableObject<Env> {
     };
     if (!decision.allowed) return { verdict: "rate_limited", ...result };
     state.tats[tatKey] = decision.tat;
-    this.recordUse(req.credentialId, now);
+    if (req.countUse !== false) this.recordUse(req.credentialId, now);
     this.save();
     return { verdict: "ok", ...result };
   }

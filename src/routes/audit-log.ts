@@ -52,7 +52,7 @@ export function auditLogRoutes() {
       after: decodeCursor(cursor),
       ...(action && { action }),
     });
-    return c.json(page(rows, limit, (r) => ({ t: r.at.getTime(), id: r.id }), serialize), 200);
+    return c.json(page(rows, limit, (r) => ({ t: r.seq, id: r.id }), serialize), 200);
   });
   return app;
 }

@@ -148,6 +148,7 @@ export function oauthTokenRoutes() {
           window,
           policy: clientPolicy(client),
           storePolicy: true,
+          countUse: false,
           ip: clientIp(c.req.raw.headers),
         });
         if (gate.verdict === "rate_limited") {

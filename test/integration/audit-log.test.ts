@@ -267,4 +267,14 @@ describe("access", () => {
       expect(text).not.toContain(await sha256Hex(secret));
     }
   });
+
+  it("keeps insertion order for entries written in the same millisecond (tenant creation writes two)", async () => {
+    for (let i = 0; i < 5; i++) {
+      const { key } = await newTenant();
+      const res = await call("GET", "/v1/audit-log", { key });
+      expect(res.status).toBe(200);
+      // tenant.created is written first, then the first key's key.created: newest first.
+      expect(res.body.data.map((e: { action: string }) => e.action)).toEqual(["key.created", "tenant.created"]);
+    }
+  });
 });

@@ -554,7 +554,19 @@ describe("client usage", () => {
     expect(got.body.lastUsedAt).not.toBeNull();
     expect(Date.parse(got.body.lastUsedAt)).toBeLessThanOrEqual(Date.now());
     const row = await env.DB.prepare("SELECT count FROM credential_usage WHERE credential_id = ?").bind(client.id).first<{ count: number }>();
-    // The token request and the API request.
-    expect(row?.count).toBe(2);
+    // The API request only: token requests are not use of the client.
+    expect(row?.count).toBe(1);
+  });
+
+  it("token requests, wrong secrets above all, do not make a client look used", async () => {
+    const { key } = await newTenant();
+    const client = await newClient(key);
+    expectOAuthError(await tokenRequest({ grant_type: "client_credentials" }, { basic: { id: client.id, secret: "guess" } }), 401, "invalid_client");
+    await tokenFor(client);
+    const stub = env.CREDENTIAL_LIMITER.get(env.CREDENTIAL_LIMITER.idFromName(client.id));
+    await runDurableObjectAlarm(stub);
+    expect((await call("GET", `/v1/oauth-clients/${client.id}`, { key })).body.lastUsedAt).toBeNull();
+    const row = await env.DB.prepare("SELECT count FROM credential_usage WHERE credential_id = ?").bind(client.id).first();
+    expect(row).toBeNull();
   });
 });

@@ -235,4 +235,16 @@ describe("retention is independent of the sweep", () => {
     expect(errors).toHaveBeenCalled();
     expect((await call("GET", `/v1/events/${e.id}`, { key })).status).toBe(404);
   });
+
+  it("purges test-send attempts older than the retention period, and keeps recent ones", async () => {
+    const { tenantId, webhookId } = await setup();
+    await logAttempt(tenantId, webhookId, null);
+    await logAttempt(tenantId, webhookId, null);
+    const [oldId] = (await env.DB.prepare("SELECT id FROM delivery_attempts WHERE webhook_id = ? AND delivery_id IS NULL").bind(webhookId).all<{ id: string }>()).results.map((r) => r.id);
+    await env.DB.prepare("UPDATE delivery_attempts SET at = ? WHERE id = ?").bind(Date.now() - 31 * DAY, oldId).run();
+    await runCron();
+    const left = await env.DB.prepare("SELECT id FROM delivery_attempts WHERE webhook_id = ? AND delivery_id IS NULL").bind(webhookId).all<{ id: string }>();
+    expect(left.results).toHaveLength(1);
+    expect(left.results[0]!.id).not.toBe(oldId);
+  });
 });
