@@ -37,7 +37,7 @@ export function createApp() {
     description: "The operator's ADMIN_TOKEN",
   });
 
-  for (const prefix of ["/v1/*", "/admin/*", "/oauth/*", "/in/*"]) app.use(prefix, configGuard());
+  for (const prefix of ["/v1/*", "/admin/*", "/oauth/*"]) app.use(prefix, configGuard());
   app.route("/admin", adminRoutes());
   app.route("/v1/keys", keysRoutes());
   app.route("/v1/oauth-clients", oauthClientsRoutes());
