@@ -80,6 +80,7 @@ export type WebhookPatch = Partial<
     | "format"
     | "headers"
     | "customFields"
+    | "managedBy"
     | "secretEnc"
     | "secretLast4"
     | "previousSecretEnc"

@@ -32,7 +32,7 @@ import {
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { newId } from "../lib/crypto";
 import { CreateWebhookBody, NewWebhookSchema, PatchWebhookBody, WebhookSchema } from "../webhooks/schemas";
-import { sealWebhookSecret } from "../webhooks/secrets";
+import { sealWebhookSecret, signingSecrets } from "../webhooks/secrets";
 import { assertDeliverableUrl, assertKnownEventTypes } from "../webhooks/validate";
 
 const MANAGER_NAMES = { zapier: "Zapier", n8n: "n8n", make: "Make" } as const;
@@ -148,7 +148,7 @@ export function webhooksRoutes() {
     if (body.verify) {
       // Checked first too, so a full account does not send the endpoint a request for nothing.
       if ((await countWebhooks(db, principal.tenant.id)) >= principal.tenant.quotas.webhooks) throw quotaFull();
-      await verifyEndpoint(row, secret, config.deliveryTimeoutMs);
+      await verifyEndpoint(row, [secret], config.deliveryTimeoutMs);
     }
     if (!(await insertWebhookUnderQuota(c.env.DB, row, principal.tenant.quotas.webhooks))) throw quotaFull();
     await recordAudit(db, auditActor(principal, c.get("requestId")), "webhook.created", id, { url, eventTypes: row.eventTypes });
@@ -192,10 +192,13 @@ export function webhooksRoutes() {
     if (body.format !== undefined) set.format = body.format;
     if (body.headers !== undefined) set.headers = body.headers;
     if (body.customFields !== undefined) set.customFields = body.customFields;
+    if (body.managedBy !== undefined) set.managedBy = body.managedBy;
     if (body.isEnabled !== undefined) {
       set.isEnabled = body.isEnabled;
       set.disabledReason = body.isEnabled ? null : "manual";
     }
+    // Verified as it will be stored (new URL, format, headers), signed with the live secrets.
+    if (body.verify) await verifyEndpoint({ ...row, ...set }, await signingSecrets(config, row), config.deliveryTimeoutMs);
     // The response shows exactly what is stored: the same updatedAt, or the old one when nothing changed.
     let updatedAt = row.updatedAt;
     if (Object.keys(set).length > 0) {
@@ -224,7 +227,7 @@ export function webhooksRoutes() {
 }
 
 /** `verify: true`: one signed `webhook.verification` POST; anything but a 2xx refuses the subscription. */
-async function verifyEndpoint(row: WebhookRow, secret: string, timeoutMs: number): Promise<void> {
+async function verifyEndpoint(row: WebhookRow, secrets: string[], timeoutMs: number): Promise<void> {
   const request = await buildDeliveryRequest({
     endpoint: row,
     event: {
@@ -234,7 +237,7 @@ async function verifyEndpoint(row: WebhookRow, secret: string, timeoutMs: number
       data: { webhookId: row.id, message: "Hookgate is verifying this endpoint; answer with any 2xx." },
     },
     attempt: 1,
-    secrets: [secret],
+    secrets,
   });
   const result = await sendWebhook(row.url, request, timeoutMs);
   if (!result.success) {

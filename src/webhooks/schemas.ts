@@ -100,6 +100,8 @@ export const PatchWebhookBody = z
     format: FormatSchema.optional(),
     headers: common.headers,
     customFields: common.customFields,
+    managedBy: ManagedBySchema.nullable().optional().openapi({ description: "Hand the subscription to a tool (or null)" }),
+    verify: z.boolean().optional().openapi({ description: "Send a signed webhook.verification to the resulting URL first" }),
     secret: z
       .unknown()
       .refine(() => false, "the secret cannot be changed with PATCH; use POST /v1/webhooks/{id}/rotate-secret")

@@ -434,11 +434,11 @@ describe("PATCH /v1/webhooks/:id", () => {
       [{ headers: { "X-Webhook-Id": "1" } }, "headers.X-Webhook-Id"],
       [{ headers: { "X-A": "1\r\n2" } }, "headers.X-A"],
       [{ customFields: { type: "x" } }, "customFields.type"],
-      [{ managedBy: "zapier" }, "managedBy"],
+      [{ managedBy: "ifttt" }, "managedBy"],
     ] as const) {
       const bad = await call("PATCH", `/v1/webhooks/${w.id}`, { key, body });
       expectProblem(bad, 422, "validation_failed");
-      if (path !== "managedBy") fieldError(bad, path);
+      fieldError(bad, path);
     }
     const after = await call("GET", `/v1/webhooks/${w.id}`, { key });
     expect(after.body).toMatchObject({ url: "https://new.example.com/hooks", eventTypes: ["invoice.paid"], format: "form" });
@@ -579,5 +579,57 @@ describe("webhooks: tenants and scopes", () => {
     const other = await call("GET", "/v1/webhooks", { key: eventsOnly.key });
     expectProblem(other, 403, "insufficient_scope");
     expect(other.body.requiredScope).toBe("webhooks:read");
+  });
+});
+
+describe("PATCH with managedBy and verify (SPEC 6: any field but secret)", () => {
+  it("hands an unmanaged subscription to a tool; from then on only isEnabled can change", async () => {
+    const { key } = await newRoomyTenant();
+    const hook = await created(key);
+    const res = await call("PATCH", `/v1/webhooks/${hook.id}`, { key, body: { managedBy: "zapier" } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.managedBy).toBe("zapier");
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key })).body.managedBy).toBe("zapier");
+    const refused = await call("PATCH", `/v1/webhooks/${hook.id}`, { key, body: { url: "https://elsewhere.example.com/x" } });
+    expectProblem(refused, 403, "managed_subscription");
+    expect(refused.body.detail).toContain("managed by Zapier");
+    // Unknown tools are refused with the allowed list.
+    const other = await created(key, { url: "https://two.example.com/x" });
+    const bad = await call("PATCH", `/v1/webhooks/${other.id}`, { key, body: { managedBy: "ifttt" } });
+    expectProblem(bad, 422, "validation_failed");
+    expect(fieldError(bad, "managedBy").allowed).toEqual(["zapier", "n8n", "make"]);
+  });
+
+  it("verify: true checks the new URL, signed with the live secret, and refuses (URL unchanged) unless 2xx", async () => {
+    const { key } = await newRoomyTenant();
+    const hook = await created(key);
+    const moved = "https://moved.example.com/hook";
+
+    responder = () => new Response("no", { status: 500 });
+    const refused = await call("PATCH", `/v1/webhooks/${hook.id}`, { key, body: { url: moved, verify: true } });
+    expectProblem(refused, 422, "verification_failed");
+    expect(refused.body.endpointStatus).toBe(500);
+    expect((await call("GET", `/v1/webhooks/${hook.id}`, { key })).body.url).toBe(URL_);
+
+    responder = () => new Response(null, { status: 204 });
+    const ok = await call("PATCH", `/v1/webhooks/${hook.id}`, { key, body: { url: moved, verify: true } });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body.url).toBe(moved);
+    const sent = sentTo(moved);
+    expect(sent).toHaveLength(2);
+    const req = sent[1]!;
+    const body = await req.text();
+    expect(JSON.parse(body).type).toBe("webhook.verification");
+    // The secret shown at creation still verifies: PATCH never changes it.
+    expect(() =>
+      new StandardWebhook(hook.secret).verify(body, {
+        "webhook-id": req.headers.get("webhook-id")!,
+        "webhook-timestamp": req.headers.get("webhook-timestamp")!,
+        "webhook-signature": req.headers.get("webhook-signature")!,
+      }),
+    ).not.toThrow();
+    // verify is an instruction, not a stored field.
+    const audit = await call("GET", "/v1/audit-log?action=webhook.updated", { key });
+    expect(audit.body.data[0].details.fields).toEqual(["url"]);
   });
 });
