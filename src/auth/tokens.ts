@@ -1,3 +1,5 @@
+import { fromBase64Url, toBase64Url } from "../lib/crypto";
+
 /**
  * OAuth2 access tokens: compact HS256 JWTs signed and verified with WebCrypto,
  * so a token is checked at the edge without a D1 read. The client's Durable
@@ -41,19 +43,14 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-function b64url(bytes: Uint8Array): string {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
+/** Decodes a JWT segment; a malformed one throws (the caller answers "malformed"). */
 function fromB64url(s: string): Uint8Array {
-  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new Error("not base64url");
-  const bin = atob(s.replaceAll("-", "+").replaceAll("_", "/"));
-  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+  const bytes = fromBase64Url(s);
+  if (!bytes) throw new Error("not base64url");
+  return bytes;
 }
 
-const HEADER = b64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
+const HEADER = toBase64Url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
 
 export async function signAccessToken(
   secret: string,
@@ -70,9 +67,9 @@ export async function signAccessToken(
     exp: iat + ACCESS_TOKEN_TTL_SECONDS,
     jti: crypto.randomUUID(),
   };
-  const body = `${HEADER}.${b64url(encoder.encode(JSON.stringify(claims)))}`;
+  const body = `${HEADER}.${toBase64Url(encoder.encode(JSON.stringify(claims)))}`;
   const sig = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(body));
-  return { token: `${body}.${b64url(new Uint8Array(sig))}`, claims };
+  return { token: `${body}.${toBase64Url(new Uint8Array(sig))}`, claims };
 }
 
 /** True when `s` has the shape of a JWT (and so is not a static key). */

@@ -76,7 +76,4 @@ export const idParam = (prefix: string) =>
     id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: `${prefix}_3kT9xQ...` }),
   });
 
-/** ISO 8601 timestamp in the future-or-past, as accepted in bodies. */
-export const isoDate = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" });
-
 export const toIso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);

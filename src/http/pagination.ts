@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ApiError } from "../errors";
+import { fromBase64Url, toBase64Url } from "../lib/crypto";
 
 /** Query parameters every list accepts. */
 export const pageQuery = z.object({
@@ -17,13 +18,15 @@ export const pageQuery = z.object({
 export type Cursor = { t: number; id: string };
 
 export function encodeCursor(c: Cursor): string {
-  return btoa(JSON.stringify([c.t, c.id])).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return toBase64Url(new TextEncoder().encode(JSON.stringify([c.t, c.id])));
 }
 
 export function decodeCursor(raw: string | undefined): Cursor | undefined {
   if (raw === undefined) return undefined;
   try {
-    const json = atob(raw.replaceAll("-", "+").replaceAll("_", "/"));
+    const bytes = fromBase64Url(raw);
+    if (!bytes) throw new Error("not base64url");
+    const json = new TextDecoder().decode(bytes);
     const [t, id] = JSON.parse(json) as unknown[];
     // The time must be one a Date can hold: an Invalid Date binds as NaN and silently matches nothing.
     if (typeof t === "number" && !Number.isNaN(new Date(t).getTime()) && typeof id === "string") return { t, id };

@@ -37,3 +37,8 @@ export const FutureDateSchema = z.iso
   .datetime({ offset: true, error: "must be an ISO 8601 date-time, e.g. 2030-01-01T00:00:00Z" })
   .transform((s) => new Date(s))
   .refine((d) => d.getTime() > Date.now(), "must be in the future");
+
+/** An ISO 8601 date-time query parameter (`since`, `until`), parsed to a Date. */
+export const IsoTimeQuery = z.iso
+  .datetime({ offset: true, error: "must be an ISO 8601 date-time" })
+  .transform((s) => new Date(s));

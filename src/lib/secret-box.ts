@@ -6,6 +6,8 @@
  * does not decrypt there. The version tag leaves room for a future scheme.
  */
 
+import { fromBase64Url, toBase64Url } from "./crypto";
+
 const VERSION = "v1";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -70,17 +72,4 @@ export async function decryptSecret(keyBase64: string, boxed: string, aad: strin
     throw new SecretBoxError("Encrypted secret could not be decrypted (wrong key, wrong owner, or altered data).");
   }
   return decoder.decode(opened);
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/** Strict unpadded base64url; null for anything else. */
-function fromBase64Url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
 }

@@ -8,6 +8,7 @@ import { enqueueDeliveries } from "../delivery/queue";
 import { ApiError } from "../errors";
 import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
+import { IsoTimeQuery } from "../http/schemas";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 
 const Status = z.enum(["pending", "succeeded", "failed", "cancelled"]);
@@ -64,7 +65,6 @@ export const serializeAttempt = (a: AttemptRow) => ({
   requestBody: a.requestBody,
 });
 
-const TimeParam = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).transform((s) => new Date(s));
 const tags = ["Deliveries"];
 
 const listRoute = createRoute({
@@ -79,8 +79,8 @@ const listRoute = createRoute({
       eventId: z.string().max(64).optional(),
       eventType: z.string().max(100).optional(),
       status: Status.optional(),
-      since: TimeParam.optional(),
-      until: TimeParam.optional(),
+      since: IsoTimeQuery.optional(),
+      until: IsoTimeQuery.optional(),
     }),
   },
   responses: { 200: jsonResponse(listOf(DeliverySchema), "A page of deliveries"), ...errorResponses },

@@ -6,6 +6,7 @@ import { ApiError } from "../errors";
 import { publishEvent } from "../events/publish";
 import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
+import { IsoTimeQuery } from "../http/schemas";
 import { decodeCursor, encodeCursor, pageQuery } from "../http/pagination";
 
 const DeliverySummary = z
@@ -74,7 +75,6 @@ const publishRoute = createRoute({
   responses: { 202: jsonResponse(EventWithDeliveries, "Accepted for delivery"), ...errorResponses },
 });
 
-const TimeParam = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).transform((s) => new Date(s));
 
 const listRoute = createRoute({
   method: "get",
@@ -87,7 +87,7 @@ const listRoute = createRoute({
     "order, so one stored while you page is never skipped nor repeated.",
   security: tenantSecurity,
   request: {
-    query: pageQuery.extend({ type: z.string().max(100).optional(), since: TimeParam.optional(), until: TimeParam.optional() }),
+    query: pageQuery.extend({ type: z.string().max(100).optional(), since: IsoTimeQuery.optional(), until: IsoTimeQuery.optional() }),
   },
   responses: {
     200: jsonResponse(
