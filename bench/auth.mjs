@@ -45,9 +45,21 @@ export async function benchAuth({ concurrency = 16, seconds = 8 } = {}) {
     const who = `${server.url}/v1/whoami`;
     const a = await measure("(a) GET /health (no auth, baseline)", () => fetch(`${server.url}/health`), opts);
     const b = await measure("(b) GET /v1/whoami, static key", () => fetch(who, { headers: { authorization: `Bearer ${key.key}` } }), opts);
-    const c = await measure("(c) GET /v1/whoami, OAuth token", () => fetch(who, { headers: { authorization: `Bearer ${access_token}` } }), opts);
-    const d = await measure("(d) GET /v1/keys/:id (+1 D1 read), static key", () => fetch(target, { headers: { authorization: `Bearer ${key.key}` } }), opts);
-    const e = await measure("(e) GET /v1/keys/:id (+1 D1 read), OAuth token", () => fetch(target, { headers: { authorization: `Bearer ${access_token}` } }), opts);
+    const c = await measure(
+      "(c) GET /v1/whoami, OAuth token",
+      () => fetch(who, { headers: { authorization: `Bearer ${access_token}` } }),
+      opts,
+    );
+    const d = await measure(
+      "(d) GET /v1/keys/:id (+1 D1 read), static key",
+      () => fetch(target, { headers: { authorization: `Bearer ${key.key}` } }),
+      opts,
+    );
+    const e = await measure(
+      "(e) GET /v1/keys/:id (+1 D1 read), OAuth token",
+      () => fetch(target, { headers: { authorization: `Bearer ${access_token}` } }),
+      opts,
+    );
     printTable([a, b, c, d, e]);
     console.log(`\nratio b/a (static key vs baseline): ${(b.rps / a.rps).toFixed(2)}   goal >= 0.5`);
     console.log(`ratio c/a (OAuth token vs baseline): ${(c.rps / a.rps).toFixed(2)}`);

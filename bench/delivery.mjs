@@ -3,8 +3,9 @@
 // (a) the receiver's own ceiling: this process posting to it directly;
 // (b) Hookgate: events published per second, deliveries per second to 1 and
 //     to 3 subscriptions, and publish -> receipt latency (p50/p99).
-import { createServer } from "node:http";
+
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyLocalMigrations, ROOT, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
@@ -23,7 +24,12 @@ async function startReceiver() {
     });
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}`, arrivals, count: () => count, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    arrivals,
+    count: () => count,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -55,7 +61,10 @@ export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
     const rows = [a];
     const ratios = [];
     for (const subs of [1, 3]) {
-      const { key } = await call("POST", "/admin/tenants", { name: `bench-${subs}-${Date.now()}`, rateLimits: { read: high, write: high } });
+      const { key } = await call("POST", "/admin/tenants", {
+        name: `bench-${subs}-${Date.now()}`,
+        rateLimits: { read: high, write: high },
+      });
       await call("POST", "/v1/event-types", { name: "bench.ping" }, key.key);
       for (let i = 0; i < subs; i++) {
         await call("POST", "/v1/webhooks", { url: `${receiver.url}/s${subs}-${i}`, eventTypes: ["bench.ping"] }, key.key);
@@ -84,8 +93,20 @@ export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
       for (const [id, times] of receiver.arrivals) for (const t of times) latencies.push(t - published.get(id));
       latencies.sort((x, y) => x - y);
       const dps = delivered() / totalSeconds;
-      rows.push({ name: `(b) publish ${events} events -> ${subs} sub(s): publish`, rps: events / publishSeconds, p50: NaN, p99: NaN, errors: 0 });
-      rows.push({ name: `    deliveries, publish -> receipt`, rps: dps, p50: pct(latencies, 50), p99: pct(latencies, 99), errors: expected - delivered() });
+      rows.push({
+        name: `(b) publish ${events} events -> ${subs} sub(s): publish`,
+        rps: events / publishSeconds,
+        p50: NaN,
+        p99: NaN,
+        errors: 0,
+      });
+      rows.push({
+        name: `    deliveries, publish -> receipt`,
+        rps: dps,
+        p50: pct(latencies, 50),
+        p99: pct(latencies, 99),
+        errors: expected - delivered(),
+      });
       ratios.push(`deliveries/s to ${subs} sub(s) / receiver ceiling: ${(dps / a.rps).toFixed(3)}`);
     }
     printTable(rows);
@@ -93,7 +114,12 @@ export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
     for (const r of ratios) console.log(r);
     const toml = readFileSync(path.join(ROOT, "wrangler.toml"), "utf8");
     const settings = /\[\[queues\.consumers\]\]\s*queue = "hookgate-deliveries"\n([\s\S]*?)\n\n/.exec(toml)?.[1] ?? "";
-    console.log(`queue consumer settings: ${settings.split("\n").filter((l) => /^\w+ =/.test(l)).join("; ")}`);
+    console.log(
+      `queue consumer settings: ${settings
+        .split("\n")
+        .filter((l) => /^\w+ =/.test(l))
+        .join("; ")}`,
+    );
   } finally {
     await receiver.close();
     await server.stop();

@@ -1,20 +1,22 @@
 import { swaggerUI } from "@hono/swagger-ui";
-import { ApiError, handleError, problemResponse } from "./errors";
+import { handleError, problemResponse } from "./errors";
 import { configGuard, requestId } from "./http/middleware";
 import { createRouter } from "./http/openapi";
-import { adminRoutes } from "./routes/admin";
+import { DomainError } from "./lib/errors";
+import { adminTenantsRoutes } from "./routes/admin/tenants";
 import { auditLogRoutes } from "./routes/audit-log";
+import { deliveriesRoutes } from "./routes/deliveries";
+import { eventTypesRoutes } from "./routes/event-types";
+import { eventsRoutes } from "./routes/events";
 import { keysRoutes } from "./routes/keys";
 import { oauthClientsRoutes } from "./routes/oauth-clients";
 import { oauthTokenRoutes } from "./routes/oauth-token";
-import { whoamiRoutes } from "./routes/whoami";
-import { eventTypesRoutes } from "./routes/event-types";
-import { eventsRoutes } from "./routes/events";
+import { webhookActionsRoutes } from "./routes/webhook-actions";
 import { webhooksRoutes } from "./routes/webhooks";
-import { deliveriesRoutes } from "./routes/deliveries";
+import { whoamiRoutes } from "./routes/whoami";
 import { VERSION } from "./version";
 
-/** The HTTP API: conventions first, then one router per resource. */
+/** The HTTP API: conventions first, then every router, each mounted here. */
 export function createApp() {
   const app = createRouter();
 
@@ -26,11 +28,7 @@ export function createApp() {
     scheme: "bearer",
     description: "A static API key or an OAuth2 access token",
   });
-  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", {
-    type: "apiKey",
-    in: "header",
-    name: "X-Api-Key",
-  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-Api-Key" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
     scheme: "bearer",
@@ -38,16 +36,20 @@ export function createApp() {
   });
 
   for (const prefix of ["/v1/*", "/admin/*", "/oauth/*"]) app.use(prefix, configGuard());
-  app.route("/admin", adminRoutes());
+  // Operator
+  app.route("/admin/tenants", adminTenantsRoutes());
+  // Credentials
   app.route("/v1/keys", keysRoutes());
   app.route("/v1/oauth-clients", oauthClientsRoutes());
   app.route("/oauth", oauthTokenRoutes());
   app.route("/v1/whoami", whoamiRoutes());
+  app.route("/v1/audit-log", auditLogRoutes());
+  // Events and webhooks
   app.route("/v1/event-types", eventTypesRoutes());
   app.route("/v1/events", eventsRoutes());
   app.route("/v1/webhooks", webhooksRoutes());
+  app.route("/v1/webhooks", webhookActionsRoutes());
   app.route("/v1/deliveries", deliveriesRoutes());
-  app.route("/v1/audit-log", auditLogRoutes());
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -59,7 +61,7 @@ export function createApp() {
   });
   app.get("/docs", swaggerUI({ url: "/openapi.json" }));
 
-  app.notFound((c) => problemResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => problemResponse(c, new DomainError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError(handleError);
   return app;
 }

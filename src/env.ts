@@ -8,7 +8,7 @@ export interface Env {
   DB: D1Database;
   DELIVERY_QUEUE: Queue<import("./delivery/queue").DeliveryMessage>;
   WEBHOOK_BREAKER: DurableObjectNamespace<import("./delivery/breaker").WebhookBreaker>;
-  CREDENTIAL_LIMITER: DurableObjectNamespace<import("./ratelimit/credential-limiter").CredentialLimiter>;
+  CREDENTIAL_GATE: DurableObjectNamespace<import("./ratelimit/credential-gate").CredentialGate>;
   KEY_PREFIX?: string;
   DELIVERY_TIMEOUT_MS?: string;
   RETRY_SCHEDULE?: string;

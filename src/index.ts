@@ -2,11 +2,11 @@ import { createApp } from "./app";
 import { handleDeliveryBatch } from "./delivery/consumer";
 import type { DeliveryMessage } from "./delivery/queue";
 import { sweepOverdueDeliveries } from "./delivery/sweep";
-import { loadConfig, type Env } from "./env";
+import { type Env, loadConfig } from "./env";
 import { purgeExpiredEvents } from "./events/retention";
 
-export { CredentialLimiter } from "./ratelimit/credential-limiter";
 export { WebhookBreaker } from "./delivery/breaker";
+export { CredentialGate } from "./ratelimit/credential-gate";
 
 const app = createApp();
 

@@ -1,17 +1,30 @@
+import type { BatchItem } from "drizzle-orm/batch";
+import { type AuditEntry, auditStatement } from "../db/audit";
+import { changes, createDb, type Db } from "../db/client";
+import {
+  type ApiKeyPatch,
+  type ApiKeyRow,
+  claimRotation,
+  getKey,
+  insertKeyUnderQuota,
+  keyExists,
+  predecessorInGrace,
+  releaseRotation,
+  updateKey,
+} from "../db/keys";
 import type { RateLimits } from "../db/schema";
-import { insertKeyUnderQuota, type ApiKeyRow } from "../db/keys";
-import type { TenantRow } from "../db/tenants";
-import { ApiError } from "../errors";
-import { newId, sha256Hex } from "../lib/crypto";
 import type { Env } from "../env";
-import { credentialGate } from "../ratelimit/credential-limiter";
+import { newId, sha256Hex } from "../lib/crypto";
+import { ConflictError, NotFoundError, QuotaExceededError } from "../lib/errors";
+import { credentialGate } from "../ratelimit/credential-gate";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { forgetKey } from "./cache";
+import type { TenantOp } from "./caller";
+import { applyCredentialChange } from "./credential-change";
 import { generateApiKey } from "./key-format";
+import { assertCanHandOn, assertWithinCeiling } from "./restrictions";
 
 export type NewKeyInput = {
-  /** Preassigned id (rotation links the old key to it first). */
-  id?: string;
   name: string;
   scopes: string[];
   expiresAt?: Date | null;
@@ -19,23 +32,134 @@ export type NewKeyInput = {
   rateLimits?: RateLimits | null;
 };
 
-export const newKeyId = () => newId("key");
+export type IssuedKey = { row: ApiKeyRow; key: string };
 
 /**
- * Mints a static key for `tenant` within its `apiKeys` quota. Returns the
- * stored row and the key itself, which exists nowhere else after this call.
+ * Mints a static key within the tenant's `apiKeys` quota, recording
+ * `key.created` in the same batch. Returns the stored row and the key
+ * itself, which exists nowhere else after this call.
  */
-export async function issueApiKey(
-  d1: D1Database,
-  keyPrefix: string,
-  tenant: TenantRow,
-  input: NewKeyInput,
-  createdBy: string,
-): Promise<{ row: ApiKeyRow; key: string }> {
-  const key = generateApiKey(keyPrefix, tenant.id);
+export async function issueApiKey(ctx: TenantOp, input: NewKeyInput): Promise<IssuedKey> {
+  const db = createDb(ctx.env.DB);
+  await assertCanHandOn(
+    db,
+    ctx.caller,
+    {
+      scopes: input.scopes,
+      expiresAt: input.expiresAt ?? null,
+      ipAllowlist: input.ipAllowlist ?? null,
+    },
+    ctx.productScopes,
+  );
+  assertWithinCeiling(input.rateLimits, ctx.tenant.rateLimits);
+  const issued = await mintKey(ctx.config.keyPrefix, ctx.tenant.id, newId("key"), input, ctx.who.actor);
+  const [inserted] = await db.batch([
+    insertKeyUnderQuota(db, issued.row, ctx.tenant.quotas.apiKeys),
+    auditStatement(db, ctx.who, createdEntry(issued.row), keyExists(issued.row.id)),
+  ]);
+  if (changes(inserted) !== 1) throw new QuotaExceededError("apiKeys", ctx.tenant.quotas.apiKeys, "API keys");
+  return issued;
+}
+
+/** A live key of the tenant, or 404 (another tenant's id too). */
+export async function findApiKey(ctx: Pick<TenantOp, "env" | "tenant">, id: string): Promise<ApiKeyRow> {
+  const key = await getKey(createDb(ctx.env.DB), ctx.tenant.id, id);
+  if (!key) throw new NotFoundError("API key");
+  return key;
+}
+
+/**
+ * Name, expiry and allowlist. The caller must hold every scope of the key
+ * and may not loosen it past its own restrictions (403).
+ */
+export async function updateApiKey(
+  ctx: TenantOp,
+  id: string,
+  patch: Pick<ApiKeyPatch, "name" | "expiresAt" | "ipAllowlist">,
+): Promise<ApiKeyRow> {
+  const db = createDb(ctx.env.DB);
+  const key = await findApiKey(ctx, id);
+  await assertCanHandOn(
+    db,
+    ctx.caller,
+    { scopes: key.scopes, expiresAt: patch.expiresAt, ipAllowlist: patch.ipAllowlist },
+    ctx.productScopes,
+  );
+  const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as ApiKeyPatch;
+  if (Object.keys(set).length === 0) return key;
+  const next = { ...key, ...set };
+  await applyKeyChange(ctx, db, next, [updateKey(db, ctx.tenant.id, id, set)], {
+    action: "key.updated",
+    target: id,
+    details: { fields: Object.keys(set) },
+  });
+  return next;
+}
+
+/** Revokes at once: the very next request with the key is refused, in every isolate. */
+export async function revokeApiKey(ctx: TenantOp, id: string): Promise<void> {
+  const db = createDb(ctx.env.DB);
+  const key = await findApiKey(ctx, id);
+  const revokedAt = new Date();
+  await applyKeyChange(ctx, db, { ...key, revokedAt }, [updateKey(db, ctx.tenant.id, id, { revokedAt })], {
+    action: "key.revoked",
+    target: id,
+    details: { name: key.name },
+  });
+}
+
+/**
+ * A new key with the old one's name, scopes, allowlist and limits; the old
+ * one works for `graceSeconds` more. A predecessor of the old key still in
+ * its own grace period stops now, so a chain never holds two keys in grace.
+ */
+export async function rotateApiKey(ctx: TenantOp, id: string, graceSeconds: number): Promise<IssuedKey> {
+  const db = createDb(ctx.env.DB);
+  const old = await findApiKey(ctx, id);
+  await assertCanHandOn(db, ctx.caller, { scopes: old.scopes }, ctx.productScopes);
+  const issued = await mintKey(
+    ctx.config.keyPrefix,
+    ctx.tenant.id,
+    newId("key"),
+    { name: old.name, scopes: old.scopes, expiresAt: old.expiresAt, ipAllowlist: old.ipAllowlist, rateLimits: old.rateLimits },
+    ctx.who.actor,
+  );
+  const revokedAt = new Date(Date.now() + graceSeconds * 1000);
+  // Claim the old key first: it stops counting against the quota, and a concurrent rotation of it loses.
+  if (changes(await claimRotation(db, ctx.tenant.id, id, issued.row.id, revokedAt).run()) !== 1) {
+    throw new ConflictError("conflict", "This key has already been rotated");
+  }
+  const predecessor = await predecessorInGrace(db, ctx.tenant.id, id);
+  const [inserted] = await db.batch([
+    insertKeyUnderQuota(db, issued.row, ctx.tenant.quotas.apiKeys),
+    auditStatement(
+      db,
+      ctx.who,
+      { action: "key.rotated", target: id, details: { newKeyId: issued.row.id, graceSeconds } },
+      keyExists(issued.row.id),
+    ),
+  ]);
+  if (changes(inserted) !== 1) {
+    await releaseRotation(db, ctx.tenant.id, id).run();
+    throw new QuotaExceededError("apiKeys", ctx.tenant.quotas.apiKeys, "API keys");
+  }
+  await publishKeyPolicy(ctx.env, { ...old, revokedAt });
+  if (predecessor) {
+    const now = new Date();
+    await applyKeyChange(ctx, db, { ...predecessor, revokedAt: now }, [updateKey(db, ctx.tenant.id, predecessor.id, { revokedAt: now })], {
+      action: "key.revoked",
+      target: predecessor.id,
+      details: { name: predecessor.name, reason: "rotation_chain" },
+    });
+  }
+  return issued;
+}
+
+async function mintKey(prefix: string, tenantId: string, id: string, input: NewKeyInput, createdBy: string): Promise<IssuedKey> {
+  const key = generateApiKey(prefix, tenantId);
   const row: ApiKeyRow = {
-    id: input.id ?? newKeyId(),
-    tenantId: tenant.id,
+    id,
+    tenantId,
     name: input.name,
     hash: await sha256Hex(key),
     start: key.slice(0, 12),
@@ -50,11 +174,21 @@ export async function issueApiKey(
     createdBy,
     createdAt: new Date(),
   };
-  const inserted = await insertKeyUnderQuota(d1, row, tenant.quotas.apiKeys);
-  if (!inserted) {
-    throw ApiError.quota("apiKeys", tenant.quotas.apiKeys, "API keys");
-  }
   return { row, key };
+}
+
+const createdEntry = (row: ApiKeyRow) => ({ action: "key.created", target: row.id, details: { name: row.name, scopes: row.scopes } });
+
+/** A change to a key's live state (see `applyCredentialChange`), then this isolate's cache forgets it. */
+async function applyKeyChange(
+  ctx: Pick<TenantOp, "env" | "who">,
+  db: Db,
+  next: ApiKeyRow,
+  statements: BatchItem<"sqlite">[],
+  audit: AuditEntry,
+): Promise<void> {
+  await applyCredentialChange(ctx.env, db, ctx.who, { credentialId: next.id, policy: keyPolicy(next), statements, audit });
+  forgetKey(next.id);
 }
 
 export function keyPolicy(k: Pick<ApiKeyRow, "revokedAt" | "expiresAt" | "ipAllowlist">): CredentialPolicy {
@@ -65,10 +199,6 @@ export function keyPolicy(k: Pick<ApiKeyRow, "revokedAt" | "expiresAt" | "ipAllo
   };
 }
 
-/**
- * Tells the key's Durable Object its new live state, before D1 is written:
- * from then on every isolate's next request sees it, whatever it has cached.
- */
 export async function publishKeyPolicy(env: Env, key: ApiKeyRow): Promise<void> {
   await credentialGate(env, key.id).setPolicy(key.id, keyPolicy(key));
   forgetKey(key.id);

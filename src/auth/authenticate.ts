@@ -1,108 +1,73 @@
-import type { Context, MiddlewareHandler } from "hono";
 import { createDb } from "../db/client";
 import { findKeyByHash } from "../db/keys";
-import { getTenant, type TenantRow } from "../db/tenants";
-import type { Env } from "../env";
-import { ApiError } from "../errors";
-import type { AppEnv } from "../http/context";
+import type { Config, Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
-import { credentialGate } from "../ratelimit/credential-limiter";
-import { bucketFor, effectiveWindow, policyName, rateLimitHeaders } from "../ratelimit/limits";
+import { AuthenticationError, DomainError, ForbiddenError } from "../lib/errors";
+import { type Bucket, credentialGate, type GateResult, type Refusal } from "../ratelimit/credential-gate";
+import type { Window } from "../ratelimit/gcra";
+import { effectiveWindow, RateLimitedError } from "../ratelimit/limits";
 import type { CredentialPolicy } from "../ratelimit/policy";
-import { keyRecords, tenantRecords } from "./cache";
-import { clientIp, extractCredential } from "./credentials";
+import { cachedTenant, rememberTenant } from "../tenants/cache";
+import { keyRecords } from "./cache";
 import { parseApiKey } from "./key-format";
 import type { Principal } from "./principal";
-import { hasScope, requiredScope, type ScopeResource } from "./scopes";
+import { hasScope, isHookgateScope } from "./scopes";
 import { looksLikeJwt, verifyAccessToken } from "./tokens";
 
-type Resolved = { principal: Principal; policy: CredentialPolicy | null };
+/** A credential that passed the checks needing no Durable Object: format, checksum, known. */
+export type Identified = { principal: Principal; policy: CredentialPolicy | null };
+
+/** What one admitted request spent, for its rate-limit headers. */
+export type Admission = { principal: Principal; bucket: Bucket; window: Window; gate: GateResult };
 
 /**
- * Verifies the tenant credential, the scope `resource` needs for this method,
- * and the credential's live state and rate limit. Every refusal but the last
- * happens before anything is counted: the format/checksum test needs no
- * storage, the record usually comes from the isolate cache, and a single
- * Durable Object call decides revocation, expiry, IP allowlist and the limit.
+ * Format and checksum, then the record (usually from the isolate cache):
+ * the checks that need no Durable Object and spend nothing. Throws 401s.
  */
-export const requireCredential = (resource: ScopeResource | null): MiddlewareHandler<AppEnv> =>
-  async function credentialMiddleware(c, next) {
-    const presented = extractCredential(c.req.raw.headers);
-    if (presented === undefined) {
-      throw new ApiError("unauthorized", "Send a credential in Authorization: Bearer <credential> or X-Api-Key: <key>");
-    }
-    const { principal, policy } = await resolve(c, presented);
-    authorize(principal, resource, c.req.method);
-
-    const bucket = bucketFor(c.req.method);
-    const window = effectiveWindow(bucket, principal.rateLimits, principal.tenant.rateLimits);
-    const gate = await credentialGate(c.env, principal.credentialId).check({
-      credentialId: principal.credentialId,
-      bucket,
-      window,
-      policy,
-      ip: principal.ip,
-    });
-    switch (gate.verdict) {
-      case "revoked":
-        throw new ApiError("credential_revoked", "The credential has been revoked");
-      case "expired":
-        throw new ApiError("credential_expired", "The credential has expired");
-      case "ip_not_allowed":
-        throw new ApiError("ip_not_allowed", `Requests from ${principal.ip ?? "an unknown address"} are not allowed for this credential`);
-      case "unknown":
-        throw new ApiError("invalid_credential", "The credential is not valid");
-      case "rate_limited":
-        throw new ApiError(
-          "rate_limited",
-          `Rate limit exceeded for ${bucket} requests; retry in ${gate.slotSeconds} s`,
-          { policy: policyName(bucket, window), retryAfter: gate.slotSeconds },
-          { ...rateLimitHeaders(bucket, window, gate), "Retry-After": String(gate.slotSeconds) },
-        );
-      case "ok":
-        break;
-    }
-    c.set("principal", principal);
-    await next();
-    for (const [name, value] of Object.entries(rateLimitHeaders(bucket, window, gate))) c.res.headers.set(name, value);
-  };
-
-async function resolve(c: Context<AppEnv>, presented: string): Promise<Resolved> {
-  const config = c.get("config");
-  const ip = clientIp(c.req.raw.headers);
+export async function identify(env: Env, config: Config, presented: string, ip: string | null): Promise<Identified> {
   if (looksLikeJwt(presented)) {
     const check = await verifyAccessToken(config.tokenSigningKey, presented);
     if (!check.ok) {
-      if (check.reason === "expired") throw new ApiError("credential_expired", "The access token has expired");
-      throw new ApiError("invalid_credential", "The access token is not valid");
+      if (check.reason === "expired") throw new AuthenticationError("credential_expired", "The access token has expired");
+      throw new AuthenticationError(
+        "invalid_credential",
+        "The access token is not valid",
+        check.reason === "malformed" ? "malformed" : "unknown",
+      );
     }
     const { claims } = check;
-    const tenant = await cachedTenant(c.env, claims.ten);
-    if (!tenant) throw new ApiError("invalid_credential", "The access token is not valid");
+    const tenant = await cachedTenant(env.DB, claims.ten);
+    if (!tenant) throw new AuthenticationError("invalid_credential", "The access token is not valid");
     return {
       principal: {
         tenant,
         credentialId: claims.sub,
         credentialType: "oauth_client",
         scopes: claims.scope.split(" ").filter(Boolean),
-        // OAuth clients have no per-client override (SPEC §3.2): the tenant's limits apply.
         rateLimits: null,
+        expiresAt: null,
+        ipAllowlist: null,
         ip,
       },
+      // Only the client's object knows its live state; a token carries none it could outlive.
       policy: null,
     };
   }
 
   const parsed = parseApiKey(config.keyPrefix, presented);
-  if (!parsed) throw new ApiError("invalid_credential", "The credential is malformed or its checksum is wrong");
-  const hash = await sha256Hex(presented);
-  let found = keyRecords.get(hash);
-  if (found === undefined) {
-    found = (await findKeyByHash(createDb(c.env.DB), hash)) ?? null;
-    keyRecords.set(hash, found);
+  if (!parsed) {
+    throw new AuthenticationError("invalid_credential", "The credential is malformed or its checksum is wrong", "malformed");
   }
-  if (!found || found.tenant.id !== parsed.tenantId) throw new ApiError("invalid_credential", "The API key is not valid");
-  const { key, tenant } = found;
+  const hash = await sha256Hex(presented);
+  let key = keyRecords.get(hash);
+  if (key === undefined) {
+    const found = await findKeyByHash(createDb(env.DB), hash);
+    if (found) rememberTenant(found.tenant);
+    key = found?.key ?? null;
+    keyRecords.set(hash, key);
+  }
+  const tenant = key && key.tenantId === parsed.tenantId ? await cachedTenant(env.DB, key.tenantId) : undefined;
+  if (!key || !tenant) throw new AuthenticationError("invalid_credential", "The API key is not valid");
   return {
     principal: {
       tenant,
@@ -110,6 +75,8 @@ async function resolve(c: Context<AppEnv>, presented: string): Promise<Resolved>
       credentialType: "api_key",
       scopes: key.scopes,
       rateLimits: key.rateLimits,
+      expiresAt: key.expiresAt?.getTime() ?? null,
+      ipAllowlist: key.ipAllowlist,
       ip,
     },
     policy: {
@@ -120,28 +87,65 @@ async function resolve(c: Context<AppEnv>, presented: string): Promise<Resolved>
   };
 }
 
-export async function cachedTenant(env: Env, id: string): Promise<TenantRow | undefined> {
-  let tenant = tenantRecords.get(id);
-  if (!tenant) {
-    tenant = await getTenant(createDb(env.DB), id);
-    if (tenant) tenantRecords.set(id, tenant);
-  }
-  return tenant;
+/**
+ * The rest of the documented order of checks in one Durable Object call: revoked/expired
+ * (401), IP (403), API access (403), scope (403), rate limit (429). Only an
+ * admitted request spends `cost`. `scope` null: any valid credential.
+ */
+export async function admit(
+  env: Env,
+  { principal, policy }: Identified,
+  need: { scope: string | null; bucket: Bucket; cost?: number; productScopes?: readonly string[] },
+): Promise<Admission> {
+  const refusal = refusalOf(principal, need.scope, need.productScopes ?? []);
+  const window = effectiveWindow(need.bucket, principal.rateLimits, principal.tenant.rateLimits);
+  const gate = await credentialGate(env, principal.credentialId).check({
+    credentialId: principal.credentialId,
+    bucket: need.bucket,
+    window,
+    cost: need.cost ?? 1,
+    policy,
+    refusal,
+    ip: principal.ip,
+  });
+  throwUnlessAdmitted(gate, principal, need.bucket, window, need.scope);
+  return { principal, bucket: need.bucket, window, gate };
 }
 
-/** Tenant API access and scope (none for `null`): the checks that need no storage. */
-export function authorize(principal: Principal, resource: ScopeResource | null, method: string): void {
-  if (!principal.tenant.apiAccess) {
-    throw new ApiError("api_access_disabled", "API access is disabled for this account; contact your account manager");
-  }
-  if (resource === null) return;
-  const needed = requiredScope(resource, method);
-  if (!hasScope(principal.scopes, needed)) {
-    throw new ApiError("insufficient_scope", `This request needs the ${needed} scope`, { requiredScope: needed });
-  }
+/**
+ * The refusals decided in the isolate: API access off, or the scope not
+ * held. A product scope counts only while it is in the operator's live list
+ * (`product`): one removed from it grants nothing, whoever holds it.
+ */
+function refusalOf(principal: Principal, scope: string | null, product: readonly string[]): Refusal | null {
+  if (!principal.tenant.apiAccess) return "api_access_disabled";
+  if (scope === null) return null;
+  const offered = isHookgateScope(scope) || product.includes(scope);
+  return offered && hasScope(principal.scopes, scope, product) ? null : "insufficient_scope";
 }
 
-/** Audit identity of the current request. */
-export function auditActor(principal: Principal, requestId: string) {
-  return { tenantId: principal.tenant.id, actor: principal.credentialId, ip: principal.ip, requestId };
+function throwUnlessAdmitted(gate: GateResult, principal: Principal, bucket: Bucket, window: Window, scope: string | null): void {
+  switch (gate.verdict) {
+    case "ok":
+      return;
+    case "revoked":
+      throw new AuthenticationError("credential_revoked", "The credential has been revoked");
+    case "expired":
+      throw new AuthenticationError("credential_expired", "The credential has expired");
+    case "unknown":
+      throw new AuthenticationError("invalid_credential", "The credential is not valid");
+    case "ip_not_allowed":
+      throw new ForbiddenError(
+        "ip_not_allowed",
+        `Requests from ${principal.ip ?? "an unknown address"} are not allowed for this credential`,
+      );
+    case "api_access_disabled":
+      throw new ForbiddenError("api_access_disabled", "API access is disabled for this account; contact your account manager");
+    case "insufficient_scope":
+      throw new ForbiddenError("insufficient_scope", `This request needs the ${scope} scope`, { requiredScope: scope ?? undefined });
+    case "rate_limited":
+      throw new RateLimitedError(bucket, window, gate);
+    default:
+      throw new DomainError("internal_error", "Unexpected gate verdict");
+  }
 }

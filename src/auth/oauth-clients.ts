@@ -1,11 +1,13 @@
-import type { OAuthClientRow } from "../db/oauth-clients";
-import { insertClientUnderQuota } from "../db/oauth-clients";
-import type { TenantRow } from "../db/tenants";
-import type { Env } from "../env";
-import { ApiError } from "../errors";
+import { auditStatement } from "../db/audit";
+import { changes, createDb } from "../db/client";
+import { clientExists, getClient, insertClientUnderQuota, type OAuthClientRow, updateClient } from "../db/oauth-clients";
 import { newId, randomBase62, sha256Hex } from "../lib/crypto";
-import { credentialGate } from "../ratelimit/credential-limiter";
+import { NotFoundError, QuotaExceededError } from "../lib/errors";
+import { credentialGate } from "../ratelimit/credential-gate";
 import type { CredentialPolicy } from "../ratelimit/policy";
+import type { TenantOp } from "./caller";
+import { applyCredentialChange } from "./credential-change";
+import { assertCanHandOn } from "./restrictions";
 
 export type NewClientInput = { name: string; scopes: string[]; expiresAt?: Date | null; ipAllowlist?: string[] | null };
 
@@ -17,35 +19,86 @@ export function clientPolicy(c: Pick<OAuthClientRow, "deletedAt" | "expiresAt" |
   };
 }
 
-/**
- * Creates an OAuth client within the tenant's `oauthClients` quota and tells
- * its Durable Object the policy that gates its tokens. The secret (43 base62
- * characters, ~256 bits) is returned once and stored as SHA-256 only.
- */
-export async function createOAuthClient(
-  env: Env,
-  tenant: TenantRow,
-  input: NewClientInput,
-  createdBy: string,
-): Promise<{ row: OAuthClientRow; secret: string }> {
+/** A client secret: 43 base62 characters (~256 bits), so SHA-256 alone stores it safely. */
+async function newClientSecret(): Promise<{ secret: string; secretHash: string; secretLast4: string }> {
   const secret = `hgcs_${randomBase62(43)}`;
+  return { secret, secretHash: await sha256Hex(secret), secretLast4: secret.slice(-4) };
+}
+
+/**
+ * Creates an OAuth client within the tenant's `oauthClients` quota (audit
+ * in the same batch) and tells its Durable Object the policy that gates its
+ * tokens. The secret is returned once.
+ */
+export async function createOAuthClient(ctx: TenantOp, input: NewClientInput): Promise<{ row: OAuthClientRow; secret: string }> {
+  const db = createDb(ctx.env.DB);
+  await assertCanHandOn(
+    db,
+    ctx.caller,
+    { scopes: input.scopes, expiresAt: input.expiresAt ?? null, ipAllowlist: input.ipAllowlist ?? null },
+    ctx.productScopes,
+  );
+  const { secret, secretHash, secretLast4 } = await newClientSecret();
   const row: OAuthClientRow = {
     id: newId("cli"),
-    tenantId: tenant.id,
+    tenantId: ctx.tenant.id,
     name: input.name,
-    secretHash: await sha256Hex(secret),
-    secretLast4: secret.slice(-4),
+    secretHash,
+    secretLast4,
     scopes: input.scopes,
     ipAllowlist: input.ipAllowlist ?? null,
     expiresAt: input.expiresAt ?? null,
     deletedAt: null,
     lastUsedAt: null,
-    createdBy,
+    createdBy: ctx.who.actor,
     createdAt: new Date(),
   };
-  if (!(await insertClientUnderQuota(env.DB, row, tenant.quotas.oauthClients))) {
-    throw ApiError.quota("oauthClients", tenant.quotas.oauthClients, "OAuth clients");
-  }
-  await credentialGate(env, row.id).setPolicy(row.id, clientPolicy(row));
+  const [inserted] = await db.batch([
+    insertClientUnderQuota(db, row, ctx.tenant.quotas.oauthClients),
+    auditStatement(
+      db,
+      ctx.who,
+      { action: "oauth_client.created", target: row.id, details: { name: row.name, scopes: row.scopes } },
+      clientExists(row.id),
+    ),
+  ]);
+  if (changes(inserted) !== 1) throw new QuotaExceededError("oauthClients", ctx.tenant.quotas.oauthClients, "OAuth clients");
+  await credentialGate(ctx.env, row.id).setPolicy(row.id, clientPolicy(row));
   return { row, secret };
+}
+
+export async function findOAuthClient(ctx: Pick<TenantOp, "env" | "tenant">, id: string): Promise<OAuthClientRow> {
+  const row = await getClient(createDb(ctx.env.DB), ctx.tenant.id, id);
+  if (!row) throw new NotFoundError("OAuth client");
+  return row;
+}
+
+/** Deletes the client: every token it was issued stops working at once. */
+export async function deleteOAuthClient(ctx: TenantOp, id: string): Promise<void> {
+  const db = createDb(ctx.env.DB);
+  const row = await findOAuthClient(ctx, id);
+  const deletedAt = new Date();
+  await applyCredentialChange(ctx.env, db, ctx.who, {
+    credentialId: id,
+    policy: clientPolicy({ ...row, deletedAt }),
+    statements: [updateClient(db, ctx.tenant.id, id, { deletedAt })],
+    audit: { action: "oauth_client.deleted", target: id, details: { name: row.name } },
+  });
+}
+
+/**
+ * A new client secret, shown once; the old one stops authenticating token
+ * requests at once. Tokens already issued keep working until they expire
+ * (an hour at most): delete the client to end them too.
+ */
+export async function rotateOAuthClientSecret(ctx: TenantOp, id: string): Promise<{ row: OAuthClientRow; secret: string }> {
+  const db = createDb(ctx.env.DB);
+  const row = await findOAuthClient(ctx, id);
+  await assertCanHandOn(db, ctx.caller, { scopes: row.scopes }, ctx.productScopes);
+  const { secret, secretHash, secretLast4 } = await newClientSecret();
+  await db.batch([
+    updateClient(db, ctx.tenant.id, id, { secretHash, secretLast4 }),
+    auditStatement(db, ctx.who, { action: "oauth_client.secret_rotated", target: id }),
+  ]);
+  return { row: { ...row, secretHash, secretLast4 }, secret };
 }

@@ -8,5 +8,9 @@ export type Principal = {
   credentialType: "api_key" | "oauth_client";
   scopes: string[];
   rateLimits: RateLimits | null;
+  /** An API key's own restrictions (an OAuth client's are read when needed: see `restrictionsOf`). */
+  expiresAt: number | null;
+  ipAllowlist: string[] | null;
+  /** The caller's address (`CF-Connecting-IP`). */
   ip: string | null;
 };

@@ -23,9 +23,7 @@ export type AccessTokenClaims = {
   jti: string;
 };
 
-export type TokenCheck =
-  | { ok: true; claims: AccessTokenClaims }
-  | { ok: false; reason: "malformed" | "signature" | "expired" | "claims" };
+export type TokenCheck = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: "malformed" | "signature" | "expired" | "claims" };
 
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -34,10 +32,7 @@ const keys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
     keys.set(secret, key);
   }
   return key;
@@ -84,12 +79,7 @@ export async function verifyAccessToken(secret: string, token: string, now = Dat
     const h = JSON.parse(new TextDecoder().decode(fromB64url(header))) as { alg?: unknown };
     // Only HS256: refuses `none` and algorithm-confusion tricks outright.
     if (h.alg !== "HS256") return { ok: false, reason: "malformed" };
-    const valid = await crypto.subtle.verify(
-      "HMAC",
-      await hmacKey(secret),
-      fromB64url(signature),
-      encoder.encode(`${header}.${payload}`),
-    );
+    const valid = await crypto.subtle.verify("HMAC", await hmacKey(secret), fromB64url(signature), encoder.encode(`${header}.${payload}`));
     if (!valid) return { ok: false, reason: "signature" };
     claims = JSON.parse(new TextDecoder().decode(fromB64url(payload))) as AccessTokenClaims;
   } catch {

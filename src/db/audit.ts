@@ -1,39 +1,38 @@
-import { and, desc, eq, getTableColumns, lt, sql } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, lt, type SQL, sql } from "drizzle-orm";
 import { newId } from "../lib/crypto";
-import type { Cursor } from "../http/pagination";
-import type { Db } from "./client";
+import { type Db, insertWhere } from "./client";
+import type { Cursor } from "./cursor";
+import { type Page, toPage } from "./cursor";
 import { auditLog } from "./schema";
 
 export type AuditRow = typeof auditLog.$inferSelect;
 
-/** Who did it and from where; built once per request from the context. */
-export type AuditActor = { tenantId: string; actor: string; ip: string | null; requestId: string };
+/** Who did it and from where. `tenantId` null: the operator's own log. */
+export type AuditActor = { tenantId: string | null; actor: string; ip: string | null; requestId: string };
+
+/** The operator's audit log lives under this tenant id. */
+export const OPERATOR_LOG = "operator";
+
+export type AuditEntry = { action: string; target: string; details?: Record<string, unknown> };
 
 /**
- * Records an action. `details` must never hold a secret: callers pass ids,
- * names and changed field names only.
+ * The statement that records an action, for the same batch as the change it
+ * records (and, with `onlyIf`, only when that change happened). `details`
+ * must never hold a secret: ids, names and changed field names only.
  */
-export async function recordAudit(
-  db: Db,
-  who: AuditActor,
-  action: string,
-  target: string,
-  details?: Record<string, unknown>,
-): Promise<void> {
-  await db
-    .insert(auditLog)
-    .values({
-      id: newId("aud"),
-      tenantId: who.tenantId,
-      at: new Date(),
-      actor: who.actor,
-      action,
-      target,
-      ip: who.ip,
-      requestId: who.requestId,
-      details: details ?? null,
-    })
-    .run();
+export function auditStatement(db: Db, who: AuditActor, entry: AuditEntry, onlyIf?: SQL) {
+  const row = {
+    id: newId("aud"),
+    tenantId: who.tenantId ?? OPERATOR_LOG,
+    at: new Date(),
+    actor: who.actor,
+    action: entry.action,
+    target: entry.target,
+    ip: who.ip,
+    requestId: who.requestId,
+    details: entry.details ?? null,
+  };
+  return onlyIf ? insertWhere(db, auditLog, row, onlyIf) : db.insert(auditLog).values(row);
 }
 
 /**
@@ -46,9 +45,9 @@ export async function listAudit(
   tenantId: string,
   limit: number,
   filter: { action?: string; after?: Cursor },
-): Promise<(AuditRow & { seq: number })[]> {
+): Promise<Page<AuditRow>> {
   const seq = sql<number>`${auditLog}.rowid`;
-  return db
+  const rows = await db
     .select({ ...getTableColumns(auditLog), seq })
     .from(auditLog)
     .where(
@@ -61,4 +60,5 @@ export async function listAudit(
     .orderBy(desc(seq))
     .limit(limit + 1)
     .all();
+  return toPage(rows, limit, (r) => ({ t: r.seq, id: r.id }));
 }

@@ -1,4 +1,7 @@
+import { getTableColumns, type InferInsertModel, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { drizzle } from "drizzle-orm/d1";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
 export type Db = ReturnType<typeof createDb>;
@@ -13,36 +16,40 @@ export function isUniqueViolation(err: unknown): boolean {
   return /UNIQUE constraint failed/i.test(msg);
 }
 
-type SqlValue = string | number | null;
-
-function encode(value: unknown): SqlValue {
-  if (value === undefined || value === null) return null;
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "object") return JSON.stringify(value);
-  return value as string | number;
+/**
+ * `INSERT INTO table (...) SELECT <row> WHERE <condition>`: one statement
+ * that inserts `row` only while `condition` holds, so a check and its write
+ * cannot be split by a concurrent request. Columns and their encodings come
+ * from the drizzle table. Batchable, and takes `.onConflictDoUpdate()`;
+ * `changes` of its result tells whether it wrote.
+ */
+export function insertWhere<T extends SQLiteTable>(db: Db, table: T, row: InferInsertModel<T>, condition: SQL) {
+  const values = Object.entries(getTableColumns(table))
+    .filter(([, column]) => !column.generated)
+    .map(([key, column]) => {
+      let value = (row as Record<string, unknown>)[key];
+      if (value === undefined) value = column.default ?? null;
+      return value === null ? sql`NULL` : sql`${column.mapToDriverValue(value)}`;
+    });
+  return db.insert(table).select(sql`SELECT ${sql.join(values, sql`, `)} WHERE ${condition}`);
 }
 
-/**
- * Inserts `row` only while fewer than `limit` rows match `countWhere`, in one
- * statement, so two concurrent creates cannot both squeeze under a quota.
- * Keys of `row` are column names. Returns whether the row was inserted.
- */
-export async function insertUnderQuota(
-  d1: D1Database,
-  table: string,
-  row: Record<string, unknown>,
-  countWhere: string,
-  countParams: SqlValue[],
+/** Inserts `row` only while fewer than `limit` rows of `table` match `countWhere` (a quota). */
+export function insertUnderQuota<T extends SQLiteTable>(
+  db: Db,
+  table: T,
+  row: InferInsertModel<T>,
+  countWhere: SQL | undefined,
   limit: number,
-): Promise<boolean> {
-  const cols = Object.keys(row);
-  const sql =
-    `INSERT INTO ${table} (${cols.join(", ")}) SELECT ${cols.map(() => "?").join(", ")} ` +
-    `WHERE (SELECT count(*) FROM ${table} WHERE ${countWhere}) < ?`;
-  const result = await d1
-    .prepare(sql)
-    .bind(...cols.map((c) => encode(row[c])), ...countParams, limit)
-    .run();
-  return result.meta.changes === 1;
+) {
+  return insertWhere(db, table, row, sql`(SELECT count(*) FROM ${table} WHERE ${countWhere ?? sql`1`}) < ${limit}`);
+}
+
+/** Rows a statement changed, from a `run` result (alone or inside a batch). */
+export const changes = (result: unknown): number => (result as D1Result).meta?.changes ?? 0;
+
+/** Runs statements as one D1 transaction (a batch); answers each statement's result in order. */
+export async function runBatch(db: Db, statements: readonly BatchItem<"sqlite">[]): Promise<unknown[]> {
+  if (statements.length === 0) return [];
+  return db.batch(statements as unknown as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
 }

@@ -1,10 +1,25 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, or } from "drizzle-orm";
-import type { Cursor } from "../http/pagination";
-import type { Db } from "./client";
-import { deliveries, deliveryAttempts, events, webhooks, type DeliveryStatus } from "./schema";
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte } from "drizzle-orm";
+import { type Db, insertWhere } from "./client";
+import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
+import { type EventRow, eventExists } from "./events";
+import { type DeliveryStatus, deliveries, deliveryAttempts, events, webhooks } from "./schema";
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 export type AttemptRow = typeof deliveryAttempts.$inferSelect;
+
+/** Inserts a pending delivery only if its event was stored (in the same batch, after the event). */
+export function insertDeliveryIf(db: Db, row: DeliveryRow, event: Pick<EventRow, "id">) {
+  return insertWhere(db, deliveries, row, eventExists(event.id));
+}
+
+export async function deliveriesOfEvent(db: Db, tenantId: string, eventId: string): Promise<DeliveryRow[]> {
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.eventId, eventId)))
+    .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
+    .all();
+}
 
 /** Everything one attempt needs, in one read; webhook or event may be gone. */
 export async function loadForAttempt(db: Db, deliveryId: string) {
@@ -52,28 +67,19 @@ export async function settleDelivery(
 
 /** Marks a delivery failed or cancelled only if it is still pending (DLQ, cancellation races). */
 export async function settleIfPending(db: Db, id: string, status: DeliveryStatus): Promise<boolean> {
-  const res = await db
-    .update(deliveries)
-    .set({ status, nextAttemptAt: null, updatedAt: new Date() })
-    .where(and(eq(deliveries.id, id), eq(deliveries.status, "pending")))
-    .run();
-  return res.meta.changes === 1;
+  return settleDelivery(db, id, { status, nextAttemptAt: null }, { onlyIfPending: true });
 }
 
 export async function insertAttempt(db: Db, row: AttemptRow): Promise<void> {
   await db.insert(deliveryAttempts).values(row).run();
 }
 
-/** Disables a subscription and cancels its pending deliveries, in one transaction. */
-export async function disableWebhook(db: Db, webhookId: string, reason: "gone" | "circuit_breaker"): Promise<void> {
-  const now = new Date();
-  await db.batch([
-    db.update(webhooks).set({ isEnabled: false, disabledReason: reason, updatedAt: now }).where(eq(webhooks.id, webhookId)),
-    db
-      .update(deliveries)
-      .set({ status: "cancelled", nextAttemptAt: null, updatedAt: now })
-      .where(and(eq(deliveries.webhookId, webhookId), eq(deliveries.status, "pending"))),
-  ]);
+/** Cancels every pending delivery of a subscription (disabled or deleted). */
+export function cancelPendingOf(db: Db, webhookId: string, now = new Date()) {
+  return db
+    .update(deliveries)
+    .set({ status: "cancelled", nextAttemptAt: null, updatedAt: now })
+    .where(and(eq(deliveries.webhookId, webhookId), eq(deliveries.status, "pending")));
 }
 
 export type DeliveryFilter = {
@@ -86,11 +92,14 @@ export type DeliveryFilter = {
 };
 
 /** Newest first. */
-export async function listDeliveries(db: Db, tenantId: string, limit: number, f: DeliveryFilter, after?: Cursor) {
-  const position = after
-    ? or(lt(deliveries.createdAt, new Date(after.t)), and(eq(deliveries.createdAt, new Date(after.t)), lt(deliveries.id, after.id)))
-    : undefined;
-  return db
+export async function listDeliveries(
+  db: Db,
+  tenantId: string,
+  limit: number,
+  f: DeliveryFilter,
+  after?: Cursor,
+): Promise<Page<DeliveryRow>> {
+  const rows = await db
     .select()
     .from(deliveries)
     .where(
@@ -102,33 +111,25 @@ export async function listDeliveries(db: Db, tenantId: string, limit: number, f:
         f.status ? eq(deliveries.status, f.status) : undefined,
         f.since ? gte(deliveries.createdAt, f.since) : undefined,
         f.until ? lt(deliveries.createdAt, f.until) : undefined,
-        position,
+        afterCursor(deliveries.createdAt, deliveries.id, after, "desc"),
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
     .limit(limit + 1)
     .all();
+  return toPage(rows, limit, (d) => ({ t: d.createdAt.getTime(), id: d.id }));
 }
 
 export async function getDelivery(db: Db, tenantId: string, id: string): Promise<DeliveryRow | undefined> {
-  return db.select().from(deliveries).where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, id))).get();
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, id)))
+    .get();
 }
 
 export async function attemptsOf(db: Db, deliveryId: string): Promise<AttemptRow[]> {
   return db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, deliveryId)).orderBy(asc(deliveryAttempts.attempt)).all();
-}
-
-/** Puts deliveries back to pending, due now, for one more attempt each. */
-export async function reopenDeliveries(db: Db, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  const now = new Date();
-  for (const chunk of chunks(ids)) {
-    await db
-      .update(deliveries)
-      .set({ status: "pending", nextAttemptAt: now, updatedAt: now })
-      .where(inArray(deliveries.id, chunk))
-      .run();
-  }
 }
 
 // D1 binds at most 100 parameters per statement: long id lists go in slices.
@@ -138,6 +139,13 @@ function chunks<T>(list: T[]): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += MAX_IDS_PER_STATEMENT) out.push(list.slice(i, i + MAX_IDS_PER_STATEMENT));
   return out;
+}
+
+/** Puts deliveries back to pending, due now, for one more attempt each. */
+export function reopenDeliveries(db: Db, ids: string[], now = new Date()) {
+  return chunks(ids).map((chunk) =>
+    db.update(deliveries).set({ status: "pending", nextAttemptAt: now, updatedAt: now }).where(inArray(deliveries.id, chunk)),
+  );
 }
 
 export async function failedDeliveriesSince(db: Db, tenantId: string, webhookId: string, since: Date, limit: number) {
@@ -160,7 +168,7 @@ export async function failedDeliveriesSince(db: Db, tenantId: string, webhookId:
 /** Pending deliveries long past due: their queue message was lost (or never sent). */
 export async function overdueDeliveries(db: Db, dueBefore: Date, limit: number) {
   return db
-    .select({ id: deliveries.id, attempts: deliveries.attempts })
+    .select({ id: deliveries.id, attempts: deliveries.attempts, nextAttemptAt: deliveries.nextAttemptAt })
     .from(deliveries)
     .where(and(eq(deliveries.status, "pending"), lt(deliveries.nextAttemptAt, dueBefore)))
     .orderBy(asc(deliveries.nextAttemptAt))
@@ -168,19 +176,37 @@ export async function overdueDeliveries(db: Db, dueBefore: Date, limit: number) 
     .all();
 }
 
-export async function bumpDue(db: Db, ids: string[], due: Date): Promise<void> {
-  if (ids.length === 0) return;
-  for (const chunk of chunks(ids)) {
-    await db.update(deliveries).set({ nextAttemptAt: due }).where(inArray(deliveries.id, chunk)).run();
-  }
+/**
+ * Moves an overdue delivery's due time to `due`, only if it is still the row
+ * the sweep read: same attempt count and its due time (or lease) already
+ * past. An attempt claimed since then has a fresh lease and is left alone.
+ */
+export async function bumpIfStillOverdue(db: Db, row: { id: string; attempts: number }, dueBefore: Date, due: Date): Promise<boolean> {
+  const res = await db
+    .update(deliveries)
+    .set({ nextAttemptAt: due })
+    .where(
+      and(
+        eq(deliveries.id, row.id),
+        eq(deliveries.status, "pending"),
+        eq(deliveries.attempts, row.attempts),
+        lte(deliveries.nextAttemptAt, dueBefore),
+      ),
+    )
+    .run();
+  return res.meta.changes === 1;
 }
 
 /** Attempts of one subscription in the window, for stats (test sends excluded). */
 export async function recentAttempts(db: Db, webhookId: string, since: Date) {
   return db
-    .select({ statusCode: deliveryAttempts.statusCode, error: deliveryAttempts.error, durationMs: deliveryAttempts.durationMs })
+    .select({
+      statusCode: deliveryAttempts.statusCode,
+      error: deliveryAttempts.error,
+      durationMs: deliveryAttempts.durationMs,
+      at: deliveryAttempts.at,
+    })
     .from(deliveryAttempts)
     .where(and(eq(deliveryAttempts.webhookId, webhookId), gt(deliveryAttempts.at, since), eq(deliveryAttempts.isTest, false)))
     .all();
 }
-

@@ -1,8 +1,10 @@
-import { and, asc, eq, gt, isNull } from "drizzle-orm";
-import { type Db } from "./client";
+import { and, asc, eq, gt, isNotNull, isNull, sql } from "drizzle-orm";
+import { type Db, insertUnderQuota } from "./client";
+import { type Page, toPage } from "./cursor";
 import { eventTypes } from "./schema";
 
 export type EventTypeRow = typeof eventTypes.$inferSelect;
+export type EventTypePatch = Partial<Pick<EventTypeRow, "description" | "schema" | "deprecated" | "archivedAt">>;
 
 const ofTenant = (tenantId: string, name: string) => and(eq(eventTypes.tenantId, tenantId), eq(eventTypes.name, name));
 
@@ -21,13 +23,14 @@ export async function liveEventTypes(db: Db, tenantId: string): Promise<EventTyp
     .all();
 }
 
+/** By name; the cursor's `id` is the last name of the previous page (names are unique). */
 export async function listEventTypes(
   db: Db,
   tenantId: string,
   limit: number,
   opts: { afterName?: string; includeArchived: boolean },
-): Promise<EventTypeRow[]> {
-  return db
+): Promise<Page<EventTypeRow>> {
+  const rows = await db
     .select()
     .from(eventTypes)
     .where(
@@ -40,48 +43,40 @@ export async function listEventTypes(
     .orderBy(asc(eventTypes.name))
     .limit(limit + 1)
     .all();
+  return toPage(rows, limit, (t) => ({ t: 0, id: t.name }));
 }
 
 /**
  * Creates a type, or brings back an archived one of the same name, unless
  * the tenant already has `quota` live types. One statement, so concurrent
- * creates cannot overshoot. Returns false when a live type of that name
+ * creates cannot overshoot. Changes nothing when a live type of that name
  * exists or the quota is full (the caller tells which).
  */
-export async function upsertEventTypeUnderQuota(d1: D1Database, row: EventTypeRow, quota: number): Promise<boolean> {
-  const result = await d1
-    .prepare(
-      `INSERT INTO event_types (tenant_id, name, description, schema, deprecated, archived_at, created_at, updated_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, NULL, ?6, ?6
-       WHERE (SELECT count(*) FROM event_types WHERE tenant_id = ?1 AND archived_at IS NULL) < ?7
-       ON CONFLICT (tenant_id, name) DO UPDATE SET
-         description = excluded.description, schema = excluded.schema, deprecated = excluded.deprecated,
-         archived_at = NULL, updated_at = excluded.updated_at
-       WHERE event_types.archived_at IS NOT NULL`,
-    )
-    .bind(
-      row.tenantId,
-      row.name,
-      row.description,
-      row.schema ? JSON.stringify(row.schema) : null,
-      row.deprecated ? 1 : 0,
-      row.createdAt.getTime(),
-      quota,
-    )
-    .run();
-  return result.meta.changes === 1;
+export function upsertEventTypeUnderQuota(db: Db, row: EventTypeRow, quota: number) {
+  const excluded = (column: { name: string }) => sql.raw(`excluded."${column.name}"`);
+  return insertUnderQuota(
+    db,
+    eventTypes,
+    row,
+    and(eq(eventTypes.tenantId, row.tenantId), isNull(eventTypes.archivedAt)),
+    quota,
+  ).onConflictDoUpdate({
+    target: [eventTypes.tenantId, eventTypes.name],
+    set: {
+      description: excluded(eventTypes.description),
+      schema: excluded(eventTypes.schema),
+      deprecated: excluded(eventTypes.deprecated),
+      archivedAt: null,
+      updatedAt: excluded(eventTypes.updatedAt),
+    },
+    setWhere: isNotNull(eventTypes.archivedAt),
+  });
 }
 
-export async function updateEventType(
-  db: Db,
-  tenantId: string,
-  name: string,
-  set: Partial<Pick<EventTypeRow, "description" | "schema" | "deprecated" | "archivedAt">>,
-  now = new Date(),
-): Promise<void> {
-  await db
-    .update(eventTypes)
-    .set({ ...set, updatedAt: now })
-    .where(ofTenant(tenantId, name))
-    .run();
+/** The type was just written by the upsert above (its `updatedAt` is ours): the condition for its audit row. */
+export const eventTypeWritten = (row: EventTypeRow) =>
+  sql`EXISTS (SELECT 1 FROM ${eventTypes} WHERE ${ofTenant(row.tenantId, row.name)} AND ${eq(eventTypes.updatedAt, row.updatedAt)})`;
+
+export function updateEventType(db: Db, tenantId: string, name: string, set: EventTypePatch & { updatedAt: Date }) {
+  return db.update(eventTypes).set(set).where(ofTenant(tenantId, name));
 }

@@ -1,31 +1,30 @@
-import { and, asc, eq, gt, gte, lt } from "drizzle-orm";
-import type { Db } from "./client";
-import { deliveries, events } from "./schema";
+import { and, asc, eq, gt, gte, inArray, isNull, lt, sql } from "drizzle-orm";
+import { type Db, insertWhere } from "./client";
+import { type Page, toPage } from "./cursor";
+import { deliveries, deliveryAttempts, events, idempotencyKeys } from "./schema";
 
 export type EventRow = typeof events.$inferSelect;
-export type DeliveryRow = typeof deliveries.$inferSelect;
+export type IdempotencyRow = typeof idempotencyKeys.$inferSelect;
 
 export async function getEvent(db: Db, tenantId: string, id: string): Promise<EventRow | undefined> {
-  return db.select().from(events).where(and(eq(events.tenantId, tenantId), eq(events.id, id))).get();
-}
-
-export async function deliveriesOfEvent(db: Db, tenantId: string, eventId: string): Promise<DeliveryRow[]> {
   return db
     .select()
-    .from(deliveries)
-    .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.eventId, eventId)))
-    .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
-    .all();
+    .from(events)
+    .where(and(eq(events.tenantId, tenantId), eq(events.id, id)))
+    .get();
 }
 
-/** Events in commit order after `afterSeq`, filtered by type and time. */
+/**
+ * Events in commit order after `afterSeq`, filtered by type and time. The
+ * page position is the commit sequence (`t`) of the last event.
+ */
 export async function listEvents(
   db: Db,
   tenantId: string,
   limit: number,
   filter: { type?: string; since?: Date; until?: Date; afterSeq?: number },
-): Promise<EventRow[]> {
-  return db
+): Promise<Page<EventRow>> {
+  const rows = await db
     .select()
     .from(events)
     .where(
@@ -40,48 +39,86 @@ export async function listEvents(
     .orderBy(asc(events.seq))
     .limit(limit + 1)
     .all();
+  return toPage(rows, limit, (e) => ({ t: e.seq, id: e.id }));
+}
+
+/** Claims an idempotency key for `row.eventId`, or takes over a claim older than `staleBefore`. */
+export function claimIdempotencyKey(db: Db, row: IdempotencyRow, staleBefore: Date) {
+  return db
+    .insert(idempotencyKeys)
+    .values(row)
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.tenantId, idempotencyKeys.key],
+      set: { requestHash: row.requestHash, eventId: row.eventId, createdAt: row.createdAt },
+      where: lt(idempotencyKeys.createdAt, staleBefore),
+    });
+}
+
+export async function getIdempotencyClaim(db: Db, tenantId: string, key: string): Promise<IdempotencyRow | undefined> {
+  return db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.tenantId, tenantId), eq(idempotencyKeys.key, key)))
+    .get();
+}
+
+/** The claim of `key` is held by `eventId`: the condition for storing that event. */
+export const claimHeldBy = (tenantId: string, key: string, eventId: string) =>
+  sql`EXISTS (SELECT 1 FROM ${idempotencyKeys} WHERE ${and(
+    eq(idempotencyKeys.tenantId, tenantId),
+    eq(idempotencyKeys.key, key),
+    eq(idempotencyKeys.eventId, eventId),
+  )})`;
+
+export const eventExists = (id: string) => sql`EXISTS (SELECT 1 FROM ${events} WHERE ${eq(events.id, id)})`;
+
+/** Inserts the event only while `condition` holds (its idempotency claim is ours). */
+export function insertEventIf(db: Db, row: Omit<EventRow, "seq">, condition: ReturnType<typeof sql>) {
+  return insertWhere(db, events, row, condition);
 }
 
 /**
  * Deletes up to `batch` events created before `cutoff`, with their
- * deliveries and attempts; returns how many events went. Bounded so one cron
- * run never holds the database for long. The batch is chosen by a subquery
- * rather than a bound list of ids: D1 allows at most 100 bound parameters
- * per statement. The three deletes run in one transaction, and the events
- * table is only touched by the last, so all three see the same batch.
+ * deliveries and attempts; returns how many events went. Bounded so one
+ * cron run never holds the database for long; the three deletes run in one
+ * transaction and choose the same batch.
  */
-export async function purgeEventsBefore(d1: D1Database, cutoff: Date, batch: number): Promise<number> {
-  const expired = "SELECT id FROM events WHERE created_at < ?1 ORDER BY created_at, seq LIMIT ?2";
-  const [, , events] = await d1.batch([
-    d1
-      .prepare(`DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id IN (${expired}))`)
-      .bind(cutoff.getTime(), batch),
-    d1.prepare(`DELETE FROM deliveries WHERE event_id IN (${expired})`).bind(cutoff.getTime(), batch),
-    d1.prepare(`DELETE FROM events WHERE id IN (${expired})`).bind(cutoff.getTime(), batch),
+export async function purgeEventsBefore(db: Db, cutoff: Date, batch: number): Promise<number> {
+  const expired = db
+    .select({ id: events.id })
+    .from(events)
+    .where(lt(events.createdAt, cutoff))
+    .orderBy(asc(events.createdAt), asc(events.seq))
+    .limit(batch);
+  const [, , purged] = await db.batch([
+    db
+      .delete(deliveryAttempts)
+      .where(
+        inArray(deliveryAttempts.deliveryId, db.select({ id: deliveries.id }).from(deliveries).where(inArray(deliveries.eventId, expired))),
+      ),
+    db.delete(deliveries).where(inArray(deliveries.eventId, expired)),
+    db.delete(events).where(inArray(events.id, expired)),
   ]);
-  return events?.meta.changes ?? 0;
+  return (purged as D1Result).meta.changes;
 }
 
 /** Test sends belong to no delivery (and so to no event): their log rows age out on their own. */
-export async function purgeTestAttemptsBefore(d1: D1Database, cutoff: Date, batch: number): Promise<number> {
-  const res = await d1
-    .prepare(
-      "DELETE FROM delivery_attempts WHERE rowid IN " +
-        "(SELECT rowid FROM delivery_attempts WHERE delivery_id IS NULL AND at < ? LIMIT ?)",
-    )
-    .bind(cutoff.getTime(), batch)
-    .run();
+export async function purgeTestAttemptsBefore(db: Db, cutoff: Date, batch: number): Promise<number> {
+  const old = db
+    .select({ id: deliveryAttempts.id })
+    .from(deliveryAttempts)
+    .where(and(isNull(deliveryAttempts.deliveryId), lt(deliveryAttempts.at, cutoff)))
+    .limit(batch);
+  const res = await db.delete(deliveryAttempts).where(inArray(deliveryAttempts.id, old)).run();
   return res.meta.changes;
 }
 
 /** Drops idempotency records older than `cutoff` (they only matter for 24 h). */
-export async function purgeIdempotencyBefore(d1: D1Database, cutoff: Date, batch: number): Promise<number> {
-  const res = await d1
-    .prepare(
-      "DELETE FROM idempotency_keys WHERE rowid IN (SELECT rowid FROM idempotency_keys WHERE created_at < ? LIMIT ?)",
-    )
-    .bind(cutoff.getTime(), batch)
+export async function purgeIdempotencyBefore(db: Db, cutoff: Date, batch: number): Promise<number> {
+  const old = db.select({ key: idempotencyKeys.key }).from(idempotencyKeys).where(lt(idempotencyKeys.createdAt, cutoff)).limit(batch);
+  const res = await db
+    .delete(idempotencyKeys)
+    .where(and(lt(idempotencyKeys.createdAt, cutoff), inArray(idempotencyKeys.key, old)))
     .run();
   return res.meta.changes;
 }
-

@@ -3,13 +3,10 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
 /** `{read?: {limit, windowSeconds}, write?: {...}}` as stored on tenants and keys. */
 export type RateLimitWindow = { limit: number; windowSeconds: number };
 export type RateLimits = { read?: RateLimitWindow; write?: RateLimitWindow };
-export type Quotas = {
-  apiKeys: number;
-  oauthClients: number;
-  webhooks: number;
-  sources: number;
-  eventTypes: number;
-};
+/** The per-tenant quotas, declared once: the API schema and the defaults derive from this. */
+export const QUOTA_NAMES = ["apiKeys", "oauthClients", "webhooks", "sources", "eventTypes"] as const;
+export type QuotaName = (typeof QUOTA_NAMES)[number];
+export type Quotas = Record<QuotaName, number>;
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
 
@@ -52,10 +49,7 @@ export const apiKeys = sqliteTable(
     createdBy: text("created_by").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("api_keys_hash_unique").on(t.hash),
-    index("api_keys_tenant_created").on(t.tenantId, t.createdAt, t.id),
-  ],
+  (t) => [uniqueIndex("api_keys_hash_unique").on(t.hash), index("api_keys_tenant_created").on(t.tenantId, t.createdAt, t.id)],
 );
 
 export const auditLog = sqliteTable(
@@ -74,7 +68,6 @@ export const auditLog = sqliteTable(
   },
   (t) => [index("audit_log_tenant_at").on(t.tenantId, t.at, t.id)],
 );
-
 
 export const oauthClients = sqliteTable(
   "oauth_clients",
@@ -164,8 +157,10 @@ export const idempotencyKeys = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idempotency_created").on(t.createdAt)],
 );
 
-export type WebhookFormat = "json" | "form";
-export type ManagedBy = "zapier" | "n8n" | "make";
+export const WEBHOOK_FORMATS = ["json", "form"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+export const MANAGED_BY = ["zapier", "n8n", "make"] as const;
+export type ManagedBy = (typeof MANAGED_BY)[number];
 
 export const webhooks = sqliteTable(
   "webhooks",
@@ -177,7 +172,7 @@ export const webhooks = sqliteTable(
     eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
     isEnabled: integer("is_enabled", { mode: "boolean" }).notNull(),
     disabledReason: text("disabled_reason"),
-    format: text("format").$type<WebhookFormat>().notNull(),
+    format: text("format", { enum: WEBHOOK_FORMATS }).notNull(),
     headers: text("headers", { mode: "json" }).$type<Record<string, string>>(),
     customFields: text("custom_fields", { mode: "json" }).$type<Record<string, string | number | boolean>>(),
     /** AES-GCM (SECRETS_KEY) ciphertext of the signing secret; never stored in clear. */
@@ -186,7 +181,7 @@ export const webhooks = sqliteTable(
     /** The secret before the last rotation, still signing until `previousSecretExpiresAt`. */
     previousSecretEnc: text("previous_secret_enc"),
     previousSecretExpiresAt: integer("previous_secret_expires_at", { mode: "timestamp_ms" }),
-    managedBy: text("managed_by").$type<ManagedBy>(),
+    managedBy: text("managed_by", { enum: MANAGED_BY }),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
@@ -194,7 +189,8 @@ export const webhooks = sqliteTable(
   (t) => [index("webhooks_tenant_created").on(t.tenantId, t.createdAt, t.id)],
 );
 
-export type DeliveryStatus = "pending" | "succeeded" | "failed" | "cancelled";
+export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "cancelled"] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const deliveries = sqliteTable(
   "deliveries",
@@ -204,7 +200,7 @@ export const deliveries = sqliteTable(
     eventId: text("event_id").notNull(),
     eventType: text("event_type").notNull(),
     webhookId: text("webhook_id").notNull(),
-    status: text("status").$type<DeliveryStatus>().notNull(),
+    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     /** When the next attempt is due (the sweep re-enqueues pending rows long past it). */
     nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }),
@@ -221,7 +217,8 @@ export const deliveries = sqliteTable(
   ],
 );
 
-export type AttemptError = "timeout" | "dns" | "connection" | "tls" | "redirect" | "http";
+export const ATTEMPT_ERRORS = ["timeout", "dns", "connection", "tls", "redirect", "http"] as const;
+export type AttemptError = (typeof ATTEMPT_ERRORS)[number];
 
 export const deliveryAttempts = sqliteTable(
   "delivery_attempts",
@@ -236,13 +233,10 @@ export const deliveryAttempts = sqliteTable(
     statusCode: integer("status_code"),
     durationMs: integer("duration_ms").notNull(),
     responseBody: text("response_body"),
-    error: text("error").$type<AttemptError>(),
+    error: text("error", { enum: ATTEMPT_ERRORS }),
     requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
     requestBody: text("request_body").notNull(),
     isTest: integer("is_test", { mode: "boolean" }).notNull().default(false),
   },
-  (t) => [
-    index("attempts_delivery").on(t.deliveryId, t.attempt),
-    index("attempts_webhook_at").on(t.webhookId, t.at),
-  ],
+  (t) => [index("attempts_delivery").on(t.deliveryId, t.attempt), index("attempts_webhook_at").on(t.webhookId, t.at)],
 );

@@ -1,9 +1,10 @@
-import { and, asc, eq, gt, or } from "drizzle-orm";
-import type { Cursor } from "../http/pagination";
+import { asc, eq } from "drizzle-orm";
 import type { Db } from "./client";
-import { tenants, type Quotas, type RateLimits } from "./schema";
+import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
+import { type Quotas, tenants } from "./schema";
 
 export type TenantRow = typeof tenants.$inferSelect;
+export type TenantPatch = Partial<Omit<TenantRow, "id" | "createdAt" | "quotas">> & { quotas?: Partial<Quotas> };
 
 export const DEFAULT_QUOTAS: Quotas = { apiKeys: 10, oauthClients: 5, webhooks: 3, sources: 5, eventTypes: 100 };
 
@@ -11,49 +12,28 @@ export async function getTenant(db: Db, id: string): Promise<TenantRow | undefin
   return db.select().from(tenants).where(eq(tenants.id, id)).get();
 }
 
-export async function listTenants(db: Db, limit: number, after?: Cursor): Promise<TenantRow[]> {
-  const where = after
-    ? or(gt(tenants.createdAt, new Date(after.t)), and(eq(tenants.createdAt, new Date(after.t)), gt(tenants.id, after.id)))
-    : undefined;
-  return db.select().from(tenants).where(where).orderBy(asc(tenants.createdAt), asc(tenants.id)).limit(limit + 1).all();
+export async function listTenants(db: Db, limit: number, after?: Cursor): Promise<Page<TenantRow>> {
+  const rows = await db
+    .select()
+    .from(tenants)
+    .where(afterCursor(tenants.createdAt, tenants.id, after))
+    .orderBy(asc(tenants.createdAt), asc(tenants.id))
+    .limit(limit + 1)
+    .all();
+  return toPage(rows, limit, (t) => ({ t: t.createdAt.getTime(), id: t.id }));
 }
 
-export async function insertTenant(db: Db, row: typeof tenants.$inferInsert): Promise<void> {
-  await db.insert(tenants).values(row).run();
+export function insertTenant(db: Db, row: TenantRow) {
+  return db.insert(tenants).values(row);
 }
 
-export type TenantPatch = {
-  name?: string;
-  quotas?: Partial<Quotas>;
-  apiAccess?: boolean;
-  rateLimits?: RateLimits | null;
-  retrySchedule?: number[] | null;
-  breakerThreshold?: number | null;
-};
+/** `current` with `patch` applied (quotas merged), as it will be stored. */
+export function patchedTenant(current: TenantRow, patch: TenantPatch, now = new Date()): TenantRow {
+  const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as TenantPatch;
+  return { ...current, ...defined, quotas: { ...current.quotas, ...patch.quotas }, updatedAt: now };
+}
 
-export async function updateTenant(db: Db, current: TenantRow, patch: TenantPatch): Promise<TenantRow> {
-  const next: TenantRow = {
-    ...current,
-    ...(patch.name !== undefined && { name: patch.name }),
-    ...(patch.quotas !== undefined && { quotas: { ...current.quotas, ...patch.quotas } }),
-    ...(patch.apiAccess !== undefined && { apiAccess: patch.apiAccess }),
-    ...(patch.rateLimits !== undefined && { rateLimits: patch.rateLimits }),
-    ...(patch.retrySchedule !== undefined && { retrySchedule: patch.retrySchedule }),
-    ...(patch.breakerThreshold !== undefined && { breakerThreshold: patch.breakerThreshold }),
-    updatedAt: new Date(),
-  };
-  await db
-    .update(tenants)
-    .set({
-      name: next.name,
-      quotas: next.quotas,
-      apiAccess: next.apiAccess,
-      rateLimits: next.rateLimits,
-      retrySchedule: next.retrySchedule,
-      breakerThreshold: next.breakerThreshold,
-      updatedAt: next.updatedAt,
-    })
-    .where(eq(tenants.id, current.id))
-    .run();
-  return next;
+export function updateTenant(db: Db, next: TenantRow) {
+  const { id, createdAt: _createdAt, ...set } = next;
+  return db.update(tenants).set(set).where(eq(tenants.id, id));
 }

@@ -1,14 +1,20 @@
-import { and, asc, count, eq, gt, inArray, isNull, or } from "drizzle-orm";
-import type { Cursor } from "../http/pagination";
-import { insertUnderQuota, type Db } from "./client";
-import { deliveries, webhooks } from "./schema";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import { type Db, insertUnderQuota } from "./client";
+import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
+import { cancelPendingOf } from "./deliveries";
+import { webhooks } from "./schema";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
+export type WebhookPatch = Partial<Omit<WebhookRow, "id" | "tenantId" | "createdAt" | "deletedAt">>;
 
 const live = (tenantId: string) => and(eq(webhooks.tenantId, tenantId), isNull(webhooks.deletedAt));
 
 export async function getWebhook(db: Db, tenantId: string, id: string): Promise<WebhookRow | undefined> {
-  return db.select().from(webhooks).where(and(live(tenantId), eq(webhooks.id, id))).get();
+  return db
+    .select()
+    .from(webhooks)
+    .where(and(live(tenantId), eq(webhooks.id, id)))
+    .get();
 }
 
 export async function countWebhooks(db: Db, tenantId: string): Promise<number> {
@@ -16,17 +22,15 @@ export async function countWebhooks(db: Db, tenantId: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-export async function listWebhooks(db: Db, tenantId: string, limit: number, after?: Cursor): Promise<WebhookRow[]> {
-  const position = after
-    ? or(gt(webhooks.createdAt, new Date(after.t)), and(eq(webhooks.createdAt, new Date(after.t)), gt(webhooks.id, after.id)))
-    : undefined;
-  return db
+export async function listWebhooks(db: Db, tenantId: string, limit: number, after?: Cursor): Promise<Page<WebhookRow>> {
+  const rows = await db
     .select()
     .from(webhooks)
-    .where(and(live(tenantId), position))
+    .where(and(live(tenantId), afterCursor(webhooks.createdAt, webhooks.id, after)))
     .orderBy(asc(webhooks.createdAt), asc(webhooks.id))
     .limit(limit + 1)
     .all();
+  return toPage(rows, limit, (w) => ({ t: w.createdAt.getTime(), id: w.id }));
 }
 
 /** Enabled subscriptions whose `eventTypes` include `type` or `*`. */
@@ -39,71 +43,34 @@ export async function subscribersOf(db: Db, tenantId: string, type: string): Pro
   return rows.filter((w) => w.eventTypes.includes("*") || w.eventTypes.includes(type));
 }
 
-export async function insertWebhookUnderQuota(d1: D1Database, row: WebhookRow, quota: number): Promise<boolean> {
-  return insertUnderQuota(
-    d1,
-    "webhooks",
-    {
-      id: row.id,
-      tenant_id: row.tenantId,
-      url: row.url,
-      description: row.description,
-      event_types: row.eventTypes,
-      is_enabled: row.isEnabled,
-      disabled_reason: row.disabledReason,
-      format: row.format,
-      headers: row.headers,
-      custom_fields: row.customFields,
-      secret_enc: row.secretEnc,
-      secret_last4: row.secretLast4,
-      previous_secret_enc: null,
-      previous_secret_expires_at: null,
-      managed_by: row.managedBy,
-      created_at: row.createdAt,
-      updated_at: row.updatedAt,
-      deleted_at: null,
-    },
-    "tenant_id = ? AND deleted_at IS NULL",
-    [row.tenantId],
-    quota,
-  );
+export function insertWebhookUnderQuota(db: Db, row: WebhookRow, quota: number) {
+  return insertUnderQuota(db, webhooks, row, live(row.tenantId), quota);
 }
 
-export type WebhookPatch = Partial<
-  Pick<
-    WebhookRow,
-    | "url"
-    | "description"
-    | "eventTypes"
-    | "isEnabled"
-    | "disabledReason"
-    | "format"
-    | "headers"
-    | "customFields"
-    | "managedBy"
-    | "secretEnc"
-    | "secretLast4"
-    | "previousSecretEnc"
-    | "previousSecretExpiresAt"
-  >
->;
+export const webhookExists = (id: string) => sql`EXISTS (SELECT 1 FROM ${webhooks} WHERE ${eq(webhooks.id, id)})`;
 
-export async function updateWebhook(db: Db, tenantId: string, id: string, set: WebhookPatch, now = new Date()): Promise<void> {
-  await db
+export function updateWebhook(db: Db, tenantId: string, id: string, set: WebhookPatch) {
+  return db
     .update(webhooks)
-    .set({ ...set, updatedAt: now })
-    .where(and(live(tenantId), eq(webhooks.id, id)))
-    .run();
+    .set(set)
+    .where(and(live(tenantId), eq(webhooks.id, id)));
 }
 
-/** Soft-deletes the subscription and cancels its pending deliveries, in one transaction. */
-export async function deleteWebhook(db: Db, tenantId: string, id: string): Promise<void> {
-  const now = new Date();
-  await db.batch([
-    db.update(webhooks).set({ deletedAt: now, isEnabled: false, updatedAt: now }).where(and(live(tenantId), eq(webhooks.id, id))),
+/** Soft-deletes the subscription and cancels its pending deliveries (batch these together). */
+export function deleteWebhook(db: Db, tenantId: string, id: string, now = new Date()) {
+  return [
     db
-      .update(deliveries)
-      .set({ status: "cancelled", updatedAt: now, nextAttemptAt: null })
-      .where(and(eq(deliveries.webhookId, id), inArray(deliveries.status, ["pending"]))),
-  ]);
+      .update(webhooks)
+      .set({ deletedAt: now, isEnabled: false, updatedAt: now })
+      .where(and(live(tenantId), eq(webhooks.id, id))),
+    cancelPendingOf(db, id, now),
+  ] as const;
+}
+
+/** Disables a subscription (410 Gone, or its breaker tripped) and cancels its pending deliveries. */
+export function disableWebhook(db: Db, webhookId: string, reason: "gone" | "circuit_breaker", now = new Date()) {
+  return [
+    db.update(webhooks).set({ isEnabled: false, disabledReason: reason, updatedAt: now }).where(eq(webhooks.id, webhookId)),
+    cancelPendingOf(db, webhookId, now),
+  ] as const;
 }

@@ -1,16 +1,16 @@
-import { recordAudit } from "../db/audit";
+import { auditStatement } from "../db/audit";
 import type { Db } from "../db/client";
-import { disableWebhook, insertAttempt, settleDelivery, type DeliveryRow } from "../db/deliveries";
+import { type DeliveryRow, insertAttempt, settleDelivery } from "../db/deliveries";
 import type { EventRow } from "../db/events";
 import type { TenantRow } from "../db/tenants";
-import type { WebhookRow } from "../db/webhooks";
+import { disableWebhook, type WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
 import { newId } from "../lib/crypto";
 import { signingSecrets } from "../webhooks/secrets";
 import { breakerFor } from "./breaker";
-import { buildDeliveryRequest, redactHeaders, type OutgoingEvent } from "./request";
+import { buildDeliveryRequest, type OutgoingEvent, redactHeaders } from "./request";
 import { nextRetryDelay, totalAttempts } from "./retry-policy";
-import { sendWebhook, type SendResult } from "./send";
+import { type SendResult, sendWebhook } from "./send";
 
 /** What the consumer does with the message after one attempt. */
 export type AttemptOutcome =
@@ -86,14 +86,18 @@ export async function attemptDelivery(
   if (gone || breaker.tripped) {
     const reason = gone ? "gone" : "circuit_breaker";
     await settleDelivery(db, delivery.id, { status: "failed", lastStatusCode: result.statusCode, nextAttemptAt: null });
-    await disableWebhook(db, webhook.id, reason);
-    await recordAudit(
-      db,
-      { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
-      "webhook.disabled",
-      webhook.id,
-      { reason, consecutiveFailures: breaker.consecutiveFailures, statusCode: result.statusCode },
-    );
+    await db.batch([
+      ...disableWebhook(db, webhook.id, reason),
+      auditStatement(
+        db,
+        { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
+        {
+          action: "webhook.disabled",
+          target: webhook.id,
+          details: { reason, consecutiveFailures: breaker.consecutiveFailures, statusCode: result.statusCode },
+        },
+      ),
+    ]);
     return { kind: "disabled", reason };
   }
   const schedule = input.tenant?.retrySchedule ?? config.retrySchedule;

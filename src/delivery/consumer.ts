@@ -2,7 +2,7 @@ import { createDb } from "../db/client";
 import { claimAttempt, loadForAttempt, settleIfPending } from "../db/deliveries";
 import type { Env } from "../env";
 import { loadConfig } from "../env";
-import { cachedTenant } from "../auth/authenticate";
+import { cachedTenant } from "../tenants/cache";
 import { attemptDelivery } from "./attempt";
 import type { DeliveryMessage } from "./queue";
 
@@ -47,7 +47,7 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
   const db = createDb(env.DB);
   const row = await loadForAttempt(db, body.deliveryId);
   // Purged by retention, or already settled: nothing to send (an idempotent consumer).
-  if (!row || row.delivery.status !== "pending") return "ack";
+  if (row?.delivery.status !== "pending") return "ack";
   const { delivery, webhook, event } = row;
   if (!event || !webhook || webhook.deletedAt || !webhook.isEnabled) {
     await settleIfPending(db, delivery.id, "cancelled");
@@ -68,7 +68,7 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
     delivery,
     webhook,
     event,
-    tenant: await cachedTenant(env, delivery.tenantId),
+    tenant: await cachedTenant(env.DB, delivery.tenantId),
     attempt: delivery.attempts + 1,
     manual: body.manual === true,
   });

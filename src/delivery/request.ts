@@ -13,7 +13,7 @@ export type EndpointSettings = {
 
 export type DeliveryRequest = { body: string; headers: Record<string, string> };
 
-/** The body of a delivery, per the endpoint's `format` (SPEC §7). */
+/** The body of a delivery, per the endpoint's `format`. */
 export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): { body: string; contentType: string } {
   const createdAt = event.createdAt.toISOString();
   const custom = endpoint.customFields && Object.keys(endpoint.customFields).length > 0 ? endpoint.customFields : undefined;

@@ -1,5 +1,5 @@
 /**
- * Webhook signing (SPEC §7). Every delivery carries two signature headers so
+ * Webhook signing. Every delivery carries two signature headers so
  * receivers can verify with whichever library they already use:
  *
  * - `X-Webhook-Signature: t=<unix>,v1=<hex>[,v1=<hex>...]` — Stripe's scheme:

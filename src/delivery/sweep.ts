@@ -1,5 +1,5 @@
 import { createDb } from "../db/client";
-import { bumpDue, overdueDeliveries } from "../db/deliveries";
+import { bumpIfStillOverdue, overdueDeliveries } from "../db/deliveries";
 import type { Env } from "../env";
 import { enqueueDeliveries } from "./queue";
 
@@ -11,14 +11,18 @@ const SWEEP_BATCH = 500;
  * At-least-once repair: re-enqueues pending deliveries long past their due
  * time (a crash between the D1 write and the send, a lost message). Rows in
  * flight are leased into the future by the consumer, so they are skipped;
- * a duplicate that slips through loses the consumer's claim and sends nothing.
+ * each row is bumped only if it is still the one read (same attempt count,
+ * still overdue), so an attempt claimed meanwhile keeps its lease, and a
+ * duplicate that slips through loses the consumer's claim and sends nothing.
  */
 export async function sweepOverdueDeliveries(env: Env, now = Date.now()): Promise<number> {
   const db = createDb(env.DB);
-  const rows = await overdueDeliveries(db, new Date(now - OVERDUE_AFTER_MS), SWEEP_BATCH);
-  if (rows.length === 0) return 0;
-  const ids = rows.map((r) => r.id);
-  await bumpDue(db, ids, new Date(now));
-  await enqueueDeliveries(env, rows);
-  return rows.length;
+  const dueBefore = new Date(now - OVERDUE_AFTER_MS);
+  const rows = await overdueDeliveries(db, dueBefore, SWEEP_BATCH);
+  const bumped: { id: string }[] = [];
+  for (const row of rows) {
+    if (await bumpIfStillOverdue(db, row, dueBefore, new Date(now))) bumped.push(row);
+  }
+  if (bumped.length > 0) await enqueueDeliveries(env, bumped);
+  return bumped.length;
 }

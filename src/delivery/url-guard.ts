@@ -1,5 +1,5 @@
 /**
- * The SSRF guard for webhook URLs (SPEC §6): decides whether a tenant may
+ * The SSRF guard for webhook URLs: decides whether a tenant may
  * point deliveries at a URL. It checks the URL as written; it does not resolve
  * DNS, so it stops literal internal targets (loopback, private ranges, cloud
  * metadata at 169.254.169.254) and internal-only names, in every spelling the
@@ -8,7 +8,7 @@
  * into a dotted quad, and IPv6 into compressed lowercase, so the checks below
  * only ever see canonical forms.
  */
-import { cidrContains, parseCidr, parseIp, type Cidr, type IpAddress } from "../lib/ip";
+import { type Cidr, cidrContains, type IpAddress, parseCidr, parseIp } from "../lib/ip";
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
 

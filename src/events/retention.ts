@@ -1,3 +1,4 @@
+import { createDb } from "../db/client";
 import { purgeEventsBefore, purgeIdempotencyBefore, purgeTestAttemptsBefore } from "../db/events";
 import type { Config } from "../env";
 import { IDEMPOTENCY_WINDOW_MS } from "./publish";
@@ -11,18 +12,19 @@ const MAX_BATCHES = 20;
  * EVENT_RETENTION_DAYS, and idempotency records past their 24 h, in bounded batches.
  */
 export async function purgeExpiredEvents(d1: D1Database, config: Config, now = Date.now()): Promise<{ events: number }> {
+  const db = createDb(d1);
   const cutoff = new Date(now - config.eventRetentionDays * 86_400_000);
   let total = 0;
   for (let i = 0; i < MAX_BATCHES; i++) {
-    const n = await purgeEventsBefore(d1, cutoff, BATCH);
+    const n = await purgeEventsBefore(db, cutoff, BATCH);
     total += n;
     if (n < BATCH) break;
   }
   for (let i = 0; i < MAX_BATCHES; i++) {
-    if ((await purgeTestAttemptsBefore(d1, cutoff, BATCH)) < BATCH) break;
+    if ((await purgeTestAttemptsBefore(db, cutoff, BATCH)) < BATCH) break;
   }
   for (let i = 0; i < MAX_BATCHES; i++) {
-    if ((await purgeIdempotencyBefore(d1, new Date(now - IDEMPOTENCY_WINDOW_MS), BATCH)) < BATCH) break;
+    if ((await purgeIdempotencyBefore(db, new Date(now - IDEMPOTENCY_WINDOW_MS), BATCH)) < BATCH) break;
   }
   return { events: total };
 }

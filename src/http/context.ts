@@ -1,5 +1,10 @@
-import type { Config, Env } from "../env";
+import type { Context } from "hono";
+import { actorOf, type TenantOp } from "../auth/caller";
+import { clientIp } from "../auth/credentials";
 import type { Principal } from "../auth/principal";
+import type { AuditActor } from "../db/audit";
+import type { TenantRow } from "../db/tenants";
+import type { Config, Env } from "../env";
 
 /** Hono environment shared by every route: bindings and per-request variables. */
 export type AppEnv = {
@@ -11,3 +16,31 @@ export type AppEnv = {
     principal: Principal;
   };
 };
+
+/** The operation context of a tenant route: the calling credential acts on its own tenant. */
+export function tenantOp(c: Context<AppEnv>): TenantOp {
+  const principal = c.get("principal");
+  return {
+    env: c.env,
+    config: c.get("config"),
+    tenant: principal.tenant,
+    caller: { principal },
+    who: actorOf(principal, c.get("requestId")),
+  };
+}
+
+/** The audit identity of an operator request (`tenantId` null: the operator's own log). */
+export function operatorActor(c: Context<AppEnv>, tenantId: string | null = null): AuditActor {
+  return { tenantId, actor: "admin", ip: clientIp(c.req.raw.headers), requestId: c.get("requestId") };
+}
+
+/** The operation context of an admin twin: the operator acts on `tenant`, bound by nothing. */
+export function operatorOp(c: Context<AppEnv>, tenant: TenantRow): TenantOp {
+  return {
+    env: c.env,
+    config: c.get("config"),
+    tenant,
+    caller: { operator: true },
+    who: operatorActor(c, tenant.id),
+  };
+}

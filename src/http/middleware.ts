@@ -1,22 +1,29 @@
 import type { MiddlewareHandler } from "hono";
 import { loadConfig } from "../env";
-import { ApiError } from "../errors";
 import { randomBase62 } from "../lib/crypto";
+import { DomainError } from "../lib/errors";
+import { jsonTooDeep } from "../lib/json";
+import { bodyTooLarge, readLimited } from "../lib/read-limited";
 import type { AppEnv } from "./context";
 
-/** Largest request body we accept (SPEC §1): 256 KiB. */
+/** Largest request body we accept: 256 KiB. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Echoes a sane inbound `X-Request-Id`, else generates one; sets it on every response. */
+/**
+ * Echoes a sane inbound `X-Request-Id`, else makes one up, and sets it on
+ * every response. Hono's `requestId` middleware does the same but refuses
+ * `.` and `:`, which tracing systems put in their ids (`trace.42`,
+ * `svc:req-1`), so callers would lose their correlation id.
+ */
 export const requestId = (): MiddlewareHandler<AppEnv> =>
   async function requestIdMiddleware(c, next) {
     const inbound = c.req.header("x-request-id");
     const id = inbound && SANE_REQUEST_ID.test(inbound) ? inbound : `req_${randomBase62(22)}`;
     c.set("requestId", id);
+    c.header("X-Request-Id", id);
     await next();
-    c.res.headers.set("X-Request-Id", id);
   };
 
 /** Parses config once; a missing or bad secret answers 503 instead of crashing. */
@@ -24,12 +31,9 @@ export const configGuard = (): MiddlewareHandler<AppEnv> =>
   async function configMiddleware(c, next) {
     const result = loadConfig(c.env);
     if (!result.ok) {
-      throw new ApiError(
-        "misconfigured",
-        "Hookgate is not configured: the operator must set its secrets",
-        {},
-        { "retry-after": "60" },
-      );
+      throw new DomainError("misconfigured", "Hookgate is not configured: the operator must set its secrets", {
+        retryAfter: 60,
+      });
     }
     c.set("config", result.config);
     await next();
@@ -37,79 +41,54 @@ export const configGuard = (): MiddlewareHandler<AppEnv> =>
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
-export type BodyKind = "json" | "form" | "any";
+/** `json`: the API's bodies. `raw`: only the size limit (the token endpoint parses its form itself, to answer in RFC 6749's terms). */
+export type BodyKind = "json" | "raw";
 
 /**
- * Reads the request body up front with a hard byte limit, whatever
- * Content-Length claims (or when it is absent), then checks its media type.
- * The bytes are left in Hono's body cache, so validators parse them from there.
+ * Reads the request body with a hard byte limit counted while streaming,
+ * then checks its media type, JSON syntax and nesting depth, before any
+ * validator sees it. Mount it after authentication, so an anonymous caller
+ * makes us read nothing.
+ *
+ * Hono's `bodyLimit` would do the counting, but it trusts a Content-Length
+ * header when one is sent; this counts the bytes that actually arrive. Like
+ * `bodyLimit`, it hands the bytes on by replacing `c.req.raw`.
  */
 export const readBody = (kind: BodyKind = "json"): MiddlewareHandler<AppEnv> =>
   async function readBodyMiddleware(c, next) {
     const method = c.req.method;
-    if (method === "GET" || method === "HEAD" || method === "OPTIONS" || !c.req.raw.body) {
-      return next();
-    }
+    if (method === "GET" || method === "HEAD" || method === "OPTIONS") return next();
     const declared = Number(c.req.header("content-length"));
-    if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
-    const bytes = await readLimited(c.req.raw.body, MAX_BODY_BYTES);
-    if (bytes.byteLength === 0) {
-      // An empty body is an empty object: the validator then names missing fields.
-      // Either way the stream is consumed, so handlers must read the cache.
-      setBodyCache(c.req.bodyCache, "text", kind === "json" ? "{}" : "");
+    if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw bodyTooLarge(MAX_BODY_BYTES);
+    const bytes = c.req.raw.body ? await readLimited(c.req.raw.body, MAX_BODY_BYTES) : new Uint8Array(0);
+    // No Content-Type is fine only with no body; a wrong one is refused either way.
+    const declaredType = c.req.header("content-type");
+    const mediaType = (declaredType ?? "").split(";")[0]!.trim().toLowerCase();
+    const typed = declaredType !== undefined || bytes.byteLength > 0;
+    if (kind === "raw") {
+      c.req.raw = new Request(c.req.raw, { body: bytes });
       return next();
     }
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-    if (kind === "json") {
-      if (!JSON_TYPE.test(mediaType)) {
-        throw new ApiError("unsupported_media_type", "Content-Type must be application/json");
-      }
-      const text = new TextDecoder().decode(bytes);
-      try {
-        JSON.parse(text);
-      } catch (e) {
-        throw new ApiError("malformed_json", `Request body is not valid JSON: ${(e as Error).message}`);
-      }
-      setBodyCache(c.req.bodyCache, "text", text);
-    } else if (kind === "form" && mediaType !== "application/x-www-form-urlencoded") {
-      throw new ApiError("unsupported_media_type", "Content-Type must be application/x-www-form-urlencoded");
+    if (typed && !JSON_TYPE.test(mediaType)) {
+      throw new DomainError("unsupported_media_type", "Content-Type must be application/json");
     }
-    setBodyCache(c.req.bodyCache, "arrayBuffer", bytes.buffer as ArrayBuffer);
+    // An empty body is an empty object: the validator then names the missing fields.
+    const text = bytes.byteLength === 0 ? "{}" : new TextDecoder().decode(bytes);
+    if (jsonTooDeep(text)) throw new DomainError("too_deep", "JSON nested deeper than 64 levels is not accepted");
+    c.req.raw = new Request(c.req.raw, { body: text, headers: withJsonType(c.req.raw.headers) });
+    try {
+      // Parsed once here; Hono keeps the result for the route's validator.
+      await c.req.json();
+    } catch (e) {
+      throw new DomainError("malformed_json", `Request body is not valid JSON: ${(e as Error).message}`);
+    }
     return next();
   };
 
-/**
- * Hono's body cache holds promises at run time, although its type says
- * values; this is the one place that relies on it.
- */
-function setBodyCache(cache: object, key: "text" | "arrayBuffer", value: string | ArrayBuffer): void {
-  (cache as Record<string, Promise<unknown>>)[key] = Promise.resolve(value);
-}
-
-function tooLarge(): ApiError {
-  return new ApiError("payload_too_large", `Request body must be at most ${MAX_BODY_BYTES} bytes`);
-}
-
-/** Reads a stream into memory, failing as soon as it passes `limit` bytes. */
-export async function readLimited(stream: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
+/** An empty body may come without a Content-Type; the validator needs one to read "{}". */
+function withJsonType(headers: Headers): Headers {
+  if (JSON_TYPE.test((headers.get("content-type") ?? "").split(";")[0]!.trim())) return headers;
+  const out = new Headers(headers);
+  out.set("content-type", "application/json");
   return out;
 }

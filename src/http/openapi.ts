@@ -1,5 +1,5 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
-import { ApiError, zodFieldErrors } from "../errors";
+import { ValidationError, zodFieldErrors } from "../lib/errors";
 import type { AppEnv } from "./context";
 
 /**
@@ -12,7 +12,7 @@ export function createRouter() {
       if (!result.success) {
         const errors = zodFieldErrors(result.error);
         const body = result.target === "json" || result.target === "form";
-        throw ApiError.validation(errors, body ? "validation_failed" : "invalid_query");
+        throw new ValidationError(errors, body ? "validation_failed" : "invalid_query");
       }
     },
   });
@@ -26,9 +26,7 @@ export const ProblemSchema = z
     detail: z.string(),
     code: z.string().openapi({ description: "Stable snake_case error code" }),
     requestId: z.string(),
-    errors: z
-      .array(z.object({ path: z.string(), message: z.string(), allowed: z.array(z.string()).optional() }))
-      .optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string(), allowed: z.array(z.string()).optional() })).optional(),
     requiredScope: z.string().optional(),
     policy: z.string().optional(),
     retryAfter: z.number().optional(),
@@ -42,7 +40,7 @@ const problem = (description: string) => ({
 
 /** Error responses every authenticated route can give; spread into `responses`. */
 export const errorResponses = {
-  400: problem("Malformed JSON or query"),
+  400: problem("Malformed JSON or query, or JSON nested deeper than 64 levels"),
   401: problem("Missing, unknown, expired or revoked credential"),
   403: problem("Scope missing, IP not allowed, or API access disabled"),
   404: problem("Not found (also for another tenant's ids)"),
@@ -68,12 +66,15 @@ export const jsonResponse = <T extends z.ZodType>(schema: T, description: string
   content: { "application/json": { schema } },
 });
 
-export const listOf = <T extends z.ZodType>(item: T) =>
-  z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+export const listOf = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
 export const idParam = (prefix: string) =>
   z.object({
-    id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: `${prefix}_3kT9xQ...` }),
+    id: z
+      .string()
+      .min(1)
+      .max(64)
+      .openapi({ param: { name: "id", in: "path" }, example: `${prefix}_3kT9xQ...` }),
   });
 
 export const toIso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);

@@ -39,6 +39,4 @@ export const FutureDateSchema = z.iso
   .refine((d) => d.getTime() > Date.now(), "must be in the future");
 
 /** An ISO 8601 date-time query parameter (`since`, `until`), parsed to a Date. */
-export const IsoTimeQuery = z.iso
-  .datetime({ offset: true, error: "must be an ISO 8601 date-time" })
-  .transform((s) => new Date(s));
+export const IsoTimeQuery = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).transform((s) => new Date(s));

@@ -122,3 +122,23 @@ export function ipAllowed(ip: string | undefined, cidrs: readonly string[]): boo
     return parsed !== null && cidrContains(parsed, addr);
   });
 }
+
+/** True when every address of `inner` is also in `outer` (an IPv4 range counts inside a v6 range covering its mapped form). */
+export function cidrWithin(inner: Cidr, outer: Cidr): boolean {
+  if (inner.family === outer.family) {
+    return outer.prefix <= inner.prefix && cidrContains(outer, { family: inner.family, value: inner.network });
+  }
+  if (inner.family === 4 && outer.family === 6) {
+    return outer.prefix <= inner.prefix + 96 && cidrContains(outer, { family: 4, value: inner.network });
+  }
+  return false;
+}
+
+/** True when every range of `inner` lies inside some range of `outer`. */
+export function rangesWithin(inner: readonly string[], outer: readonly string[]): boolean {
+  const outs = outer.map(parseCidr).filter((c): c is Cidr => c !== null);
+  return inner.every((s) => {
+    const c = parseCidr(s);
+    return c !== null && outs.some((o) => cidrWithin(c, o));
+  });
+}

@@ -1,5 +1,5 @@
-import { Validator, type Schema } from "@cfworker/json-schema";
-import type { FieldError } from "../errors";
+import { type Schema, Validator } from "@cfworker/json-schema";
+import type { FieldError } from "./errors";
 import { TtlCache } from "./ttl-cache";
 
 /**
@@ -49,7 +49,10 @@ export function schemaProblems(schema: unknown, path = "schema", depth = 0): Fie
     const list = s[key];
     if (list === undefined) continue;
     if (!Array.isArray(list)) out.push({ path: `${path}.${key}`, message: "must be an array of schemas" });
-    else list.forEach((child, i) => out.push(...schemaProblems(child, `${path}.${key}.${i}`, depth + 1)));
+    else
+      list.forEach((child, i) => {
+        out.push(...schemaProblems(child, `${path}.${key}.${i}`, depth + 1));
+      });
   }
   if (out.length === 0) {
     try {

@@ -1,5 +1,5 @@
 /**
- * Encryption at rest for webhook and source secrets (SECRETS_KEY, SPEC §11).
+ * Encryption at rest for webhook and source secrets (SECRETS_KEY).
  * AES-256-GCM with a fresh random 96-bit IV per call, boxed as
  * `v1.<base64url(iv)>.<base64url(ciphertext+tag)>`. The owning row's id is
  * bound as additional authenticated data, so a box copied into another row
@@ -48,11 +48,7 @@ async function importAesKey(keyBase64: string): Promise<CryptoKey> {
 export async function encryptSecret(keyBase64: string, plaintext: string, aad: string): Promise<string> {
   const key = await aesKey(keyBase64);
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-  const sealed = await crypto.subtle.encrypt(
-    { name: "AES-GCM", iv, additionalData: encoder.encode(aad) },
-    key,
-    encoder.encode(plaintext),
-  );
+  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(aad) }, key, encoder.encode(plaintext));
   return `${VERSION}.${toBase64Url(iv)}.${toBase64Url(new Uint8Array(sealed))}`;
 }
 

@@ -21,7 +21,6 @@ export class TtlCache<V> {
     return hit.value;
   }
 
-
   set(key: string, value: V, now = Date.now()): void {
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {

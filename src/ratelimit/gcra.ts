@@ -32,11 +32,11 @@ export type GcraDecision = {
 const ceilDiv = (a: number, b: number) => Math.floor((a + b - 1) / b);
 
 /**
- * One decision at `now` (integer ms). All arithmetic is on integers in units
+ * One decision at `now` (integer ms) for a request that spends `cost` slots. All arithmetic is on integers in units
  * of 1/limit ms relative to `now`, so it is exact (well inside 2^53 for any
  * window up to a day and limit up to a million).
  */
-export function gcra(previous: Tat | undefined, now: number, w: Window): GcraDecision {
+export function gcra(previous: Tat | undefined, now: number, w: Window, cost = 1): GcraDecision {
   const { limit } = w;
   const windowMs = w.windowSeconds * 1000;
   // In units of 1/limit ms: one slot is `windowMs` units, the window `windowMs * limit`.
@@ -44,12 +44,13 @@ export function gcra(previous: Tat | undefined, now: number, w: Window): GcraDec
   const window = windowMs * limit;
   const since = Array.isArray(previous) ? (previous[0] - now) * limit + previous[1] : 0;
   const tat = Math.max(since, 0);
-  const allowed = tat + interval <= window;
-  const stored = allowed ? tat + interval : tat;
+  const allowed = tat + interval * cost <= window;
+  const stored = allowed ? tat + interval * cost : tat;
   // Slots free now: (window - stored) / interval; one more frees each interval.
   const freeUnits = window - stored;
   const remaining = Math.max(0, Math.floor(freeUnits / interval));
-  const untilNext = (remaining + 1) * interval - freeUnits;
+  // Admitted: until one more slot frees. Refused: until `cost` slots are free, the earliest retry that can pass.
+  const untilNext = allowed ? (remaining + 1) * interval - freeUnits : cost * interval - freeUnits;
   const storedMs = Math.floor(stored / limit);
   return {
     allowed,

@@ -1,7 +1,7 @@
 import type { RateLimits } from "../db/schema";
-import type { Bucket, GateResult } from "./credential-limiter";
-import type { Window } from "./gcra";
-import { policyName } from "./gcra";
+import { DomainError } from "../lib/errors";
+import type { Bucket, GateResult } from "./credential-gate";
+import { policyName, type Window } from "./gcra";
 
 export const DEFAULT_LIMITS: Record<Bucket, Window> = {
   read: { limit: 60, windowSeconds: 60 },
@@ -12,10 +12,25 @@ export const DEFAULT_LIMITS: Record<Bucket, Window> = {
 
 export const bucketFor = (method: string): Bucket => (method === "GET" || method === "HEAD" ? "read" : "write");
 
-/** Per-credential override, else per-tenant override, else the default. */
+/**
+ * The window that applies: the tenant's limits (or the default) are a
+ * ceiling, and a credential's own override can only lower them.
+ */
 export function effectiveWindow(bucket: Bucket, credential: RateLimits | null, tenant: RateLimits | null): Window {
   if (bucket === "token") return DEFAULT_LIMITS.token;
-  return credential?.[bucket] ?? tenant?.[bucket] ?? DEFAULT_LIMITS[bucket];
+  const ceiling = tenant?.[bucket] ?? DEFAULT_LIMITS[bucket];
+  const own = credential?.[bucket];
+  return own && !exceeds(own, ceiling) ? own : ceiling;
+}
+
+/** True when `w` admits more than `ceiling`: a higher sustained rate, or a bigger burst. */
+export function exceeds(w: Window, ceiling: Window): boolean {
+  return w.limit > ceiling.limit || w.limit * ceiling.windowSeconds > ceiling.limit * w.windowSeconds;
+}
+
+/** The tenant's ceiling for each bucket (its override, else the default). */
+export function ceilingOf(tenant: RateLimits | null): { read: Window; write: Window } {
+  return { read: tenant?.read ?? DEFAULT_LIMITS.read, write: tenant?.write ?? DEFAULT_LIMITS.write };
 }
 
 /**
@@ -30,6 +45,18 @@ export function rateLimitHeaders(bucket: Bucket, window: Window, result: GateRes
     "RateLimit-Policy": `"${bucket}";q=${window.limit};w=${window.windowSeconds}`,
     RateLimit: `"${bucket}";r=${result.remaining};t=${result.fullResetSeconds}`,
   };
+}
+
+/** The one 429: its problem names the policy and when to retry; its headers are the bucket's. */
+export class RateLimitedError extends DomainError {
+  readonly headers: Record<string, string>;
+  constructor(bucket: Bucket, window: Window, result: GateResult, what = `${bucket} requests`) {
+    super("rate_limited", `Rate limit exceeded for ${what}; retry in ${result.slotSeconds} s`, {
+      policy: policyName(bucket, window),
+      retryAfter: result.slotSeconds,
+    });
+    this.headers = rateLimitHeaders(bucket, window, result);
+  }
 }
 
 export { policyName };

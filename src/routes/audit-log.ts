@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireCredential } from "../auth/authenticate";
-import { listAudit, type AuditRow } from "../db/audit";
+import { type AuditRow, listAudit } from "../db/audit";
 import { createDb } from "../db/client";
+import { requireCredential } from "../http/authenticate";
 import { createRouter, errorResponses, jsonResponse, listOf, tenantSecurity } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 
@@ -18,7 +18,7 @@ const AuditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-const serialize = (r: AuditRow) => ({
+export const serializeAuditEntry = (r: AuditRow) => ({
   id: r.id,
   at: r.at.toISOString(),
   actor: r.actor,
@@ -29,7 +29,7 @@ const serialize = (r: AuditRow) => ({
   details: r.details ?? null,
 });
 
-const listAuditRoute = createRoute({
+export const listAuditRoute = createRoute({
   method: "get",
   path: "/",
   tags: ["Audit log"],
@@ -37,7 +37,11 @@ const listAuditRoute = createRoute({
   security: tenantSecurity,
   request: {
     query: pageQuery.extend({
-      action: z.string().max(64).regex(/^[a-z_]+\.[a-z_]+$/, "must look like key.revoked").optional(),
+      action: z
+        .string()
+        .max(64)
+        .regex(/^[a-z_]+\.[a-z_]+$/, "must look like key.revoked")
+        .optional(),
     }),
   },
   responses: { 200: jsonResponse(listOf(AuditEntrySchema), "A page of entries"), ...errorResponses },
@@ -48,11 +52,11 @@ export function auditLogRoutes() {
   app.use("*", requireCredential("audit"));
   app.openapi(listAuditRoute, async (c) => {
     const { limit, cursor, action } = c.req.valid("query");
-    const rows = await listAudit(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
+    const entries = await listAudit(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
       after: decodeCursor(cursor),
       ...(action && { action }),
     });
-    return c.json(page(rows, limit, (r) => ({ t: r.seq, id: r.id }), serialize), 200);
+    return c.json(page(entries, serializeAuditEntry), 200);
   });
   return app;
 }

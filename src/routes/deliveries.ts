@@ -1,17 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditActor, requireCredential } from "../auth/authenticate";
-import { recordAudit } from "../db/audit";
 import { createDb } from "../db/client";
-import { attemptsOf, getDelivery, listDeliveries, reopenDeliveries, type AttemptRow, type DeliveryRow } from "../db/deliveries";
-import { getWebhook } from "../db/webhooks";
-import { enqueueDeliveries } from "../delivery/queue";
-import { ApiError } from "../errors";
+import { type AttemptRow, attemptsOf, type DeliveryRow, listDeliveries } from "../db/deliveries";
+import { ATTEMPT_ERRORS, DELIVERY_STATUSES } from "../db/schema";
+import { findDelivery, retryDelivery } from "../delivery/retry";
+import { requireCredential } from "../http/authenticate";
+import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
-import { IsoTimeQuery } from "../http/schemas";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
+import { IsoTimeQuery } from "../http/schemas";
 
-const Status = z.enum(["pending", "succeeded", "failed", "cancelled"]);
+const Status = z.enum(DELIVERY_STATUSES);
 
 const DeliverySchema = z
   .object({
@@ -35,7 +34,7 @@ const AttemptSchema = z
     statusCode: z.number().int().nullable(),
     durationMs: z.number().int(),
     responseBody: z.string().nullable().openapi({ description: "At most 4 KiB" }),
-    error: z.enum(["timeout", "dns", "connection", "tls", "redirect", "http"]).nullable(),
+    error: z.enum(ATTEMPT_ERRORS).nullable(),
     requestHeaders: z.record(z.string(), z.string()).openapi({ description: "Signatures and credentials redacted" }),
     requestBody: z.string(),
   })
@@ -67,7 +66,7 @@ export const serializeAttempt = (a: AttemptRow) => ({
 
 const tags = ["Deliveries"];
 
-const listRoute = createRoute({
+const listDeliveriesRoute = createRoute({
   method: "get",
   path: "/",
   tags,
@@ -86,7 +85,7 @@ const listRoute = createRoute({
   responses: { 200: jsonResponse(listOf(DeliverySchema), "A page of deliveries"), ...errorResponses },
 });
 
-const getRoute = createRoute({
+const getDeliveryRoute = createRoute({
   method: "get",
   path: "/{id}",
   tags,
@@ -99,7 +98,7 @@ const getRoute = createRoute({
   },
 });
 
-const retryRoute = createRoute({
+const retryDeliveryRoute = createRoute({
   method: "post",
   path: "/{id}/retry",
   tags,
@@ -112,47 +111,21 @@ const retryRoute = createRoute({
 
 export function deliveriesRoutes() {
   const app = createRouter();
-  app.use("*", readBody(), requireCredential("webhooks"));
+  app.use("*", requireCredential("webhooks"), readBody());
 
-  app.openapi(listRoute, async (c) => {
-    const q = c.req.valid("query");
-    const rows = await listDeliveries(
-      createDb(c.env.DB),
-      c.get("principal").tenant.id,
-      q.limit,
-      {
-        ...(q.webhookId && { webhookId: q.webhookId }),
-        ...(q.eventId && { eventId: q.eventId }),
-        ...(q.eventType && { eventType: q.eventType }),
-        ...(q.status && { status: q.status }),
-        ...(q.since && { since: q.since }),
-        ...(q.until && { until: q.until }),
-      },
-      decodeCursor(q.cursor),
-    );
-    return c.json(page(rows, q.limit, (d) => ({ t: d.createdAt.getTime(), id: d.id }), serializeDelivery), 200);
+  app.openapi(listDeliveriesRoute, async (c) => {
+    const { limit, cursor, ...filter } = c.req.valid("query");
+    const found = await listDeliveries(createDb(c.env.DB), c.get("principal").tenant.id, limit, filter, decodeCursor(cursor));
+    return c.json(page(found, serializeDelivery), 200);
   });
 
-  app.openapi(getRoute, async (c) => {
-    const db = createDb(c.env.DB);
-    const row = await getDelivery(db, c.get("principal").tenant.id, c.req.valid("param").id);
-    if (!row) throw ApiError.notFound("Delivery");
-    return c.json({ ...serializeDelivery(row), attempts: (await attemptsOf(db, row.id)).map(serializeAttempt) }, 200);
+  app.openapi(getDeliveryRoute, async (c) => {
+    const row = await findDelivery(tenantOp(c), c.req.valid("param").id);
+    return c.json({ ...serializeDelivery(row), attempts: (await attemptsOf(createDb(c.env.DB), row.id)).map(serializeAttempt) }, 200);
   });
 
-  app.openapi(retryRoute, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const row = await getDelivery(db, principal.tenant.id, c.req.valid("param").id);
-    if (!row) throw ApiError.notFound("Delivery");
-    if (row.status === "pending") throw new ApiError("conflict", "This delivery is already pending; it will be attempted");
-    const webhook = await getWebhook(db, principal.tenant.id, row.webhookId);
-    if (!webhook) throw new ApiError("conflict", "The subscription of this delivery was deleted");
-    if (!webhook.isEnabled) throw new ApiError("conflict", "The subscription is disabled; enable it first");
-    await reopenDeliveries(db, [row.id]);
-    await enqueueDeliveries(c.env, [row], { manual: true });
-    await recordAudit(db, auditActor(principal, c.get("requestId")), "delivery.retried", row.id);
-    return c.json(serializeDelivery({ ...row, status: "pending", nextAttemptAt: new Date() }), 202);
+  app.openapi(retryDeliveryRoute, async (c) => {
+    return c.json(serializeDelivery(await retryDelivery(tenantOp(c), c.req.valid("param").id)), 202);
   });
 
   return app;

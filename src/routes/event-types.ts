@@ -1,31 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditActor, requireCredential } from "../auth/authenticate";
-import { recordAudit } from "../db/audit";
 import { createDb } from "../db/client";
-import {
-  getEventType,
-  listEventTypes,
-  updateEventType,
-  upsertEventTypeUnderQuota,
-  type EventTypeRow,
-} from "../db/event-types";
-import { ApiError } from "../errors";
+import { type EventTypeRow, listEventTypes } from "../db/event-types";
+import { archiveEventType, changeEventType, createEventType, EVENT_TYPE_NAME, findEventType } from "../events/event-types";
+import { requireCredential } from "../http/authenticate";
+import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
-import {
-  conflictResponse,
-  createRouter,
-  errorResponses,
-  jsonBody,
-  jsonResponse,
-  listOf,
-  tenantSecurity,
-  toIso,
-} from "../http/openapi";
-import { decodeCursor, encodeCursor, pageQuery } from "../http/pagination";
+import { conflictResponse, createRouter, errorResponses, jsonBody, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
+import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { schemaProblems } from "../lib/json-schema";
-
-/** Lowercase dotted names, case-sensitive: `invoice.paid`, `user.profile_updated`. */
-export const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 const EventTypeName = z
   .string()
@@ -60,7 +42,7 @@ const EventTypeSchema = z
   })
   .openapi("EventType");
 
-function serialize(t: EventTypeRow) {
+export function serializeEventType(t: EventTypeRow) {
   return {
     name: t.name,
     description: t.description,
@@ -90,11 +72,14 @@ const PatchBody = z
   .openapi("UpdateEventType");
 
 const NameParam = z.object({
-  name: z.string().max(100).openapi({ param: { name: "name", in: "path" }, example: "invoice.paid" }),
+  name: z
+    .string()
+    .max(100)
+    .openapi({ param: { name: "name", in: "path" }, example: "invoice.paid" }),
 });
 const tags = ["Event types"];
 
-const createRoute_ = createRoute({
+const createEventTypeRoute = createRoute({
   method: "post",
   path: "/",
   tags,
@@ -105,7 +90,7 @@ const createRoute_ = createRoute({
   responses: { 201: jsonResponse(EventTypeSchema, "Created"), ...errorResponses, ...conflictResponse },
 });
 
-const listRoute = createRoute({
+const listEventTypesRoute = createRoute({
   method: "get",
   path: "/",
   tags,
@@ -113,13 +98,16 @@ const listRoute = createRoute({
   security: tenantSecurity,
   request: {
     query: pageQuery.extend({
-      includeArchived: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+      includeArchived: z
+        .enum(["true", "false"])
+        .default("false")
+        .transform((v) => v === "true"),
     }),
   },
   responses: { 200: jsonResponse(listOf(EventTypeSchema), "A page of types"), ...errorResponses },
 });
 
-const getRoute = createRoute({
+const getEventTypeRoute = createRoute({
   method: "get",
   path: "/{name}",
   tags,
@@ -129,7 +117,7 @@ const getRoute = createRoute({
   responses: { 200: jsonResponse(EventTypeSchema, "The type"), ...errorResponses },
 });
 
-const patchRoute = createRoute({
+const patchEventTypeRoute = createRoute({
   method: "patch",
   path: "/{name}",
   tags,
@@ -139,7 +127,7 @@ const patchRoute = createRoute({
   responses: { 200: jsonResponse(EventTypeSchema, "The updated type"), ...errorResponses },
 });
 
-const deleteRoute = createRoute({
+const deleteEventTypeRoute = createRoute({
   method: "delete",
   path: "/{name}",
   tags,
@@ -151,83 +139,32 @@ const deleteRoute = createRoute({
 
 export function eventTypesRoutes() {
   const app = createRouter();
-  app.use("*", readBody(), requireCredential("events"));
+  app.use("*", requireCredential("events"), readBody());
 
-  app.openapi(createRoute_, async (c) => {
-    const principal = c.get("principal");
-    const body = c.req.valid("json");
-    const db = createDb(c.env.DB);
-    const now = new Date();
-    const row: EventTypeRow = {
-      tenantId: principal.tenant.id,
-      name: body.name,
-      description: body.description ?? null,
-      schema: body.schema ?? null,
-      deprecated: false,
-      archivedAt: null,
-      createdAt: now,
-      updatedAt: now,
-    };
-    if (!(await upsertEventTypeUnderQuota(c.env.DB, row, principal.tenant.quotas.eventTypes))) {
-      const existing = await getEventType(db, principal.tenant.id, body.name);
-      if (existing && !existing.archivedAt) {
-        throw new ApiError("duplicate_name", `An event type named ${body.name} already exists`);
-      }
-      throw ApiError.quota("eventTypes", principal.tenant.quotas.eventTypes, "event types");
-    }
-    await recordAudit(db, auditActor(principal, c.get("requestId")), "event_type.created", body.name);
-    const stored = await getEventType(db, principal.tenant.id, body.name);
-    return c.json(serialize(stored ?? row), 201);
+  app.openapi(createEventTypeRoute, async (c) => {
+    return c.json(serializeEventType(await createEventType(tenantOp(c), c.req.valid("json"))), 201);
   });
 
-  app.openapi(listRoute, async (c) => {
+  app.openapi(listEventTypesRoute, async (c) => {
     const { limit, cursor, includeArchived } = c.req.valid("query");
-    const rows = await listEventTypes(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
-      ...(cursor && { afterName: decodeCursor(cursor)!.id }),
+    const after = decodeCursor(cursor);
+    const types = await listEventTypes(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
+      ...(after && { afterName: after.id }),
       includeArchived,
     });
-    const more = rows.length > limit;
-    const kept = more ? rows.slice(0, limit) : rows;
-    // Names are unique and ordered: the last one is the position.
-    return c.json({ data: kept.map(serialize), nextCursor: more ? encodeCursor({ t: 0, id: kept[kept.length - 1]!.name }) : null }, 200);
+    return c.json(page(types, serializeEventType), 200);
   });
 
-  app.openapi(getRoute, async (c) => {
-    const row = await getEventType(createDb(c.env.DB), c.get("principal").tenant.id, c.req.valid("param").name);
-    if (!row) throw ApiError.notFound("Event type");
-    return c.json(serialize(row), 200);
+  app.openapi(getEventTypeRoute, async (c) => {
+    return c.json(serializeEventType(await findEventType(tenantOp(c), c.req.valid("param").name)), 200);
   });
 
-  app.openapi(patchRoute, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const { name } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const row = await getEventType(db, principal.tenant.id, name);
-    if (!row || row.archivedAt) throw ApiError.notFound("Event type");
-    const set = {
-      ...(body.description !== undefined && { description: body.description }),
-      ...(body.schema !== undefined && { schema: body.schema }),
-      ...(body.deprecated !== undefined && { deprecated: body.deprecated }),
-    };
-    // The response shows exactly what is stored: the same updatedAt, or the old one when nothing changed.
-    let updatedAt = row.updatedAt;
-    if (Object.keys(set).length > 0) {
-      updatedAt = new Date();
-      await updateEventType(db, principal.tenant.id, name, set, updatedAt);
-      await recordAudit(db, auditActor(principal, c.get("requestId")), "event_type.updated", name, { fields: Object.keys(set) });
-    }
-    return c.json(serialize({ ...row, ...set, updatedAt }), 200);
+  app.openapi(patchEventTypeRoute, async (c) => {
+    return c.json(serializeEventType(await changeEventType(tenantOp(c), c.req.valid("param").name, c.req.valid("json"))), 200);
   });
 
-  app.openapi(deleteRoute, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const { name } = c.req.valid("param");
-    const row = await getEventType(db, principal.tenant.id, name);
-    if (!row || row.archivedAt) throw ApiError.notFound("Event type");
-    await updateEventType(db, principal.tenant.id, name, { archivedAt: new Date() });
-    await recordAudit(db, auditActor(principal, c.get("requestId")), "event_type.archived", name);
+  app.openapi(deleteEventTypeRoute, async (c) => {
+    await archiveEventType(tenantOp(c), c.req.valid("param").name);
     return c.body(null, 204);
   });
 

@@ -1,19 +1,22 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireCredential } from "../auth/authenticate";
 import { createDb } from "../db/client";
-import { deliveriesOfEvent, getEvent, listEvents, type DeliveryRow, type EventRow } from "../db/events";
-import { ApiError } from "../errors";
+import type { DeliveryRow } from "../db/deliveries";
+import { type EventRow, listEvents } from "../db/events";
+import { DELIVERY_STATUSES } from "../db/schema";
+import { eventWithDeliveries } from "../events/events";
 import { publishEvent } from "../events/publish";
+import { requireCredential } from "../http/authenticate";
+import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
+import { decodeCursor, encodeCursor, page, pageQuery } from "../http/pagination";
 import { IsoTimeQuery } from "../http/schemas";
-import { decodeCursor, encodeCursor, pageQuery } from "../http/pagination";
 
 const DeliverySummary = z
   .object({
     id: z.string(),
     webhookId: z.string(),
-    status: z.enum(["pending", "succeeded", "failed", "cancelled"]),
+    status: z.enum(DELIVERY_STATUSES),
     attemptCount: z.number().int(),
     lastAttemptAt: z.string().nullable(),
     lastStatusCode: z.number().int().nullable(),
@@ -75,8 +78,7 @@ const publishRoute = createRoute({
   responses: { 202: jsonResponse(EventWithDeliveries, "Accepted for delivery"), ...errorResponses },
 });
 
-
-const listRoute = createRoute({
+const listEventsRoute = createRoute({
   method: "get",
   path: "/",
   tags,
@@ -98,7 +100,7 @@ const listRoute = createRoute({
   },
 });
 
-const getRoute = createRoute({
+const getEventRoute = createRoute({
   method: "get",
   path: "/{id}",
   tags,
@@ -110,13 +112,12 @@ const getRoute = createRoute({
 
 export function eventsRoutes() {
   const app = createRouter();
-  app.use("*", readBody(), requireCredential("events"));
+  app.use("*", requireCredential("events"), readBody());
 
   app.openapi(publishRoute, async (c) => {
-    const principal = c.get("principal");
     const body = c.req.valid("json");
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
-    const result = await publishEvent(c.env, principal.tenant, {
+    const result = await publishEvent(c.env, c.get("principal").tenant, {
       type: body.type,
       data: body.data,
       ...(idempotencyKey && { idempotencyKey }),
@@ -125,30 +126,24 @@ export function eventsRoutes() {
     return c.json({ ...serializeEvent(result.event), deliveries: result.deliveries.map(serializeDeliverySummary) }, 202);
   });
 
-  app.openapi(listRoute, async (c) => {
+  app.openapi(listEventsRoute, async (c) => {
     const { limit, cursor, type, since, until } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const rows = await listEvents(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
+    const events = await listEvents(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
       ...(type && { type }),
       ...(since && { since }),
       ...(until && { until }),
       ...(after && { afterSeq: after.t }),
     });
-    const more = rows.length > limit;
-    const kept = more ? rows.slice(0, limit) : rows;
-    const last = kept[kept.length - 1];
-    // The cursor is the commit sequence of the last event, not its time.
-    const position = last ? encodeCursor({ t: last.seq, id: last.id }) : (cursor ?? null);
-    return c.json({ data: kept.map(serializeEvent), nextCursor: more ? position : null, pollCursor: position }, 200);
+    const last = events.rows[events.rows.length - 1];
+    // Polling resumes after the last event returned, or where the caller already was.
+    const pollCursor = last ? encodeCursor({ t: last.seq, id: last.id }) : (cursor ?? null);
+    return c.json({ ...page(events, serializeEvent), pollCursor }, 200);
   });
 
-  app.openapi(getRoute, async (c) => {
-    const tenantId = c.get("principal").tenant.id;
-    const db = createDb(c.env.DB);
-    const event = await getEvent(db, tenantId, c.req.valid("param").id);
-    if (!event) throw ApiError.notFound("Event");
-    const rows = await deliveriesOfEvent(db, tenantId, event.id);
-    return c.json({ ...serializeEvent(event), deliveries: rows.map(serializeDeliverySummary) }, 200);
+  app.openapi(getEventRoute, async (c) => {
+    const { event, deliveries } = await eventWithDeliveries(tenantOp(c), c.req.valid("param").id);
+    return c.json({ ...serializeEvent(event), deliveries: deliveries.map(serializeDeliverySummary) }, 200);
   });
 
   return app;

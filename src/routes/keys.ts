@@ -1,13 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { issueApiKey, newKeyId, publishKeyPolicy } from "../auth/api-keys";
-import { auditActor, requireCredential } from "../auth/authenticate";
-import { assertCanGrant } from "../auth/scopes";
-import { recordAudit } from "../db/audit";
+import { findApiKey, issueApiKey, revokeApiKey, rotateApiKey, updateApiKey } from "../auth/api-keys";
 import { createDb } from "../db/client";
-import { claimRotation, getKey, listKeys, releaseRotation, updateKey, type ApiKeyRow } from "../db/keys";
-import { ApiError } from "../errors";
+import { type ApiKeyRow, listKeys } from "../db/keys";
+import { requireCredential } from "../http/authenticate";
+import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
-import { credentialGate } from "../ratelimit/credential-limiter";
 import {
   conflictResponse,
   createRouter,
@@ -21,6 +18,7 @@ import {
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { CidrListSchema, FutureDateSchema, NameSchema, RateLimitsSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
+import { credentialGate } from "../ratelimit/credential-gate";
 
 export const ApiKeySchema = z
   .object({
@@ -93,7 +91,7 @@ const RotateBody = z
 const tags = ["API keys"];
 const KeyId = idParam("key");
 
-const createKey = createRoute({
+const createKeyRoute = createRoute({
   method: "post",
   path: "/",
   tags,
@@ -124,7 +122,7 @@ const getKeyRoute = createRoute({
   responses: { 200: jsonResponse(ApiKeySchema, "The key"), ...errorResponses },
 });
 
-const patchKey = createRoute({
+const patchKeyRoute = createRoute({
   method: "patch",
   path: "/{id}",
   tags,
@@ -134,7 +132,7 @@ const patchKey = createRoute({
   responses: { 200: jsonResponse(ApiKeySchema, "The updated key"), ...errorResponses },
 });
 
-const deleteKey = createRoute({
+const deleteKeyRoute = createRoute({
   method: "delete",
   path: "/{id}",
   tags,
@@ -144,7 +142,7 @@ const deleteKey = createRoute({
   responses: { 204: { description: "Revoked" }, ...errorResponses },
 });
 
-const rotateKey = createRoute({
+const rotateKeyRoute = createRoute({
   method: "post",
   path: "/{id}/rotate",
   tags,
@@ -155,7 +153,7 @@ const rotateKey = createRoute({
   responses: { 201: jsonResponse(NewApiKeySchema, "The new key"), ...errorResponses, ...conflictResponse },
 });
 
-const usageRoute = createRoute({
+const keyUsageRoute = createRoute({
   method: "get",
   path: "/{id}/usage",
   tags,
@@ -173,107 +171,42 @@ const usageRoute = createRoute({
 
 export function keysRoutes() {
   const app = createRouter();
-  app.use("*", readBody(), requireCredential("keys"));
+  app.use("*", requireCredential("keys"), readBody());
 
-  app.openapi(createKey, async (c) => {
-    const principal = c.get("principal");
-    const body = c.req.valid("json");
-    assertCanGrant(principal.scopes, body.scopes);
-    const { row, key } = await issueApiKey(c.env.DB, c.get("config").keyPrefix, principal.tenant, body, principal.credentialId);
-    await recordAudit(createDb(c.env.DB), auditActor(principal, c.get("requestId")), "key.created", row.id, {
-      name: row.name,
-      scopes: row.scopes,
-    });
+  app.openapi(createKeyRoute, async (c) => {
+    const { row, key } = await issueApiKey(tenantOp(c), c.req.valid("json"));
     return c.json({ ...serializeKey(row), key }, 201);
   });
 
   app.openapi(listKeysRoute, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const rows = await listKeys(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor));
-    return c.json(page(rows, limit, (k) => ({ t: k.createdAt.getTime(), id: k.id }), serializeKey), 200);
+    return c.json(page(await listKeys(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor)), serializeKey), 200);
   });
 
   app.openapi(getKeyRoute, async (c) => {
-    const key = await getKey(createDb(c.env.DB), c.get("principal").tenant.id, c.req.valid("param").id);
-    if (!key) throw ApiError.notFound("API key");
-    return c.json(serializeKey(key), 200);
+    return c.json(serializeKey(await findApiKey(tenantOp(c), c.req.valid("param").id)), 200);
   });
 
-  app.openapi(usageRoute, async (c) => {
-    const key = await getKey(createDb(c.env.DB), c.get("principal").tenant.id, c.req.valid("param").id);
-    if (!key) throw ApiError.notFound("API key");
+  app.openapi(keyUsageRoute, async (c) => {
+    const key = await findApiKey(tenantOp(c), c.req.valid("param").id);
     // The key's own object counts every admitted request; D1 gets a copy each minute.
     return c.json({ data: await credentialGate(c.env, key.id).usage() }, 200);
   });
 
-  app.openapi(patchKey, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const { id } = c.req.valid("param");
-    const body = c.req.valid("json");
-    const key = await getKey(db, principal.tenant.id, id);
-    if (!key) throw ApiError.notFound("API key");
-    const set = {
-      ...(body.name !== undefined && { name: body.name }),
-      ...(body.expiresAt !== undefined && { expiresAt: body.expiresAt }),
-      ...(body.ipAllowlist !== undefined && { ipAllowlist: body.ipAllowlist }),
-    };
-    if (Object.keys(set).length > 0) {
-      await publishKeyPolicy(c.env, { ...key, ...set });
-      await updateKey(db, principal.tenant.id, id, set);
-      await recordAudit(db, auditActor(principal, c.get("requestId")), "key.updated", id, { fields: Object.keys(set) });
-    }
-    return c.json(serializeKey({ ...key, ...set }), 200);
+  app.openapi(patchKeyRoute, async (c) => {
+    const { scopes: _refused, ...patch } = c.req.valid("json");
+    return c.json(serializeKey(await updateApiKey(tenantOp(c), c.req.valid("param").id, patch)), 200);
   });
 
-  app.openapi(deleteKey, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const { id } = c.req.valid("param");
-    const key = await getKey(db, principal.tenant.id, id);
-    if (!key) throw ApiError.notFound("API key");
-    const revokedAt = new Date();
-    await publishKeyPolicy(c.env, { ...key, revokedAt });
-    await updateKey(db, principal.tenant.id, id, { revokedAt });
-    await recordAudit(db, auditActor(principal, c.get("requestId")), "key.revoked", id, { name: key.name });
+  app.openapi(deleteKeyRoute, async (c) => {
+    await revokeApiKey(tenantOp(c), c.req.valid("param").id);
     return c.body(null, 204);
   });
 
-  app.openapi(rotateKey, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const { id } = c.req.valid("param");
+  app.openapi(rotateKeyRoute, async (c) => {
     // The body is optional: without one the validator is skipped and its default never applied.
     const { graceSeconds = DEFAULT_GRACE_SECONDS } = c.req.valid("json");
-    const old = await getKey(db, principal.tenant.id, id);
-    if (!old) throw ApiError.notFound("API key");
-    assertCanGrant(principal.scopes, old.scopes);
-    // Claim the old key first, so it no longer counts against the quota and a
-    // concurrent rotation of the same key loses cleanly.
-    const newId = newKeyId();
-    const revokedAt = new Date(Date.now() + graceSeconds * 1000);
-    if (!(await claimRotation(db, principal.tenant.id, id, newId, revokedAt))) {
-      throw new ApiError("conflict", "This key has already been rotated");
-    }
-    let issued: Awaited<ReturnType<typeof issueApiKey>>;
-    try {
-      issued = await issueApiKey(
-        c.env.DB,
-        c.get("config").keyPrefix,
-        principal.tenant,
-        { id: newId, name: old.name, scopes: old.scopes, ipAllowlist: old.ipAllowlist, rateLimits: old.rateLimits },
-        principal.credentialId,
-      );
-    } catch (err) {
-      await releaseRotation(db, principal.tenant.id, id);
-      throw err;
-    }
-    const { row, key } = issued;
-    await publishKeyPolicy(c.env, { ...old, revokedAt });
-    await recordAudit(db, auditActor(principal, c.get("requestId")), "key.rotated", id, {
-      newKeyId: row.id,
-      graceSeconds,
-    });
+    const { row, key } = await rotateApiKey(tenantOp(c), c.req.valid("param").id, graceSeconds);
     return c.json({ ...serializeKey(row), key }, 201);
   });
 

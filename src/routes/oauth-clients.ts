@@ -1,11 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { auditActor, requireCredential } from "../auth/authenticate";
-import { clientPolicy, createOAuthClient } from "../auth/oauth-clients";
-import { assertCanGrant } from "../auth/scopes";
-import { recordAudit } from "../db/audit";
+import { createOAuthClient, deleteOAuthClient, findOAuthClient, rotateOAuthClientSecret } from "../auth/oauth-clients";
 import { createDb } from "../db/client";
-import { getClient, listClients, markClientDeleted, type OAuthClientRow } from "../db/oauth-clients";
-import { ApiError } from "../errors";
+import { listClients, type OAuthClientRow } from "../db/oauth-clients";
+import { requireCredential } from "../http/authenticate";
+import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
 import {
   conflictResponse,
@@ -20,7 +18,6 @@ import {
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { CidrListSchema, FutureDateSchema, NameSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
-import { credentialGate } from "../ratelimit/credential-limiter";
 
 const OAuthClientSchema = z
   .object({
@@ -106,47 +103,48 @@ const deleteClientRoute = createRoute({
   responses: { 204: { description: "Deleted" }, ...errorResponses },
 });
 
+const rotateClientSecretRoute = createRoute({
+  method: "post",
+  path: "/{id}/rotate-secret",
+  tags,
+  summary: "Replace an OAuth client's secret",
+  description:
+    "The new secret is shown once; the old one stops authenticating token requests at once. Tokens already issued live out their hour.",
+  security: tenantSecurity,
+  request: { params: ClientId },
+  responses: { 200: jsonResponse(NewOAuthClientSchema, "The client with its new secret"), ...errorResponses },
+});
+
 export function oauthClientsRoutes() {
   const app = createRouter();
   // Managing credentials is a `keys` permission, whichever kind of credential.
-  app.use("*", readBody(), requireCredential("keys"));
+  app.use("*", requireCredential("keys"), readBody());
 
   app.openapi(createClientRoute, async (c) => {
-    const principal = c.get("principal");
-    const body = c.req.valid("json");
-    assertCanGrant(principal.scopes, body.scopes);
-    const { row, secret } = await createOAuthClient(c.env, principal.tenant, body, principal.credentialId);
-    await recordAudit(createDb(c.env.DB), auditActor(principal, c.get("requestId")), "oauth_client.created", row.id, {
-      name: row.name,
-      scopes: row.scopes,
-    });
+    const { row, secret } = await createOAuthClient(tenantOp(c), c.req.valid("json"));
     return c.json({ ...serializeClient(row), clientSecret: secret }, 201);
   });
 
   app.openapi(listClientsRoute, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    const rows = await listClients(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor));
-    return c.json(page(rows, limit, (r) => ({ t: r.createdAt.getTime(), id: r.id }), serializeClient), 200);
+    return c.json(
+      page(await listClients(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor)), serializeClient),
+      200,
+    );
   });
 
   app.openapi(getClientRoute, async (c) => {
-    const row = await getClient(createDb(c.env.DB), c.get("principal").tenant.id, c.req.valid("param").id);
-    if (!row) throw ApiError.notFound("OAuth client");
-    return c.json(serializeClient(row), 200);
+    return c.json(serializeClient(await findOAuthClient(tenantOp(c), c.req.valid("param").id)), 200);
   });
 
   app.openapi(deleteClientRoute, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const { id } = c.req.valid("param");
-    const row = await getClient(db, principal.tenant.id, id);
-    if (!row) throw ApiError.notFound("OAuth client");
-    const at = new Date();
-    // The object first: from this moment no token of the client is admitted anywhere.
-    await credentialGate(c.env, id).setPolicy(id, clientPolicy({ ...row, deletedAt: at }));
-    await markClientDeleted(db, principal.tenant.id, id, at);
-    await recordAudit(db, auditActor(principal, c.get("requestId")), "oauth_client.deleted", id, { name: row.name });
+    await deleteOAuthClient(tenantOp(c), c.req.valid("param").id);
     return c.body(null, 204);
+  });
+
+  app.openapi(rotateClientSecretRoute, async (c) => {
+    const { row, secret } = await rotateOAuthClientSecret(tenantOp(c), c.req.valid("param").id);
+    return c.json({ ...serializeClient(row), clientSecret: secret }, 200);
   });
 
   return app;

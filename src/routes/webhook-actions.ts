@@ -1,25 +1,15 @@
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { auditActor } from "../auth/authenticate";
-import { recordAudit } from "../db/audit";
-import { createDb } from "../db/client";
-import { failedDeliveriesSince, recentAttempts, reopenDeliveries } from "../db/deliveries";
-import { getEventType } from "../db/event-types";
-import { getWebhook, updateWebhook } from "../db/webhooks";
-import { sendAndLog } from "../delivery/attempt";
-import { breakerFor } from "../delivery/breaker";
-import { enqueueDeliveries } from "../delivery/queue";
-import { generateWebhookSecret } from "../delivery/sign";
-import { ApiError } from "../errors";
-import type { AppEnv } from "../http/context";
-import { errorResponses, idParam, jsonBody, jsonResponse, tenantSecurity } from "../http/openapi";
-import { newId } from "../lib/crypto";
-import { sealWebhookSecret } from "../webhooks/secrets";
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireCredential } from "../http/authenticate";
+import { tenantOp } from "../http/context";
+import { readBody } from "../http/middleware";
+import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, tenantSecurity } from "../http/openapi";
+import { recoverFailedDeliveries, sendTestEvent, webhookStats } from "../webhooks/actions";
+import { rotateWebhookSecret } from "../webhooks/webhooks";
 
 const tags = ["Webhooks"];
 const WebhookId = idParam("wh");
-const RECOVER_MAX = 1000;
 
-const testRoute = createRoute({
+const testWebhookRoute = createRoute({
   method: "post",
   path: "/{id}/test",
   tags,
@@ -46,7 +36,7 @@ const testRoute = createRoute({
   },
 });
 
-const statsRoute = createRoute({
+const webhookStatsRoute = createRoute({
   method: "get",
   path: "/{id}/stats",
   tags,
@@ -72,7 +62,7 @@ const statsRoute = createRoute({
   },
 });
 
-const rotateRoute = createRoute({
+const rotateSecretRoute = createRoute({
   method: "post",
   path: "/{id}/rotate-secret",
   tags,
@@ -83,7 +73,10 @@ const rotateRoute = createRoute({
     params: WebhookId,
     ...jsonBody(z.strictObject({ graceSeconds: z.number().int().min(0).max(604_800).optional() }).openapi("RotateSecret"), false),
   },
-  responses: { 200: jsonResponse(z.object({ secret: z.string(), previousSecretExpiresAt: z.string().nullable() }), "The new secret, shown once"), ...errorResponses },
+  responses: {
+    200: jsonResponse(z.object({ secret: z.string(), previousSecretExpiresAt: z.string().nullable() }), "The new secret, shown once"),
+    ...errorResponses,
+  },
 });
 
 const recoverRoute = createRoute({
@@ -99,29 +92,13 @@ const recoverRoute = createRoute({
   responses: { 202: jsonResponse(z.object({ recovered: z.number().int() }), "Queued"), ...errorResponses },
 });
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+/** Test sends, stats, secret rotation and recovery: `/v1/webhooks/{id}/...`. */
+export function webhookActionsRoutes() {
+  const app = createRouter();
+  app.use("/:id/*", requireCredential("webhooks"), readBody());
 
-/** Test sends, stats, secret rotation and recovery, on the webhooks router. */
-export function registerWebhookActions(app: OpenAPIHono<AppEnv>): void {
-  app.openapi(testRoute, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const webhook = await getWebhook(db, principal.tenant.id, c.req.valid("param").id);
-    if (!webhook) throw ApiError.notFound("Webhook");
-    const { type } = c.req.valid("json");
-    if (type && !(await getEventType(db, principal.tenant.id, type))) {
-      throw ApiError.validation([{ path: "type", message: `${type} is not in the event catalog` }]);
-    }
-    const eventType = type ?? webhook.eventTypes.find((t) => t !== "*") ?? "webhook.test";
-    const result = await sendAndLog(
-      db,
-      c.get("config"),
-      webhook,
-      { id: newId("evt"), type: eventType, createdAt: new Date(), data: { test: true, message: "A test event from Hookgate" } },
-      1,
-      { deliveryId: null, isTest: true },
-    );
+  app.openapi(testWebhookRoute, async (c) => {
+    const result = await sendTestEvent(tenantOp(c), c.req.valid("param").id, c.req.valid("json").type);
     return c.json(
       {
         success: result.success,
@@ -134,58 +111,20 @@ export function registerWebhookActions(app: OpenAPIHono<AppEnv>): void {
     );
   });
 
-  app.openapi(statsRoute, async (c) => {
-    const db = createDb(c.env.DB);
-    const webhook = await getWebhook(db, c.get("principal").tenant.id, c.req.valid("param").id);
-    if (!webhook) throw ApiError.notFound("Webhook");
-    const [attempts, breaker] = await Promise.all([
-      recentAttempts(db, webhook.id, new Date(Date.now() - 86_400_000)),
-      breakerFor(c.env, webhook.id).state(),
-    ]);
-    const ok = attempts.filter((a) => a.error === null).length;
-    const durations = attempts.map((a) => a.durationMs).sort((a, b) => a - b);
-    return c.json(
-      {
-        state: webhook.isEnabled ? ("enabled" as const) : ("disabled" as const),
-        disabledReason: webhook.disabledReason,
-        consecutiveFailures: breaker.consecutiveFailures,
-        attempts24h: attempts.length,
-        successRate24h: attempts.length ? ok / attempts.length : null,
-        p50Ms: percentile(durations, 50),
-        p95Ms: percentile(durations, 95),
-      },
-      200,
-    );
+  app.openapi(webhookStatsRoute, async (c) => {
+    return c.json(await webhookStats(tenantOp(c), c.req.valid("param").id), 200);
   });
 
-  app.openapi(rotateRoute, async (c) => {
-    const principal = c.get("principal");
-    const config = c.get("config");
-    const db = createDb(c.env.DB);
-    const webhook = await getWebhook(db, principal.tenant.id, c.req.valid("param").id);
-    if (!webhook) throw ApiError.notFound("Webhook");
+  app.openapi(rotateSecretRoute, async (c) => {
     const grace = c.req.valid("json").graceSeconds ?? 0;
-    const secret = generateWebhookSecret();
-    const expires = grace > 0 ? new Date(Date.now() + grace * 1000) : null;
-    await updateWebhook(db, principal.tenant.id, webhook.id, {
-      ...(await sealWebhookSecret(config, webhook.id, secret)),
-      previousSecretEnc: expires ? webhook.secretEnc : null,
-      previousSecretExpiresAt: expires,
-    });
-    await recordAudit(db, auditActor(principal, c.get("requestId")), "webhook.secret_rotated", webhook.id, { graceSeconds: grace });
-    return c.json({ secret, previousSecretExpiresAt: expires ? expires.toISOString() : null }, 200);
+    const { secret, previousSecretExpiresAt } = await rotateWebhookSecret(tenantOp(c), c.req.valid("param").id, grace);
+    return c.json({ secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null }, 200);
   });
 
   app.openapi(recoverRoute, async (c) => {
-    const principal = c.get("principal");
-    const db = createDb(c.env.DB);
-    const webhook = await getWebhook(db, principal.tenant.id, c.req.valid("param").id);
-    if (!webhook) throw ApiError.notFound("Webhook");
-    if (!webhook.isEnabled) throw new ApiError("conflict", "The subscription is disabled; enable it first");
-    const rows = await failedDeliveriesSince(db, principal.tenant.id, webhook.id, new Date(c.req.valid("json").since), RECOVER_MAX);
-    await reopenDeliveries(db, rows.map((r) => r.id));
-    await enqueueDeliveries(c.env, rows, { manual: true });
-    await recordAudit(db, auditActor(principal, c.get("requestId")), "webhook.recovered", webhook.id, { deliveries: rows.length });
-    return c.json({ recovered: rows.length }, 202);
+    const recovered = await recoverFailedDeliveries(tenantOp(c), c.req.valid("param").id, new Date(c.req.valid("json").since));
+    return c.json({ recovered }, 202);
   });
+
+  return app;
 }

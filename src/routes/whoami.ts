@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireCredential } from "../auth/authenticate";
+import { requireCredential } from "../http/authenticate";
 import { createRouter, errorResponses, jsonResponse, tenantSecurity } from "../http/openapi";
 import { ScopeSchema } from "../http/schemas";
 

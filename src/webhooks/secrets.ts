@@ -1,5 +1,5 @@
-import type { Config } from "../env";
 import type { WebhookRow } from "../db/webhooks";
+import type { Config } from "../env";
 import { decryptSecret, encryptSecret } from "../lib/secret-box";
 
 /** The secret encrypted for storage, bound to the webhook's id. */

@@ -1,19 +1,19 @@
 import type { Db } from "../db/client";
 import { liveEventTypes } from "../db/event-types";
-import { ApiError, type FieldError } from "../errors";
 import { checkWebhookUrl } from "../delivery/url-guard";
+import { type FieldError, ValidationError } from "../lib/errors";
 
-/** The URL rules of SPEC §6 (HTTPS, no credentials, no internal hosts); 422 naming the rule. */
+/** The webhook URL rules (HTTPS, no credentials, no internal hosts); 422 naming the rule. */
 export function assertDeliverableUrl(raw: string, allowInsecure: boolean): string {
   const result = checkWebhookUrl(raw, { allowInsecure });
-  if (!result.ok) throw ApiError.validation([{ path: "url", message: result.reason }]);
+  if (!result.ok) throw new ValidationError([{ path: "url", message: result.reason }]);
   return result.url.toString();
 }
 
 /** `eventTypes` must be `["*"]` or names of live types in the tenant's catalog. */
 export async function assertKnownEventTypes(db: Db, tenantId: string, names: string[]): Promise<void> {
   if (names.includes("*")) {
-    if (names.length > 1) throw ApiError.validation([{ path: "eventTypes", message: '"*" already matches every type; send it alone' }]);
+    if (names.length > 1) throw new ValidationError([{ path: "eventTypes", message: '"*" already matches every type; send it alone' }]);
     return;
   }
   const catalog = new Set((await liveEventTypes(db, tenantId)).map((t) => t.name));
@@ -27,5 +27,5 @@ export async function assertKnownEventTypes(db: Db, tenantId: string, names: str
       });
     }
   });
-  if (errors.length > 0) throw ApiError.validation(errors);
+  if (errors.length > 0) throw new ValidationError(errors);
 }

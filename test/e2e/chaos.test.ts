@@ -16,7 +16,10 @@ describe("chaos: flaky and hanging receiver", () => {
   const succeeded = new Map<string, number>();
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
 
   beforeAll(async () => {
     receiver = await startReceiver((r) => {
@@ -47,7 +50,9 @@ describe("chaos: flaky and hanging receiver", () => {
     const ids: string[] = [];
     for (let i = 0; i < EVENTS; i += 25) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(25, EVENTS - i) }, (_, j) => api("POST", "/v1/events", { key: key.key, body: { type: "chaos.tick", data: { i: i + j } } })),
+        Array.from({ length: Math.min(25, EVENTS - i) }, (_, j) =>
+          api("POST", "/v1/events", { key: key.key, body: { type: "chaos.tick", data: { i: i + j } } }),
+        ),
       );
       for (const r of batch) {
         expect(r.status).toBe(202);
@@ -55,11 +60,7 @@ describe("chaos: flaky and hanging receiver", () => {
       }
     }
 
-    await until(
-      "every event delivered",
-      () => (ids.every((id) => succeeded.has(id)) ? true : undefined),
-      540_000,
-    );
+    await until("every event delivered", () => (ids.every((id) => succeeded.has(id)) ? true : undefined), 540_000);
     // None lost, and nothing that was not published arrived.
     const seen = new Set(receiver.received.map((r) => String(r.headers["x-webhook-event-id"])));
     expect([...seen].sort()).toEqual([...ids].sort());
@@ -73,6 +74,8 @@ describe("chaos: flaky and hanging receiver", () => {
 
     const failed = await api("GET", `/v1/deliveries?webhookId=${hook.body.id}&status=failed`, { key: key.key });
     expect(failed.body.data).toEqual([]);
-    console.log(`chaos: ${EVENTS} events, ${receiver.received.length} requests, ${[...failures.values()].reduce((a, b) => a + b, 0)} failed or hung`);
+    console.log(
+      `chaos: ${EVENTS} events, ${receiver.received.length} requests, ${[...failures.values()].reduce((a, b) => a + b, 0)} failed or hung`,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, createTenant } from "./client";
-import { startReceiver, until, type Received } from "./receiver";
+import { type Received, startReceiver, until } from "./receiver";
 
 // The e2e instance runs with RETRY_SCHEDULE=1,2,3,4 (seconds) and DELIVERY_TIMEOUT_MS=1500.
 const HIGH = { read: { limit: 100_000, windowSeconds: 60 }, write: { limit: 100_000, windowSeconds: 60 } };

@@ -5,9 +5,7 @@ describe("rate limits and OAuth over real HTTP (wrangler dev)", () => {
   it("admits exactly 30 of 40 concurrent writes with one key, with the limit headers", async () => {
     const { key } = await createTenant();
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        api("PATCH", `/v1/keys/${key.id}`, { key: key.key, body: { name: `renamed ${i}` } }),
-      ),
+      Array.from({ length: 40 }, (_, i) => api("PATCH", `/v1/keys/${key.id}`, { key: key.key, body: { name: `renamed ${i}` } })),
     );
     const ok = results.filter((r) => r.status === 200);
     const limited = results.filter((r) => r.status === 429);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, allPages, call, expectProblem, fieldError, newTenant, unique, type Result } from "./helpers";
+import { ADMIN_TOKEN, allPages, call, expectProblem, fieldError, newTenant, type Result, unique } from "./helpers";
 
 const TENANT_ID = /^ten_[0-9A-Za-z]{20}$/;
 const KEY_ID = /^key_[0-9A-Za-z]{20}$/;
@@ -79,7 +79,20 @@ describe("POST /admin/tenants", () => {
       updatedAt: expect.stringMatching(ISO),
     });
     expect(Object.keys(key).sort()).toEqual(
-      ["id", "name", "start", "last4", "scopes", "ipAllowlist", "rateLimits", "createdAt", "expiresAt", "lastUsedAt", "revokedAt", "key"].sort(),
+      [
+        "id",
+        "name",
+        "start",
+        "last4",
+        "scopes",
+        "ipAllowlist",
+        "rateLimits",
+        "createdAt",
+        "expiresAt",
+        "lastUsedAt",
+        "revokedAt",
+        "key",
+      ].sort(),
     );
     expect(key.id).toMatch(KEY_ID);
     expect(key.scopes.sort()).toEqual(["api:read", "api:write"]);
@@ -193,11 +206,9 @@ describe("GET /admin/tenants", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: Result = await call(
-        "GET",
-        `/admin/tenants?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
-        { admin: true },
-      );
+      const res: Result = await call("GET", `/admin/tenants?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, {
+        admin: true,
+      });
       expect(res.status, res.text).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(2);
       if (res.body.nextCursor) expect(res.body.data).toHaveLength(2);

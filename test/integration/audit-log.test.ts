@@ -1,8 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { allPages, call, expectProblem, newKey, newTenant, sha256Hex, sleep, unique, type Result } from "./helpers";
+import { allPages, call, expectProblem, newKey, newTenant, type Result, sha256Hex, sleep, unique } from "./helpers";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-type Entry = { id: string; at: string; actor: string; action: string; target: string; ip: string | null; requestId: string; details: unknown };
+type Entry = {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  ip: string | null;
+  requestId: string;
+  details: unknown;
+};
 
 const audit = async (key: string, query = "") => {
   const res = await call("GET", `/v1/audit-log${query}`, { key });
@@ -78,7 +87,11 @@ describe("entries", () => {
   it("an inbound X-Request-Id is the one recorded", async () => {
     const { key: admin } = await newTenant();
     const requestId = `trace.${Date.now()}`;
-    const res = await call("POST", "/v1/keys", { key: admin, headers: { "x-request-id": requestId }, body: { name: "traced", scopes: ["keys:read"] } });
+    const res = await call("POST", "/v1/keys", {
+      key: admin,
+      headers: { "x-request-id": requestId },
+      body: { name: "traced", scopes: ["keys:read"] },
+    });
     expect(res.status, res.text).toBe(201);
     expect(findOne(await audit(admin), "key.created", res.body.id).requestId).toBe(requestId);
   });
@@ -95,7 +108,11 @@ describe("entries", () => {
     const { key: admin } = await newTenant({ quotas: { apiKeys: 2 } });
     const limited = await newKey(admin, { scopes: ["keys:read", "keys:write"] });
     const before = await audit(admin, "?limit=100");
-    expectProblem(await call("POST", "/v1/keys", { key: limited.key, body: { name: "esc", scopes: ["audit:read"] } }), 403, "scope_escalation");
+    expectProblem(
+      await call("POST", "/v1/keys", { key: limited.key, body: { name: "esc", scopes: ["audit:read"] } }),
+      403,
+      "scope_escalation",
+    );
     expectProblem(await call("POST", "/v1/keys", { key: admin, body: { name: "over", scopes: ["keys:read"] } }), 409, "quota_exceeded");
     expectProblem(await call("POST", "/v1/keys", { key: admin, body: { name: "", scopes: ["keys:read"] } }), 422, "validation_failed");
     expectProblem(await call("PATCH", `/v1/keys/${limited.id}`, { key: admin, body: { scopes: ["api:read"] } }), 422, "validation_failed");
@@ -158,7 +175,9 @@ describe("listing", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: Result = await call("GET", `/v1/audit-log?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { key: admin });
+      const res: Result = await call("GET", `/v1/audit-log?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, {
+        key: admin,
+      });
       expect(res.status, res.text).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.data.map((e: Entry) => e.id));

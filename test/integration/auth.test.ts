@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { checksum, generateApiKey } from "../../src/auth/key-format";
-import { ADMIN_TOKEN, call, eventually, expectProblem, fieldError, newKey, newTenant, sleep, type CallOptions, type Result } from "./helpers";
+import {
+  ADMIN_TOKEN,
+  type CallOptions,
+  call,
+  eventually,
+  expectProblem,
+  fieldError,
+  newKey,
+  newTenant,
+  type Result,
+  sleep,
+} from "./helpers";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -156,11 +167,27 @@ describe("expiry", () => {
 describe("scopes", () => {
   type Case = { label: string; method: string; scope: string; run: (key: string, ctx: Ctx) => Promise<Result>; ok: number };
   type Ctx = { admin: string; targetId: string };
-  const everything = ["keys:read", "keys:write", "webhooks:read", "webhooks:write", "events:read", "events:write", "sources:read", "sources:write", "audit:read"];
+  const everything = [
+    "keys:read",
+    "keys:write",
+    "webhooks:read",
+    "webhooks:write",
+    "events:read",
+    "events:write",
+    "sources:read",
+    "sources:write",
+    "audit:read",
+  ];
 
   const cases: Case[] = [
     { label: "GET /v1/keys", method: "GET", scope: "keys:read", ok: 200, run: (key) => call("GET", "/v1/keys", { key }) },
-    { label: "GET /v1/keys/:id", method: "GET", scope: "keys:read", ok: 200, run: (key, c) => call("GET", `/v1/keys/${c.targetId}`, { key }) },
+    {
+      label: "GET /v1/keys/:id",
+      method: "GET",
+      scope: "keys:read",
+      ok: 200,
+      run: (key, c) => call("GET", `/v1/keys/${c.targetId}`, { key }),
+    },
     {
       label: "POST /v1/keys",
       method: "POST",
@@ -175,7 +202,13 @@ describe("scopes", () => {
       ok: 200,
       run: (key, c) => call("PATCH", `/v1/keys/${c.targetId}`, { key, body: { name: "patched" } }),
     },
-    { label: "DELETE /v1/keys/:id", method: "DELETE", scope: "keys:write", ok: 204, run: (key, c) => call("DELETE", `/v1/keys/${c.targetId}`, { key }) },
+    {
+      label: "DELETE /v1/keys/:id",
+      method: "DELETE",
+      scope: "keys:write",
+      ok: 204,
+      run: (key, c) => call("DELETE", `/v1/keys/${c.targetId}`, { key }),
+    },
     {
       label: "POST /v1/keys/:id/rotate",
       method: "POST",
@@ -347,10 +380,14 @@ describe("revocation and tenant state reach authentication promptly", () => {
     await call("PATCH", `/admin/tenants/${tenant.id}`, { admin: true, body: { apiAccess: false } });
     expectProblem(await call("GET", "/v1/keys", { key }), 403, "api_access_disabled");
     await call("PATCH", `/admin/tenants/${tenant.id}`, { admin: true, body: { apiAccess: true } });
-    const res = await eventually(async () => {
-      const r = await call("GET", "/v1/keys", { key });
-      return r.status === 200 ? r : undefined;
-    }, 30, 500);
+    const res = await eventually(
+      async () => {
+        const r = await call("GET", "/v1/keys", { key });
+        return r.status === 200 ? r : undefined;
+      },
+      30,
+      500,
+    );
     expect(res.status).toBe(200);
   });
 });

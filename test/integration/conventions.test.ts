@@ -143,14 +143,26 @@ describe("request bodies", () => {
 
   it("a body of exactly 256 KiB is read (then validated), one byte more → 413", async () => {
     const { key } = await newTenant();
-    const atLimit = await call("POST", "/v1/keys", { key, rawBody: jsonOfSize(256 * KIB), headers: { "content-type": "application/json" } });
+    const atLimit = await call("POST", "/v1/keys", {
+      key,
+      rawBody: jsonOfSize(256 * KIB),
+      headers: { "content-type": "application/json" },
+    });
     expectProblem(atLimit, 422, "validation_failed");
-    const over = await call("POST", "/v1/keys", { key, rawBody: jsonOfSize(256 * KIB + 1), headers: { "content-type": "application/json" } });
+    const over = await call("POST", "/v1/keys", {
+      key,
+      rawBody: jsonOfSize(256 * KIB + 1),
+      headers: { "content-type": "application/json" },
+    });
     expectProblem(over, 413, "payload_too_large");
   });
 
   it("a large body → 413 payload_too_large on the operator API too", async () => {
-    const res = await call("POST", "/admin/tenants", { admin: true, rawBody: jsonOfSize(1024 * KIB), headers: { "content-type": "application/json" } });
+    const res = await call("POST", "/admin/tenants", {
+      admin: true,
+      rawBody: jsonOfSize(1024 * KIB),
+      headers: { "content-type": "application/json" },
+    });
     expectProblem(res, 413, "payload_too_large");
   });
 
@@ -244,7 +256,11 @@ describe("validation", () => {
     const { key } = await newTenant();
     const keys = await call("POST", "/v1/keys", { key, rawBody: JSON.stringify(body), headers: { "content-type": "application/json" } });
     expectProblem(keys, 422, "validation_failed");
-    const admin = await call("POST", "/admin/tenants", { admin: true, rawBody: JSON.stringify(body), headers: { "content-type": "application/json" } });
+    const admin = await call("POST", "/admin/tenants", {
+      admin: true,
+      rawBody: JSON.stringify(body),
+      headers: { "content-type": "application/json" },
+    });
     expectProblem(admin, 422, "validation_failed");
   });
 
@@ -261,7 +277,11 @@ describe("validation", () => {
     ["a numeric expiresAt", "expiresAt", { name: "x", scopes: ["keys:read"], expiresAt: 1e20 }],
     ["ipAllowlist as a string", "ipAllowlist", { name: "x", scopes: ["keys:read"], ipAllowlist: "1.2.3.4" }],
     ["a nested-array allowlist", "ipAllowlist.0", { name: "x", scopes: ["keys:read"], ipAllowlist: [["1.2.3.4"]] }],
-    ["a negative rate limit", "rateLimits.read.limit", { name: "x", scopes: ["keys:read"], rateLimits: { read: { limit: -1, windowSeconds: 60 } } }],
+    [
+      "a negative rate limit",
+      "rateLimits.read.limit",
+      { name: "x", scopes: ["keys:read"], rateLimits: { read: { limit: -1, windowSeconds: 60 } } },
+    ],
   ])("garbage input (%s) → 422 naming %s", async (_label, path, body) => {
     const { key } = await newTenant();
     const res = await call("POST", "/v1/keys", { key, body });
@@ -297,7 +317,7 @@ describe("query strings", () => {
     ["cursor=not-a-cursor", "cursor=not-a-cursor"],
     ["a 300-char cursor", `cursor=${"a".repeat(300)}`],
   ])("GET /v1/keys?%s → 400 invalid_query", async (_label, qs) => {
-      const { key } = await newTenant();
+    const { key } = await newTenant();
     const res = await call("GET", `/v1/keys?${qs}`, { key });
     expectProblem(res, 400, "invalid_query");
   });

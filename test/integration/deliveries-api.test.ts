@@ -19,7 +19,18 @@ afterEach(() => {
 
 const PAID = "invoice.paid";
 const VOIDED = "invoice.voided";
-const DELIVERY_FIELDS = ["attemptCount", "createdAt", "eventId", "eventType", "id", "lastAttemptAt", "lastStatusCode", "nextAttemptAt", "status", "webhookId"];
+const DELIVERY_FIELDS = [
+  "attemptCount",
+  "createdAt",
+  "eventId",
+  "eventType",
+  "id",
+  "lastAttemptAt",
+  "lastStatusCode",
+  "nextAttemptAt",
+  "status",
+  "webhookId",
+];
 const T0 = Date.parse("2026-01-10T08:00:00.000Z");
 
 const setCreatedAt = (eventId: string, at: number) =>
@@ -49,7 +60,9 @@ async function fixture() {
   await setCreatedAt(e3.eventId, T0 + 2000);
 
   const byWebhook = async (eventId: string, webhookId: string) =>
-    (await env.DB.prepare("SELECT id FROM deliveries WHERE event_id = ? AND webhook_id = ?").bind(eventId, webhookId).first<{ id: string }>())!.id;
+    (await env.DB.prepare("SELECT id FROM deliveries WHERE event_id = ? AND webhook_id = ?")
+      .bind(eventId, webhookId)
+      .first<{ id: string }>())!.id;
   const d1 = await byWebhook(e1.eventId, W1);
   const d2 = await byWebhook(e1.eventId, W2);
   const d3 = await byWebhook(e2.eventId, W1);
@@ -83,7 +96,16 @@ describe("GET /v1/deliveries", () => {
     expect(res.body.nextCursor).toBeNull();
     for (const d of res.body.data) expect(Object.keys(d).sort()).toEqual(DELIVERY_FIELDS);
     const byId = Object.fromEntries(res.body.data.map((d: { id: string }) => [d.id, d]));
-    expect(byId[f.d1]).toMatchObject({ status: "succeeded", attemptCount: 1, lastStatusCode: 200, nextAttemptAt: null, webhookId: f.W1, eventId: f.e1, eventType: PAID, createdAt: new Date(T0).toISOString() });
+    expect(byId[f.d1]).toMatchObject({
+      status: "succeeded",
+      attemptCount: 1,
+      lastStatusCode: 200,
+      nextAttemptAt: null,
+      webhookId: f.W1,
+      eventId: f.e1,
+      eventType: PAID,
+      createdAt: new Date(T0).toISOString(),
+    });
     expect(byId[f.d2]).toMatchObject({ status: "failed", attemptCount: 1, lastStatusCode: 500, nextAttemptAt: null, webhookId: f.W2 });
     expect(byId[f.d3]).toMatchObject({ status: "failed", eventType: VOIDED, createdAt: new Date(T0 + 1000).toISOString() });
     expect(byId[f.d4]).toMatchObject({ status: "pending", attemptCount: 0, lastAttemptAt: null, lastStatusCode: null });
@@ -296,7 +318,9 @@ describe("POST /v1/webhooks/:id/recover", () => {
     await runDeliveryConsumer([ok]);
     // The first failed one is old.
     const now = Date.now();
-    await env.DB.prepare("UPDATE deliveries SET created_at = ? WHERE id = ?").bind(now - 2 * 3_600_000, made[0]).run();
+    await env.DB.prepare("UPDATE deliveries SET created_at = ? WHERE id = ?")
+      .bind(now - 2 * 3_600_000, made[0])
+      .run();
     const sentBefore = queue.messages.length;
 
     const res = await call("POST", `/v1/webhooks/${webhookId}/recover`, { key, body: { since: new Date(now - 3_600_000).toISOString() } });
@@ -318,10 +342,16 @@ describe("POST /v1/webhooks/:id/recover", () => {
     for (const id of made.slice(1)) expect(await getDelivery(key, id)).toMatchObject({ status: "succeeded", attemptCount: 2 });
 
     // Nothing failed since then any more.
-    const again = await call("POST", `/v1/webhooks/${webhookId}/recover`, { key, body: { since: new Date(now - 3_600_000).toISOString() } });
+    const again = await call("POST", `/v1/webhooks/${webhookId}/recover`, {
+      key,
+      body: { since: new Date(now - 3_600_000).toISOString() },
+    });
     expect(again.body).toEqual({ recovered: 0 });
     // An earlier since reaches the old one.
-    const all = await call("POST", `/v1/webhooks/${webhookId}/recover`, { key, body: { since: new Date(now - 3 * 3_600_000).toISOString() } });
+    const all = await call("POST", `/v1/webhooks/${webhookId}/recover`, {
+      key,
+      body: { since: new Date(now - 3 * 3_600_000).toISOString() },
+    });
     expect(all.body).toEqual({ recovered: 1 });
     const audit = await call("GET", "/v1/audit-log?action=webhook.recovered", { key });
     expect(audit.body.data.map((a: { details: { deliveries: number } }) => a.details.deliveries)).toEqual([1, 0, 3]);

@@ -1,16 +1,6 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
-import {
-  call,
-  deliverySetup,
-  getDelivery,
-  publishEvent,
-  runDeliveryConsumer,
-  stubDeliveryQueue,
-  stubEndpoint,
-} from "./helpers";
+import { call, deliverySetup, getDelivery, publishEvent, runDeliveryConsumer, stubDeliveryQueue, stubEndpoint } from "./helpers";
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -31,15 +21,6 @@ async function oneDelivery(opts: Parameters<typeof deliverySetup>[0] = {}) {
   return { ...setup, queue, deliveryId: deliveryIds[0]!, eventId };
 }
 
-async function dbDelivery(id: string) {
-  return env.DB.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<{
-    status: string;
-    attempts: number;
-    next_attempt_at: number | null;
-    last_status_code: number | null;
-  }>();
-}
-
 /** One consumer run that must end in a single retry; returns its delay. */
 async function expectRetry(deliveryId: string): Promise<number> {
   const r = await runDeliveryConsumer([deliveryId]);
@@ -55,13 +36,6 @@ async function expectAck(deliveryId: string | { deliveryId: string; manual?: boo
   expect(r.retryMessages).toEqual([]);
   expect(r.explicitAcks).toEqual(r.ids);
   return r;
-}
-
-async function runCron() {
-  const controller = createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" });
-  const ctx = createExecutionContext();
-  await worker.scheduled!(controller, env, ctx);
-  await waitOnExecutionContext(ctx);
 }
 
 describe("the retry schedule", () => {
@@ -113,7 +87,12 @@ describe("the retry schedule", () => {
     await stubEndpoint((_c, n) => new Response("", { status: n === 1 ? 500 : 204 }));
     await expectRetry(deliveryId);
     await expectAck(deliveryId);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 2, lastStatusCode: 204, nextAttemptAt: null });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({
+      status: "succeeded",
+      attemptCount: 2,
+      lastStatusCode: 204,
+      nextAttemptAt: null,
+    });
   });
 
   it("jitter spreads the first delay over [60, 66] across many deliveries", async () => {
@@ -261,254 +240,6 @@ describe("failure kinds in the attempt log", () => {
   });
 });
 
-describe("an idempotent consumer", () => {
-  it("acks a message for a succeeded delivery without calling fetch", async () => {
-    const { key, deliveryId } = await oneDelivery();
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck(deliveryId);
-    expect(endpoint.calls).toHaveLength(1);
-    await expectAck(deliveryId);
-    await expectAck({ deliveryId, manual: true });
-    expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 1 });
-  });
-
-  it("acks a message for a cancelled delivery without calling fetch", async () => {
-    const { key, webhookId, deliveryId } = await oneDelivery();
-    const other = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
-    // Cancel through a 410 on the other delivery.
-    const endpoint = await stubEndpoint(new Response("", { status: 410 }));
-    await expectAck(other);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled" });
-    // Re-enable: the cancelled delivery stays cancelled and its message sends nothing.
-    expect((await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: true } })).status).toBe(200);
-    await expectAck(deliveryId);
-    expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attemptCount: 0 });
-  });
-
-  it("acks a message for an unknown delivery", async () => {
-    await stubDeliveryQueue();
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck("dlv_doesnotexist0000000");
-    expect(endpoint.calls).toHaveLength(0);
-  });
-
-  it("two copies of one message in the same batch send exactly once", async () => {
-    const { key, deliveryId } = await oneDelivery();
-    const endpoint = await stubEndpoint(async () => {
-      await new Promise((r) => setTimeout(r, 30));
-      return new Response("ok");
-    });
-    const r = await runDeliveryConsumer([deliveryId, deliveryId]);
-    expect(r.retryMessages).toEqual([]);
-    expect(r.explicitAcks.sort()).toEqual([...r.ids].sort());
-    expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 1 });
-  });
-
-  it("two concurrent consumer invocations with one message send exactly once", async () => {
-    const { key, deliveryId } = await oneDelivery();
-    const endpoint = await stubEndpoint(async () => {
-      await new Promise((r) => setTimeout(r, 30));
-      return new Response("ok");
-    });
-    const [a, b] = await Promise.all([runDeliveryConsumer([deliveryId]), runDeliveryConsumer([deliveryId])]);
-    expect([...a.explicitAcks, ...b.explicitAcks].sort()).toEqual([...a.ids, ...b.ids].sort());
-    expect(endpoint.calls).toHaveLength(1);
-    const d = await getDelivery(key, deliveryId);
-    expect(d).toMatchObject({ status: "succeeded", attemptCount: 1 });
-    expect(d.attempts).toHaveLength(1);
-  });
-
-  it("two concurrent copies of a failing delivery make one attempt and one retry", async () => {
-    const { key, deliveryId } = await oneDelivery();
-    const endpoint = await stubEndpoint(async () => {
-      await new Promise((r) => setTimeout(r, 30));
-      return new Response("", { status: 500 });
-    });
-    const [a, b] = await Promise.all([runDeliveryConsumer([deliveryId]), runDeliveryConsumer([deliveryId])]);
-    expect(endpoint.calls).toHaveLength(1);
-    expect([...a.retryMessages, ...b.retryMessages]).toHaveLength(1);
-    expect([...a.explicitAcks, ...b.explicitAcks]).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attemptCount: 1 });
-  });
-
-  it("a subscription disabled between publish and consume: cancelled, no fetch", async () => {
-    const { key, webhookId, deliveryId } = await oneDelivery();
-    const off = await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: false } });
-    expect(off.status, off.text).toBe(200);
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck(deliveryId);
-    expect(endpoint.calls).toHaveLength(0);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attemptCount: 0 });
-  });
-
-  it("a subscription deleted between publish and consume: cancelled, no fetch", async () => {
-    const { key, webhookId, deliveryId } = await oneDelivery();
-    expect((await call("DELETE", `/v1/webhooks/${webhookId}`, { key })).status).toBe(204);
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck(deliveryId);
-    expect(endpoint.calls).toHaveLength(0);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attemptCount: 0 });
-  });
-
-  it("a subscription deleted while an attempt is in flight: the failed attempt does not revive the delivery", async () => {
-    const { key, webhookId, deliveryId } = await oneDelivery();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let started!: () => void;
-    const inFlight = new Promise<void>((r) => (started = r));
-    const endpoint = await stubEndpoint(async () => {
-      started();
-      await gate;
-      return new Response("", { status: 500 });
-    });
-    const running = runDeliveryConsumer([deliveryId]);
-    await inFlight;
-    expect((await call("DELETE", `/v1/webhooks/${webhookId}`, { key })).status).toBe(204);
-    expect((await dbDelivery(deliveryId))!.status).toBe("cancelled");
-    release();
-    const r = await running;
-    // No retry is scheduled for a cancelled delivery, and it stays cancelled.
-    expect(r.retryMessages).toEqual([]);
-    expect(r.explicitAcks).toEqual(r.ids);
-    expect(endpoint.calls).toHaveLength(1);
-    const row = (await dbDelivery(deliveryId))!;
-    expect(row.status).toBe("cancelled");
-    expect(row.next_attempt_at).toBeNull();
-    expect(row.attempts).toBe(1);
-  });
-
-  it("a subscription soft-deleted without cancelling (a race): the consumer cancels, no fetch", async () => {
-    const { key, webhookId, deliveryId } = await oneDelivery();
-    await env.DB.prepare("UPDATE webhooks SET deleted_at = ? WHERE id = ?").bind(Date.now(), webhookId).run();
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck(deliveryId);
-    expect(endpoint.calls).toHaveLength(0);
-    expect((await dbDelivery(deliveryId))!.status).toBe("cancelled");
-    void key;
-  });
-});
-
-describe("the dead-letter queue", () => {
-  it("marks a pending delivery failed and acks", async () => {
-    const { key, deliveryId } = await oneDelivery();
-    const endpoint = await stubEndpoint(new Response("", { status: 500 }));
-    await expectRetry(deliveryId);
-    const r = await runDeliveryConsumer([deliveryId], "hookgate-deliveries-dlq");
-    expect(r.explicitAcks).toEqual(r.ids);
-    expect(r.retryMessages).toEqual([]);
-    expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attemptCount: 1, nextAttemptAt: null });
-    // A later copy on the main queue sends nothing.
-    await expectAck(deliveryId);
-    expect(endpoint.calls).toHaveLength(1);
-  });
-
-  it("leaves a settled delivery as it is", async () => {
-    const { key, deliveryId } = await oneDelivery();
-    await stubEndpoint(new Response("ok"));
-    await expectAck(deliveryId);
-    const r = await runDeliveryConsumer([deliveryId], "hookgate-deliveries-dlq");
-    expect(r.explicitAcks).toEqual(r.ids);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded" });
-  });
-});
-
-describe("the cron sweep", () => {
-  it("re-enqueues a pending delivery more than 5 min past due, and moves its due time to now", async () => {
-    const { key, deliveryId: overdue, queue } = await oneDelivery();
-    const recent = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
-    const future = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
-    const now = Date.now();
-    const set = (id: string, at: number) => env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(at, id).run();
-    await set(overdue, now - 10 * 60_000);
-    await set(recent, now - 2 * 60_000);
-    await set(future, now + 60_000);
-    const sentBefore = queue.sent().length;
-
-    const before = Date.now();
-    await runCron();
-    const swept = queue.sent().slice(sentBefore).map((m) => m.deliveryId);
-    expect(swept).toContain(overdue);
-    expect(swept).not.toContain(recent);
-    expect(swept).not.toContain(future);
-    expect(swept.filter((id) => id === overdue)).toHaveLength(1);
-    const row = (await dbDelivery(overdue))!;
-    expect(row.status).toBe("pending");
-    expect(row.next_attempt_at!).toBeGreaterThanOrEqual(before - 1000);
-    expect(row.next_attempt_at!).toBeLessThanOrEqual(Date.now() + 1000);
-    expect((await dbDelivery(future))!.next_attempt_at).toBe(now + 60_000);
-
-    // Running again right away finds nothing overdue of ours.
-    const sentMid = queue.sent().length;
-    await runCron();
-    expect(queue.sent().slice(sentMid).map((m) => m.deliveryId)).not.toContain(overdue);
-
-    // The swept message delivers it.
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck(overdue);
-    expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, overdue)).toMatchObject({ status: "succeeded", attemptCount: 1 });
-  });
-
-  it("leaves alone a delivery whose attempt is in flight", async () => {
-    const { deliveryId, queue } = await oneDelivery();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let started!: () => void;
-    const inFlight = new Promise<void>((r) => (started = r));
-    const endpoint = await stubEndpoint(async () => {
-      started();
-      await gate;
-      return new Response("ok");
-    });
-    const running = runDeliveryConsumer([deliveryId]);
-    await inFlight;
-    const row = (await dbDelivery(deliveryId))!;
-    expect(row.attempts).toBe(1);
-    // Leased into the future: the timeout plus a margin.
-    expect(row.next_attempt_at!).toBeGreaterThan(Date.now() + 10_000);
-    const sentBefore = queue.sent().length;
-    await runCron();
-    expect(queue.sent().slice(sentBefore).map((m) => m.deliveryId)).not.toContain(deliveryId);
-    release();
-    const r = await running;
-    expect(r.explicitAcks).toEqual(r.ids);
-    expect(endpoint.calls).toHaveLength(1);
-    expect((await dbDelivery(deliveryId))!.status).toBe("succeeded");
-  });
-
-  it("does not touch settled deliveries, however old", async () => {
-    const { deliveryId, queue } = await oneDelivery();
-    await stubEndpoint(new Response("", { status: 410 }));
-    await expectAck(deliveryId);
-    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 3_600_000, deliveryId).run();
-    const sentBefore = queue.sent().length;
-    await runCron();
-    expect(queue.sent().slice(sentBefore).map((m) => m.deliveryId)).not.toContain(deliveryId);
-  });
-
-  it("repairs an event stored but never enqueued (the enqueue failed)", async () => {
-    const queue = await stubDeliveryQueue();
-    const { key } = await deliverySetup();
-    queue.sendBatch.mockRejectedValueOnce(new Error("queue unavailable"));
-    const { deliveryIds } = await publishEvent(key, "invoice.paid");
-    expect(deliveryIds).toHaveLength(1);
-    const id = deliveryIds[0]!;
-    expect(queue.sent()).toEqual([]);
-    expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attemptCount: 0 });
-    // Six minutes later the sweep finds it.
-    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() - 6 * 60_000, id).run();
-    await runCron();
-    expect(queue.sent().map((m) => m.deliveryId)).toContain(id);
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck(id);
-    expect(endpoint.calls).toHaveLength(1);
-  });
-});
-
 describe("a late duplicate of a rescheduled message", () => {
   it("is dropped while the delivery is not yet due, and a copy arriving when due is attempted", async () => {
     const { key, deliveryId } = await oneDelivery();
@@ -532,7 +263,9 @@ describe("a late duplicate of a rescheduled message", () => {
   it("a manual retry is not held back by the schedule", async () => {
     const { key, deliveryId } = await oneDelivery();
     const endpoint = await stubEndpoint(new Response("ok", { status: 200 }));
-    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(Date.now() + 3_600_000, deliveryId).run();
+    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?")
+      .bind(Date.now() + 3_600_000, deliveryId)
+      .run();
     const r = await runDeliveryConsumer([{ deliveryId, manual: true }], "hookgate-deliveries", { due: false });
     expect(r.explicitAcks).toEqual(r.ids);
     expect(endpoint.calls).toHaveLength(1);

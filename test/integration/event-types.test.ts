@@ -47,7 +47,20 @@ describe("POST /v1/event-types", () => {
 
   it("refuses names outside the rule with 422 naming `name`", async () => {
     const { key } = await newRoomyTenant();
-    const bad = ["Invoice.Paid", "invoice.Paid", "invoice", "invoice..paid", "1a.b", "invoice.paid.", ".invoice.paid", "invoice-paid", "invoice.1paid", "invoice paid.x", "", "a.b".padEnd(101, "c")];
+    const bad = [
+      "Invoice.Paid",
+      "invoice.Paid",
+      "invoice",
+      "invoice..paid",
+      "1a.b",
+      "invoice.paid.",
+      ".invoice.paid",
+      "invoice-paid",
+      "invoice.1paid",
+      "invoice paid.x",
+      "",
+      "a.b".padEnd(101, "c"),
+    ];
     for (const name of bad) {
       const res = await call("POST", "/v1/event-types", { key, body: { name } });
       expectProblem(res, 422, "validation_failed");
@@ -90,7 +103,10 @@ describe("POST /v1/event-types", () => {
     expectProblem(notObject, 422, "validation_failed");
     expect(notObject.body.errors[0].path).toMatch(/^schema/);
 
-    const remoteRef = await call("POST", "/v1/event-types", { key, body: { name: "a.ref", schema: { $ref: "https://evil.example/s.json" } } });
+    const remoteRef = await call("POST", "/v1/event-types", {
+      key,
+      body: { name: "a.ref", schema: { $ref: "https://evil.example/s.json" } },
+    });
     expectProblem(remoteRef, 422, "validation_failed");
     fieldError(remoteRef, "schema.$ref");
 
@@ -185,7 +201,10 @@ describe("PATCH /v1/event-types/:name", () => {
     const accepted = await call("POST", "/v1/events", { key, body: { type: "order.placed", data: { total: 10 } } });
     expect(accepted.status, accepted.text).toBe(202);
 
-    const cleared = await call("PATCH", "/v1/event-types/order.placed", { key, body: { schema: null, description: null, deprecated: false } });
+    const cleared = await call("PATCH", "/v1/event-types/order.placed", {
+      key,
+      body: { schema: null, description: null, deprecated: false },
+    });
     expect(cleared.status, cleared.text).toBe(200);
     expect(cleared.body).toMatchObject({ schema: null, description: null, deprecated: false });
     const afterClear = await call("POST", "/v1/events", { key, body: { type: "order.placed", data: { total: "ten" } } });

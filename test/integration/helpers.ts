@@ -1,4 +1,5 @@
 import { exports } from "cloudflare:workers";
+import { expect } from "vitest";
 import { TEST_SECRETS } from "../test-secrets";
 
 export const ADMIN_TOKEN = TEST_SECRETS.ADMIN_TOKEN;
@@ -33,7 +34,7 @@ export async function call<T = any>(method: string, path: string, opts: CallOpti
   }
   const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
@@ -124,7 +125,7 @@ export function fieldError(res: Result, path: string): { path: string; message: 
 export async function flushCredentialUsage(id: string): Promise<boolean> {
   const { env } = await import("cloudflare:workers");
   const { runDurableObjectAlarm } = await import("cloudflare:test");
-  const ns = env.CREDENTIAL_LIMITER;
+  const ns = env.CREDENTIAL_GATE;
   if (!ns) return false;
   return runDurableObjectAlarm(ns.get(ns.idFromName(id)));
 }
@@ -173,7 +174,7 @@ export async function callWithEnv<T = any>(
   const res = await worker.fetch(new Request(`${BASE}${path}`, { method, headers, body }), patched as typeof env, ctx);
   await waitOnExecutionContext(ctx);
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
@@ -193,9 +194,7 @@ export const DELIVERY_RATE_LIMITS = { read: { limit: 10000, windowSeconds: 60 },
  * A tenant with event types and one webhook subscription, for delivery tests.
  * Returns the tenant's key, ids and the webhook's secret (shown once at creation).
  */
-export async function deliverySetup(
-  opts: { tenant?: Record<string, unknown>; webhook?: Record<string, unknown>; types?: string[] } = {},
-) {
+export async function deliverySetup(opts: { tenant?: Record<string, unknown>; webhook?: Record<string, unknown>; types?: string[] } = {}) {
   const { key, tenant } = await newTenant({ rateLimits: DELIVERY_RATE_LIMITS, ...opts.tenant });
   const types = opts.types ?? ["invoice.paid"];
   for (const name of types) {
@@ -256,7 +255,12 @@ export async function stubEndpoint(answer: FakeAnswer) {
   let current = await toReply(answer);
   const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init = {}) => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const call: FakeCall = { url, init, body: typeof init.body === "string" ? init.body : String(init.body), headers: new Headers(init.headers) };
+    const call: FakeCall = {
+      url,
+      init,
+      body: typeof init.body === "string" ? init.body : String(init.body),
+      headers: new Headers(init.headers),
+    };
     calls.push(call);
     return current(call, calls.length);
   });
@@ -331,4 +335,49 @@ export async function getDelivery(key: string, id: string) {
   const r = await call("GET", `/v1/deliveries/${id}`, { key });
   if (r.status !== 200) throw new Error(`get delivery failed: ${r.status} ${r.text}`);
   return r.body;
+}
+
+// ---- OAuth kit (oauth-clients, oauth-token tests) ----
+
+export type Client = { id: string; clientId: string; clientSecret: string; body: any };
+
+export async function newClient(key: string, body: Record<string, unknown> = {}): Promise<Client> {
+  const res = await call("POST", "/v1/oauth-clients", {
+    key,
+    body: { name: unique("client"), scopes: ["keys:read", "keys:write"], ...body },
+  });
+  if (res.status !== 201) throw new Error(`client create failed: ${res.status} ${res.text}`);
+  return { id: res.body.id, clientId: res.body.clientId, clientSecret: res.body.clientSecret, body: res.body };
+}
+
+export const basic = (id: string, secret: string) => `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`;
+
+export type TokenOptions = { basic?: { id: string; secret: string }; headers?: Record<string, string>; ip?: string };
+
+/** POST /oauth/token with a form body (a string is sent as is). */
+export function tokenRequest(form: Record<string, string> | string, opts: TokenOptions = {}): Promise<Result> {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", ...opts.headers };
+  if (opts.basic) headers.authorization = basic(opts.basic.id, opts.basic.secret);
+  const rawBody = typeof form === "string" ? form : new URLSearchParams(form).toString();
+  return call("POST", "/oauth/token", { rawBody, headers, ip: opts.ip });
+}
+
+export async function tokenFor(client: Client, scope?: string): Promise<string> {
+  const res = await tokenRequest(
+    { grant_type: "client_credentials", ...(scope !== undefined && { scope }) },
+    { basic: { id: client.clientId, secret: client.clientSecret } },
+  );
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${res.text}`);
+  return res.body.access_token;
+}
+
+/** An RFC 6749 §5.2 error response. */
+export function expectOAuthError(res: Result, status: number, error: string) {
+  if (res.status !== status || res.body?.error !== error) {
+    throw new Error(`expected ${status} ${error}, got ${res.status}: ${res.text}`);
+  }
+  expect(typeof res.body.error_description).toBe("string");
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  if (status === 401) expect(res.headers.get("www-authenticate")).toMatch(/^Basic /);
 }

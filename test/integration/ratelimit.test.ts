@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { generateApiKey } from "../../src/auth/key-format";
-import { call, expectProblem, newKey, newTenant, sleep, unique, type Result } from "./helpers";
+import { call, expectProblem, newKey, newTenant, type Result, sleep, unique } from "./helpers";
 
 /** A cheap authenticated write: renames the caller's own key. */
 const rename = (key: string, id: string) => call("PATCH", `/v1/keys/${id}`, { key, body: { name: unique("renamed") } });
@@ -139,20 +139,20 @@ describe("buckets", () => {
 describe("overrides", () => {
   it("applies a per-key override from POST /v1/keys", async () => {
     const { key } = await newTenant();
-    const limited = await newKey(key, { scopes: ["keys:read", "keys:write"], rateLimits: { read: { limit: 3, windowSeconds: 2 } } });
-    expect(limited.body.rateLimits).toEqual({ read: { limit: 3, windowSeconds: 2 } });
+    const limited = await newKey(key, { scopes: ["keys:read", "keys:write"], rateLimits: { read: { limit: 3, windowSeconds: 3 } } });
+    expect(limited.body.rateLimits).toEqual({ read: { limit: 3, windowSeconds: 3 } });
     for (let i = 0; i < 3; i++) {
       const res = await call("GET", "/v1/keys", { key: limited.key });
       expect(res.status, `read ${i + 1}`).toBe(200);
-      expectRateHeaders(res, "read", 3, 2);
+      expectRateHeaders(res, "read", 3, 3);
       expect(res.headers.get("x-ratelimit-remaining")).toBe(String(2 - i));
     }
     const refused = await call("GET", "/v1/keys", { key: limited.key });
     expectProblem(refused, 429, "rate_limited");
-    expect(refused.body.policy).toBe("read:3/2s");
+    expect(refused.body.policy).toBe("read:3/3s");
     expect(refused.body.retryAfter).toBe(1);
     expect(refused.headers.get("retry-after")).toBe("1");
-    expectRateHeaders(refused, "read", 3, 2);
+    expectRateHeaders(refused, "read", 3, 3);
     // Writes keep the default.
     const write = await rename(limited.key, limited.id);
     expect(write.status).toBe(200);
@@ -161,9 +161,11 @@ describe("overrides", () => {
     expectRateHeaders(await call("GET", "/v1/keys", { key }), "read", 60, 60);
   });
 
-  it("applies a per-tenant override from PATCH /admin/tenants/:id, and a key override beats it", async () => {
+  it("applies a per-tenant override from PATCH /admin/tenants/:id; a key override can only go lower", async () => {
     const { tenant, key, keyId } = await newTenant();
-    const keyOverride = await newKey(key, { scopes: ["keys:read", "keys:write"], rateLimits: { write: { limit: 4, windowSeconds: 60 } } });
+    const keyOverride = await newKey(key, { scopes: ["keys:read", "keys:write"], rateLimits: { write: { limit: 1, windowSeconds: 120 } } });
+    // Within the ceiling when created; above the tenant's new one once it is lowered.
+    const keyAbove = await newKey(key, { scopes: ["keys:read", "keys:write"], rateLimits: { write: { limit: 4, windowSeconds: 60 } } });
     // Warm the isolate cache with the old tenant settings first.
     expect((await call("GET", "/v1/keys", { key })).status).toBe(200);
     const patched = await call("PATCH", `/admin/tenants/${tenant.id}`, {
@@ -187,11 +189,15 @@ describe("overrides", () => {
     const read = await call("GET", "/v1/keys", { key });
     expectRateHeaders(read, "read", 5, 60);
 
-    // The key's own write override wins over the tenant's; its reads fall back to the tenant's.
+    // A key's own lower write override applies; its reads fall back to the tenant's.
     const results = await Promise.all(Array.from({ length: 6 }, () => rename(keyOverride.key, keyOverride.id)));
-    expect(results.filter((r) => r.status === 200).length).toBe(4);
-    expect(results.find((r) => r.status === 429)?.body.policy).toBe("write:4/1m");
+    expect(results.filter((r) => r.status === 200).length).toBe(1);
+    expect(results.find((r) => r.status === 429)?.body.policy).toBe("write:1/2m");
     expectRateHeaders(await call("GET", "/v1/keys", { key: keyOverride.key }), "read", 5, 60);
+    // An override above the tenant's limits is capped by them: the tenant's limits are a ceiling.
+    const above = await Promise.all(Array.from({ length: 6 }, () => rename(keyAbove.key, keyAbove.id)));
+    expect(above.filter((r) => r.status === 200).length).toBe(2);
+    expect(above.find((r) => r.status === 429)?.body.policy).toBe("write:2/2m");
 
     // Clearing the tenant override restores the defaults.
     const cleared = await call("PATCH", `/admin/tenants/${tenant.id}`, { admin: true, body: { rateLimits: null } });

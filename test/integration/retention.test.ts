@@ -24,7 +24,9 @@ async function runCron(overrides: Record<string, string> = {}) {
 }
 
 async function count(sql: string, ...params: unknown[]): Promise<number> {
-  return (await env.DB.prepare(sql).bind(...params).first<{ n: number }>())!.n;
+  return (await env.DB.prepare(sql)
+    .bind(...params)
+    .first<{ n: number }>())!.n;
 }
 
 async function setup() {
@@ -104,7 +106,11 @@ describe("retention (cron)", () => {
     expect(await count("SELECT count(*) AS n FROM idempotency_keys WHERE tenant_id = ? AND key = ?", tenantId, "old-key")).toBe(0);
     expect(await count("SELECT count(*) AS n FROM idempotency_keys WHERE tenant_id = ? AND key = ?", tenantId, "recent-key")).toBe(1);
     // The recent key still replays; the purged one starts afresh.
-    const replay = await call("POST", "/v1/events", { key, body: { type: "keep.me", data: {} }, headers: { "Idempotency-Key": "recent-key" } });
+    const replay = await call("POST", "/v1/events", {
+      key,
+      body: { type: "keep.me", data: {} },
+      headers: { "Idempotency-Key": "recent-key" },
+    });
     expect(replay.status).toBe(422);
     expect(replay.body.code).toBe("idempotency_key_reused");
     const fresh = await call("POST", "/v1/events", { key, body: { type: "keep.me", data: {} }, headers: { "Idempotency-Key": "old-key" } });
@@ -124,7 +130,9 @@ describe("retention (cron)", () => {
       .bind(Date.now() - 3600_000, tenantId, "hour-old-key")
       .run();
     await runCron();
-    const keys = await env.DB.prepare("SELECT key FROM idempotency_keys WHERE tenant_id = ? ORDER BY key").bind(tenantId).all<{ key: string }>();
+    const keys = await env.DB.prepare("SELECT key FROM idempotency_keys WHERE tenant_id = ? ORDER BY key")
+      .bind(tenantId)
+      .all<{ key: string }>();
     expect(keys.results.map((r) => r.key)).toEqual(["hour-old-key"]);
     expect((await call("GET", `/v1/events/${e.id}`, { key })).status).toBe(200);
   });
@@ -240,10 +248,18 @@ describe("retention is independent of the sweep", () => {
     const { tenantId, webhookId } = await setup();
     await logAttempt(tenantId, webhookId, null);
     await logAttempt(tenantId, webhookId, null);
-    const [oldId] = (await env.DB.prepare("SELECT id FROM delivery_attempts WHERE webhook_id = ? AND delivery_id IS NULL").bind(webhookId).all<{ id: string }>()).results.map((r) => r.id);
-    await env.DB.prepare("UPDATE delivery_attempts SET at = ? WHERE id = ?").bind(Date.now() - 31 * DAY, oldId).run();
+    const [oldId] = (
+      await env.DB.prepare("SELECT id FROM delivery_attempts WHERE webhook_id = ? AND delivery_id IS NULL")
+        .bind(webhookId)
+        .all<{ id: string }>()
+    ).results.map((r) => r.id);
+    await env.DB.prepare("UPDATE delivery_attempts SET at = ? WHERE id = ?")
+      .bind(Date.now() - 31 * DAY, oldId)
+      .run();
     await runCron();
-    const left = await env.DB.prepare("SELECT id FROM delivery_attempts WHERE webhook_id = ? AND delivery_id IS NULL").bind(webhookId).all<{ id: string }>();
+    const left = await env.DB.prepare("SELECT id FROM delivery_attempts WHERE webhook_id = ? AND delivery_id IS NULL")
+      .bind(webhookId)
+      .all<{ id: string }>();
     expect(left.results).toHaveLength(1);
     expect(left.results[0]!.id).not.toBe(oldId);
   });

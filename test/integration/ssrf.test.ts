@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { callWithEnv, expectProblem, newRoomyTenant, type CallOptions } from "./helpers";
+import { type CallOptions, callWithEnv, expectProblem, newRoomyTenant } from "./helpers";
 
 /**
  * The SSRF guard seen through the API. The Worker runs with ALLOW_INSECURE_URLS
@@ -163,7 +163,13 @@ describe("webhook URL rules (SSRF guard) through POST /v1/webhooks", () => {
   it("ALLOW_INSECURE_URLS=true admits http:// and loopback, but still no private, metadata or credentialed URLs", async () => {
     const { key } = await newRoomyTenant({ quotas: { webhooks: 20 } });
     const lax = (url: string) => callWithEnv(LAX, "POST", "/v1/webhooks", { key, body: { url, eventTypes: ["*"] } });
-    for (const url of ["http://example.com/hook", "http://localhost:8787/hook", "http://127.0.0.1:9000/", "https://[::1]/", "http://sub.localhost/"]) {
+    for (const url of [
+      "http://example.com/hook",
+      "http://localhost:8787/hook",
+      "http://127.0.0.1:9000/",
+      "https://[::1]/",
+      "http://sub.localhost/",
+    ]) {
       const res = await lax(url);
       expect(res.status, `${url}: ${res.text}`).toBe(201);
     }

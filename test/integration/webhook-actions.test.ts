@@ -7,12 +7,12 @@ import {
   call,
   deliverySetup,
   expectProblem,
+  type FakeCall,
   fieldError,
   publishEvent,
   runDeliveryConsumer,
   stubDeliveryQueue,
   stubEndpoint,
-  type FakeCall,
 } from "./helpers";
 
 afterEach(() => {
@@ -153,7 +153,7 @@ describe("POST /v1/webhooks/:id/test", () => {
       const headers = JSON.parse(row.request_headers);
       expect(headers["X-Webhook-Signature"]).toBe("[redacted]");
       expect(headers["webhook-signature"]).toBe("[redacted]");
-      expect(headers["Authorization"]).toBe("[redacted]");
+      expect(headers.Authorization).toBe("[redacted]");
       expect(JSON.stringify(row)).not.toContain(secret);
       expect(JSON.stringify(row)).not.toContain("t0k3n-abc");
     }
@@ -297,7 +297,9 @@ describe("POST /v1/webhooks/:id/rotate-secret", () => {
     expect(await verifiesWith(endpoint.calls[0]!, res.body.secret)).toBe(true);
 
     // Once the grace period is over only the new secret signs.
-    await env.DB.prepare("UPDATE webhooks SET previous_secret_expires_at = ? WHERE id = ?").bind(Date.now() - 1000, webhookId).run();
+    await env.DB.prepare("UPDATE webhooks SET previous_secret_expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1000, webhookId)
+      .run();
     await call("POST", `/v1/webhooks/${webhookId}/test`, { key, body: {} });
     expect(await verifiesWith(endpoint.calls[1]!, oldSecret)).toBe(false);
     expect(await verifiesWith(endpoint.calls[1]!, res.body.secret)).toBe(true);

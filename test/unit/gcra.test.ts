@@ -192,7 +192,10 @@ describe("gcra retry timing", () => {
 
   it("holds under a pseudo-random request stream for every window", () => {
     let seed = 42;
-    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rand = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (const w of windows) {
       const l = limiter(w);
       let t = T0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cidrContains, ipAllowed, parseCidr, parseIPv4, parseIPv6, parseIp, type Cidr } from "../../src/lib/ip";
+import { type Cidr, cidrContains, ipAllowed, parseCidr, parseIPv4, parseIPv6, parseIp } from "../../src/lib/ip";
 
 const v6 = (hex: string) => BigInt(`0x${hex}`);
 
@@ -118,12 +118,9 @@ describe("parseIp", () => {
     expect(parseIp("::fffe:1.2.3.4")?.family).toBe(6);
   });
 
-  it.each(["", "localhost", "01.2.3.4", "256.0.0.1", ":::", "[1.2.3.4", "1.2.3.4]", "[]", "1.2.3.4:80", "unknown"])(
-    "rejects %j",
-    (s) => {
-      expect(parseIp(s)).toBeNull();
-    },
-  );
+  it.each(["", "localhost", "01.2.3.4", "256.0.0.1", ":::", "[1.2.3.4", "1.2.3.4]", "[]", "1.2.3.4:80", "unknown"])("rejects %j", (s) => {
+    expect(parseIp(s)).toBeNull();
+  });
 });
 
 describe("parseCidr", () => {

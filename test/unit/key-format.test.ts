@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CHECKSUM_LENGTH, SECRET_LENGTH, checksum, crc32, generateApiKey, parseApiKey } from "../../src/auth/key-format";
+import { CHECKSUM_LENGTH, checksum, crc32, generateApiKey, parseApiKey, SECRET_LENGTH } from "../../src/auth/key-format";
 import { toBase62 } from "../../src/lib/crypto";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

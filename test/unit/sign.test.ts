@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { generateWebhookSecret, signPayload, signingKeyCacheSize } from "../../src/delivery/sign";
+import { generateWebhookSecret, signingKeyCacheSize, signPayload } from "../../src/delivery/sign";
 
 const stripe = new Stripe("sk_test_x");
 const EVENT_ID = "evt_3kT9Qx7bLmNp2RsVwYz1";
@@ -85,9 +85,9 @@ describe("signPayload known answers", () => {
 
   it("refuses no secrets or a non-integer timestamp", async () => {
     await expect(signPayload({ secrets: [], eventId: EVENT_ID, timestamp: 1, body: "{}" })).rejects.toThrow(/secret/);
-    await expect(
-      signPayload({ secrets: ["whsec_QUJD"], eventId: EVENT_ID, timestamp: Date.now() / 1000, body: "{}" }),
-    ).rejects.toThrow(/unix seconds/);
+    await expect(signPayload({ secrets: ["whsec_QUJD"], eventId: EVENT_ID, timestamp: Date.now() / 1000, body: "{}" })).rejects.toThrow(
+      /unix seconds/,
+    );
   });
 });
 

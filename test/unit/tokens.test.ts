@@ -6,8 +6,7 @@ const SECRET = TEST_SECRETS.TOKEN_SIGNING_KEY;
 const input = { clientId: "cli_abc123", tenantId: "ten_xyz789", scopes: ["keys:read", "webhooks:write"] };
 
 const enc = new TextEncoder();
-const b64url = (bytes: Uint8Array) =>
-  Buffer.from(bytes).toString("base64").replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+const b64url = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64").replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 const b64urlJson = (value: unknown) => b64url(enc.encode(JSON.stringify(value)));
 const decodePart = (part: string) => JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
 

@@ -1,7 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
+import { recordCredentialUsage } from "../db/credential-usage";
 import type { Env } from "../env";
 import { gcra, type Tat, type Window } from "./gcra";
-import { evaluatePolicy, type CredentialPolicy, type PolicyVerdict } from "./policy";
+import { type CredentialPolicy, evaluatePolicy, type PolicyVerdict } from "./policy";
 
 export type Bucket = "read" | "write" | "token";
 
@@ -9,6 +10,15 @@ export type GateRequest = {
   credentialId: string;
   bucket: Bucket;
   window: Window;
+  /** Slots this request spends (a gateway route's `cost`); default 1. */
+  cost?: number;
+  /**
+   * A refusal the caller already decided without storage (API access off,
+   * scope missing). It is reported only after the live state is checked, so
+   * a revoked or expired credential hears that first (the documented order),
+   * and it spends nothing.
+   */
+  refusal?: Refusal | null;
   /**
    * The credential's policy as the caller read it (possibly from an isolate
    * cache). Once the object has been told a policy with `setPolicy`, its own
@@ -27,8 +37,10 @@ export type GateRequest = {
   countUse?: boolean;
 };
 
+export type Refusal = "api_access_disabled" | "insufficient_scope";
+
 export type GateResult = {
-  verdict: PolicyVerdict | "unknown" | "rate_limited";
+  verdict: PolicyVerdict | Refusal | "unknown" | "rate_limited";
   limit: number;
   remaining: number;
   slotSeconds: number;
@@ -39,12 +51,6 @@ export type GateResult = {
 const FLUSH_INTERVAL_MS = 60_000;
 const USAGE_DAYS_KEPT = 90;
 
-/**
- * One object per credential (API key or OAuth client), named by its id. One
- * RPC per request answers "allowed?" for the credential's live state and its
- * rate limit together; the object also counts usage and flushes it to D1 from
- * an alarm.
- */
 /**
  * Everything that changes per request, in one record: one storage write per
  * admitted request (GCRA arrival times, usage counts, lastUsedAt), kept in
@@ -64,7 +70,14 @@ type LimiterState = {
 
 const emptyState = (): LimiterState => ({ id: null, tats: {}, days: {}, pending: {}, lastUsedAt: null, alarmSet: false });
 
-export class CredentialLimiter extends DurableObject<Env> {
+/**
+ * One object per credential (API key or OAuth client), named by its id: the
+ * gate every request with that credential passes. One RPC per request
+ * answers "admitted?" for the credential's live state (revoked, expired, IP
+ * allowlist) and its rate limit together; the object also counts usage and
+ * flushes it to D1 from an alarm.
+ */
+export class CredentialGate extends DurableObject<Env> {
   private cached: LimiterState | undefined;
   private policyCache: CredentialPolicy | null | undefined;
 
@@ -91,10 +104,11 @@ export class CredentialLimiter extends DurableObject<Env> {
     if (!policy) return { verdict: "unknown", ...none };
     const verdict = evaluatePolicy(policy, now, req.ip);
     if (verdict !== "ok") return { verdict, ...none };
+    if (req.refusal) return { verdict: req.refusal, ...none };
 
     const state = this.state;
     const tatKey = `${req.bucket}:${req.window.limit}:${req.window.windowSeconds}`;
-    const decision = gcra(state.tats[tatKey], now, req.window);
+    const decision = gcra(state.tats[tatKey], now, req.window, req.cost ?? 1);
     const result = {
       limit: req.window.limit,
       remaining: decision.remaining,
@@ -153,17 +167,7 @@ export class CredentialLimiter extends DurableObject<Env> {
     const id = state.id;
     const pending = Object.entries(state.pending);
     if (!id || pending.length === 0) return;
-    const lastUsedAt = state.lastUsedAt ?? Date.now();
-    const table = id.startsWith("cli_") ? "oauth_clients" : "api_keys";
-    await this.env.DB.batch([
-      this.env.DB.prepare(`UPDATE ${table} SET last_used_at = ? WHERE id = ?`).bind(lastUsedAt, id),
-      ...pending.map(([day, delta]) =>
-        this.env.DB.prepare(
-          "INSERT INTO credential_usage (credential_id, day, count) VALUES (?, ?, ?) " +
-            "ON CONFLICT (credential_id, day) DO UPDATE SET count = count + excluded.count",
-        ).bind(id, day, delta),
-      ),
-    ]);
+    await recordCredentialUsage(this.env.DB, id, state.lastUsedAt ?? Date.now(), pending);
     for (const [day, delta] of pending) {
       // Requests counted while the batch was in flight stay pending for the next flush.
       const left = (state.pending[day] ?? 0) - delta;
@@ -184,8 +188,8 @@ export class CredentialLimiter extends DurableObject<Env> {
  * The object that gates credential `id`. (Stubs cannot be kept across
  * requests: workerd ties each to the request that made it.)
  */
-export function credentialGate(env: Env, id: string): DurableObjectStub<CredentialLimiter> {
-  return env.CREDENTIAL_LIMITER.get(env.CREDENTIAL_LIMITER.idFromName(id));
+export function credentialGate(env: Env, id: string): DurableObjectStub<CredentialGate> {
+  return env.CREDENTIAL_GATE.get(env.CREDENTIAL_GATE.idFromName(id));
 }
 
 function earliest(a: number | null, b: number | null): number | null {

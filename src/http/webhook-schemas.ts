@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 
-/** Request schemas for webhook subscriptions (SPEC §6). */
+/** Request schemas for webhook subscriptions. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const RESERVED_HEADERS = new Set([
   "host",
@@ -22,7 +22,13 @@ export function isReservedHeader(name: string): boolean {
 }
 
 export const HeadersSchema = z
-  .record(z.string(), z.string().max(1024, "must be at most 1024 characters").regex(/^[^\r\n\0]*$/, "must not contain line breaks"))
+  .record(
+    z.string(),
+    z
+      .string()
+      .max(1024, "must be at most 1024 characters")
+      .regex(/^[^\r\n\0]*$/, "must not contain line breaks"),
+  )
   .superRefine((headers, ctx) => {
     const names = Object.keys(headers);
     if (names.length > 20) ctx.addIssue({ code: "custom", message: "may hold at most 20 headers" });
@@ -50,7 +56,8 @@ export const CustomFieldsSchema = z
     const names = Object.keys(fields);
     if (names.length > 20) ctx.addIssue({ code: "custom", message: "may hold at most 20 fields" });
     for (const name of names) {
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "must be 1-64 letters, digits, _ . or -" });
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name))
+        ctx.addIssue({ code: "custom", path: [name], message: "must be 1-64 letters, digits, _ . or -" });
       if (RESERVED_FIELDS.has(name)) ctx.addIssue({ code: "custom", path: [name], message: "is reserved (id, type, createdAt, data)" });
     }
   })
@@ -58,7 +65,7 @@ export const CustomFieldsSchema = z
 
 export const EventTypesListSchema = z
   .array(z.string().max(100))
-  .min(1, "must list at least one event type, or [\"*\"]")
+  .min(1, 'must list at least one event type, or ["*"]')
   .max(100)
   .transform((list) => [...new Set(list)])
   .openapi({ example: ["invoice.paid", "invoice.voided"] });

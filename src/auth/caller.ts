@@ -1,0 +1,30 @@
+import type { AuditActor } from "../db/audit";
+import type { TenantRow } from "../db/tenants";
+import type { Config, Env } from "../env";
+import type { Principal } from "./principal";
+
+/** Who asks for an operation: a tenant credential (bound by its scopes and restrictions), or the operator. */
+export type Caller = { principal: Principal } | { operator: true };
+
+/**
+ * What an operation on one tenant's resources takes: the bindings, the
+ * parsed config, the tenant, the caller and its audit identity. Built by
+ * the tenant route or by its admin twin, so both run the same code.
+ */
+export type TenantOp = {
+  env: Env;
+  config: Config;
+  tenant: TenantRow;
+  caller: Caller;
+  who: AuditActor;
+  /** The operator's live product scopes, which `api:read`/`api:write` also cover. */
+  productScopes?: readonly string[];
+};
+
+/** Audit identity of a tenant credential's request. */
+export const actorOf = (principal: Principal, requestId: string): AuditActor => ({
+  tenantId: principal.tenant.id,
+  actor: principal.credentialId,
+  ip: principal.ip,
+  requestId,
+});

@@ -1,0 +1,54 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { type Admission, admit, identify } from "../auth/authenticate";
+import { clientIp, extractCredential } from "../auth/credentials";
+import { requiredScope, type ScopeResource } from "../auth/scopes";
+import { constantTimeEqual } from "../lib/crypto";
+import { AuthenticationError } from "../lib/errors";
+import type { Bucket } from "../ratelimit/credential-gate";
+import { bucketFor, rateLimitHeaders } from "../ratelimit/limits";
+import type { AppEnv } from "./context";
+
+/**
+ * Tenant routes: verifies the credential, the scope `resource` needs for
+ * this method (none for `null`), its live state and its rate limit, in
+ * the documented order, before the body is read. Sets `principal` and, on the
+ * way out, the rate-limit headers.
+ */
+export const requireCredential = (resource: ScopeResource | null): MiddlewareHandler<AppEnv> =>
+  async function credentialMiddleware(c, next) {
+    const admission = await authenticateRequest(c, {
+      scope: resource === null ? null : requiredScope(resource, c.req.method),
+      bucket: bucketFor(c.req.method),
+    });
+    c.set("principal", admission.principal);
+    await next();
+    setRateLimitHeaders(c.res.headers, admission);
+  };
+
+/** The credential of this request, admitted for `need`; throws the first refusal. */
+export async function authenticateRequest(
+  c: Context<AppEnv>,
+  need: { scope: string | null; bucket: Bucket; cost?: number; productScopes?: readonly string[] },
+): Promise<Admission> {
+  const presented = extractCredential(c.req.raw.headers);
+  if (presented === undefined) {
+    throw new AuthenticationError("unauthorized", "Send a credential in Authorization: Bearer <credential> or X-Api-Key: <key>");
+  }
+  const identified = await identify(c.env, c.get("config"), presented, clientIp(c.req.raw.headers));
+  return admit(c.env, identified, need);
+}
+
+export function setRateLimitHeaders(headers: Headers, a: Admission): void {
+  for (const [name, value] of Object.entries(rateLimitHeaders(a.bucket, a.window, a.gate))) headers.set(name, value);
+}
+
+/** Operator routes: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
+export const requireAdmin = (): MiddlewareHandler<AppEnv> =>
+  async function adminMiddleware(c, next) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+    if (!match) throw new AuthenticationError("unauthorized", "Send the operator token in Authorization: Bearer <ADMIN_TOKEN>");
+    if (!(await constantTimeEqual(match[1]!, c.get("config").adminToken))) {
+      throw new AuthenticationError("invalid_credential", "The operator token is not valid");
+    }
+    await next();
+  };

@@ -1,0 +1,184 @@
+import type { z } from "zod";
+
+/**
+ * The errors domain code throws. Each has a stable snake_case `code` (part of
+ * the API contract) and a `kind` saying what sort of failure it is; only
+ * `src/errors.ts` knows which HTTP status a kind becomes.
+ */
+export type ErrorKind =
+  | "bad_request"
+  | "unauthenticated"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "conflict"
+  | "too_large"
+  | "unsupported_media_type"
+  | "invalid"
+  | "rate_limited"
+  | "unavailable"
+  | "upstream_failed"
+  | "upstream_timeout"
+  | "internal";
+
+/** Every error code and its kind: the one list of codes. */
+export const ERROR_CODES = {
+  malformed_json: "bad_request",
+  invalid_query: "bad_request",
+  bad_request: "bad_request",
+  too_deep: "bad_request",
+  unauthorized: "unauthenticated",
+  invalid_credential: "unauthenticated",
+  credential_expired: "unauthenticated",
+  credential_revoked: "unauthenticated",
+  insufficient_scope: "forbidden",
+  scope_escalation: "forbidden",
+  restriction_escalation: "forbidden",
+  ip_not_allowed: "forbidden",
+  api_access_disabled: "forbidden",
+  managed_subscription: "forbidden",
+  operator_event_type: "forbidden",
+  reserved_event_type: "forbidden",
+  not_found: "not_found",
+  method_not_allowed: "method_not_allowed",
+  quota_exceeded: "conflict",
+  duplicate_name: "conflict",
+  conflict: "conflict",
+  replay_running: "conflict",
+  not_verified: "conflict",
+  payload_too_large: "too_large",
+  unsupported_media_type: "unsupported_media_type",
+  validation_failed: "invalid",
+  reserved_scope: "invalid",
+  idempotency_key_reused: "invalid",
+  verification_failed: "invalid",
+  unknown_event_type: "invalid",
+  schema_mismatch: "invalid",
+  rate_limited: "rate_limited",
+  misconfigured: "unavailable",
+  storage_busy: "unavailable",
+  origin_unreachable: "upstream_failed",
+  origin_timeout: "upstream_timeout",
+  internal_error: "internal",
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type FieldError = { path: string; message: string; allowed?: readonly string[] };
+
+/** Extra members of the problem document (RFC 9457 allows extensions). */
+export type ErrorExtras = {
+  errors?: FieldError[];
+  requiredScope?: string;
+  policy?: string;
+  /** Seconds; also sent as `Retry-After` on 429 and 503. */
+  retryAfter?: number;
+  [key: string]: unknown;
+};
+
+export class DomainError extends Error {
+  readonly kind: ErrorKind;
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extras: ErrorExtras = {},
+  ) {
+    super(detail);
+    this.kind = ERROR_CODES[code];
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(what: string) {
+    super("not_found", `${what} not found`);
+  }
+}
+
+/** The tenant already has `limit` of a quota'd resource. */
+export class QuotaExceededError extends DomainError {
+  constructor(quota: string, limit: number, noun: string) {
+    super("quota_exceeded", `This account may have at most ${limit} ${noun}`, { quota, limit });
+  }
+}
+
+/** Input that parsed but breaks a rule; each error names its field. */
+export class ValidationError extends DomainError {
+  constructor(
+    readonly errors: FieldError[],
+    code:
+      | "validation_failed"
+      | "invalid_query"
+      | "idempotency_key_reused"
+      | "verification_failed"
+      | "reserved_scope"
+      | "unknown_event_type"
+      | "schema_mismatch" = "validation_failed",
+    extras: ErrorExtras = {},
+  ) {
+    const first = errors[0];
+    super(code, first ? `${first.path || "body"}: ${first.message}` : "Request is invalid", { errors, ...extras });
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(
+    code: Extract<
+      ErrorCode,
+      | "insufficient_scope"
+      | "scope_escalation"
+      | "restriction_escalation"
+      | "ip_not_allowed"
+      | "api_access_disabled"
+      | "managed_subscription"
+      | "operator_event_type"
+      | "reserved_event_type"
+    >,
+    detail: string,
+    extras: ErrorExtras = {},
+  ) {
+    super(code, detail, extras);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(
+    code: Extract<ErrorCode, "conflict" | "duplicate_name" | "replay_running" | "not_verified">,
+    detail: string,
+    extras: ErrorExtras = {},
+  ) {
+    super(code, detail, extras);
+  }
+}
+
+/** 401. `reason` tells a malformed credential from an unknown one (the verify API names both). */
+export class AuthenticationError extends DomainError {
+  constructor(
+    code: Extract<ErrorCode, "unauthorized" | "invalid_credential" | "credential_expired" | "credential_revoked">,
+    detail: string,
+    readonly reason: "missing" | "malformed" | "unknown" | "revoked" | "expired" = code === "credential_revoked"
+      ? "revoked"
+      : code === "credential_expired"
+        ? "expired"
+        : code === "unauthorized"
+          ? "missing"
+          : "unknown",
+  ) {
+    super(code, detail);
+  }
+}
+
+/** Turns zod issues into field errors, naming the field and listing enum options. */
+export function zodFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.map(String).join(".");
+    const out: FieldError = { path, message: issue.message };
+    if (issue.code === "invalid_value" && "values" in issue) {
+      out.allowed = issue.values.map(String);
+      out.message = `must be one of: ${out.allowed.join(", ")}`;
+    } else if (issue.code === "custom" && Array.isArray(issue.params?.allowed)) {
+      // A refinement that knows the valid options passes them as `params.allowed`.
+      out.allowed = (issue.params.allowed as unknown[]).map(String);
+    }
+    return out;
+  });
+}

@@ -1,0 +1,94 @@
+import { type IssuedKey, issueApiKey } from "../auth/api-keys";
+import { type AuditActor, auditStatement } from "../db/audit";
+import { createDb, isUniqueViolation } from "../db/client";
+import type { Quotas, RateLimits } from "../db/schema";
+import { DEFAULT_QUOTAS, getTenant, insertTenant, patchedTenant, type TenantPatch, type TenantRow, updateTenant } from "../db/tenants";
+import type { Config, Env } from "../env";
+import { newId } from "../lib/crypto";
+import { ConflictError, NotFoundError } from "../lib/errors";
+import { forgetTenant } from "./cache";
+
+export type NewTenantInput = {
+  name: string;
+  quotas?: Partial<Quotas>;
+  apiAccess?: boolean;
+  rateLimits?: RateLimits | null;
+  retrySchedule?: number[] | null;
+  breakerThreshold?: number | null;
+};
+
+/** The operator's audit identity for a change to one tenant (logged in that tenant's own log). */
+const operatorIn = (tenantId: string, who: Omit<AuditActor, "tenantId">): AuditActor => ({ ...who, tenantId });
+
+/**
+ * Creates a tenant, then its first API key with every scope (`api:read
+ * api:write`); the first key is not bound by the `apiKeys` quota's count.
+ */
+export async function createTenant(
+  env: Env,
+  config: Config,
+  who: Omit<AuditActor, "tenantId">,
+  input: NewTenantInput,
+): Promise<{ tenant: TenantRow; key: IssuedKey }> {
+  const db = createDb(env.DB);
+  const now = new Date();
+  const tenant: TenantRow = {
+    id: newId("ten"),
+    name: input.name,
+    quotas: { ...DEFAULT_QUOTAS, ...input.quotas },
+    apiAccess: input.apiAccess ?? true,
+    rateLimits: input.rateLimits ?? null,
+    retrySchedule: input.retrySchedule ?? null,
+    breakerThreshold: input.breakerThreshold ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  const audit = operatorIn(tenant.id, who);
+  try {
+    await db.batch([
+      insertTenant(db, tenant),
+      auditStatement(db, audit, { action: "tenant.created", target: tenant.id, details: { name: tenant.name } }),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw duplicateName(input.name);
+    throw err;
+  }
+  const key = await issueApiKey(
+    {
+      env,
+      config,
+      tenant: { ...tenant, quotas: { ...tenant.quotas, apiKeys: Math.max(1, tenant.quotas.apiKeys) } },
+      caller: { operator: true },
+      who: audit,
+    },
+    { name: "Default key", scopes: ["api:read", "api:write"] },
+  );
+  return { tenant, key };
+}
+
+export async function findTenant(env: Env, id: string): Promise<TenantRow> {
+  const tenant = await getTenant(createDb(env.DB), id);
+  if (!tenant) throw new NotFoundError("Tenant");
+  return tenant;
+}
+
+export async function changeTenant(env: Env, who: Omit<AuditActor, "tenantId">, id: string, patch: TenantPatch): Promise<TenantRow> {
+  const db = createDb(env.DB);
+  const current = await findTenant(env, id);
+  const next = patchedTenant(current, patch);
+  try {
+    await db.batch([
+      updateTenant(db, next),
+      auditStatement(db, operatorIn(id, who), { action: "tenant.updated", target: id, details: { fields: Object.keys(patch) } }),
+    ]);
+  } catch (err) {
+    if (isUniqueViolation(err) && patch.name) throw duplicateName(patch.name);
+    throw err;
+  }
+  forgetTenant(id);
+  return next;
+}
+
+function duplicateName(name: string): ConflictError {
+  return new ConflictError("duplicate_name", `A tenant named "${name}" already exists`);
+}

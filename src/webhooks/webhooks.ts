@@ -1,0 +1,197 @@
+import type { TenantOp } from "../auth/caller";
+import { auditStatement } from "../db/audit";
+import { changes, createDb } from "../db/client";
+import type { ManagedBy, WebhookFormat } from "../db/schema";
+import {
+  countWebhooks,
+  deleteWebhook as deleteWebhookRows,
+  getWebhook,
+  insertWebhookUnderQuota,
+  updateWebhook as updateWebhookRow,
+  type WebhookPatch,
+  type WebhookRow,
+  webhookExists,
+} from "../db/webhooks";
+import { breakerFor } from "../delivery/breaker";
+import { buildDeliveryRequest } from "../delivery/request";
+import { sendWebhook } from "../delivery/send";
+import { generateWebhookSecret } from "../delivery/sign";
+import { newId } from "../lib/crypto";
+import { ForbiddenError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
+import { sealWebhookSecret, signingSecrets } from "./secrets";
+import { assertDeliverableUrl, assertKnownEventTypes } from "./validate";
+
+export type WebhookInput = {
+  url: string;
+  description?: string | null;
+  eventTypes: string[];
+  isEnabled?: boolean;
+  format?: WebhookFormat;
+  headers?: Record<string, string> | null;
+  customFields?: Record<string, string | number | boolean> | null;
+  secret?: string;
+  managedBy?: ManagedBy | null;
+  verify?: boolean;
+};
+
+export type WebhookChange = Partial<Omit<WebhookInput, "secret" | "eventTypes">> & { eventTypes?: string[] };
+
+const MANAGER_NAMES: Record<ManagedBy, string> = { zapier: "Zapier", n8n: "n8n", make: "Make" };
+
+/**
+ * Subscribes an endpoint, within the `webhooks` quota. With `verify`, a
+ * signed `webhook.verification` must get a 2xx first. Returns the row and the
+ * signing secret, shown once.
+ */
+export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<{ row: WebhookRow; secret: string }> {
+  const db = createDb(op.env.DB);
+  const url = assertDeliverableUrl(input.url, op.config.allowInsecureUrls);
+  await assertKnownEventTypes(db, op.tenant.id, input.eventTypes);
+  const id = newId("wh");
+  const secret = input.secret ?? generateWebhookSecret();
+  const now = new Date();
+  const row: WebhookRow = {
+    id,
+    tenantId: op.tenant.id,
+    url,
+    description: input.description ?? null,
+    eventTypes: input.eventTypes,
+    isEnabled: input.isEnabled ?? true,
+    disabledReason: input.isEnabled === false ? "manual" : null,
+    format: input.format ?? "json",
+    headers: input.headers ?? null,
+    customFields: input.customFields ?? null,
+    ...(await sealWebhookSecret(op.config, id, secret)),
+    previousSecretEnc: null,
+    previousSecretExpiresAt: null,
+    managedBy: input.managedBy ?? null,
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
+  };
+  const quota = op.tenant.quotas.webhooks;
+  if (input.verify) {
+    // Checked first too, so a full account does not send the endpoint a request for nothing.
+    if ((await countWebhooks(db, op.tenant.id)) >= quota) throw new QuotaExceededError("webhooks", quota, "webhooks");
+    await verifyEndpoint(row, [secret], op.config.deliveryTimeoutMs);
+  }
+  const [inserted] = await db.batch([
+    insertWebhookUnderQuota(db, row, quota),
+    auditStatement(db, op.who, { action: "webhook.created", target: id, details: { url, eventTypes: row.eventTypes } }, webhookExists(id)),
+  ]);
+  if (changes(inserted) !== 1) throw new QuotaExceededError("webhooks", quota, "webhooks");
+  return { row, secret };
+}
+
+/** A live subscription of the tenant, or 404 (another tenant's id too). */
+export async function findWebhook(op: Pick<TenantOp, "env" | "tenant">, id: string): Promise<WebhookRow> {
+  const row = await getWebhook(createDb(op.env.DB), op.tenant.id, id);
+  if (!row) throw new NotFoundError("Webhook");
+  return row;
+}
+
+/**
+ * Any field but the secret. A tool-managed subscription takes only
+ * `isEnabled` (403 naming the tool). `isEnabled: true` also resets the breaker.
+ */
+export async function changeWebhook(op: TenantOp, id: string, change: WebhookChange): Promise<WebhookRow> {
+  const db = createDb(op.env.DB);
+  const row = await findWebhook(op, id);
+  const { verify, ...fields } = change;
+  const given = Object.keys(fields).filter((k) => fields[k as keyof typeof fields] !== undefined);
+  if (row.managedBy && (given.some((f) => f !== "isEnabled") || verify !== undefined)) {
+    throw new ForbiddenError(
+      "managed_subscription",
+      `This subscription is managed by ${MANAGER_NAMES[row.managedBy]}; change it there (only isEnabled can be changed here)`,
+    );
+  }
+  const set: WebhookPatch = {};
+  if (fields.url !== undefined) set.url = assertDeliverableUrl(fields.url, op.config.allowInsecureUrls);
+  if (fields.eventTypes !== undefined) {
+    await assertKnownEventTypes(db, op.tenant.id, fields.eventTypes);
+    set.eventTypes = fields.eventTypes;
+  }
+  if (fields.description !== undefined) set.description = fields.description;
+  if (fields.format !== undefined) set.format = fields.format;
+  if (fields.headers !== undefined) set.headers = fields.headers;
+  if (fields.customFields !== undefined) set.customFields = fields.customFields;
+  if (fields.managedBy !== undefined) set.managedBy = fields.managedBy;
+  if (fields.isEnabled !== undefined) {
+    set.isEnabled = fields.isEnabled;
+    set.disabledReason = fields.isEnabled ? null : "manual";
+  }
+  // Verified as it will be stored (new URL, format, headers), signed with the live secrets.
+  if (verify) await verifyEndpoint({ ...row, ...set }, await signingSecrets(op.config, row), op.config.deliveryTimeoutMs);
+  // The answer shows exactly what is stored: the old updatedAt when nothing changed.
+  if (Object.keys(set).length === 0) return row;
+  set.updatedAt = new Date();
+  await db.batch([
+    updateWebhookRow(db, op.tenant.id, id, set),
+    auditStatement(db, op.who, {
+      action: "webhook.updated",
+      target: id,
+      details: { fields: Object.keys(set).filter((k) => k !== "updatedAt") },
+    }),
+  ]);
+  // Re-enabling starts afresh: the breaker's count goes back to zero.
+  if (fields.isEnabled === true) await breakerFor(op.env, id).reset();
+  return { ...row, ...set };
+}
+
+/** Deletes the subscription; its pending deliveries are cancelled in the same transaction. */
+export async function deleteWebhook(op: TenantOp, id: string): Promise<void> {
+  const db = createDb(op.env.DB);
+  const row = await findWebhook(op, id);
+  await db.batch([
+    ...deleteWebhookRows(db, op.tenant.id, id),
+    auditStatement(db, op.who, { action: "webhook.deleted", target: id, details: { url: row.url } }),
+  ]);
+}
+
+/**
+ * A new signing secret, shown once. With `graceSeconds` > 0 the old one
+ * keeps signing too (both signatures on every delivery) until it ends.
+ */
+export async function rotateWebhookSecret(
+  op: TenantOp,
+  id: string,
+  graceSeconds: number,
+): Promise<{ secret: string; previousSecretExpiresAt: Date | null }> {
+  const db = createDb(op.env.DB);
+  const webhook = await findWebhook(op, id);
+  const secret = generateWebhookSecret();
+  const expires = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;
+  await db.batch([
+    updateWebhookRow(db, op.tenant.id, id, {
+      ...(await sealWebhookSecret(op.config, id, secret)),
+      previousSecretEnc: expires ? webhook.secretEnc : null,
+      previousSecretExpiresAt: expires,
+      updatedAt: new Date(),
+    }),
+    auditStatement(db, op.who, { action: "webhook.secret_rotated", target: id, details: { graceSeconds } }),
+  ]);
+  return { secret, previousSecretExpiresAt: expires };
+}
+
+/** `verify: true`: one signed `webhook.verification` POST; anything but a 2xx refuses (422 with the endpoint's answer). */
+async function verifyEndpoint(row: WebhookRow, secrets: string[], timeoutMs: number): Promise<void> {
+  const request = await buildDeliveryRequest({
+    endpoint: row,
+    event: {
+      id: newId("evt"),
+      type: "webhook.verification",
+      createdAt: new Date(),
+      data: { webhookId: row.id, message: "Hookgate is verifying this endpoint; answer with any 2xx." },
+    },
+    attempt: 1,
+    secrets,
+  });
+  const result = await sendWebhook(row.url, request, timeoutMs);
+  if (!result.success) {
+    const what = result.statusCode !== null ? `answered ${result.statusCode}` : `failed (${result.error})`;
+    throw new ValidationError([{ path: "url", message: `verification ${what}` }], "verification_failed", {
+      endpointStatus: result.statusCode,
+      endpointError: result.error,
+    });
+  }
+}
