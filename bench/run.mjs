@@ -1,9 +1,10 @@
-// `npm run bench [auth|delivery ...]`: benchmarks, printing figures and ratios
+// `npm run bench [auth|delivery|gateway ...]`: benchmarks, printing figures and ratios
 // against a baseline measured in the same run. Not tests: nothing here fails.
 import { benchAuth } from "./auth.mjs";
 import { benchDelivery } from "./delivery.mjs";
+import { benchGateway } from "./gateway.mjs";
 
-const suites = { auth: benchAuth, delivery: benchDelivery };
+const suites = { auth: benchAuth, delivery: benchDelivery, gateway: benchGateway };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   const suite = suites[name];

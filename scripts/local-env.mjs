@@ -24,15 +24,26 @@ const generators = {
   ADMIN_TOKEN: () => `hgadmin_${randomBytes(24).toString("base64url")}`,
   TOKEN_SIGNING_KEY: () => randomBytes(48).toString("base64url"),
   SECRETS_KEY: () => randomBytes(32).toString("base64"),
+  GATEWAY_SECRET: () => randomBytes(32).toString("base64url"),
 };
 
-/** Creates .dev.vars from .dev.vars.example when absent, generating secrets. */
+/**
+ * Creates .dev.vars from .dev.vars.example when absent, generating secrets;
+ * an existing one gets any secret a newer version added (nothing is overwritten).
+ */
 export function ensureDevVars(file = path.join(ROOT, ".dev.vars")) {
+  const example = readFileSync(path.join(ROOT, ".dev.vars.example"), "utf8");
   if (!existsSync(file)) {
-    const example = readFileSync(path.join(ROOT, ".dev.vars.example"), "utf8");
     const filled = example.replace(/^([A-Z_]+)=generate$/gm, (_, name) => `${name}=${generators[name]?.() ?? ""}`);
     writeFileSync(file, filled, { mode: 0o600 });
     console.log(`Created ${path.relative(process.cwd(), file) || file} with fresh local secrets.`);
+  } else {
+    const have = parseVars(readFileSync(file, "utf8"));
+    const missing = [...example.matchAll(/^([A-Z_]+)=generate$/gm)].map((m) => m[1]).filter((name) => !(name in have));
+    if (missing.length > 0) {
+      appendFileSync(file, `\n${missing.map((name) => `${name}=${generators[name]?.() ?? ""}`).join("\n")}\n`);
+      console.log(`Added ${missing.join(", ")} to ${path.relative(process.cwd(), file) || file}.`);
+    }
   }
   return parseVars(readFileSync(file, "utf8"));
 }

@@ -1,9 +1,19 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { handleError, problemResponse } from "./errors";
+import { gateway } from "./http/gateway";
 import { configGuard, requestId } from "./http/middleware";
 import { createRouter } from "./http/openapi";
 import { DomainError } from "./lib/errors";
+import { adminAuditLogRoutes } from "./routes/admin/audit-log";
+import { adminDeliveriesRoutes } from "./routes/admin/deliveries";
+import { adminEventTypesRoutes } from "./routes/admin/event-types";
+import { adminGatewayRoutes } from "./routes/admin/gateway";
+import { adminScopesRoutes } from "./routes/admin/scopes";
+import { adminTenantEventsRoutes } from "./routes/admin/tenant-events";
 import { adminTenantsRoutes } from "./routes/admin/tenants";
+import { adminVerifyRoutes } from "./routes/admin/verify";
+import { adminWebhookActionsRoutes } from "./routes/admin/webhook-actions";
+import { adminWebhooksRoutes } from "./routes/admin/webhooks";
 import { auditLogRoutes } from "./routes/audit-log";
 import { deliveriesRoutes } from "./routes/deliveries";
 import { eventTypesRoutes } from "./routes/event-types";
@@ -11,6 +21,7 @@ import { eventsRoutes } from "./routes/events";
 import { keysRoutes } from "./routes/keys";
 import { oauthClientsRoutes } from "./routes/oauth-clients";
 import { oauthTokenRoutes } from "./routes/oauth-token";
+import { scopesRoutes } from "./routes/scopes";
 import { webhookActionsRoutes } from "./routes/webhook-actions";
 import { webhooksRoutes } from "./routes/webhooks";
 import { whoamiRoutes } from "./routes/whoami";
@@ -21,6 +32,8 @@ export function createApp() {
   const app = createRouter();
 
   app.use("*", requestId());
+  // First: on a gateway host every path is the operator's API, /health included.
+  app.use("*", gateway());
   app.get("/health", (c) => c.json({ ok: true, version: VERSION }));
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
@@ -38,11 +51,22 @@ export function createApp() {
   for (const prefix of ["/v1/*", "/admin/*", "/oauth/*"]) app.use(prefix, configGuard());
   // Operator
   app.route("/admin/tenants", adminTenantsRoutes());
+  app.route("/admin/tenants", adminTenantEventsRoutes());
+  app.route("/admin/scopes", adminScopesRoutes());
+  app.route("/admin/gateway", adminGatewayRoutes());
+  app.route("/admin/verify", adminVerifyRoutes());
+  // The operator's event catalog, endpoints and audit log
+  app.route("/admin/event-types", adminEventTypesRoutes());
+  app.route("/admin/webhooks", adminWebhooksRoutes());
+  app.route("/admin/webhooks", adminWebhookActionsRoutes());
+  app.route("/admin/deliveries", adminDeliveriesRoutes());
+  app.route("/admin/audit-log", adminAuditLogRoutes());
   // Credentials
   app.route("/v1/keys", keysRoutes());
   app.route("/v1/oauth-clients", oauthClientsRoutes());
   app.route("/oauth", oauthTokenRoutes());
   app.route("/v1/whoami", whoamiRoutes());
+  app.route("/v1/scopes", scopesRoutes());
   app.route("/v1/audit-log", auditLogRoutes());
   // Events and webhooks
   app.route("/v1/event-types", eventTypesRoutes());

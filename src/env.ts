@@ -15,9 +15,11 @@ export interface Env {
   BREAKER_THRESHOLD?: string;
   EVENT_RETENTION_DAYS?: string;
   ALLOW_INSECURE_URLS?: string;
+  GATEWAY_TIMEOUT_MS?: string;
   ADMIN_TOKEN?: string;
   TOKEN_SIGNING_KEY?: string;
   SECRETS_KEY?: string;
+  GATEWAY_SECRET?: string;
 }
 
 const intVar = (fallback: number, min: number, max: number) =>
@@ -62,9 +64,11 @@ const configSchema = z.object({
     .string()
     .optional()
     .transform((v) => v === "true" || v === "1"),
+  GATEWAY_TIMEOUT_MS: intVar(30_000, 100, 300_000),
   ADMIN_TOKEN: z.string({ error: "is not set" }).min(16, "must be at least 16 characters"),
   TOKEN_SIGNING_KEY: z.string({ error: "is not set" }).min(32, "must be at least 32 characters"),
   SECRETS_KEY: base64Key,
+  GATEWAY_SECRET: z.string({ error: "is not set" }).min(32, "must be at least 32 characters"),
 });
 
 export type Config = {
@@ -74,9 +78,11 @@ export type Config = {
   breakerThreshold: number;
   eventRetentionDays: number;
   allowInsecureUrls: boolean;
+  gatewayTimeoutMs: number;
   adminToken: string;
   tokenSigningKey: string;
   secretsKey: string;
+  gatewaySecret: string;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -101,9 +107,11 @@ export function loadConfig(env: Env): ConfigResult {
         breakerThreshold: c.BREAKER_THRESHOLD,
         eventRetentionDays: c.EVENT_RETENTION_DAYS,
         allowInsecureUrls: c.ALLOW_INSECURE_URLS,
+        gatewayTimeoutMs: c.GATEWAY_TIMEOUT_MS,
         adminToken: c.ADMIN_TOKEN,
         tokenSigningKey: c.TOKEN_SIGNING_KEY,
         secretsKey: c.SECRETS_KEY,
+        gatewaySecret: c.GATEWAY_SECRET,
       },
     };
   } else {

@@ -16,6 +16,7 @@ import type { RateLimits } from "../db/schema";
 import type { Env } from "../env";
 import { newId, sha256Hex } from "../lib/crypto";
 import { ConflictError, NotFoundError, QuotaExceededError } from "../lib/errors";
+import { assertKnownScopes, productScopeNames } from "../operator/scopes";
 import { credentialGate } from "../ratelimit/credential-gate";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { forgetKey } from "./cache";
@@ -41,6 +42,8 @@ export type IssuedKey = { row: ApiKeyRow; key: string };
  */
 export async function issueApiKey(ctx: TenantOp, input: NewKeyInput): Promise<IssuedKey> {
   const db = createDb(ctx.env.DB);
+  const product = await productScopeNames(ctx.env.DB);
+  assertKnownScopes(input.scopes, product);
   await assertCanHandOn(
     db,
     ctx.caller,
@@ -49,7 +52,7 @@ export async function issueApiKey(ctx: TenantOp, input: NewKeyInput): Promise<Is
       expiresAt: input.expiresAt ?? null,
       ipAllowlist: input.ipAllowlist ?? null,
     },
-    ctx.productScopes,
+    product,
   );
   assertWithinCeiling(input.rateLimits, ctx.tenant.rateLimits);
   const issued = await mintKey(ctx.config.keyPrefix, ctx.tenant.id, newId("key"), input, ctx.who.actor);
@@ -83,7 +86,7 @@ export async function updateApiKey(
     db,
     ctx.caller,
     { scopes: key.scopes, expiresAt: patch.expiresAt, ipAllowlist: patch.ipAllowlist },
-    ctx.productScopes,
+    await productScopeNames(ctx.env.DB),
   );
   const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as ApiKeyPatch;
   if (Object.keys(set).length === 0) return key;
@@ -116,7 +119,7 @@ export async function revokeApiKey(ctx: TenantOp, id: string): Promise<void> {
 export async function rotateApiKey(ctx: TenantOp, id: string, graceSeconds: number): Promise<IssuedKey> {
   const db = createDb(ctx.env.DB);
   const old = await findApiKey(ctx, id);
-  await assertCanHandOn(db, ctx.caller, { scopes: old.scopes }, ctx.productScopes);
+  await assertCanHandOn(db, ctx.caller, { scopes: old.scopes }, await productScopeNames(ctx.env.DB));
   const issued = await mintKey(
     ctx.config.keyPrefix,
     ctx.tenant.id,

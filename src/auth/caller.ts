@@ -17,8 +17,6 @@ export type TenantOp = {
   tenant: TenantRow;
   caller: Caller;
   who: AuditActor;
-  /** The operator's live product scopes, which `api:read`/`api:write` also cover. */
-  productScopes?: readonly string[];
 };
 
 /** Audit identity of a tenant credential's request. */

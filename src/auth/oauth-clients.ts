@@ -3,6 +3,7 @@ import { changes, createDb } from "../db/client";
 import { clientExists, getClient, insertClientUnderQuota, type OAuthClientRow, updateClient } from "../db/oauth-clients";
 import { newId, randomBase62, sha256Hex } from "../lib/crypto";
 import { NotFoundError, QuotaExceededError } from "../lib/errors";
+import { assertKnownScopes, productScopeNames } from "../operator/scopes";
 import { credentialGate } from "../ratelimit/credential-gate";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import type { TenantOp } from "./caller";
@@ -32,11 +33,13 @@ async function newClientSecret(): Promise<{ secret: string; secretHash: string; 
  */
 export async function createOAuthClient(ctx: TenantOp, input: NewClientInput): Promise<{ row: OAuthClientRow; secret: string }> {
   const db = createDb(ctx.env.DB);
+  const product = await productScopeNames(ctx.env.DB);
+  assertKnownScopes(input.scopes, product);
   await assertCanHandOn(
     db,
     ctx.caller,
     { scopes: input.scopes, expiresAt: input.expiresAt ?? null, ipAllowlist: input.ipAllowlist ?? null },
-    ctx.productScopes,
+    product,
   );
   const { secret, secretHash, secretLast4 } = await newClientSecret();
   const row: OAuthClientRow = {
@@ -94,7 +97,7 @@ export async function deleteOAuthClient(ctx: TenantOp, id: string): Promise<void
 export async function rotateOAuthClientSecret(ctx: TenantOp, id: string): Promise<{ row: OAuthClientRow; secret: string }> {
   const db = createDb(ctx.env.DB);
   const row = await findOAuthClient(ctx, id);
-  await assertCanHandOn(db, ctx.caller, { scopes: row.scopes }, ctx.productScopes);
+  await assertCanHandOn(db, ctx.caller, { scopes: row.scopes }, await productScopeNames(ctx.env.DB));
   const { secret, secretHash, secretLast4 } = await newClientSecret();
   await db.batch([
     updateClient(db, ctx.tenant.id, id, { secretHash, secretLast4 }),

@@ -2,6 +2,7 @@ import { createDb } from "../db/client";
 import { findClient } from "../db/oauth-clients";
 import type { Config, Env } from "../env";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
+import { productScopeNames } from "../operator/scopes";
 import { credentialGate, type GateResult } from "../ratelimit/credential-gate";
 import { DEFAULT_LIMITS, RateLimitedError } from "../ratelimit/limits";
 import { cachedTenant } from "../tenants/cache";
@@ -47,12 +48,7 @@ export const TOKEN_WINDOW = DEFAULT_LIMITS.token;
  * The client credentials grant (RFC 6749 §4.4). The client's token bucket is
  * spent before its secret is checked: that is the brute-force guard.
  */
-export async function grantClientCredentials(
-  env: Env,
-  config: Config,
-  req: TokenRequest,
-  productScopes: readonly string[] = [],
-): Promise<TokenGrant> {
+export async function grantClientCredentials(env: Env, config: Config, req: TokenRequest): Promise<TokenGrant> {
   const form = parseForm(req);
   const grant = form.get("grant_type");
   if (!grant) throw new OAuthError("invalid_request", "grant_type is required");
@@ -83,6 +79,7 @@ export async function grantClientCredentials(
   if (!tenant?.apiAccess) throw new OAuthError("unauthorized_client", "API access is disabled for this account");
 
   const requested = (form.get("scope") ?? "").split(" ").filter(Boolean);
+  const productScopes = await productScopeNames(env.DB);
   const known = new Set<string>([...ALL_SCOPES, ...productScopes]);
   const unknown = requested.filter((s) => !known.has(s));
   if (unknown.length > 0) throw new OAuthError("invalid_scope", `Unknown scope: ${unknown.join(", ")}`);

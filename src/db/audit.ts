@@ -10,7 +10,7 @@ export type AuditRow = typeof auditLog.$inferSelect;
 /** Who did it and from where. `tenantId` null: the operator's own log. */
 export type AuditActor = { tenantId: string | null; actor: string; ip: string | null; requestId: string };
 
-/** The operator's audit log lives under this tenant id. */
+/** The operator's audit log lives under this tenant id (the operator's owner id). */
 export const OPERATOR_LOG = "operator";
 
 export type AuditEntry = { action: string; target: string; details?: Record<string, unknown> };

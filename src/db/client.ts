@@ -34,15 +34,17 @@ export function insertWhere<T extends SQLiteTable>(db: Db, table: T, row: InferI
   return db.insert(table).select(sql`SELECT ${sql.join(values, sql`, `)} WHERE ${condition}`);
 }
 
-/** Inserts `row` only while fewer than `limit` rows of `table` match `countWhere` (a quota). */
+/** Inserts `row` only while fewer than `limit` rows of `table` match `countWhere` (a quota), and `alsoWhere` holds. */
 export function insertUnderQuota<T extends SQLiteTable>(
   db: Db,
   table: T,
   row: InferInsertModel<T>,
   countWhere: SQL | undefined,
   limit: number,
+  alsoWhere?: SQL,
 ) {
-  return insertWhere(db, table, row, sql`(SELECT count(*) FROM ${table} WHERE ${countWhere ?? sql`1`}) < ${limit}`);
+  const underQuota = sql`(SELECT count(*) FROM ${table} WHERE ${countWhere ?? sql`1`}) < ${limit}`;
+  return insertWhere(db, table, row, alsoWhere ? sql`${underQuota} AND ${alsoWhere}` : underQuota);
 }
 
 /** Rows a statement changed, from a `run` result (alone or inside a batch). */

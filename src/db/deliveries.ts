@@ -1,10 +1,12 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lt, lte } from "drizzle-orm";
 import { type Db, insertWhere } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { type EventRow, eventExists } from "./events";
 import { type DeliveryStatus, deliveries, deliveryAttempts, events, webhooks } from "./schema";
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
+/** A delivery as listed: with the tenant whose event it carries (the owner's own, except on an operator endpoint). */
+export type DeliveryView = DeliveryRow & { eventTenantId: string };
 export type AttemptRow = typeof deliveryAttempts.$inferSelect;
 
 /** Inserts a pending delivery only if its event was stored (in the same batch, after the event). */
@@ -84,6 +86,8 @@ export function cancelPendingOf(db: Db, webhookId: string, now = new Date()) {
 
 export type DeliveryFilter = {
   webhookId?: string;
+  /** The tenant whose events they carry (for the operator's deliveries). */
+  tenantId?: string;
   eventId?: string;
   eventType?: string;
   status?: DeliveryStatus;
@@ -91,20 +95,25 @@ export type DeliveryFilter = {
   until?: Date;
 };
 
-/** Newest first. */
+// A delivery is stored only with its event, and retention drops both at once: the join always finds it.
+const withEventTenant = { ...getTableColumns(deliveries), eventTenantId: events.tenantId };
+
+/** Newest first, deliveries owned by `tenantId` (the operator's: of its endpoints). */
 export async function listDeliveries(
   db: Db,
   tenantId: string,
   limit: number,
   f: DeliveryFilter,
   after?: Cursor,
-): Promise<Page<DeliveryRow>> {
+): Promise<Page<DeliveryView>> {
   const rows = await db
-    .select()
+    .select(withEventTenant)
     .from(deliveries)
+    .innerJoin(events, eq(events.id, deliveries.eventId))
     .where(
       and(
         eq(deliveries.tenantId, tenantId),
+        f.tenantId ? eq(events.tenantId, f.tenantId) : undefined,
         f.webhookId ? eq(deliveries.webhookId, f.webhookId) : undefined,
         f.eventId ? eq(deliveries.eventId, f.eventId) : undefined,
         f.eventType ? eq(deliveries.eventType, f.eventType) : undefined,
@@ -120,10 +129,11 @@ export async function listDeliveries(
   return toPage(rows, limit, (d) => ({ t: d.createdAt.getTime(), id: d.id }));
 }
 
-export async function getDelivery(db: Db, tenantId: string, id: string): Promise<DeliveryRow | undefined> {
+export async function getDelivery(db: Db, tenantId: string, id: string): Promise<DeliveryView | undefined> {
   return db
-    .select()
+    .select(withEventTenant)
     .from(deliveries)
+    .innerJoin(events, eq(events.id, deliveries.eventId))
     .where(and(eq(deliveries.tenantId, tenantId), eq(deliveries.id, id)))
     .get();
 }

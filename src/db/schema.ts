@@ -104,6 +104,10 @@ export const credentialUsage = sqliteTable(
   (t) => [primaryKey({ columns: [t.credentialId, t.day] })],
 );
 
+/** Who a catalog type belongs to, as tenants see it: their own, or the operator's (stored under its owner id). */
+export const EVENT_TYPE_OWNERS = ["tenant", "operator"] as const;
+export type EventTypeOwner = (typeof EVENT_TYPE_OWNERS)[number];
+
 export const eventTypes = sqliteTable(
   "event_types",
   {
@@ -118,7 +122,8 @@ export const eventTypes = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.tenantId, t.name] })],
+  // By name alone too: a name is unique across the operator's catalog and every tenant's.
+  (t) => [primaryKey({ columns: [t.tenantId, t.name] }), index("event_types_name").on(t.name)],
 );
 
 export const events = sqliteTable(
@@ -182,6 +187,8 @@ export const webhooks = sqliteTable(
     previousSecretEnc: text("previous_secret_enc"),
     previousSecretExpiresAt: integer("previous_secret_expires_at", { mode: "timestamp_ms" }),
     managedBy: text("managed_by", { enum: MANAGED_BY }),
+    /** An operator endpoint's tenants (null: every tenant); always null on a tenant's own subscription. */
+    tenantIds: text("tenant_ids", { mode: "json" }).$type<string[]>(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
@@ -240,3 +247,21 @@ export const deliveryAttempts = sqliteTable(
   },
   (t) => [index("attempts_delivery").on(t.deliveryId, t.attempt), index("attempts_webhook_at").on(t.webhookId, t.at)],
 );
+
+/** The operator's product scopes (the whole list is replaced at once); `position` keeps the order given. */
+export const productScopes = sqliteTable("product_scopes", {
+  name: text("name").primaryKey(),
+  description: text("description"),
+  position: integer("position").notNull(),
+});
+
+export type GatewayRoute = { method: string; path: string; scope: string | null; cost: number };
+
+/** The edge gateway's one configuration row (`id` = "default"). */
+export const gatewayConfig = sqliteTable("gateway_config", {
+  id: text("id").primaryKey(),
+  origin: text("origin").notNull(),
+  hosts: text("hosts", { mode: "json" }).$type<string[]>().notNull(),
+  routes: text("routes", { mode: "json" }).$type<GatewayRoute[]>().notNull(),
+  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+});

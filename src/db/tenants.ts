@@ -1,4 +1,4 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { type Quotas, tenants } from "./schema";
@@ -10,6 +10,17 @@ export const DEFAULT_QUOTAS: Quotas = { apiKeys: 10, oauthClients: 5, webhooks: 
 
 export async function getTenant(db: Db, id: string): Promise<TenantRow | undefined> {
   return db.select().from(tenants).where(eq(tenants.id, id)).get();
+}
+
+/** Which of `ids` are no tenant's (the list travels as one JSON parameter: D1 binds at most 100). */
+export async function unknownTenantIds(db: Db, ids: string[]): Promise<Set<string>> {
+  const found = await db
+    .select({ id: tenants.id })
+    .from(tenants)
+    .where(sql`${tenants.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)
+    .all();
+  const known = new Set(found.map((t) => t.id));
+  return new Set(ids.filter((id) => !known.has(id)));
 }
 
 export async function listTenants(db: Db, limit: number, after?: Cursor): Promise<Page<TenantRow>> {

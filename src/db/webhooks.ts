@@ -1,4 +1,5 @@
-import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull, sql } from "drizzle-orm";
+import { OPERATOR_ID } from "../tenants/operator";
 import { type Db, insertUnderQuota } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { cancelPendingOf } from "./deliveries";
@@ -33,14 +34,19 @@ export async function listWebhooks(db: Db, tenantId: string, limit: number, afte
   return toPage(rows, limit, (w) => ({ t: w.createdAt.getTime(), id: w.id }));
 }
 
-/** Enabled subscriptions whose `eventTypes` include `type` or `*`. */
+/**
+ * Enabled subscriptions whose `eventTypes` include `type` or `*`, for an
+ * event of `tenantId`: the tenant's own, and the operator's endpoints that
+ * cover the tenant (`tenantIds` null: every tenant).
+ */
 export async function subscribersOf(db: Db, tenantId: string, type: string): Promise<WebhookRow[]> {
   const rows = await db
     .select()
     .from(webhooks)
-    .where(and(live(tenantId), eq(webhooks.isEnabled, true)))
+    .where(and(inArray(webhooks.tenantId, [tenantId, OPERATOR_ID]), isNull(webhooks.deletedAt), eq(webhooks.isEnabled, true)))
     .all();
-  return rows.filter((w) => w.eventTypes.includes("*") || w.eventTypes.includes(type));
+  const covers = (w: WebhookRow) => w.tenantId === tenantId || w.tenantIds === null || w.tenantIds.includes(tenantId);
+  return rows.filter((w) => covers(w) && (w.eventTypes.includes("*") || w.eventTypes.includes(type)));
 }
 
 export function insertWebhookUnderQuota(db: Db, row: WebhookRow, quota: number) {

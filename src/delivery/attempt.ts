@@ -6,6 +6,7 @@ import type { TenantRow } from "../db/tenants";
 import { disableWebhook, type WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
 import { newId } from "../lib/crypto";
+import { isOperator, ownedAction } from "../tenants/operator";
 import { signingSecrets } from "../webhooks/secrets";
 import { breakerFor } from "./breaker";
 import { buildDeliveryRequest, type OutgoingEvent, redactHeaders } from "./request";
@@ -20,10 +21,12 @@ export type AttemptOutcome =
   | { kind: "cancelled" }
   | { kind: "disabled"; reason: "gone" | "circuit_breaker" };
 
-export const toOutgoing = (e: EventRow): OutgoingEvent => ({
+/** The event as `webhook` receives it: an operator endpoint also learns whose event it is. */
+export const toOutgoing = (e: EventRow, webhook: Pick<WebhookRow, "tenantId">): OutgoingEvent => ({
   id: e.id,
   type: e.type,
   createdAt: e.createdAt,
+  ...(isOperator(webhook.tenantId) && { tenantId: e.tenantId }),
   data: JSON.parse(e.data) as unknown,
 });
 
@@ -74,7 +77,7 @@ export async function attemptDelivery(
   input: { delivery: DeliveryRow; webhook: WebhookRow; event: EventRow; tenant: TenantRow | undefined; attempt: number; manual: boolean },
 ): Promise<AttemptOutcome> {
   const { delivery, webhook, event, attempt } = input;
-  const result = await sendAndLog(db, config, webhook, toOutgoing(event), attempt, { deliveryId: delivery.id, isTest: false });
+  const result = await sendAndLog(db, config, webhook, toOutgoing(event, webhook), attempt, { deliveryId: delivery.id, isTest: false });
   const threshold = input.tenant?.breakerThreshold ?? config.breakerThreshold;
   const breaker = await breakerFor(env, webhook.id).record(result.success, threshold);
 
@@ -92,7 +95,7 @@ export async function attemptDelivery(
         db,
         { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
         {
-          action: "webhook.disabled",
+          action: ownedAction(webhook.tenantId, "webhook.disabled"),
           target: webhook.id,
           details: { reason, consecutiveFailures: breaker.consecutiveFailures, statusCode: result.statusCode },
         },

@@ -3,6 +3,7 @@ import { claimAttempt, loadForAttempt, settleIfPending } from "../db/deliveries"
 import type { Env } from "../env";
 import { loadConfig } from "../env";
 import { cachedTenant } from "../tenants/cache";
+import { isOperator, OPERATOR_TENANT } from "../tenants/operator";
 import { attemptDelivery } from "./attempt";
 import type { DeliveryMessage } from "./queue";
 
@@ -68,7 +69,8 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
     delivery,
     webhook,
     event,
-    tenant: await cachedTenant(env.DB, delivery.tenantId),
+    // The operator owns no tenant row: its endpoints follow the deployment's schedule and breaker threshold.
+    tenant: isOperator(delivery.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, delivery.tenantId),
     attempt: delivery.attempts + 1,
     manual: body.manual === true,
   });

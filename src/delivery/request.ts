@@ -2,7 +2,8 @@ import type { ManagedBy, WebhookFormat } from "../db/schema";
 import { VERSION } from "../version";
 import { signPayload } from "./sign";
 
-export type OutgoingEvent = { id: string; type: string; createdAt: Date; data: unknown };
+/** `tenantId`: set only for an operator endpoint, which receives the events of many tenants. */
+export type OutgoingEvent = { id: string; type: string; createdAt: Date; tenantId?: string; data: unknown };
 
 export type EndpointSettings = {
   format: WebhookFormat;
@@ -13,16 +14,29 @@ export type EndpointSettings = {
 
 export type DeliveryRequest = { body: string; headers: Record<string, string> };
 
-/** The body of a delivery, per the endpoint's `format`. */
+/** The body of a delivery, per the endpoint's `format`; the event's tenant (for an operator endpoint) goes before `data`. */
 export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): { body: string; contentType: string } {
   const createdAt = event.createdAt.toISOString();
   const custom = endpoint.customFields && Object.keys(endpoint.customFields).length > 0 ? endpoint.customFields : undefined;
   if (endpoint.format === "form") {
-    const form = new URLSearchParams({ id: event.id, type: event.type, createdAt, data: JSON.stringify(event.data) });
+    const form = new URLSearchParams({
+      id: event.id,
+      type: event.type,
+      createdAt,
+      ...(event.tenantId !== undefined && { tenantId: event.tenantId }),
+      data: JSON.stringify(event.data),
+    });
     for (const [k, v] of Object.entries(custom ?? {})) form.append(k, String(v));
     return { body: form.toString(), contentType: "application/x-www-form-urlencoded" };
   }
-  const payload = { id: event.id, type: event.type, createdAt, data: event.data, ...(custom && { customFields: custom }) };
+  const payload = {
+    id: event.id,
+    type: event.type,
+    createdAt,
+    ...(event.tenantId !== undefined && { tenantId: event.tenantId }),
+    data: event.data,
+    ...(custom && { customFields: custom }),
+  };
   return { body: JSON.stringify(payload), contentType: "application/json" };
 }
 
@@ -49,6 +63,7 @@ export async function buildDeliveryRequest(input: {
       "User-Agent": `Hookgate/${VERSION}`,
       "X-Webhook-Event-Id": input.event.id,
       "X-Webhook-Event-Type": input.event.type,
+      ...(input.event.tenantId !== undefined && { "X-Webhook-Tenant-Id": input.event.tenantId }),
       "X-Webhook-Attempt": String(input.attempt),
       "X-Webhook-Timestamp": String(timestamp),
       "X-Webhook-Signature": signatures.stripe,

@@ -1,20 +1,15 @@
 import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
-import { type DeliveryRow, getDelivery, reopenDeliveries } from "../db/deliveries";
+import { type DeliveryView, reopenDeliveries } from "../db/deliveries";
 import { getWebhook } from "../db/webhooks";
-import { ConflictError, NotFoundError } from "../lib/errors";
+import { ConflictError } from "../lib/errors";
+import { ownedAction } from "../tenants/operator";
+import { findDelivery } from "./log";
 import { enqueueDeliveries } from "./queue";
 
-/** A delivery of the tenant, or 404 (another tenant's id too). */
-export async function findDelivery(op: Pick<TenantOp, "env" | "tenant">, id: string): Promise<DeliveryRow> {
-  const row = await getDelivery(createDb(op.env.DB), op.tenant.id, id);
-  if (!row) throw new NotFoundError("Delivery");
-  return row;
-}
-
 /** One more attempt now, outside the schedule, for a delivery that is not pending (409 while it is). */
-export async function retryDelivery(op: TenantOp, id: string): Promise<DeliveryRow> {
+export async function retryDelivery(op: TenantOp, id: string): Promise<DeliveryView> {
   const db = createDb(op.env.DB);
   const row = await findDelivery(op, id);
   if (row.status === "pending") throw new ConflictError("conflict", "This delivery is already pending; it will be attempted");
@@ -22,7 +17,10 @@ export async function retryDelivery(op: TenantOp, id: string): Promise<DeliveryR
   if (!webhook) throw new ConflictError("conflict", "The subscription of this delivery was deleted");
   if (!webhook.isEnabled) throw new ConflictError("conflict", "The subscription is disabled; enable it first");
   const now = new Date();
-  await runBatch(db, [...reopenDeliveries(db, [row.id], now), auditStatement(db, op.who, { action: "delivery.retried", target: row.id })]);
+  await runBatch(db, [
+    ...reopenDeliveries(db, [row.id], now),
+    auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "delivery.retried"), target: row.id }),
+  ]);
   await enqueueDeliveries(op.env, [row], { manual: true });
   return { ...row, status: "pending", nextAttemptAt: now };
 }

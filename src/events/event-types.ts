@@ -1,22 +1,43 @@
 import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
 import { changes, createDb } from "../db/client";
+import type { Page } from "../db/cursor";
 import {
+  catalogOwners,
   type EventTypePatch,
   type EventTypeRow,
   eventTypeWritten,
   getEventType,
+  getVisibleEventType,
+  isNameTakenAcross,
+  listEventTypes,
   updateEventType,
   upsertEventTypeUnderQuota,
 } from "../db/event-types";
-import { ConflictError, NotFoundError, QuotaExceededError } from "../lib/errors";
+import type { EventTypeOwner } from "../db/schema";
+import { ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from "../lib/errors";
+import { isOperator } from "../tenants/operator";
 
 /** Lowercase dotted names, case-sensitive: `invoice.paid`, `user.profile_updated`. */
 export const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 export type NewEventType = { name: string; description?: string; schema?: Record<string, unknown> };
 
-/** Adds a type to the tenant's catalog (or brings back an archived one of that name). */
+/** Who a type belongs to, as its readers see it. */
+export const eventTypeOwner = (row: Pick<EventTypeRow, "tenantId">): EventTypeOwner => (isOperator(row.tenantId) ? "operator" : "tenant");
+
+/** The audit actions of each catalog: the operator's land in its own log under their own names. */
+const ACTIONS = {
+  tenant: { created: "event_type.created", updated: "event_type.updated", archived: "event_type.archived" },
+  operator: { created: "operator_event_type.created", updated: "operator_event_type.updated", archived: "operator_event_type.deleted" },
+} as const satisfies Record<EventTypeOwner, Record<string, string>>;
+const actionsOf = (op: TenantOp) => ACTIONS[eventTypeOwner({ tenantId: op.tenant.id })];
+
+/**
+ * Adds a type to the owner's catalog (or brings back an archived one of
+ * that name). A tenant's type may not take a name of the operator's
+ * catalog, nor the reverse: the insert itself checks it.
+ */
 export async function createEventType(op: TenantOp, input: NewEventType): Promise<EventTypeRow> {
   const db = createDb(op.env.DB);
   const now = new Date();
@@ -32,25 +53,42 @@ export async function createEventType(op: TenantOp, input: NewEventType): Promis
   };
   const [written] = await db.batch([
     upsertEventTypeUnderQuota(db, row, op.tenant.quotas.eventTypes),
-    auditStatement(db, op.who, { action: "event_type.created", target: input.name }, eventTypeWritten(row)),
+    auditStatement(db, op.who, { action: actionsOf(op).created, target: input.name }, eventTypeWritten(row)),
   ]);
   if (changes(written) !== 1) {
     const existing = await getEventType(db, op.tenant.id, input.name);
     if (existing && !existing.archivedAt) throw new ConflictError("duplicate_name", `An event type named ${input.name} already exists`);
+    if (await isNameTakenAcross(db, op.tenant.id, input.name)) {
+      const holder = isOperator(op.tenant.id) ? "a tenant's catalog" : "the operator's catalog";
+      throw new ConflictError("duplicate_name", `${input.name} is already the name of an event type in ${holder}`);
+    }
     throw new QuotaExceededError("eventTypes", op.tenant.quotas.eventTypes, "event types");
   }
   return (await getEventType(db, op.tenant.id, input.name)) ?? row;
 }
 
-/** A type of the tenant's catalog, archived ones included; 404 otherwise. */
+/** A type the caller sees (its own, or the operator's), archived ones included; 404 otherwise. */
 export async function findEventType(op: Pick<TenantOp, "env" | "tenant">, name: string): Promise<EventTypeRow> {
-  const row = await getEventType(createDb(op.env.DB), op.tenant.id, name);
+  const row = await getVisibleEventType(createDb(op.env.DB), op.tenant.id, name);
   if (!row) throw new NotFoundError("Event type");
   return row;
 }
 
-async function findLive(op: TenantOp, name: string): Promise<EventTypeRow> {
+/** The caller's catalog, by name: a tenant's own types and the operator's, on one cursor. */
+export async function listCatalog(
+  op: Pick<TenantOp, "env" | "tenant">,
+  limit: number,
+  opts: { afterName?: string; includeArchived: boolean },
+): Promise<Page<EventTypeRow>> {
+  return listEventTypes(createDb(op.env.DB), catalogOwners(op.tenant.id), limit, opts);
+}
+
+/** A live type the caller owns: the operator's types are read-only to tenants (403). */
+async function findOwnLive(op: TenantOp, name: string): Promise<EventTypeRow> {
   const row = await findEventType(op, name);
+  if (row.tenantId !== op.tenant.id) {
+    throw new ForbiddenError("operator_event_type", `${name} belongs to the operator's catalog; only the operator can change it`);
+  }
   if (row.archivedAt) throw new NotFoundError("Event type");
   return row;
 }
@@ -61,14 +99,14 @@ export async function changeEventType(
   patch: Pick<EventTypePatch, "description" | "schema" | "deprecated">,
 ): Promise<EventTypeRow> {
   const db = createDb(op.env.DB);
-  const row = await findLive(op, name);
+  const row = await findOwnLive(op, name);
   const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as EventTypePatch;
   // The answer shows exactly what is stored: the old updatedAt when nothing changed.
   if (Object.keys(set).length === 0) return row;
   const updatedAt = new Date();
   await db.batch([
     updateEventType(db, op.tenant.id, name, { ...set, updatedAt }),
-    auditStatement(db, op.who, { action: "event_type.updated", target: name, details: { fields: Object.keys(set) } }),
+    auditStatement(db, op.who, { action: actionsOf(op).updated, target: name, details: { fields: Object.keys(set) } }),
   ]);
   return { ...row, ...set, updatedAt };
 }
@@ -76,10 +114,10 @@ export async function changeEventType(
 /** Archives: the type can no longer be published; its events stay. */
 export async function archiveEventType(op: TenantOp, name: string): Promise<void> {
   const db = createDb(op.env.DB);
-  await findLive(op, name);
+  await findOwnLive(op, name);
   const now = new Date();
   await db.batch([
     updateEventType(db, op.tenant.id, name, { archivedAt: now, updatedAt: now }),
-    auditStatement(db, op.who, { action: "event_type.archived", target: name }),
+    auditStatement(db, op.who, { action: actionsOf(op).archived, target: name }),
   ]);
 }

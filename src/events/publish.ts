@@ -2,25 +2,37 @@ import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { changes, createDb, runBatch } from "../db/client";
 import { type DeliveryRow, deliveriesOfEvent, insertDeliveryIf } from "../db/deliveries";
-import { getEventType, liveEventTypes } from "../db/event-types";
+import { getVisibleEventType, liveEventTypes } from "../db/event-types";
 import { claimHeldBy, claimIdempotencyKey, type EventRow, getEvent, getIdempotencyClaim, insertEventIf } from "../db/events";
 import type { TenantRow } from "../db/tenants";
 import { subscribersOf } from "../db/webhooks";
 import { enqueueDeliveries } from "../delivery/queue";
 import type { Env } from "../env";
 import { newId, sha256Hex } from "../lib/crypto";
-import { ValidationError } from "../lib/errors";
+import { ForbiddenError, ValidationError } from "../lib/errors";
 import { validateAgainstSchema } from "../lib/json-schema";
+import { isOperator, OPERATOR_ID } from "../tenants/operator";
+import { findTenant } from "../tenants/tenants";
 
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
-export type PublishInput = { type: string; data: unknown; idempotencyKey?: string; sourceId?: string };
+/**
+ * Who fires the event: the tenant itself (its key, its sources) or the
+ * operator on its behalf. Only the operator fires the types of its own
+ * catalog, so an endpoint can trust where they come from.
+ */
+export type Publisher = "tenant" | "operator";
+
+export type PublishInput = { type: string; data: unknown; publisher: Publisher; idempotencyKey?: string; sourceId?: string };
 export type Published = { event: EventRow; deliveries: DeliveryRow[]; replayed: boolean };
 
 /**
- * Publishes an event for `tenant`: checks it against the catalog and the
- * type's schema, then stores it with one pending delivery per enabled
- * matching subscription in one D1 transaction, and enqueues the deliveries.
+ * Publishes an event for `tenant`: checks it against the catalog (the
+ * tenant's types and, for the operator, the operator's) and the type's
+ * schema, then stores it with one pending delivery per enabled matching
+ * subscription (the tenant's own, and the operator endpoints covering the
+ * tenant, whose deliveries are the operator's) in one D1 transaction, and
+ * enqueues the deliveries. `deliveries` of the answer are the tenant's own.
  * With an idempotency key, the key is claimed in the same transaction, so of
  * two concurrent publishes with one key exactly one stores anything; the
  * other gets the first one's result. A crash after the commit but before the
@@ -29,9 +41,13 @@ export type Published = { event: EventRow; deliveries: DeliveryRow[]; replayed: 
  */
 export async function publishEvent(env: Env, tenant: TenantRow, input: PublishInput): Promise<Published> {
   const db = createDb(env.DB);
-  const type = await getEventType(db, tenant.id, input.type);
+  const type = await getVisibleEventType(db, tenant.id, input.type);
+  if (type && isOperator(type.tenantId) && input.publisher !== "operator") {
+    throw new ForbiddenError("operator_event_type", `${input.type} belongs to the operator's catalog; only the operator publishes it`);
+  }
   if (!type || type.archivedAt) {
-    const names = (await liveEventTypes(db, tenant.id)).map((t) => t.name);
+    const publishable = input.publisher === "operator" ? [tenant.id, OPERATOR_ID] : [tenant.id];
+    const names = (await liveEventTypes(db, publishable)).map((t) => t.name);
     throw new ValidationError([{ path: "type", message: `${input.type} is not in the event catalog`, allowed: names.slice(0, 100) }]);
   }
   if (type.schema) {
@@ -51,7 +67,8 @@ export async function publishEvent(env: Env, tenant: TenantRow, input: PublishIn
   };
   const rows: DeliveryRow[] = (await subscribersOf(db, tenant.id, input.type)).map((w) => ({
     id: newId("dlv"),
-    tenantId: tenant.id,
+    // An operator endpoint's delivery is the operator's: never listed to the tenant.
+    tenantId: w.tenantId,
     eventId: event.id,
     eventType: event.type,
     webhookId: w.id,
@@ -92,5 +109,10 @@ export async function publishEvent(env: Env, tenant: TenantRow, input: PublishIn
     if (first) return { event: first, deliveries: await deliveriesOfEvent(db, tenant.id, first.id), replayed: true };
   }
   await enqueueDeliveries(env, rows);
-  return { event: { ...event, seq: 0 }, deliveries: rows, replayed: false };
+  return { event: { ...event, seq: 0 }, deliveries: rows.filter((d) => d.tenantId === tenant.id), replayed: false };
+}
+
+/** The operator publishes for one of its tenants (404 for an unknown one), exactly as the tenant would, its own types included. */
+export async function publishForTenant(env: Env, tenantId: string, input: Omit<PublishInput, "publisher">): Promise<Published> {
+  return publishEvent(env, await findTenant(env, tenantId), { ...input, publisher: "operator" });
 }

@@ -5,6 +5,7 @@ import type { Principal } from "../auth/principal";
 import type { AuditActor } from "../db/audit";
 import type { TenantRow } from "../db/tenants";
 import type { Config, Env } from "../env";
+import { OPERATOR_ID } from "../tenants/operator";
 
 /** Hono environment shared by every route: bindings and per-request variables. */
 export type AppEnv = {
@@ -29,9 +30,24 @@ export function tenantOp(c: Context<AppEnv>): TenantOp {
   };
 }
 
-/** The audit identity of an operator request (`tenantId` null: the operator's own log). */
+/**
+ * The audit identity of an operator request: in a tenant's log (a change to
+ * that tenant) the actor is `admin`; in the operator's own log (`tenantId`
+ * null or the operator's id) it is `operator`.
+ */
 export function operatorActor(c: Context<AppEnv>, tenantId: string | null = null): AuditActor {
-  return { tenantId, actor: "admin", ip: clientIp(c.req.raw.headers), requestId: c.get("requestId") };
+  const own = tenantId === null || tenantId === OPERATOR_ID;
+  return {
+    tenantId: own ? OPERATOR_ID : tenantId,
+    actor: own ? "operator" : "admin",
+    ip: clientIp(c.req.raw.headers),
+    requestId: c.get("requestId"),
+  };
+}
+
+/** The operator's audit identity for a change to one tenant, logged in that tenant's log (whose id may not exist yet). */
+export function adminActor(c: Context<AppEnv>): Omit<AuditActor, "tenantId"> {
+  return { actor: "admin", ip: clientIp(c.req.raw.headers), requestId: c.get("requestId") };
 }
 
 /** The operation context of an admin twin: the operator acts on `tenant`, bound by nothing. */

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { ALL_SCOPES } from "../auth/scopes";
 import { parseCidr } from "../lib/ip";
+import { MAX_PRODUCT_SCOPES, SCOPE_NAME } from "../operator/scopes";
 
 /** Schemas shared by more than one resource. */
 const window = z.strictObject({
@@ -12,12 +13,16 @@ export const RateLimitsSchema = z
   .strictObject({ read: window.optional(), write: window.optional() })
   .openapi("RateLimits", { example: { read: { limit: 60, windowSeconds: 60 }, write: { limit: 30, windowSeconds: 60 } } });
 
-export const ScopeSchema = z.enum(ALL_SCOPES).openapi("Scope");
+export const ScopeSchema = z
+  .string()
+  .max(100)
+  .regex(SCOPE_NAME, "must be a scope such as keys:read (GET /v1/scopes lists them)")
+  .openapi("Scope", { description: "One of Hookgate's scopes or of the operator's product scopes (GET /v1/scopes)", example: "keys:read" });
 
 export const ScopesSchema = z
   .array(ScopeSchema)
   .min(1, "must list at least one scope")
-  .max(ALL_SCOPES.length)
+  .max(ALL_SCOPES.length + MAX_PRODUCT_SCOPES)
   .transform((s) => [...new Set(s)]);
 
 export const CidrListSchema = z

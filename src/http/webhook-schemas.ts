@@ -48,7 +48,8 @@ export const HeadersSchema = z
   })
   .openapi({ example: { "X-Team": "billing" } });
 
-const RESERVED_FIELDS = new Set(["id", "type", "createdAt", "data"]);
+// The body's own members (`tenantId` too: an operator endpoint's form body carries it beside the custom fields).
+const RESERVED_FIELDS = new Set(["id", "type", "createdAt", "tenantId", "data"]);
 
 export const CustomFieldsSchema = z
   .record(z.string(), z.union([z.string().max(1024), z.number(), z.boolean()]))
@@ -58,7 +59,8 @@ export const CustomFieldsSchema = z
     for (const name of names) {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name))
         ctx.addIssue({ code: "custom", path: [name], message: "must be 1-64 letters, digits, _ . or -" });
-      if (RESERVED_FIELDS.has(name)) ctx.addIssue({ code: "custom", path: [name], message: "is reserved (id, type, createdAt, data)" });
+      if (RESERVED_FIELDS.has(name))
+        ctx.addIssue({ code: "custom", path: [name], message: "is reserved (id, type, createdAt, tenantId, data)" });
     }
   })
   .openapi({ example: { account: "acme", region: "eu" } });
@@ -111,7 +113,7 @@ export const PatchWebhookBody = z
     verify: z.boolean().optional().openapi({ description: "Send a signed webhook.verification to the resulting URL first" }),
     secret: z
       .unknown()
-      .refine(() => false, "the secret cannot be changed with PATCH; use POST /v1/webhooks/{id}/rotate-secret")
+      .refine(() => false, "the secret cannot be changed with PATCH; use the subscription's rotate-secret action")
       .optional()
       .openapi({ type: "string", deprecated: true, description: "Not accepted: use rotate-secret" }),
   })
@@ -138,3 +140,29 @@ export const WebhookSchema = z
 export const NewWebhookSchema = WebhookSchema.extend({
   secret: z.string().openapi({ description: "The signing secret. Shown once." }),
 }).openapi("NewWebhook");
+
+/** An operator endpoint's tenants: ids of existing tenants; null or absent, every tenant. */
+export const TenantIdsSchema = z
+  .array(z.string().min(1).max(64))
+  .min(1, "must list at least one tenant, or be null for every tenant")
+  .max(1000, "may list at most 1000 tenants")
+  .transform((ids) => [...new Set(ids)])
+  .nullable()
+  .openapi({ description: "Only events of these tenants; null or absent: every tenant", example: ["ten_8Jd02kLmQpZx4RtYvB1c"] });
+
+// Whole objects, not `.extend()`: the document would render an extension of a strict object as an
+// `allOf` of two objects that each refuse the other's fields, which no body satisfies.
+export const CreateOperatorWebhookBody = z
+  .strictObject({ ...CreateWebhookBody.shape, tenantIds: TenantIdsSchema.optional() })
+  .openapi("CreateOperatorWebhook");
+export const PatchOperatorWebhookBody = z
+  .strictObject({ ...PatchWebhookBody.shape, tenantIds: TenantIdsSchema.optional() })
+  .openapi("UpdateOperatorWebhook");
+
+export const OperatorWebhookSchema = WebhookSchema.extend({
+  tenantIds: z.array(z.string()).nullable().openapi({ description: "The tenants it covers; null: every tenant" }),
+}).openapi("OperatorWebhook");
+
+export const NewOperatorWebhookSchema = OperatorWebhookSchema.extend({
+  secret: z.string().openapi({ description: "The signing secret. Shown once." }),
+}).openapi("NewOperatorWebhook");

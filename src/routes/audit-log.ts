@@ -5,11 +5,11 @@ import { requireCredential } from "../http/authenticate";
 import { createRouter, errorResponses, jsonResponse, listOf, tenantSecurity } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 
-const AuditEntrySchema = z
+export const AuditEntrySchema = z
   .object({
     id: z.string(),
     at: z.string(),
-    actor: z.string().openapi({ description: "Credential id, or `admin` for the operator API" }),
+    actor: z.string().openapi({ description: "Credential id; `admin` for the operator API, `operator` in the operator's own log" }),
     action: z.string().openapi({ example: "key.revoked" }),
     target: z.string(),
     ip: z.string().nullable(),
@@ -29,21 +29,21 @@ export const serializeAuditEntry = (r: AuditRow) => ({
   details: r.details ?? null,
 });
 
+export const AuditQuery = pageQuery.extend({
+  action: z
+    .string()
+    .max(64)
+    .regex(/^[a-z_]+\.[a-z_]+$/, "must look like key.revoked")
+    .optional(),
+});
+
 export const listAuditRoute = createRoute({
   method: "get",
   path: "/",
   tags: ["Audit log"],
   summary: "List audit entries, newest first",
   security: tenantSecurity,
-  request: {
-    query: pageQuery.extend({
-      action: z
-        .string()
-        .max(64)
-        .regex(/^[a-z_]+\.[a-z_]+$/, "must look like key.revoked")
-        .optional(),
-    }),
-  },
+  request: { query: AuditQuery },
   responses: { 200: jsonResponse(listOf(AuditEntrySchema), "A page of entries"), ...errorResponses },
 });
 

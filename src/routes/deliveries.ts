@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createDb } from "../db/client";
-import { type AttemptRow, attemptsOf, type DeliveryRow, listDeliveries } from "../db/deliveries";
+import type { AttemptRow, DeliveryRow } from "../db/deliveries";
 import { ATTEMPT_ERRORS, DELIVERY_STATUSES } from "../db/schema";
-import { findDelivery, retryDelivery } from "../delivery/retry";
+import { deliveryWithAttempts, listDeliveryLog } from "../delivery/log";
+import { retryDelivery } from "../delivery/retry";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
@@ -12,7 +12,7 @@ import { IsoTimeQuery } from "../http/schemas";
 
 const Status = z.enum(DELIVERY_STATUSES);
 
-const DeliverySchema = z
+export const DeliverySchema = z
   .object({
     id: z.string().openapi({ example: "dlv_8Hq..." }),
     eventId: z.string(),
@@ -27,7 +27,7 @@ const DeliverySchema = z
   })
   .openapi("Delivery");
 
-const AttemptSchema = z
+export const AttemptSchema = z
   .object({
     attempt: z.number().int(),
     at: z.string(),
@@ -64,6 +64,16 @@ export const serializeAttempt = (a: AttemptRow) => ({
   requestBody: a.requestBody,
 });
 
+/** The delivery log's filters, shared with the operator's log. */
+export const DeliveryQuery = pageQuery.extend({
+  webhookId: z.string().max(64).optional(),
+  eventId: z.string().max(64).optional(),
+  eventType: z.string().max(100).optional(),
+  status: Status.optional(),
+  since: IsoTimeQuery.optional(),
+  until: IsoTimeQuery.optional(),
+});
+
 const tags = ["Deliveries"];
 
 const listDeliveriesRoute = createRoute({
@@ -72,16 +82,7 @@ const listDeliveriesRoute = createRoute({
   tags,
   summary: "The delivery log, newest first",
   security: tenantSecurity,
-  request: {
-    query: pageQuery.extend({
-      webhookId: z.string().max(64).optional(),
-      eventId: z.string().max(64).optional(),
-      eventType: z.string().max(100).optional(),
-      status: Status.optional(),
-      since: IsoTimeQuery.optional(),
-      until: IsoTimeQuery.optional(),
-    }),
-  },
+  request: { query: DeliveryQuery },
   responses: { 200: jsonResponse(listOf(DeliverySchema), "A page of deliveries"), ...errorResponses },
 });
 
@@ -115,13 +116,12 @@ export function deliveriesRoutes() {
 
   app.openapi(listDeliveriesRoute, async (c) => {
     const { limit, cursor, ...filter } = c.req.valid("query");
-    const found = await listDeliveries(createDb(c.env.DB), c.get("principal").tenant.id, limit, filter, decodeCursor(cursor));
-    return c.json(page(found, serializeDelivery), 200);
+    return c.json(page(await listDeliveryLog(tenantOp(c), limit, filter, decodeCursor(cursor)), serializeDelivery), 200);
   });
 
   app.openapi(getDeliveryRoute, async (c) => {
-    const row = await findDelivery(tenantOp(c), c.req.valid("param").id);
-    return c.json({ ...serializeDelivery(row), attempts: (await attemptsOf(createDb(c.env.DB), row.id)).map(serializeAttempt) }, 200);
+    const { delivery, attempts } = await deliveryWithAttempts(tenantOp(c), c.req.valid("param").id);
+    return c.json({ ...serializeDelivery(delivery), attempts: attempts.map(serializeAttempt) }, 200);
   });
 
   app.openapi(retryDeliveryRoute, async (c) => {

@@ -1,7 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createDb } from "../db/client";
-import { type EventTypeRow, listEventTypes } from "../db/event-types";
-import { archiveEventType, changeEventType, createEventType, EVENT_TYPE_NAME, findEventType } from "../events/event-types";
+import type { EventTypeRow } from "../db/event-types";
+import { EVENT_TYPE_OWNERS } from "../db/schema";
+import {
+  archiveEventType,
+  changeEventType,
+  createEventType,
+  EVENT_TYPE_NAME,
+  eventTypeOwner,
+  findEventType,
+  listCatalog,
+} from "../events/event-types";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
@@ -29,9 +37,12 @@ const JsonSchemaBody = z
   })
   .openapi({ description: "JSON Schema (2020-12) that `data` of published events must satisfy" });
 
-const EventTypeSchema = z
+export const EventTypeSchema = z
   .object({
     name: z.string().openapi({ example: "invoice.paid" }),
+    owner: z
+      .enum(EVENT_TYPE_OWNERS)
+      .openapi({ description: "`operator`: a type of the operator's product, which only the operator publishes" }),
     description: z.string().nullable(),
     schema: z.record(z.string(), z.unknown()).nullable(),
     deprecated: z.boolean(),
@@ -45,6 +56,7 @@ const EventTypeSchema = z
 export function serializeEventType(t: EventTypeRow) {
   return {
     name: t.name,
+    owner: eventTypeOwner(t),
     description: t.description,
     schema: t.schema ?? null,
     deprecated: t.deprecated,
@@ -55,7 +67,7 @@ export function serializeEventType(t: EventTypeRow) {
   };
 }
 
-const CreateBody = z
+export const CreateEventTypeBody = z
   .strictObject({
     name: EventTypeName,
     description: z.string().max(1000).optional(),
@@ -63,7 +75,7 @@ const CreateBody = z
   })
   .openapi("CreateEventType");
 
-const PatchBody = z
+export const PatchEventTypeBody = z
   .strictObject({
     description: z.string().max(1000).nullable().optional(),
     schema: JsonSchemaBody.nullable().optional(),
@@ -71,7 +83,7 @@ const PatchBody = z
   })
   .openapi("UpdateEventType");
 
-const NameParam = z.object({
+export const EventTypeNameParam = z.object({
   name: z
     .string()
     .max(100)
@@ -84,26 +96,28 @@ const createEventTypeRoute = createRoute({
   path: "/",
   tags,
   summary: "Add an event type to the catalog",
-  description: "Re-creating an archived type's name brings it back with the new description and schema.",
+  description:
+    "Re-creating an archived type's name brings it back with the new description and schema. " +
+    "A name of the operator's catalog cannot be taken (409 `duplicate_name`).",
   security: tenantSecurity,
-  request: jsonBody(CreateBody),
+  request: jsonBody(CreateEventTypeBody),
   responses: { 201: jsonResponse(EventTypeSchema, "Created"), ...errorResponses, ...conflictResponse },
+});
+
+export const EventTypesQuery = pageQuery.extend({
+  includeArchived: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 const listEventTypesRoute = createRoute({
   method: "get",
   path: "/",
   tags,
-  summary: "List event types, by name",
+  summary: "List event types, by name: the account's own and the operator's",
   security: tenantSecurity,
-  request: {
-    query: pageQuery.extend({
-      includeArchived: z
-        .enum(["true", "false"])
-        .default("false")
-        .transform((v) => v === "true"),
-    }),
-  },
+  request: { query: EventTypesQuery },
   responses: { 200: jsonResponse(listOf(EventTypeSchema), "A page of types"), ...errorResponses },
 });
 
@@ -113,7 +127,7 @@ const getEventTypeRoute = createRoute({
   tags,
   summary: "Get an event type (archived ones too)",
   security: tenantSecurity,
-  request: { params: NameParam },
+  request: { params: EventTypeNameParam },
   responses: { 200: jsonResponse(EventTypeSchema, "The type"), ...errorResponses },
 });
 
@@ -122,8 +136,9 @@ const patchEventTypeRoute = createRoute({
   path: "/{name}",
   tags,
   summary: "Update an event type's description, schema or deprecation",
+  description: "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`.",
   security: tenantSecurity,
-  request: { params: NameParam, ...jsonBody(PatchBody) },
+  request: { params: EventTypeNameParam, ...jsonBody(PatchEventTypeBody) },
   responses: { 200: jsonResponse(EventTypeSchema, "The updated type"), ...errorResponses },
 });
 
@@ -132,8 +147,9 @@ const deleteEventTypeRoute = createRoute({
   path: "/{name}",
   tags,
   summary: "Archive an event type (its events stay)",
+  description: "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`.",
   security: tenantSecurity,
-  request: { params: NameParam },
+  request: { params: EventTypeNameParam },
   responses: { 204: { description: "Archived" }, ...errorResponses },
 });
 
@@ -148,10 +164,7 @@ export function eventTypesRoutes() {
   app.openapi(listEventTypesRoute, async (c) => {
     const { limit, cursor, includeArchived } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const types = await listEventTypes(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
-      ...(after && { afterName: after.id }),
-      includeArchived,
-    });
+    const types = await listCatalog(tenantOp(c), limit, { ...(after && { afterName: after.id }), includeArchived });
     return c.json(page(types, serializeEventType), 200);
   });
 

@@ -32,9 +32,9 @@ const EventSchema = z
   })
   .openapi("Event");
 
-const EventWithDeliveries = EventSchema.extend({ deliveries: z.array(DeliverySummary) }).openapi("EventWithDeliveries");
+export const EventWithDeliveries = EventSchema.extend({ deliveries: z.array(DeliverySummary) }).openapi("EventWithDeliveries");
 
-const PublishBody = z
+export const PublishBody = z
   .strictObject({
     type: z.string().max(100).openapi({ example: "invoice.paid" }),
     data: z.unknown().refine((d) => d !== undefined, "is required"),
@@ -58,7 +58,7 @@ export const serializeDeliverySummary = (d: DeliveryRow) => ({
 });
 
 const tags = ["Events"];
-const IdempotencyHeader = z.object({
+export const IdempotencyHeader = z.object({
   "idempotency-key": z
     .string()
     .min(1)
@@ -73,6 +73,7 @@ const publishRoute = createRoute({
   path: "/",
   tags,
   summary: "Publish an event: it is stored and delivered to every matching subscription",
+  description: "Types of the operator's catalog (`owner: operator`) are published by the operator only: 403 `operator_event_type`.",
   security: tenantSecurity,
   request: { headers: IdempotencyHeader, ...jsonBody(PublishBody) },
   responses: { 202: jsonResponse(EventWithDeliveries, "Accepted for delivery"), ...errorResponses },
@@ -120,6 +121,7 @@ export function eventsRoutes() {
     const result = await publishEvent(c.env, c.get("principal").tenant, {
       type: body.type,
       data: body.data,
+      publisher: "tenant",
       ...(idempotencyKey && { idempotencyKey }),
     });
     if (result.replayed) c.header("Idempotent-Replayed", "true");

@@ -46,7 +46,7 @@ export function serializeKey(k: ApiKeyRow) {
     name: k.name,
     start: k.start,
     last4: k.last4,
-    scopes: k.scopes as z.infer<typeof ScopeSchema>[],
+    scopes: k.scopes,
     ipAllowlist: k.ipAllowlist ?? [],
     rateLimits: k.rateLimits,
     createdAt: k.createdAt.toISOString(),

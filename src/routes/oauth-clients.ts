@@ -51,7 +51,7 @@ function serializeClient(r: OAuthClientRow) {
     id: r.id,
     clientId: r.id,
     name: r.name,
-    scopes: r.scopes as z.infer<typeof ScopeSchema>[],
+    scopes: r.scopes,
     ipAllowlist: r.ipAllowlist ?? [],
     secretLast4: r.secretLast4,
     createdAt: r.createdAt.toISOString(),

@@ -1,10 +1,51 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { SendResult } from "../delivery/send";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, tenantSecurity } from "../http/openapi";
 import { recoverFailedDeliveries, sendTestEvent, webhookStats } from "../webhooks/actions";
 import { rotateWebhookSecret } from "../webhooks/webhooks";
+
+export const TestSendBody = z.strictObject({ type: z.string().max(100).optional() }).openapi("TestSend");
+
+export const TestSendResult = z
+  .object({
+    success: z.boolean(),
+    statusCode: z.number().int().nullable(),
+    responseBody: z.string().nullable(),
+    durationMs: z.number().int(),
+    error: z.string().optional(),
+  })
+  .openapi("TestSendResult");
+
+export const serializeTestSend = (result: SendResult) => ({
+  success: result.success,
+  statusCode: result.statusCode,
+  responseBody: result.responseBody,
+  durationMs: result.durationMs,
+  ...(result.error && { error: result.error }),
+});
+
+export const WebhookStatsSchema = z
+  .object({
+    state: z.enum(["enabled", "disabled"]),
+    disabledReason: z.string().nullable(),
+    consecutiveFailures: z.number().int(),
+    attempts24h: z.number().int(),
+    successRate24h: z.number().nullable(),
+    p50Ms: z.number().nullable(),
+    p95Ms: z.number().nullable(),
+  })
+  .openapi("WebhookStats");
+
+export const RotateSecretBody = z.strictObject({ graceSeconds: z.number().int().min(0).max(604_800).optional() }).openapi("RotateSecret");
+export const RotateSecretResult = z.object({ secret: z.string(), previousSecretExpiresAt: z.string().nullable() });
+
+export const RecoverBody = z
+  .strictObject({ since: z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }) })
+  .openapi("Recover");
+export const RecoverResult = z.object({ recovered: z.number().int() });
 
 const tags = ["Webhooks"];
 const WebhookId = idParam("wh");
@@ -17,23 +58,9 @@ const testWebhookRoute = createRoute({
   security: tenantSecurity,
   request: {
     params: WebhookId,
-    ...jsonBody(z.strictObject({ type: z.string().max(100).optional() }).openapi("TestSend"), false),
+    ...jsonBody(TestSendBody, false),
   },
-  responses: {
-    200: jsonResponse(
-      z
-        .object({
-          success: z.boolean(),
-          statusCode: z.number().int().nullable(),
-          responseBody: z.string().nullable(),
-          durationMs: z.number().int(),
-          error: z.string().optional(),
-        })
-        .openapi("TestSendResult"),
-      "What the endpoint answered",
-    ),
-    ...errorResponses,
-  },
+  responses: { 200: jsonResponse(TestSendResult, "What the endpoint answered"), ...errorResponses },
 });
 
 const webhookStatsRoute = createRoute({
@@ -43,23 +70,7 @@ const webhookStatsRoute = createRoute({
   summary: "Health of a subscription over the last 24 h",
   security: tenantSecurity,
   request: { params: WebhookId },
-  responses: {
-    200: jsonResponse(
-      z
-        .object({
-          state: z.enum(["enabled", "disabled"]),
-          disabledReason: z.string().nullable(),
-          consecutiveFailures: z.number().int(),
-          attempts24h: z.number().int(),
-          successRate24h: z.number().nullable(),
-          p50Ms: z.number().nullable(),
-          p95Ms: z.number().nullable(),
-        })
-        .openapi("WebhookStats"),
-      "Stats",
-    ),
-    ...errorResponses,
-  },
+  responses: { 200: jsonResponse(WebhookStatsSchema, "Stats"), ...errorResponses },
 });
 
 const rotateSecretRoute = createRoute({
@@ -71,12 +82,9 @@ const rotateSecretRoute = createRoute({
   security: tenantSecurity,
   request: {
     params: WebhookId,
-    ...jsonBody(z.strictObject({ graceSeconds: z.number().int().min(0).max(604_800).optional() }).openapi("RotateSecret"), false),
+    ...jsonBody(RotateSecretBody, false),
   },
-  responses: {
-    200: jsonResponse(z.object({ secret: z.string(), previousSecretExpiresAt: z.string().nullable() }), "The new secret, shown once"),
-    ...errorResponses,
-  },
+  responses: { 200: jsonResponse(RotateSecretResult, "The new secret, shown once"), ...errorResponses },
 });
 
 const recoverRoute = createRoute({
@@ -87,9 +95,9 @@ const recoverRoute = createRoute({
   security: tenantSecurity,
   request: {
     params: WebhookId,
-    ...jsonBody(z.strictObject({ since: z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }) }).openapi("Recover")),
+    ...jsonBody(RecoverBody),
   },
-  responses: { 202: jsonResponse(z.object({ recovered: z.number().int() }), "Queued"), ...errorResponses },
+  responses: { 202: jsonResponse(RecoverResult, "Queued"), ...errorResponses },
 });
 
 /** Test sends, stats, secret rotation and recovery: `/v1/webhooks/{id}/...`. */
@@ -98,17 +106,7 @@ export function webhookActionsRoutes() {
   app.use("/:id/*", requireCredential("webhooks"), readBody());
 
   app.openapi(testWebhookRoute, async (c) => {
-    const result = await sendTestEvent(tenantOp(c), c.req.valid("param").id, c.req.valid("json").type);
-    return c.json(
-      {
-        success: result.success,
-        statusCode: result.statusCode,
-        responseBody: result.responseBody,
-        durationMs: result.durationMs,
-        ...(result.error && { error: result.error }),
-      },
-      200,
-    );
+    return c.json(serializeTestSend(await sendTestEvent(tenantOp(c), c.req.valid("param").id, c.req.valid("json").type)), 200);
   });
 
   app.openapi(webhookStatsRoute, async (c) => {

@@ -1,13 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
-import { createDb } from "../db/client";
-import { listWebhooks, type WebhookRow } from "../db/webhooks";
+import type { WebhookRow } from "../db/webhooks";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
 import { conflictResponse, createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { CreateWebhookBody, NewWebhookSchema, PatchWebhookBody, WebhookSchema } from "../http/webhook-schemas";
-import { changeWebhook, createWebhook, deleteWebhook, findWebhook } from "../webhooks/webhooks";
+import { changeWebhook, createWebhook, deleteWebhook, findWebhook, listSubscriptions } from "../webhooks/webhooks";
 
 export function serializeWebhook(w: WebhookRow) {
   return {
@@ -94,10 +93,7 @@ export function webhooksRoutes() {
 
   app.openapi(listWebhooksRoute, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(
-      page(await listWebhooks(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor)), serializeWebhook),
-      200,
-    );
+    return c.json(page(await listSubscriptions(tenantOp(c), limit, decodeCursor(cursor)), serializeWebhook), 200);
   });
 
   app.openapi(getWebhookRoute, async (c) => {

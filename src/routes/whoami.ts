@@ -32,7 +32,7 @@ export function whoamiRoutes() {
         tenantId: p.tenant.id,
         credentialId: p.credentialId,
         credentialType: p.credentialType,
-        scopes: p.scopes as z.infer<typeof ScopeSchema>[],
+        scopes: p.scopes,
       },
       200,
     );

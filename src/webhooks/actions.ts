@@ -2,23 +2,27 @@ import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
 import { failedDeliveriesSince, recentAttempts, reopenDeliveries } from "../db/deliveries";
-import { getEventType } from "../db/event-types";
 import { sendAndLog } from "../delivery/attempt";
 import { breakerFor } from "../delivery/breaker";
 import { enqueueDeliveries } from "../delivery/queue";
 import type { SendResult } from "../delivery/send";
 import { newId } from "../lib/crypto";
 import { ConflictError, ValidationError } from "../lib/errors";
+import { isOperator, ownedAction } from "../tenants/operator";
+import { isReceivableType } from "./validate";
 import { findWebhook } from "./webhooks";
 
 /** At most this many failed deliveries are re-sent by one recover call. */
 export const RECOVER_MAX = 1000;
 
+/** The tenant a test send to an operator endpoint names: no real tenant's, so a receiver cannot mistake it for one. */
+export const SAMPLE_TENANT_ID = "ten_test";
+
 /** A signed sample event sent now; the endpoint's answer is returned and logged as a test. */
 export async function sendTestEvent(op: TenantOp, id: string, type?: string): Promise<SendResult> {
   const db = createDb(op.env.DB);
   const webhook = await findWebhook(op, id);
-  if (type && !(await getEventType(db, op.tenant.id, type))) {
+  if (type && !(await isReceivableType(db, webhook, type))) {
     throw new ValidationError([{ path: "type", message: `${type} is not in the event catalog` }]);
   }
   const eventType = type ?? webhook.eventTypes.find((t) => t !== "*") ?? "webhook.test";
@@ -26,7 +30,13 @@ export async function sendTestEvent(op: TenantOp, id: string, type?: string): Pr
     db,
     op.config,
     webhook,
-    { id: newId("evt"), type: eventType, createdAt: new Date(), data: { test: true, message: "A test event from Hookgate" } },
+    {
+      id: newId("evt"),
+      type: eventType,
+      createdAt: new Date(),
+      ...(isOperator(webhook.tenantId) && { tenantId: SAMPLE_TENANT_ID }),
+      data: { test: true, message: "A test event from Hookgate" },
+    },
     1,
     { deliveryId: null, isTest: true },
   );
@@ -73,7 +83,11 @@ export async function recoverFailedDeliveries(op: TenantOp, id: string, since: D
   if (!webhook.isEnabled) throw new ConflictError("conflict", "The subscription is disabled; enable it first");
   const rows = await failedDeliveriesSince(db, op.tenant.id, webhook.id, since, RECOVER_MAX);
   await runBatch(db, [
-    auditStatement(db, op.who, { action: "webhook.recovered", target: webhook.id, details: { deliveries: rows.length } }),
+    auditStatement(db, op.who, {
+      action: ownedAction(op.tenant.id, "webhook.recovered"),
+      target: webhook.id,
+      details: { deliveries: rows.length },
+    }),
     ...reopenDeliveries(
       db,
       rows.map((r) => r.id),

@@ -1,12 +1,14 @@
 import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
 import { changes, createDb } from "../db/client";
+import type { Cursor, Page } from "../db/cursor";
 import type { ManagedBy, WebhookFormat } from "../db/schema";
 import {
   countWebhooks,
   deleteWebhook as deleteWebhookRows,
   getWebhook,
   insertWebhookUnderQuota,
+  listWebhooks,
   updateWebhook as updateWebhookRow,
   type WebhookPatch,
   type WebhookRow,
@@ -18,8 +20,9 @@ import { sendWebhook } from "../delivery/send";
 import { generateWebhookSecret } from "../delivery/sign";
 import { newId } from "../lib/crypto";
 import { ForbiddenError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
+import { isOperator, ownedAction } from "../tenants/operator";
 import { sealWebhookSecret, signingSecrets } from "./secrets";
-import { assertDeliverableUrl, assertKnownEventTypes } from "./validate";
+import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants } from "./validate";
 
 export type WebhookInput = {
   url: string;
@@ -32,6 +35,8 @@ export type WebhookInput = {
   secret?: string;
   managedBy?: ManagedBy | null;
   verify?: boolean;
+  /** Operator endpoints only: the tenants whose events they receive (null: all). */
+  tenantIds?: string[] | null;
 };
 
 export type WebhookChange = Partial<Omit<WebhookInput, "secret" | "eventTypes">> & { eventTypes?: string[] };
@@ -39,14 +44,29 @@ export type WebhookChange = Partial<Omit<WebhookInput, "secret" | "eventTypes">>
 const MANAGER_NAMES: Record<ManagedBy, string> = { zapier: "Zapier", n8n: "n8n", make: "Make" };
 
 /**
+ * `tenantIds` narrows an operator endpoint to some tenants (null: all); a
+ * tenant's own subscription receives its tenant's events only and takes none.
+ */
+async function checkedTenantIds(op: TenantOp, tenantIds: string[] | null | undefined): Promise<string[] | null> {
+  if (tenantIds === undefined || tenantIds === null) return null;
+  if (!isOperator(op.tenant.id)) {
+    throw new ValidationError([{ path: "tenantIds", message: "only the operator's endpoints can be given tenants" }]);
+  }
+  await assertKnownTenants(createDb(op.env.DB), tenantIds);
+  return tenantIds;
+}
+
+/**
  * Subscribes an endpoint, within the `webhooks` quota. With `verify`, a
  * signed `webhook.verification` must get a 2xx first. Returns the row and the
- * signing secret, shown once.
+ * signing secret, shown once. The same operation subscribes the operator's
+ * own endpoints (`op.tenant` the operator), which may list `tenantIds`.
  */
 export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<{ row: WebhookRow; secret: string }> {
   const db = createDb(op.env.DB);
   const url = assertDeliverableUrl(input.url, op.config.allowInsecureUrls);
-  await assertKnownEventTypes(db, op.tenant.id, input.eventTypes);
+  const tenantIds = await checkedTenantIds(op, input.tenantIds);
+  await assertKnownEventTypes(db, op.tenant.id, input.eventTypes, tenantIds);
   const id = newId("wh");
   const secret = input.secret ?? generateWebhookSecret();
   const now = new Date();
@@ -65,6 +85,7 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
     previousSecretEnc: null,
     previousSecretExpiresAt: null,
     managedBy: input.managedBy ?? null,
+    tenantIds,
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
@@ -77,10 +98,20 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
   }
   const [inserted] = await db.batch([
     insertWebhookUnderQuota(db, row, quota),
-    auditStatement(db, op.who, { action: "webhook.created", target: id, details: { url, eventTypes: row.eventTypes } }, webhookExists(id)),
+    auditStatement(
+      db,
+      op.who,
+      { action: ownedAction(op.tenant.id, "webhook.created"), target: id, details: { url, eventTypes: row.eventTypes } },
+      webhookExists(id),
+    ),
   ]);
   if (changes(inserted) !== 1) throw new QuotaExceededError("webhooks", quota, "webhooks");
   return { row, secret };
+}
+
+/** The owner's live subscriptions, oldest first (the operator's: its own endpoints). */
+export async function listSubscriptions(op: Pick<TenantOp, "env" | "tenant">, limit: number, after?: Cursor): Promise<Page<WebhookRow>> {
+  return listWebhooks(createDb(op.env.DB), op.tenant.id, limit, after);
 }
 
 /** A live subscription of the tenant, or 404 (another tenant's id too). */
@@ -107,9 +138,16 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   }
   const set: WebhookPatch = {};
   if (fields.url !== undefined) set.url = assertDeliverableUrl(fields.url, op.config.allowInsecureUrls);
-  if (fields.eventTypes !== undefined) {
-    await assertKnownEventTypes(db, op.tenant.id, fields.eventTypes);
-    set.eventTypes = fields.eventTypes;
+  if (fields.tenantIds !== undefined) set.tenantIds = await checkedTenantIds(op, fields.tenantIds);
+  // Checked as they will be stored together: narrowing the tenants may leave a type no covered tenant has.
+  if (fields.eventTypes !== undefined || fields.tenantIds !== undefined) {
+    await assertKnownEventTypes(
+      db,
+      op.tenant.id,
+      fields.eventTypes ?? row.eventTypes,
+      set.tenantIds !== undefined ? set.tenantIds : row.tenantIds,
+    );
+    if (fields.eventTypes !== undefined) set.eventTypes = fields.eventTypes;
   }
   if (fields.description !== undefined) set.description = fields.description;
   if (fields.format !== undefined) set.format = fields.format;
@@ -128,7 +166,7 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   await db.batch([
     updateWebhookRow(db, op.tenant.id, id, set),
     auditStatement(db, op.who, {
-      action: "webhook.updated",
+      action: ownedAction(op.tenant.id, "webhook.updated"),
       target: id,
       details: { fields: Object.keys(set).filter((k) => k !== "updatedAt") },
     }),
@@ -144,7 +182,7 @@ export async function deleteWebhook(op: TenantOp, id: string): Promise<void> {
   const row = await findWebhook(op, id);
   await db.batch([
     ...deleteWebhookRows(db, op.tenant.id, id),
-    auditStatement(db, op.who, { action: "webhook.deleted", target: id, details: { url: row.url } }),
+    auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.deleted"), target: id, details: { url: row.url } }),
   ]);
 }
 
@@ -168,7 +206,7 @@ export async function rotateWebhookSecret(
       previousSecretExpiresAt: expires,
       updatedAt: new Date(),
     }),
-    auditStatement(db, op.who, { action: "webhook.secret_rotated", target: id, details: { graceSeconds } }),
+    auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.secret_rotated"), target: id, details: { graceSeconds } }),
   ]);
   return { secret, previousSecretExpiresAt: expires };
 }

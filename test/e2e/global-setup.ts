@@ -8,6 +8,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
     adminToken: string;
+    gatewaySecret: string;
   }
 }
 
@@ -25,6 +26,7 @@ export default async function setup(project: TestProject) {
   });
   project.provide("baseUrl", server.url);
   project.provide("adminToken", secrets.ADMIN_TOKEN);
+  project.provide("gatewaySecret", secrets.GATEWAY_SECRET);
   return async () => {
     await server.stop();
     rmSync(persistTo, { recursive: true, force: true });

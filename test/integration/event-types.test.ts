@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { call, expectProblem, fieldError, newKey, newRoomyTenant, newTenant } from "./helpers";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const FIELDS = ["name", "description", "schema", "deprecated", "archived", "archivedAt", "createdAt", "updatedAt"];
+const FIELDS = ["name", "owner", "description", "schema", "deprecated", "archived", "archivedAt", "createdAt", "updatedAt"];
 
 async function createType(key: string, body: Record<string, unknown>) {
   const res = await call("POST", "/v1/event-types", { key, body });
@@ -20,6 +20,7 @@ describe("POST /v1/event-types", () => {
     expect(Object.keys(res.body).sort()).toEqual([...FIELDS].sort());
     expect(res.body).toMatchObject({
       name: "invoice.paid",
+      owner: "tenant",
       description: "An invoice was paid",
       schema,
       deprecated: false,

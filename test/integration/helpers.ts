@@ -381,3 +381,33 @@ export function expectOAuthError(res: Result, status: number, error: string) {
   expect(res.headers.get("cache-control")).toBe("no-store");
   if (status === 401) expect(res.headers.get("www-authenticate")).toMatch(/^Basic /);
 }
+
+// ---- Operator kit (operator-* tests) ----
+
+/**
+ * A catalog name no other test of the file uses: the operator's types are in
+ * every tenant's catalog, so names must not repeat across the tests of a file.
+ */
+export const uniqueTypeName = (prefix = "op") =>
+  `${prefix}_${Date.now().toString(36)}${++counter}${Math.random().toString(36).slice(2, 6)}.done`;
+
+/** Adds a type to the operator's catalog; returns its body. */
+export async function newOperatorType(body: Record<string, unknown> = {}) {
+  const res = await call("POST", "/admin/event-types", { admin: true, body: { name: uniqueTypeName(), ...body } });
+  if (res.status !== 201) throw new Error(`operator type create failed: ${res.status} ${res.text}`);
+  return res.body as { name: string; owner: string } & Record<string, unknown>;
+}
+
+/** Subscribes an operator endpoint; returns its id, secret and body. */
+export async function newOperatorEndpoint(body: Record<string, unknown>) {
+  const res = await call("POST", "/admin/webhooks", { admin: true, body: { url: "https://ops.example.com/hook", ...body } });
+  if (res.status !== 201) throw new Error(`operator endpoint create failed: ${res.status} ${res.text}`);
+  return { id: res.body.id as string, secret: res.body.secret as string, body: res.body };
+}
+
+/** The operator's audit log entries (newest first) with `action`, via the API. */
+export async function operatorAudit(action: string): Promise<any[]> {
+  const res = await call("GET", `/admin/audit-log?limit=100&action=${action}`, { admin: true });
+  if (res.status !== 200) throw new Error(`operator audit failed: ${res.status} ${res.text}`);
+  return res.body.data;
+}

@@ -3,7 +3,7 @@ import { createDb } from "../../db/client";
 import { QUOTA_NAMES, type QuotaName } from "../../db/schema";
 import { listTenants, type TenantRow } from "../../db/tenants";
 import { requireAdmin } from "../../http/authenticate";
-import { operatorActor } from "../../http/context";
+import { adminActor } from "../../http/context";
 import { readBody } from "../../http/middleware";
 import { adminSecurity, conflictResponse, createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf } from "../../http/openapi";
 import { decodeCursor, page, pageQuery } from "../../http/pagination";
@@ -112,10 +112,11 @@ const patchTenantRoute = createRoute({
 /** The operator's tenant administration: `/admin/tenants`. */
 export function adminTenantsRoutes() {
   const app = createRouter();
-  app.use("*", requireAdmin(), readBody());
+  // Not "*": the tenant-events router shares the /admin/tenants prefix, and its requests must pass the gate once.
+  for (const path of ["/", "/:id"]) app.use(path, requireAdmin(), readBody());
 
   app.openapi(createTenantRoute, async (c) => {
-    const { tenant, key } = await createTenant(c.env, c.get("config"), operatorActor(c), c.req.valid("json"));
+    const { tenant, key } = await createTenant(c.env, c.get("config"), adminActor(c), c.req.valid("json"));
     return c.json({ tenant: serializeTenant(tenant), key: { ...serializeKey(key.row), key: key.key } }, 201);
   });
 
@@ -129,7 +130,7 @@ export function adminTenantsRoutes() {
   });
 
   app.openapi(patchTenantRoute, async (c) => {
-    return c.json(serializeTenant(await changeTenant(c.env, operatorActor(c), c.req.valid("param").id, c.req.valid("json"))), 200);
+    return c.json(serializeTenant(await changeTenant(c.env, adminActor(c), c.req.valid("param").id, c.req.valid("json"))), 200);
   });
 
   return app;

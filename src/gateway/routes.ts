@@ -1,0 +1,43 @@
+import type { GatewayRoute } from "../db/schema";
+
+/** Hookgate's own paths: a request here is Hookgate's, unless its Host belongs to the gateway. */
+export const HOOKGATE_PREFIXES = ["/v1/", "/admin/", "/oauth/", "/in/"] as const;
+export const HOOKGATE_PATHS = ["/dashboard", "/docs", "/openapi.json", "/health"] as const;
+
+export function isHookgatePath(path: string): boolean {
+  return (
+    HOOKGATE_PREFIXES.some((p) => path.startsWith(p) || path === p.slice(0, -1)) ||
+    HOOKGATE_PATHS.some((p) => path === p || path.startsWith(`${p}/`))
+  );
+}
+
+export const GATEWAY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+/**
+ * How specific a route is for a path it matches: an exact path beats any
+ * prefix, a longer prefix beats a shorter one, and a route for this method
+ * beats one for every method (`*`).
+ */
+function specificity(route: GatewayRoute): number {
+  const exact = !route.path.endsWith("/*");
+  const length = exact ? route.path.length : route.path.length - 2;
+  return (exact ? 1_000_000 : 0) + length * 2 + (route.method === "*" ? 0 : 1);
+}
+
+/** True when `route` covers `method path`. `/tests/*` covers `/tests` and everything below it. */
+export function routeMatches(route: GatewayRoute, method: string, path: string): boolean {
+  const m = method.toUpperCase();
+  if (route.method !== "*" && route.method !== m && !(route.method === "GET" && m === "HEAD")) return false;
+  if (!route.path.endsWith("/*")) return route.path === path;
+  const base = route.path.slice(0, -2);
+  return base === "" || path === base || path.startsWith(`${base}/`);
+}
+
+/** The most specific route for `method path`, if any. */
+export function matchRoute(routes: readonly GatewayRoute[], method: string, path: string): GatewayRoute | undefined {
+  let best: GatewayRoute | undefined;
+  for (const route of routes) {
+    if (routeMatches(route, method, path) && (!best || specificity(route) > specificity(best))) best = route;
+  }
+  return best;
+}

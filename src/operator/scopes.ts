@@ -1,0 +1,96 @@
+import { ALL_SCOPES, isHookgateScope, RESOURCE_SCOPES, WILDCARD_SCOPES } from "../auth/scopes";
+import { type AuditActor, auditStatement } from "../db/audit";
+import { createDb, runBatch } from "../db/client";
+import { listProductScopes, replaceProductScopes } from "../db/product-scopes";
+import { type FieldError, ValidationError } from "../lib/errors";
+import { TtlCache } from "../lib/ttl-cache";
+
+/** `tests:read`, `contacts:write`, `billing-admin:manage`: lowercase `resource:action`. */
+export const SCOPE_NAME = /^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$/;
+export const MAX_PRODUCT_SCOPES = 200;
+
+export type ProductScope = { name: string; description: string | null };
+export type ListedScope = ProductScope & { owner: "hookgate" | "operator" };
+
+/**
+ * The live list of the operator's product scopes. D1 holds it (control
+ * plane); each isolate keeps a copy for at most SCOPES_TTL_MS, so a scope
+ * the operator removes stops granting access everywhere within a second,
+ * and at once in the isolate that made the change. A Durable Object would
+ * make it exact, but it would be a second object call on every request and
+ * one object's throughput for the whole deployment; a D1 read per request
+ * would put a remote hop back on the hot path.
+ */
+export const SCOPES_TTL_MS = 1_000;
+const cache = new TtlCache<ProductScope[]>(SCOPES_TTL_MS, 1);
+
+export async function productScopes(d1: D1Database): Promise<ProductScope[]> {
+  let list = cache.get("all");
+  if (!list) {
+    list = (await listProductScopes(createDb(d1))).map((r) => ({ name: r.name, description: r.description }));
+    cache.set("all", list);
+  }
+  return list;
+}
+
+export async function productScopeNames(d1: D1Database): Promise<string[]> {
+  return (await productScopes(d1)).map((s) => s.name);
+}
+
+const HOOKGATE_DESCRIPTIONS: Record<string, string> = {
+  "api:read": "Every :read scope, the product's included",
+  "api:write": "Every :write scope, the product's included",
+};
+
+/** What a tenant may grant: Hookgate's scopes, then the product's, unpaginated. */
+export async function grantableScopes(d1: D1Database): Promise<ListedScope[]> {
+  const own = [...RESOURCE_SCOPES, ...WILDCARD_SCOPES].map((name) => ({
+    name,
+    description: HOOKGATE_DESCRIPTIONS[name] ?? `${name.endsWith(":read") ? "Read" : "Change"} ${name.split(":")[0]}`,
+    owner: "hookgate" as const,
+  }));
+  return [...own, ...(await productScopes(d1)).map((s) => ({ ...s, owner: "operator" as const }))];
+}
+
+/**
+ * Replaces the whole list (at most 200, names `resource:action`, none of
+ * Hookgate's own: 422 `reserved_scope`). Audited as `scopes.updated` in the
+ * operator's log.
+ */
+export async function setProductScopes(env: { DB: D1Database }, who: AuditActor, scopes: ProductScope[]): Promise<ProductScope[]> {
+  const reserved = scopes.flatMap((s, i) =>
+    isHookgateScope(s.name) ? [{ path: `scopes.${i}.name`, message: `${s.name} is one of Hookgate's own scopes` }] : [],
+  );
+  if (reserved.length > 0) throw new ValidationError(reserved, "reserved_scope");
+  const twice = scopes.flatMap((s, i) =>
+    scopes.findIndex((o) => o.name === s.name) < i ? [{ path: `scopes.${i}.name`, message: `${s.name} is listed twice` }] : [],
+  );
+  if (twice.length > 0) throw new ValidationError(twice);
+
+  const db = createDb(env.DB);
+  const before = new Set(await productScopeNames(env.DB));
+  const after = scopes.map((s) => s.name);
+  await runBatch(db, [
+    ...replaceProductScopes(
+      db,
+      scopes.map((s, position) => ({ name: s.name, description: s.description, position })),
+    ),
+    auditStatement(db, who, {
+      action: "scopes.updated",
+      target: "scopes",
+      details: { added: after.filter((n) => !before.has(n)), removed: [...before].filter((n) => !after.includes(n)) },
+    }),
+  ]);
+  cache.delete("all");
+  return scopes;
+}
+
+/** 422 for any scope that is neither Hookgate's nor in the live product list, listing the valid ones. */
+export function assertKnownScopes(requested: readonly string[], product: readonly string[], path = "scopes"): void {
+  const known = new Set<string>([...ALL_SCOPES, ...product]);
+  const errors: FieldError[] = [];
+  requested.forEach((s, i) => {
+    if (!known.has(s)) errors.push({ path: `${path}.${i}`, message: `must be one of: ${[...known].join(", ")}`, allowed: [...known] });
+  });
+  if (errors.length > 0) throw new ValidationError(errors);
+}

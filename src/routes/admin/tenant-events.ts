@@ -1,0 +1,41 @@
+import { createRoute } from "@hono/zod-openapi";
+import { publishForTenant } from "../../events/publish";
+import { requireAdmin } from "../../http/authenticate";
+import { readBody } from "../../http/middleware";
+import { adminSecurity, createRouter, errorResponses, idParam, jsonBody, jsonResponse } from "../../http/openapi";
+import { EventWithDeliveries, IdempotencyHeader, PublishBody, serializeDeliverySummary, serializeEvent } from "../events";
+
+const publishForTenantRoute = createRoute({
+  method: "post",
+  path: "/{id}/events",
+  tags: ["Operator"],
+  summary: "Publish an event for a tenant, as the tenant's own publish would",
+  description:
+    "The operator's backend fires its product's events without holding any tenant's key: the types of the operator's " +
+    "catalog (which only the operator publishes) and the tenant's own. Schema check, fan-out to the tenant's " +
+    "subscriptions and to the operator endpoints covering the tenant, and idempotency (per tenant, shared with the " +
+    "tenant's own publishes) are those of `POST /v1/events`; `deliveries` lists the tenant's.",
+  security: adminSecurity,
+  request: { params: idParam("ten"), headers: IdempotencyHeader, ...jsonBody(PublishBody) },
+  responses: { 202: jsonResponse(EventWithDeliveries, "Accepted for delivery"), ...errorResponses },
+});
+
+/** `POST /admin/tenants/{id}/events`: the operator publishes on a tenant's behalf. */
+export function adminTenantEventsRoutes() {
+  const app = createRouter();
+  app.use("/:id/events", requireAdmin(), readBody());
+
+  app.openapi(publishForTenantRoute, async (c) => {
+    const body = c.req.valid("json");
+    const idempotencyKey = c.req.valid("header")["idempotency-key"];
+    const result = await publishForTenant(c.env, c.req.valid("param").id, {
+      type: body.type,
+      data: body.data,
+      ...(idempotencyKey && { idempotencyKey }),
+    });
+    if (result.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json({ ...serializeEvent(result.event), deliveries: result.deliveries.map(serializeDeliverySummary) }, 202);
+  });
+
+  return app;
+}
