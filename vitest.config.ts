@@ -1,9 +1,12 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildDashboard } from "./scripts/build-dashboard.mjs";
 import { TEST_SECRETS } from "./test/test-secrets.ts";
 
 export default defineConfig(async () => {
+  // The Worker imports the dashboard's built assets: every project needs them, a fresh clone included.
+  await buildDashboard();
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
@@ -16,7 +19,11 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               // Explicit values, so a developer's .dev.vars (read via wrangler.toml) cannot change the tests.
-              miniflare: { bindings: { ...TEST_SECRETS, ALLOW_INSECURE_URLS: "false", TEST_MIGRATIONS: migrations } },
+              // First attempts go through the queue here, so the delivery suites can drive the consumer
+              // step by step; test/integration/delivery-inline*.test.ts turn inline attempts on per call.
+              miniflare: {
+                bindings: { ...TEST_SECRETS, ALLOW_INSECURE_URLS: "false", FIRST_ATTEMPT: "queue", TEST_MIGRATIONS: migrations },
+              },
             }),
           ],
           test: {

@@ -1,8 +1,13 @@
 // bench/delivery: end-to-end delivery throughput and latency against one
-// `wrangler dev`, with a receiver on 127.0.0.1, in one run:
+// `wrangler dev`, with a receiver on 127.0.0.1, in one run, 16 concurrent
+// publishers each publishing one event after another:
 // (a) the receiver's own ceiling: this process posting to it directly;
+// (h) GET /health, (w) GET /v1/whoami, (k) GET /v1/keys?limit=1: the
+//     baseline, auth alone, and auth + a D1 read;
 // (b) Hookgate: events published per second, deliveries per second to 1 and
 //     to 3 subscriptions, and publish -> receipt latency (p50/p99).
+// Goals, as ratios to (h): deliveries/s >= 0.25 (1 sub), >= 0.40 (3 subs);
+// receipt p50 < 150 ms, p99 < 500 ms; (w) >= 0.80, (k) >= 0.50.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -58,8 +63,20 @@ export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
       seconds: 5,
     });
 
-    const rows = [a];
-    const ratios = [];
+    const high0 = { limit: 1_000_000, windowSeconds: 60 };
+    const probe = await call("POST", "/admin/tenants", { name: `bench-auth-${Date.now()}`, rateLimits: { read: high0, write: high0 } });
+    const auth = { authorization: `Bearer ${probe.key.key}` };
+    const h = await measure("(h) GET /health (baseline)", () => fetch(`${server.url}/health`), { concurrency, seconds: 5 });
+    const w = await measure("(w) GET /v1/whoami", () => fetch(`${server.url}/v1/whoami`, { headers: auth }), { concurrency, seconds: 5 });
+    const k = await measure("(k) GET /v1/keys?limit=1", () => fetch(`${server.url}/v1/keys?limit=1`, { headers: auth }), {
+      concurrency,
+      seconds: 5,
+    });
+    const rows = [a, h, w, k];
+    const ratios = [
+      `whoami / health: ${(w.rps / h.rps).toFixed(2)} (goal >= 0.80)`,
+      `keys?limit=1 / health: ${(k.rps / h.rps).toFixed(2)} (goal >= 0.50)`,
+    ];
     for (const subs of [1, 3]) {
       const { key } = await call("POST", "/admin/tenants", {
         name: `bench-${subs}-${Date.now()}`,
@@ -107,7 +124,10 @@ export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
         p99: pct(latencies, 99),
         errors: expected - delivered(),
       });
-      ratios.push(`deliveries/s to ${subs} sub(s) / receiver ceiling: ${(dps / a.rps).toFixed(3)}`);
+      ratios.push(
+        `deliveries/s to ${subs} sub(s) / health: ${(dps / h.rps).toFixed(2)} (goal >= ${subs === 1 ? "0.25" : "0.40"}); ` +
+          `receipt p50 ${pct(latencies, 50).toFixed(0)} ms (goal < 150), p99 ${pct(latencies, 99).toFixed(0)} ms (goal < 500)`,
+      );
     }
     printTable(rows);
     console.log("");

@@ -1,10 +1,11 @@
-// `npm run bench [auth|delivery|gateway ...]`: benchmarks, printing figures and ratios
+// `npm run bench [auth|delivery|gateway|intake ...]`: benchmarks, printing figures and ratios
 // against a baseline measured in the same run. Not tests: nothing here fails.
 import { benchAuth } from "./auth.mjs";
 import { benchDelivery } from "./delivery.mjs";
 import { benchGateway } from "./gateway.mjs";
+import { benchIntake } from "./intake.mjs";
 
-const suites = { auth: benchAuth, delivery: benchDelivery, gateway: benchGateway };
+const suites = { auth: benchAuth, delivery: benchDelivery, gateway: benchGateway, intake: benchIntake };
 const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(suites)) {
   const suite = suites[name];

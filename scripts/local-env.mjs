@@ -1,15 +1,20 @@
 // Helpers shared by `npm start`, the e2e suite and the benchmarks: local
-// secrets, the local D1 migrations, and a `wrangler dev` child process.
+// secrets, the local D1 migrations, a `wrangler dev` child process, and the
+// timer that stands in for the Cron Trigger locally.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SECRETS as generators } from "./cloudflare-resources.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = path.join(ROOT, "node_modules", ".bin");
-const WRANGLER = path.join(BIN, "wrangler");
+
+/** The wrangler to run: $WRANGLER when set (another version, or a test's stand-in), else this project's. */
+export function wranglerBin() {
+  return process.env.WRANGLER || path.join(BIN, "wrangler");
+}
 
 /**
  * Environment for child processes: node_modules/.bin first, so wrangler runs
@@ -19,13 +24,6 @@ const WRANGLER = path.join(BIN, "wrangler");
 export function childEnv(extra = {}) {
   return { ...process.env, PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`, WRANGLER_SEND_METRICS: "false", ...extra };
 }
-
-const generators = {
-  ADMIN_TOKEN: () => `hgadmin_${randomBytes(24).toString("base64url")}`,
-  TOKEN_SIGNING_KEY: () => randomBytes(48).toString("base64url"),
-  SECRETS_KEY: () => randomBytes(32).toString("base64"),
-  GATEWAY_SECRET: () => randomBytes(32).toString("base64url"),
-};
 
 /**
  * Creates .dev.vars from .dev.vars.example when absent, generating secrets;
@@ -66,7 +64,7 @@ export function throwawaySecrets() {
 export function applyLocalMigrations({ persistTo, quiet = false } = {}) {
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
-  const res = spawnSync(WRANGLER, args, {
+  const res = spawnSync(wranglerBin(), args, {
     cwd: ROOT,
     stdio: quiet ? "pipe" : "inherit",
     env: childEnv({ CI: "true" }),
@@ -89,12 +87,45 @@ export function freePort() {
   });
 }
 
+// wrangler.toml's [triggers] cron; Hookgate's scheduled handler does not look at it.
+const CRON = "* * * * *";
+
+/**
+ * `wrangler dev` never fires Cron Triggers on its own, so this asks the dev
+ * server at `url` to run the scheduled handler (production's delivery sweep
+ * and retention) every `intervalMs`. It uses the trigger endpoint Miniflare
+ * serves under `wrangler dev`, which answers once the handler and its
+ * waitUntil work are done, 500 if they threw (`--test-scheduled`'s
+ * `/__scheduled` answers 200 at once, whatever happens). Runs never overlap.
+ * Returns a function that stops the timer.
+ */
+export function runCronLocally(url, { intervalMs = 60_000, onError = (message) => console.error(message) } = {}) {
+  let timer;
+  let stopped = false;
+  const tick = async () => {
+    try {
+      const res = await fetch(`${url}/cdn-cgi/local/scheduled?${new URLSearchParams({ cron: CRON })}`);
+      if (!res.ok) onError(`[cron] scheduled handler failed: ${res.status} ${await res.text()}`);
+    } catch (err) {
+      onError(`[cron] dev server not reachable: ${err.message}`);
+    }
+    if (!stopped) timer = setTimeout(tick, intervalMs).unref();
+  };
+  timer = setTimeout(tick, intervalMs).unref();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
 /**
  * Starts `wrangler dev` on 127.0.0.1 with `vars` injected (an env file in
  * `persistTo`, so a developer's own .dev.vars never leaks into it) and waits
- * until /health answers. Returns `{url, stop, logs}`.
+ * until /health answers. With `scheduled`, it also runs the scheduled handler
+ * every minute once up (off by default, so the e2e suite's timing stays as it
+ * was). Returns `{url, stop, logs}`.
  */
-export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_000 }) {
+export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_000, scheduled = false }) {
   port ??= await freePort();
   const envFile = path.join(persistTo, "e2e.env");
   writeFileSync(
@@ -119,7 +150,7 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
     String(await freePort()),
   ];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const child = spawn(WRANGLER, args, {
+  const child = spawn(wranglerBin(), args, {
     cwd: ROOT,
     env: childEnv({ CI: "true", NO_COLOR: "1" }),
     stdio: ["ignore", "pipe", "pipe"],
@@ -129,8 +160,10 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
   child.stdout.on("data", (d) => (logs += d));
   child.stderr.on("data", (d) => (logs += d));
   const url = `http://127.0.0.1:${port}`;
+  let stopCron = () => {};
   const stop = () =>
     new Promise((resolve) => {
+      stopCron();
       if (child.exitCode !== null) return resolve();
       child.once("exit", () => resolve());
       try {
@@ -149,7 +182,10 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${logs}`);
     try {
       const res = await fetch(`${url}/health`);
-      if (res.ok) return { url, stop, logs: () => logs, port };
+      if (res.ok) {
+        if (scheduled) stopCron = runCronLocally(url, { onError: (message) => (logs += `${message}\n`) });
+        return { url, stop, logs: () => logs, port };
+      }
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -1,4 +1,4 @@
-import { swaggerUI } from "@hono/swagger-ui";
+import { dashboardRoutes } from "./dashboard/routes";
 import { handleError, problemResponse } from "./errors";
 import { gateway } from "./http/gateway";
 import { configGuard, requestId } from "./http/middleware";
@@ -15,13 +15,17 @@ import { adminVerifyRoutes } from "./routes/admin/verify";
 import { adminWebhookActionsRoutes } from "./routes/admin/webhook-actions";
 import { adminWebhooksRoutes } from "./routes/admin/webhooks";
 import { auditLogRoutes } from "./routes/audit-log";
+import { dashboardSessionsRoutes } from "./routes/dashboard-sessions";
 import { deliveriesRoutes } from "./routes/deliveries";
 import { eventTypesRoutes } from "./routes/event-types";
 import { eventsRoutes } from "./routes/events";
+import { intakeRoutes } from "./routes/intake";
 import { keysRoutes } from "./routes/keys";
 import { oauthClientsRoutes } from "./routes/oauth-clients";
 import { oauthTokenRoutes } from "./routes/oauth-token";
+import { portalSessionsRoutes } from "./routes/portal-sessions";
 import { scopesRoutes } from "./routes/scopes";
+import { sourcesRoutes } from "./routes/sources";
 import { webhookActionsRoutes } from "./routes/webhook-actions";
 import { webhooksRoutes } from "./routes/webhooks";
 import { whoamiRoutes } from "./routes/whoami";
@@ -48,7 +52,7 @@ export function createApp() {
     description: "The operator's ADMIN_TOKEN",
   });
 
-  for (const prefix of ["/v1/*", "/admin/*", "/oauth/*"]) app.use(prefix, configGuard());
+  for (const prefix of ["/v1/*", "/admin/*", "/oauth/*", "/in/*"]) app.use(prefix, configGuard());
   // Operator
   app.route("/admin/tenants", adminTenantsRoutes());
   app.route("/admin/tenants", adminTenantEventsRoutes());
@@ -68,12 +72,18 @@ export function createApp() {
   app.route("/v1/whoami", whoamiRoutes());
   app.route("/v1/scopes", scopesRoutes());
   app.route("/v1/audit-log", auditLogRoutes());
+  // Dashboard sessions and portal links
+  app.route("/v1/dashboard-sessions", dashboardSessionsRoutes());
+  app.route("/v1/portal-sessions", portalSessionsRoutes());
   // Events and webhooks
   app.route("/v1/event-types", eventTypesRoutes());
   app.route("/v1/events", eventsRoutes());
   app.route("/v1/webhooks", webhooksRoutes());
   app.route("/v1/webhooks", webhookActionsRoutes());
   app.route("/v1/deliveries", deliveriesRoutes());
+  // Incoming webhooks
+  app.route("/v1/sources", sourcesRoutes());
+  app.route("/in", intakeRoutes());
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -83,7 +93,8 @@ export function createApp() {
       description: "API keys, OAuth2 client credentials and signed webhooks for your customers.",
     },
   });
-  app.get("/docs", swaggerUI({ url: "/openapi.json" }));
+  // The dashboard and its embeddable portal, /docs, and their assets (served by the Worker, no CDN)
+  app.route("/", dashboardRoutes());
 
   app.notFound((c) => problemResponse(c, new DomainError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
   app.onError(handleError);

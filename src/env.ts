@@ -7,7 +7,7 @@ import { z } from "zod";
 export interface Env {
   DB: D1Database;
   DELIVERY_QUEUE: Queue<import("./delivery/queue").DeliveryMessage>;
-  WEBHOOK_BREAKER: DurableObjectNamespace<import("./delivery/breaker").WebhookBreaker>;
+  ENDPOINT_GOVERNOR: DurableObjectNamespace<import("./delivery/endpoint-governor").EndpointGovernor>;
   CREDENTIAL_GATE: DurableObjectNamespace<import("./ratelimit/credential-gate").CredentialGate>;
   KEY_PREFIX?: string;
   DELIVERY_TIMEOUT_MS?: string;
@@ -16,6 +16,7 @@ export interface Env {
   EVENT_RETENTION_DAYS?: string;
   ALLOW_INSECURE_URLS?: string;
   GATEWAY_TIMEOUT_MS?: string;
+  FIRST_ATTEMPT?: string;
   ADMIN_TOKEN?: string;
   TOKEN_SIGNING_KEY?: string;
   SECRETS_KEY?: string;
@@ -65,6 +66,11 @@ const configSchema = z.object({
     .optional()
     .transform((v) => v === "true" || v === "1"),
   GATEWAY_TIMEOUT_MS: intVar(30_000, 100, 300_000),
+  FIRST_ATTEMPT: z
+    .string()
+    .optional()
+    .transform((v) => v || "inline")
+    .pipe(z.enum(["inline", "queue"], { error: 'must be "inline" or "queue"' })),
   ADMIN_TOKEN: z.string({ error: "is not set" }).min(16, "must be at least 16 characters"),
   TOKEN_SIGNING_KEY: z.string({ error: "is not set" }).min(32, "must be at least 32 characters"),
   SECRETS_KEY: base64Key,
@@ -79,6 +85,8 @@ export type Config = {
   eventRetentionDays: number;
   allowInsecureUrls: boolean;
   gatewayTimeoutMs: number;
+  /** Where a delivery's first attempt runs: inline after the publish (default), or through the queue. */
+  firstAttempt: "inline" | "queue";
   adminToken: string;
   tokenSigningKey: string;
   secretsKey: string;
@@ -108,6 +116,7 @@ export function loadConfig(env: Env): ConfigResult {
         eventRetentionDays: c.EVENT_RETENTION_DAYS,
         allowInsecureUrls: c.ALLOW_INSECURE_URLS,
         gatewayTimeoutMs: c.GATEWAY_TIMEOUT_MS,
+        firstAttempt: c.FIRST_ATTEMPT,
         adminToken: c.ADMIN_TOKEN,
         tokenSigningKey: c.TOKEN_SIGNING_KEY,
         secretsKey: c.SECRETS_KEY,

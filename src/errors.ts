@@ -1,29 +1,13 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { OAuthError } from "./auth/oauth-token";
-import { DomainError, type ErrorCode, type ErrorExtras, type ErrorKind } from "./lib/errors";
+import { DomainError, type ErrorCode, type ErrorExtras, STATUS_OF_KIND } from "./lib/errors";
 import { RateLimitedError } from "./ratelimit/limits";
 
 /**
  * The one place where errors become HTTP: a domain error's kind picks the
  * status, and every error response is an RFC 9457 problem document.
  */
-const statusOfKind: Record<ErrorKind, number> = {
-  bad_request: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  method_not_allowed: 405,
-  conflict: 409,
-  too_large: 413,
-  unsupported_media_type: 415,
-  invalid: 422,
-  rate_limited: 429,
-  internal: 500,
-  upstream_failed: 502,
-  unavailable: 503,
-  upstream_timeout: 504,
-};
 
 const titles: Record<number, string> = {
   400: "Bad Request",
@@ -31,6 +15,7 @@ const titles: Record<number, string> = {
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  410: "Gone",
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
@@ -42,7 +27,7 @@ const titles: Record<number, string> = {
   504: "Gateway Timeout",
 };
 
-export const statusOf = (err: DomainError): number => statusOfKind[err.kind];
+export const statusOf = (err: DomainError): number => STATUS_OF_KIND[err.kind];
 
 export function problemBody(err: DomainError, requestId: string) {
   const status = statusOf(err);
@@ -61,7 +46,9 @@ export function problemBody(err: DomainError, requestId: string) {
 export function problemResponse(c: Context, err: DomainError): Response {
   const status = statusOf(err);
   const headers: Record<string, string> = { "content-type": "application/problem+json" };
-  if (status === 401) headers["www-authenticate"] = 'Bearer realm="hookgate"';
+  // A webhook sender whose signature failed is not asked for a bearer credential.
+  if (status === 401 && err.code !== "invalid_signature" && err.code !== "stale_timestamp")
+    headers["www-authenticate"] = 'Bearer realm="hookgate"';
   if ((status === 429 || status === 503) && err.extras.retryAfter !== undefined) {
     headers["retry-after"] = String(err.extras.retryAfter);
   }

@@ -5,7 +5,7 @@ import { sweepOverdueDeliveries } from "./delivery/sweep";
 import { type Env, loadConfig } from "./env";
 import { purgeExpiredEvents } from "./events/retention";
 
-export { WebhookBreaker } from "./delivery/breaker";
+export { EndpointGovernor } from "./delivery/endpoint-governor";
 export { CredentialGate } from "./ratelimit/credential-gate";
 
 const app = createApp();

@@ -119,7 +119,13 @@ export async function revokeApiKey(ctx: TenantOp, id: string): Promise<void> {
 export async function rotateApiKey(ctx: TenantOp, id: string, graceSeconds: number): Promise<IssuedKey> {
   const db = createDb(ctx.env.DB);
   const old = await findApiKey(ctx, id);
-  await assertCanHandOn(db, ctx.caller, { scopes: old.scopes }, await productScopeNames(ctx.env.DB));
+  // The caller receives the new key's secret: it must be a key the caller could have created.
+  await assertCanHandOn(
+    db,
+    ctx.caller,
+    { scopes: old.scopes, expiresAt: old.expiresAt, ipAllowlist: old.ipAllowlist },
+    await productScopeNames(ctx.env.DB),
+  );
   const issued = await mintKey(
     ctx.config.keyPrefix,
     ctx.tenant.id,

@@ -9,9 +9,11 @@ import { effectiveWindow, RateLimitedError } from "../ratelimit/limits";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { cachedTenant, rememberTenant } from "../tenants/cache";
 import { keyRecords } from "./cache";
+import { identifySession } from "./dashboard-sessions";
 import { parseApiKey } from "./key-format";
 import type { Principal } from "./principal";
 import { hasScope, isHookgateScope } from "./scopes";
+import { isSessionToken } from "./session-tokens";
 import { looksLikeJwt, verifyAccessToken } from "./tokens";
 
 /** A credential that passed the checks needing no Durable Object: format, checksum, known. */
@@ -23,8 +25,20 @@ export type Admission = { principal: Principal; bucket: Bucket; window: Window; 
 /**
  * Format and checksum, then the record (usually from the isolate cache):
  * the checks that need no Durable Object and spend nothing. Throws 401s.
+ * A dashboard session token is accepted only where `sessions` is set
+ * (Hookgate's own API, never the gateway or the verify API).
  */
-export async function identify(env: Env, config: Config, presented: string, ip: string | null): Promise<Identified> {
+export async function identify(
+  env: Env,
+  config: Config,
+  presented: string,
+  ip: string | null,
+  opts: { sessions?: boolean } = {},
+): Promise<Identified> {
+  if (looksLikeJwt(presented) && isSessionToken(presented)) {
+    if (!opts.sessions) throw new AuthenticationError("invalid_credential", "A dashboard session works only on Hookgate's own API");
+    return identifySession(env, config, presented, ip);
+  }
   if (looksLikeJwt(presented)) {
     const check = await verifyAccessToken(config.tokenSigningKey, presented);
     if (!check.ok) {
@@ -107,6 +121,7 @@ export async function admit(
     policy,
     refusal,
     ip: principal.ip,
+    session: principal.session?.id ?? null,
   });
   throwUnlessAdmitted(gate, principal, need.bucket, window, need.scope);
   return { principal, bucket: need.bucket, window, gate };
@@ -134,6 +149,8 @@ function throwUnlessAdmitted(gate: GateResult, principal: Principal, bucket: Buc
       throw new AuthenticationError("credential_expired", "The credential has expired");
     case "unknown":
       throw new AuthenticationError("invalid_credential", "The credential is not valid");
+    case "session_ended":
+      throw new AuthenticationError("session_ended", "This dashboard session has ended (signed out); sign in again");
     case "ip_not_allowed":
       throw new ForbiddenError(
         "ip_not_allowed",

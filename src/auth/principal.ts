@@ -13,4 +13,14 @@ export type Principal = {
   ipAllowlist: string[] | null;
   /** The caller's address (`CF-Connecting-IP`). */
   ip: string | null;
+  /**
+   * Set when the request carries a dashboard session token rather than the
+   * credential itself: the session acts as `credentialId` (its tenant, its
+   * restrictions, its rate limit) with `scopes` (the key's, or a portal
+   * link's subset).
+   */
+  session?: DashboardSession;
 };
+
+/** `dashboard`: signed in with an API key; `portal`: opened from a one-time portal link. */
+export type DashboardSession = { id: string; kind: "dashboard" | "portal"; expiresAt: number };

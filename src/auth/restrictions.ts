@@ -1,7 +1,8 @@
 import type { Db } from "../db/client";
+import { getKey } from "../db/keys";
 import { getClient } from "../db/oauth-clients";
 import type { RateLimits } from "../db/schema";
-import { type FieldError, ForbiddenError, ValidationError } from "../lib/errors";
+import { AuthenticationError, type FieldError, ForbiddenError, ValidationError } from "../lib/errors";
 import { rangesWithin } from "../lib/ip";
 import { ceilingOf, exceeds } from "../ratelimit/limits";
 import type { Caller } from "./caller";
@@ -22,6 +23,12 @@ export async function restrictionsOf(db: Db, caller: Caller): Promise<Restrictio
   if (p.credentialType === "oauth_client") {
     const client = await getClient(db, p.tenant.id, p.credentialId);
     return { expiresAt: client?.expiresAt?.getTime() ?? null, ipAllowlist: client?.ipAllowlist ?? null };
+  }
+  if (p.session) {
+    // A dashboard session carries its key's id, not its restrictions: they are read now.
+    const key = await getKey(db, p.tenant.id, p.credentialId);
+    if (!key) throw new AuthenticationError("credential_revoked", "The API key has been revoked");
+    return { expiresAt: key.expiresAt?.getTime() ?? null, ipAllowlist: key.ipAllowlist };
   }
   return { expiresAt: p.expiresAt, ipAllowlist: p.ipAllowlist };
 }

@@ -62,29 +62,52 @@ export async function signAccessToken(
     exp: iat + ACCESS_TOKEN_TTL_SECONDS,
     jti: crypto.randomUUID(),
   };
-  const body = `${HEADER}.${toBase64Url(encoder.encode(JSON.stringify(claims)))}`;
-  const sig = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(body));
-  return { token: `${body}.${toBase64Url(new Uint8Array(sig))}`, claims };
+  return { token: await signJwt(secret, claims), claims };
 }
 
-/** True when `s` has the shape of a JWT (and so is not a static key). */
-export const looksLikeJwt = (s: string) => s.split(".").length === 3;
+/** A compact HS256 JWT carrying `claims`: shared by access tokens and dashboard session tokens. */
+export async function signJwt(secret: string, claims: object): Promise<string> {
+  const body = `${HEADER}.${toBase64Url(encoder.encode(JSON.stringify(claims)))}`;
+  const sig = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(body));
+  return `${body}.${toBase64Url(new Uint8Array(sig))}`;
+}
 
-export async function verifyAccessToken(secret: string, token: string, now = Date.now()): Promise<TokenCheck> {
+export type JwtCheck = { ok: true; payload: unknown } | { ok: false; reason: "malformed" | "signature" };
+
+/** Checks an HS256 JWT's shape and signature and decodes its payload; the claims are the caller's to check. */
+export async function verifyJwt(secret: string, token: string): Promise<JwtCheck> {
   const parts = token.split(".");
   const [header, payload, signature] = parts;
   if (parts.length !== 3 || !header || !payload || !signature || token.length > 4096) return { ok: false, reason: "malformed" };
-  let claims: AccessTokenClaims;
   try {
     const h = JSON.parse(new TextDecoder().decode(fromB64url(header))) as { alg?: unknown };
     // Only HS256: refuses `none` and algorithm-confusion tricks outright.
     if (h.alg !== "HS256") return { ok: false, reason: "malformed" };
     const valid = await crypto.subtle.verify("HMAC", await hmacKey(secret), fromB64url(signature), encoder.encode(`${header}.${payload}`));
     if (!valid) return { ok: false, reason: "signature" };
-    claims = JSON.parse(new TextDecoder().decode(fromB64url(payload))) as AccessTokenClaims;
+    return { ok: true, payload: JSON.parse(new TextDecoder().decode(fromB64url(payload))) };
   } catch {
     return { ok: false, reason: "malformed" };
   }
+}
+
+/** The unverified `aud` claim of a JWT-shaped string (to pick its verifier), or null. */
+export function peekAudience(token: string): string | null {
+  try {
+    const payload = JSON.parse(new TextDecoder().decode(fromB64url(token.split(".")[1] ?? ""))) as { aud?: unknown };
+    return typeof payload?.aud === "string" ? payload.aud : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when `s` has the shape of a JWT (and so is not a static key). */
+export const looksLikeJwt = (s: string) => s.split(".").length === 3;
+
+export async function verifyAccessToken(secret: string, token: string, now = Date.now()): Promise<TokenCheck> {
+  const check = await verifyJwt(secret, token);
+  if (!check.ok) return check;
+  const claims = check.payload as AccessTokenClaims;
   if (
     typeof claims !== "object" ||
     claims === null ||

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lt, lte } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, gte, inArray, lt, lte, sql } from "drizzle-orm";
 import { type Db, insertWhere } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { type EventRow, eventExists } from "./events";
@@ -6,7 +6,7 @@ import { type DeliveryStatus, deliveries, deliveryAttempts, events, webhooks } f
 
 export type DeliveryRow = typeof deliveries.$inferSelect;
 /** A delivery as listed: with the tenant whose event it carries (the owner's own, except on an operator endpoint). */
-export type DeliveryView = DeliveryRow & { eventTenantId: string };
+export type DeliveryView = DeliveryRow & { eventTenantId: string; lastDurationMs: number | null };
 export type AttemptRow = typeof deliveryAttempts.$inferSelect;
 
 /** Inserts a pending delivery only if its event was stored (in the same batch, after the event). */
@@ -48,23 +48,23 @@ export async function claimAttempt(db: Db, id: string, attemptsSoFar: number, no
   return res.meta.changes === 1;
 }
 
+export type DeliverySettle = { status: DeliveryStatus; lastStatusCode?: number | null; nextAttemptAt?: Date | null };
+
 /**
- * Records an attempt's outcome. With `onlyIfPending`, a delivery cancelled
- * while the attempt was in flight (its subscription disabled or deleted)
- * stays cancelled; returns whether the row was updated.
+ * The statement that records an attempt's outcome. With `onlyIfPending`, a
+ * delivery cancelled while the attempt was in flight (its subscription
+ * disabled or deleted) stays cancelled.
  */
-export async function settleDelivery(
-  db: Db,
-  id: string,
-  set: { status: DeliveryStatus; lastStatusCode?: number | null; nextAttemptAt?: Date | null },
-  opts: { onlyIfPending?: boolean } = {},
-): Promise<boolean> {
-  const res = await db
+export function settleStatement(db: Db, id: string, set: DeliverySettle, opts: { onlyIfPending?: boolean } = {}) {
+  return db
     .update(deliveries)
     .set({ ...set, updatedAt: new Date() })
-    .where(opts.onlyIfPending ? and(eq(deliveries.id, id), eq(deliveries.status, "pending")) : eq(deliveries.id, id))
-    .run();
-  return res.meta.changes === 1;
+    .where(opts.onlyIfPending ? and(eq(deliveries.id, id), eq(deliveries.status, "pending")) : eq(deliveries.id, id));
+}
+
+/** Records an attempt's outcome now; returns whether the row was updated. */
+export async function settleDelivery(db: Db, id: string, set: DeliverySettle, opts: { onlyIfPending?: boolean } = {}): Promise<boolean> {
+  return (await settleStatement(db, id, set, opts).run()).meta.changes === 1;
 }
 
 /** Marks a delivery failed or cancelled only if it is still pending (DLQ, cancellation races). */
@@ -72,8 +72,8 @@ export async function settleIfPending(db: Db, id: string, status: DeliveryStatus
   return settleDelivery(db, id, { status, nextAttemptAt: null }, { onlyIfPending: true });
 }
 
-export async function insertAttempt(db: Db, row: AttemptRow): Promise<void> {
-  await db.insert(deliveryAttempts).values(row).run();
+export function insertAttempt(db: Db, row: AttemptRow) {
+  return db.insert(deliveryAttempts).values(row);
 }
 
 /** Cancels every pending delivery of a subscription (disabled or deleted). */
@@ -96,7 +96,14 @@ export type DeliveryFilter = {
 };
 
 // A delivery is stored only with its event, and retention drops both at once: the join always finds it.
-const withEventTenant = { ...getTableColumns(deliveries), eventTenantId: events.tenantId };
+// The last attempt's duration comes from the attempts index (delivery id, attempt), one row per delivery listed.
+const withEventTenant = {
+  ...getTableColumns(deliveries),
+  eventTenantId: events.tenantId,
+  lastDurationMs: sql<
+    number | null
+  >`(SELECT ${deliveryAttempts.durationMs} FROM ${deliveryAttempts} WHERE ${deliveryAttempts.deliveryId} = ${deliveries.id} ORDER BY ${deliveryAttempts.attempt} DESC LIMIT 1)`,
+};
 
 /** Newest first, deliveries owned by `tenantId` (the operator's: of its endpoints). */
 export async function listDeliveries(

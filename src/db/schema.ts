@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** `{read?: {limit, windowSeconds}, write?: {...}}` as stored on tenants and keys. */
@@ -20,6 +21,8 @@ export const tenants = sqliteTable(
     rateLimits: text("rate_limits", { mode: "json" }).$type<RateLimits>(),
     retrySchedule: text("retry_schedule", { mode: "json" }).$type<number[]>(),
     breakerThreshold: integer("breaker_threshold"),
+    /** Origins allowed to embed the dashboard in an iframe (CSP frame-ancestors); none: framing refused. */
+    portalOrigins: text("portal_origins", { mode: "json" }).$type<string[]>(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
@@ -178,7 +181,10 @@ export const webhooks = sqliteTable(
     isEnabled: integer("is_enabled", { mode: "boolean" }).notNull(),
     disabledReason: text("disabled_reason"),
     format: text("format", { enum: WEBHOOK_FORMATS }).notNull(),
-    headers: text("headers", { mode: "json" }).$type<Record<string, string>>(),
+    /** AES-GCM (SECRETS_KEY) box of the endpoint's own headers as JSON: their values are secrets (often Authorization). */
+    headersEnc: text("headers_enc"),
+    /** Each custom header's name and the last 4 characters of its value: what reads show. */
+    headerHints: text("header_hints", { mode: "json" }).$type<Record<string, string>>(),
     customFields: text("custom_fields", { mode: "json" }).$type<Record<string, string | number | boolean>>(),
     /** AES-GCM (SECRETS_KEY) ciphertext of the signing secret; never stored in clear. */
     secretEnc: text("secret_enc").notNull(),
@@ -189,6 +195,11 @@ export const webhooks = sqliteTable(
     managedBy: text("managed_by", { enum: MANAGED_BY }),
     /** An operator endpoint's tenants (null: every tenant); always null on a tenant's own subscription. */
     tenantIds: text("tenant_ids", { mode: "json" }).$type<string[]>(),
+    /** Only events matching this filter (against `{type, data}`) create deliveries; null: all. */
+    filter: text("filter", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** Flow control: deliveries per second, and requests in flight, to this endpoint (null: unlimited). */
+    rateLimit: integer("rate_limit"),
+    maxConcurrency: integer("max_concurrency"),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
@@ -265,3 +276,123 @@ export const gatewayConfig = sqliteTable("gateway_config", {
   routes: text("routes", { mode: "json" }).$type<GatewayRoute[]>().notNull(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
+
+export const VERIFICATION_SCHEMES = [
+  "hmac",
+  "stripe",
+  "github",
+  "meta",
+  "shopify",
+  "slack",
+  "standard-webhooks",
+  "twilio",
+  "basic",
+  "api-key",
+] as const;
+export type VerificationScheme = (typeof VERIFICATION_SCHEMES)[number];
+
+/** A source's verification settings, its secret fields left out (they are sealed in `secretEnc`). */
+export type SourceVerification = {
+  scheme: VerificationScheme;
+  header?: string;
+  algorithm?: "sha1" | "sha256" | "sha512";
+  encoding?: "hex" | "base64";
+  prefix?: string;
+  username?: string;
+};
+export type SourceDedupe = { header: string } | { path: string };
+export type SourceResponse = { status: number; body?: string; contentType?: string };
+
+/** Incoming webhook URLs: each request to `/in/<id>/<token>` is verified, mapped and published. */
+export const sources = sqliteTable(
+  "sources",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    name: text("name").notNull(),
+    /** A catalog name, or a template such as `github.{{headers.x-github-event}}`. */
+    eventType: text("event_type").notNull(),
+    verification: text("verification", { mode: "json" }).$type<SourceVerification>(),
+    /** AES-GCM box of the verification's secret fields as JSON (secret, password, verifyToken); never returned. */
+    secretEnc: text("secret_enc"),
+    secretLast4: text("secret_last4"),
+    mapping: text("mapping", { mode: "json" }).$type<unknown>(),
+    dedupe: text("dedupe", { mode: "json" }).$type<SourceDedupe>(),
+    response: text("response", { mode: "json" }).$type<SourceResponse>(),
+    /** Requests per minute this URL accepts. */
+    rateLimit: integer("rate_limit").notNull(),
+    isEnabled: integer("is_enabled", { mode: "boolean" }).notNull(),
+    /** SHA-256 (hex) of the URL's token; the token is shown once. */
+    tokenHash: text("token_hash").notNull(),
+    /** The token before the last rotation, accepted until `previousTokenExpiresAt`. */
+    previousTokenHash: text("previous_token_hash"),
+    previousTokenExpiresAt: integer("previous_token_expires_at", { mode: "timestamp_ms" }),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("sources_tenant_created").on(t.tenantId, t.createdAt, t.id),
+    uniqueIndex("sources_tenant_name_live").on(t.tenantId, t.name).where(sql`deleted_at IS NULL`),
+  ],
+);
+
+export const SOURCE_REQUEST_STATUSES = ["accepted", "rejected", "duplicate"] as const;
+export type SourceRequestStatus = (typeof SOURCE_REQUEST_STATUSES)[number];
+export const SOURCE_REJECTIONS = [
+  "invalid_signature",
+  "stale_timestamp",
+  "bad_body",
+  "too_large",
+  "unsupported_media_type",
+  "unknown_event_type",
+  "schema_mismatch",
+  "rate_limited",
+] as const;
+export type SourceRejection = (typeof SOURCE_REJECTIONS)[number];
+
+/** The request log of a source: what arrived, what was answered, and enough to replay it. */
+export const sourceRequests = sqliteTable(
+  "source_requests",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    sourceId: text("source_id").notNull(),
+    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+    status: text("status", { enum: SOURCE_REQUEST_STATUSES }).notNull(),
+    rejection: text("rejection", { enum: SOURCE_REJECTIONS }),
+    /** True once the signature (or the URL's token alone) checked out: only such a request may be replayed. */
+    verified: integer("verified", { mode: "boolean" }).notNull(),
+    eventId: text("event_id"),
+    ip: text("ip"),
+    method: text("method").notNull(),
+    query: text("query", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    /** Signatures and secrets redacted. */
+    headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
+    contentType: text("content_type"),
+    /** At most 64 KiB of the body, as text. */
+    body: text("body").notNull(),
+    bodyTruncated: integer("body_truncated", { mode: "boolean" }).notNull(),
+    responseStatus: integer("response_status").notNull(),
+  },
+  (t) => [index("source_requests_source_received").on(t.sourceId, t.receivedAt, t.id), index("source_requests_received").on(t.receivedAt)],
+);
+
+/** One-time links into the embeddable portal: opening one starts a dashboard session, once. */
+export const portalLinks = sqliteTable(
+  "portal_links",
+  {
+    id: text("id").primaryKey(),
+    tenantId: text("tenant_id").notNull(),
+    /** SHA-256 (hex) of the link's secret part; the link is shown once. */
+    tokenHash: text("token_hash").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+    /** The session's lifetime once opened, in seconds. */
+    sessionSeconds: integer("session_seconds").notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    usedAt: integer("used_at", { mode: "timestamp_ms" }),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("portal_links_token_hash").on(t.tokenHash), index("portal_links_expires").on(t.expiresAt)],
+);

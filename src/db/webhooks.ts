@@ -35,18 +35,19 @@ export async function listWebhooks(db: Db, tenantId: string, limit: number, afte
 }
 
 /**
- * Enabled subscriptions whose `eventTypes` include `type` or `*`, for an
- * event of `tenantId`: the tenant's own, and the operator's endpoints that
- * cover the tenant (`tenantIds` null: every tenant).
+ * Enabled subscriptions that may receive events of `tenantId`: the tenant's
+ * own, and the operator's endpoints that cover the tenant (`tenantIds`
+ * null: every tenant). Which of them a given event reaches is decided by
+ * their event types and filters.
  */
-export async function subscribersOf(db: Db, tenantId: string, type: string): Promise<WebhookRow[]> {
+export async function subscribersOf(db: Db, tenantId: string): Promise<WebhookRow[]> {
   const rows = await db
     .select()
     .from(webhooks)
     .where(and(inArray(webhooks.tenantId, [tenantId, OPERATOR_ID]), isNull(webhooks.deletedAt), eq(webhooks.isEnabled, true)))
     .all();
   const covers = (w: WebhookRow) => w.tenantId === tenantId || w.tenantIds === null || w.tenantIds.includes(tenantId);
-  return rows.filter((w) => covers(w) && (w.eventTypes.includes("*") || w.eventTypes.includes(type)));
+  return rows.filter(covers);
 }
 
 export function insertWebhookUnderQuota(db: Db, row: WebhookRow, quota: number) {

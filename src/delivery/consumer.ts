@@ -1,16 +1,12 @@
 import { createDb } from "../db/client";
-import { claimAttempt, loadForAttempt, settleIfPending } from "../db/deliveries";
+import { loadForAttempt, settleIfPending } from "../db/deliveries";
 import type { Env } from "../env";
 import { loadConfig } from "../env";
-import { cachedTenant } from "../tenants/cache";
-import { isOperator, OPERATOR_TENANT } from "../tenants/operator";
-import { attemptDelivery } from "./attempt";
 import type { DeliveryMessage } from "./queue";
+import { runHoldingShortWaits } from "./run-attempt";
 
 export const DLQ_NAME = "hookgate-deliveries-dlq";
 
-// While an attempt is in flight the sweep leaves the row alone for this long past the timeout.
-const LEASE_MARGIN_MS = 60_000;
 // Queue delays and our clock may disagree by this much before a message counts as early.
 const EARLY_TOLERANCE_MS = 5_000;
 // When storage itself fails, try the message again soon (this counts against max_retries).
@@ -54,27 +50,20 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
     await settleIfPending(db, delivery.id, "cancelled");
     return "ack";
   }
-  const now = new Date();
   // A scheduled message never arrives before its delivery is due. One that does is a duplicate
   // (a redelivered or swept copy) of a chain already rescheduled: sending now would skip the
   // delay and start a second chain. If this guess is ever wrong, the sweep re-enqueues the row.
-  if (!body.manual && delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() - now.getTime() > EARLY_TOLERANCE_MS) {
+  if (!body.manual && delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() - Date.now() > EARLY_TOLERANCE_MS) {
     return "ack";
   }
-  const lease = new Date(now.getTime() + config.config.deliveryTimeoutMs + LEASE_MARGIN_MS);
-  // A duplicate of this message (a sweep re-enqueue) loses the claim and sends nothing.
-  if (!(await claimAttempt(db, delivery.id, delivery.attempts, now, lease))) return "ack";
-
-  const outcome = await attemptDelivery(env, db, config.config, {
-    delivery,
-    webhook,
-    event,
-    // The operator owns no tenant row: its endpoints follow the deployment's schedule and breaker threshold.
-    tenant: isOperator(delivery.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, delivery.tenantId),
-    attempt: delivery.attempts + 1,
-    manual: body.manual === true,
-  });
-  return outcome.kind === "retry" ? { delaySeconds: outcome.delaySeconds } : "ack";
+  const result = await runHoldingShortWaits(env, db, config.config, { delivery, webhook, event, manual: body.manual === true });
+  if (result.kind === "retry") return { delaySeconds: result.delaySeconds };
+  if (result.kind === "wait") {
+    // Waiting for the endpoint's flow control is not a failure: a fresh message, so the
+    // queue's retry count (which ends in the dead-letter queue) is not spent on it.
+    await env.DELIVERY_QUEUE.send(body, { delaySeconds: Math.ceil(result.waitMs / 1000) });
+  }
+  return "ack";
 }
 
 /** Messages that exhausted the queue's retries end as `failed`, never silently gone. */

@@ -1,5 +1,6 @@
 import type { ManagedBy, WebhookFormat } from "../db/schema";
 import { VERSION } from "../version";
+import { headerHint, maskHeaderValue } from "../webhooks/secrets";
 import { signPayload } from "./sign";
 
 /** `tenantId`: set only for an operator endpoint, which receives the events of many tenants. */
@@ -74,9 +75,20 @@ export async function buildDeliveryRequest(input: {
   };
 }
 
-const SECRET_HEADER = /authorization|cookie|token|secret|password|api[-_]?key|signature/i;
+const SIGNATURE_HEADERS = new Set(["x-webhook-signature", "webhook-signature"]);
 
-/** Headers as stored in the attempt log: signatures and credential-like values redacted. */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET_HEADER.test(k) ? "[redacted]" : v]));
+/**
+ * Headers as stored in the attempt log: signatures redacted, and the
+ * endpoint's own headers (`custom`, whose values are secrets) masked as reads
+ * mask them; Hookgate's other headers as sent.
+ */
+export function redactHeaders(headers: Record<string, string>, custom: Record<string, string> | null): Record<string, string> {
+  const own = new Set(Object.keys(custom ?? {}).map((n) => n.toLowerCase()));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => {
+      const n = name.toLowerCase();
+      if (SIGNATURE_HEADERS.has(n)) return [name, "[redacted]"];
+      return [name, own.has(n) ? maskHeaderValue(headerHint(value)) : value];
+    }),
+  );
 }

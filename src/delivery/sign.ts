@@ -11,7 +11,7 @@
  * During a rotation grace period there are several live secrets; each header
  * then carries one signature per secret, and verifiers accept any match.
  */
-import { toHex } from "../lib/crypto";
+import { fromStrictBase64, toBase64, toHex } from "../lib/crypto";
 
 const SECRET_PREFIX = "whsec_";
 const SECRET_BYTES = 32;
@@ -101,18 +101,4 @@ export function signingKeyCacheSize(): number {
 
 async function hmac(key: CryptoKey, message: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
-
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Non-empty, canonical padded standard base64; null otherwise. */
-function fromStrictBase64(text: string): Uint8Array | null {
-  if (text === "" || !STRICT_BASE64.test(text)) return null;
-  return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
 }

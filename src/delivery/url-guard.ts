@@ -55,6 +55,10 @@ const BLOCKED_V6: readonly BlockedRange[] = [
   range("ff00::/8", "a multicast address"),
   range("2001:db8::/32", "a documentation address"),
   range("100::/64", "a discard-only address"),
+  // RFC 8215: for translators inside one network, never routed on the Internet. Unlike the
+  // well-known 64:ff9b::/96 (judged by the IPv4 address it carries), where the IPv4 address
+  // sits depends on each network's own prefix length, so the whole range is refused.
+  range("64:ff9b:1::/48", "a local-use NAT64 address"),
 ];
 
 /**

@@ -15,8 +15,10 @@ import {
   upsertEventTypeUnderQuota,
 } from "../db/event-types";
 import type { EventTypeOwner } from "../db/schema";
-import { ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from "../lib/errors";
+import { ConflictError, ForbiddenError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
+import { schemaProblems } from "../lib/json-schema";
 import { isOperator } from "../tenants/operator";
+import { forgetCatalog } from "./catalog-cache";
 
 /** Lowercase dotted names, case-sensitive: `invoice.paid`, `user.profile_updated`. */
 export const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
@@ -34,11 +36,22 @@ const ACTIONS = {
 const actionsOf = (op: TenantOp) => ACTIONS[eventTypeOwner({ tenantId: op.tenant.id })];
 
 /**
+ * A schema is compiled and checked when it is stored, so that publishing
+ * against it later can only pass or fail with a 422, never crash or spin.
+ */
+function assertUsableSchema(schema: Record<string, unknown> | null | undefined): void {
+  if (!schema) return;
+  const problems = schemaProblems(schema, "schema");
+  if (problems.length > 0) throw new ValidationError(problems);
+}
+
+/**
  * Adds a type to the owner's catalog (or brings back an archived one of
  * that name). A tenant's type may not take a name of the operator's
  * catalog, nor the reverse: the insert itself checks it.
  */
 export async function createEventType(op: TenantOp, input: NewEventType): Promise<EventTypeRow> {
+  assertUsableSchema(input.schema);
   const db = createDb(op.env.DB);
   const now = new Date();
   const row: EventTypeRow = {
@@ -64,6 +77,7 @@ export async function createEventType(op: TenantOp, input: NewEventType): Promis
     }
     throw new QuotaExceededError("eventTypes", op.tenant.quotas.eventTypes, "event types");
   }
+  forgetCatalog(op.tenant.id);
   return (await getEventType(db, op.tenant.id, input.name)) ?? row;
 }
 
@@ -100,6 +114,7 @@ export async function changeEventType(
 ): Promise<EventTypeRow> {
   const db = createDb(op.env.DB);
   const row = await findOwnLive(op, name);
+  assertUsableSchema(patch.schema);
   const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as EventTypePatch;
   // The answer shows exactly what is stored: the old updatedAt when nothing changed.
   if (Object.keys(set).length === 0) return row;
@@ -108,6 +123,7 @@ export async function changeEventType(
     updateEventType(db, op.tenant.id, name, { ...set, updatedAt }),
     auditStatement(db, op.who, { action: actionsOf(op).updated, target: name, details: { fields: Object.keys(set) } }),
   ]);
+  forgetCatalog(op.tenant.id);
   return { ...row, ...set, updatedAt };
 }
 
@@ -120,4 +136,5 @@ export async function archiveEventType(op: TenantOp, name: string): Promise<void
     updateEventType(db, op.tenant.id, name, { archivedAt: now, updatedAt: now }),
     auditStatement(db, op.who, { action: actionsOf(op).archived, target: name }),
   ]);
+  forgetCatalog(op.tenant.id);
 }

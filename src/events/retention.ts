@@ -1,5 +1,6 @@
 import { createDb } from "../db/client";
 import { purgeEventsBefore, purgeIdempotencyBefore, purgeTestAttemptsBefore } from "../db/events";
+import { purgeSourceRequestsBefore } from "../db/source-requests";
 import type { Config } from "../env";
 import { IDEMPOTENCY_WINDOW_MS } from "./publish";
 
@@ -8,8 +9,9 @@ const BATCH = 500;
 const MAX_BATCHES = 20;
 
 /**
- * Deletes events (with deliveries and attempts) and test-send logs older than
- * EVENT_RETENTION_DAYS, and idempotency records past their 24 h, in bounded batches.
+ * Deletes events (with deliveries and attempts), test-send logs and source
+ * request logs older than EVENT_RETENTION_DAYS, and idempotency records past
+ * their 24 h, in bounded batches.
  */
 export async function purgeExpiredEvents(d1: D1Database, config: Config, now = Date.now()): Promise<{ events: number }> {
   const db = createDb(d1);
@@ -22,6 +24,9 @@ export async function purgeExpiredEvents(d1: D1Database, config: Config, now = D
   }
   for (let i = 0; i < MAX_BATCHES; i++) {
     if ((await purgeTestAttemptsBefore(db, cutoff, BATCH)) < BATCH) break;
+  }
+  for (let i = 0; i < MAX_BATCHES; i++) {
+    if ((await purgeSourceRequestsBefore(db, cutoff, BATCH)) < BATCH) break;
   }
   for (let i = 0; i < MAX_BATCHES; i++) {
     if ((await purgeIdempotencyBefore(db, new Date(now - IDEMPOTENCY_WINDOW_MS), BATCH)) < BATCH) break;

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { type Admission, admit, identify } from "../auth/authenticate";
+import { type Admission, admit, type Identified, identify } from "../auth/authenticate";
 import { clientIp, extractCredential } from "../auth/credentials";
 import { requiredScope, type ScopeResource } from "../auth/scopes";
 import { constantTimeEqual } from "../lib/crypto";
@@ -13,29 +13,47 @@ import type { AppEnv } from "./context";
  * this method (none for `null`), its live state and its rate limit, in
  * the documented order, before the body is read. Sets `principal` and, on the
  * way out, the rate-limit headers.
+ *
+ * For a read (GET/HEAD) the handler runs while the credential's Durable
+ * Object decides, since a read has nothing to undo: its D1 read and the
+ * gate's call overlap, and its answer leaves only once the gate has
+ * admitted the request (a refusal replaces it).
  */
 export const requireCredential = (resource: ScopeResource | null): MiddlewareHandler<AppEnv> =>
   async function credentialMiddleware(c, next) {
-    const admission = await authenticateRequest(c, {
-      scope: resource === null ? null : requiredScope(resource, c.req.method),
-      bucket: bucketFor(c.req.method),
-    });
-    c.set("principal", admission.principal);
+    const need = { scope: resource === null ? null : requiredScope(resource, c.req.method), bucket: bucketFor(c.req.method) };
+    const identified = await identifyRequest(c, { sessions: true });
+    c.set("principal", identified.principal);
+    if (c.req.method === "GET" || c.req.method === "HEAD") {
+      const gate = admit(c.env, identified, need);
+      // Awaited below, after the handler; until then a refusal must not count as unhandled.
+      gate.catch(() => {});
+      await next();
+      setRateLimitHeaders(c.res.headers, await gate);
+      return;
+    }
+    const admission = await admit(c.env, identified, need);
     await next();
     setRateLimitHeaders(c.res.headers, admission);
   };
+
+/** The request's credential, identified without storage where the isolate knows it (format, checksum, record). */
+async function identifyRequest(c: Context<AppEnv>, opts: { sessions?: boolean }): Promise<Identified> {
+  const presented = extractCredential(c.req.raw.headers);
+  if (presented === undefined) {
+    throw new AuthenticationError("unauthorized", "Send a credential in Authorization: Bearer <credential> or X-Api-Key: <key>");
+  }
+  return identify(c.env, c.get("config"), presented, clientIp(c.req.raw.headers), opts);
+}
 
 /** The credential of this request, admitted for `need`; throws the first refusal. */
 export async function authenticateRequest(
   c: Context<AppEnv>,
   need: { scope: string | null; bucket: Bucket; cost?: number; productScopes?: readonly string[] },
+  /** `sessions`: a dashboard session token is accepted too (Hookgate's own /v1 API). */
+  opts: { sessions?: boolean } = {},
 ): Promise<Admission> {
-  const presented = extractCredential(c.req.raw.headers);
-  if (presented === undefined) {
-    throw new AuthenticationError("unauthorized", "Send a credential in Authorization: Bearer <credential> or X-Api-Key: <key>");
-  }
-  const identified = await identify(c.env, c.get("config"), presented, clientIp(c.req.raw.headers));
-  return admit(c.env, identified, need);
+  return admit(c.env, await identifyRequest(c, opts), need);
 }
 
 export function setRateLimitHeaders(headers: Headers, a: Admission): void {

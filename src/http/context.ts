@@ -4,6 +4,7 @@ import { clientIp } from "../auth/credentials";
 import type { Principal } from "../auth/principal";
 import type { AuditActor } from "../db/audit";
 import type { TenantRow } from "../db/tenants";
+import type { InlineRuntime } from "../delivery/dispatch";
 import type { Config, Env } from "../env";
 import { OPERATOR_ID } from "../tenants/operator";
 
@@ -28,6 +29,11 @@ export function tenantOp(c: Context<AppEnv>): TenantOp {
     caller: { principal },
     who: actorOf(principal, c.get("requestId")),
   };
+}
+
+/** Lets an operation outlive the response: a delivery's first attempt runs in `waitUntil`. */
+export function inlineRuntime(c: Context<AppEnv>): InlineRuntime {
+  return { config: c.get("config"), defer: (work) => c.executionCtx.waitUntil(work) };
 }
 
 /**

@@ -46,7 +46,10 @@ export const HeadersSchema = z
       seen.add(name.toLowerCase());
     }
   })
-  .openapi({ example: { "X-Team": "billing" } });
+  .openapi({
+    description: "Sent with every delivery. The values are secrets: stored encrypted and never shown again (reads mask them)",
+    example: { Authorization: "Bearer 3c1f...9f2c" },
+  });
 
 // The body's own members (`tenantId` too: an operator endpoint's form body carries it beside the custom fields).
 const RESERVED_FIELDS = new Set(["id", "type", "createdAt", "tenantId", "data"]);
@@ -81,6 +84,18 @@ export const WebhookSecretSchema = z
   .max(256)
   .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
 
+/** A payload filter; its operators are checked by the webhook operations (422 naming a bad one). */
+export const FilterSchema = z
+  .record(z.string(), z.unknown())
+  .refine((f) => JSON.stringify(f).length <= 16 * 1024, "must be at most 16 KiB")
+  .openapi({
+    description:
+      "Matched against {type, data} of each event; only matching events create deliveries. Operators: $eq $neq $gt $gte $lt $lte $in $nin $startsWith $endsWith $exist $or $and $not",
+    example: { data: { amount: { $gte: 100 }, currency: { $in: ["EUR", "USD"] } } },
+  });
+const FlowRate = z.number().int().min(1).max(1000).openapi({ description: "Deliveries per second to this endpoint (null: unlimited)" });
+const FlowConcurrency = z.number().int().min(1).max(100).openapi({ description: "Requests in flight to this endpoint (null: unlimited)" });
+
 const common = {
   url: z.string().max(2048).openapi({ example: "https://example.com/webhooks/hookgate" }),
   description: z.string().max(500).nullable().optional(),
@@ -89,6 +104,9 @@ const common = {
   format: FormatSchema.optional(),
   headers: HeadersSchema.nullable().optional(),
   customFields: CustomFieldsSchema.nullable().optional(),
+  filter: FilterSchema.nullable().optional(),
+  rateLimit: FlowRate.nullable().optional(),
+  maxConcurrency: FlowConcurrency.nullable().optional(),
 };
 
 export const CreateWebhookBody = z
@@ -109,6 +127,9 @@ export const PatchWebhookBody = z
     format: FormatSchema.optional(),
     headers: common.headers,
     customFields: common.customFields,
+    filter: common.filter,
+    rateLimit: common.rateLimit,
+    maxConcurrency: common.maxConcurrency,
     managedBy: ManagedBySchema.nullable().optional().openapi({ description: "Hand the subscription to a tool (or null)" }),
     verify: z.boolean().optional().openapi({ description: "Send a signed webhook.verification to the resulting URL first" }),
     secret: z
@@ -128,8 +149,14 @@ export const WebhookSchema = z
     isEnabled: z.boolean(),
     disabledReason: z.string().nullable().openapi({ description: "gone, circuit_breaker or manual" }),
     format: FormatSchema,
-    headers: z.record(z.string(), z.string()),
+    headers: z.record(z.string(), z.string()).openapi({
+      description: "The endpoint's own headers, each value masked to its last 4 characters (`****` alone for 4 or fewer)",
+      example: { Authorization: "****9f2c" },
+    }),
     customFields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    filter: z.record(z.string(), z.unknown()).nullable(),
+    rateLimit: z.number().int().nullable(),
+    maxConcurrency: z.number().int().nullable(),
     secretLast4: z.string(),
     managedBy: ManagedBySchema.nullable(),
     createdAt: z.string(),

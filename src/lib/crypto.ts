@@ -79,3 +79,18 @@ export function fromBase64Url(text: string): Uint8Array | null {
   const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
   return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
 }
+
+/** Standard padded base64 of bytes (signatures, secrets). */
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Non-empty, canonical padded standard base64; null otherwise. */
+export function fromStrictBase64(text: string): Uint8Array | null {
+  if (text === "" || !STRICT_BASE64.test(text)) return null;
+  return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
+}

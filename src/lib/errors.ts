@@ -10,6 +10,7 @@ export type ErrorKind =
   | "unauthenticated"
   | "forbidden"
   | "not_found"
+  | "gone"
   | "method_not_allowed"
   | "conflict"
   | "too_large"
@@ -31,6 +32,9 @@ export const ERROR_CODES = {
   invalid_credential: "unauthenticated",
   credential_expired: "unauthenticated",
   credential_revoked: "unauthenticated",
+  session_ended: "unauthenticated",
+  invalid_signature: "unauthenticated",
+  stale_timestamp: "unauthenticated",
   insufficient_scope: "forbidden",
   scope_escalation: "forbidden",
   restriction_escalation: "forbidden",
@@ -39,7 +43,9 @@ export const ERROR_CODES = {
   managed_subscription: "forbidden",
   operator_event_type: "forbidden",
   reserved_event_type: "forbidden",
+  credential_type_not_allowed: "forbidden",
   not_found: "not_found",
+  portal_link_expired: "gone",
   method_not_allowed: "method_not_allowed",
   quota_exceeded: "conflict",
   duplicate_name: "conflict",
@@ -63,6 +69,25 @@ export const ERROR_CODES = {
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The HTTP status of each kind: src/errors.ts answers with it, and a webhook source logs what it answered. */
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  gone: 410,
+  method_not_allowed: 405,
+  conflict: 409,
+  too_large: 413,
+  unsupported_media_type: 415,
+  invalid: 422,
+  rate_limited: 429,
+  internal: 500,
+  upstream_failed: 502,
+  unavailable: 503,
+  upstream_timeout: 504,
+};
 
 export type FieldError = { path: string; message: string; allowed?: readonly string[] };
 
@@ -132,6 +157,7 @@ export class ForbiddenError extends DomainError {
       | "managed_subscription"
       | "operator_event_type"
       | "reserved_event_type"
+      | "credential_type_not_allowed"
     >,
     detail: string,
     extras: ErrorExtras = {},
@@ -153,9 +179,9 @@ export class ConflictError extends DomainError {
 /** 401. `reason` tells a malformed credential from an unknown one (the verify API names both). */
 export class AuthenticationError extends DomainError {
   constructor(
-    code: Extract<ErrorCode, "unauthorized" | "invalid_credential" | "credential_expired" | "credential_revoked">,
+    code: Extract<ErrorCode, "unauthorized" | "invalid_credential" | "credential_expired" | "credential_revoked" | "session_ended">,
     detail: string,
-    readonly reason: "missing" | "malformed" | "unknown" | "revoked" | "expired" = code === "credential_revoked"
+    readonly reason: "missing" | "malformed" | "unknown" | "revoked" | "expired" = code === "credential_revoked" || code === "session_ended"
       ? "revoked"
       : code === "credential_expired"
         ? "expired"
@@ -174,6 +200,10 @@ export function zodFieldErrors(error: z.ZodError): FieldError[] {
     const out: FieldError = { path, message: issue.message };
     if (issue.code === "invalid_value" && "values" in issue) {
       out.allowed = issue.values.map(String);
+      out.message = `must be one of: ${out.allowed.join(", ")}`;
+    } else if (issue.code === "invalid_union" && "options" in issue && Array.isArray(issue.options)) {
+      // A discriminated union's unknown discriminator (a source's verification scheme).
+      out.allowed = issue.options.map(String);
       out.message = `must be one of: ${out.allowed.join(", ")}`;
     } else if (issue.code === "custom" && Array.isArray(issue.params?.allowed)) {
       // A refinement that knows the valid options passes them as `params.allowed`.

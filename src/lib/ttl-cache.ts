@@ -38,4 +38,8 @@ export class TtlCache<V> {
   deleteWhere(match: (value: V) => boolean): void {
     for (const [key, { value }] of this.entries) if (match(value)) this.entries.delete(key);
   }
+
+  clear(): void {
+    this.entries.clear();
+  }
 }

@@ -4,7 +4,8 @@ import type { Env } from "../env";
 import { gcra, type Tat, type Window } from "./gcra";
 import { type CredentialPolicy, evaluatePolicy, type PolicyVerdict } from "./policy";
 
-export type Bucket = "read" | "write" | "token";
+/** `intake`: requests to a webhook source, limited per source (the object is named by the source id). */
+export type Bucket = "read" | "write" | "token" | "intake";
 
 export type GateRequest = {
   credentialId: string;
@@ -30,6 +31,11 @@ export type GateRequest = {
   storePolicy?: boolean;
   ip: string | null;
   /**
+   * A dashboard session of this credential (its id): admitted only while the
+   * object holds it live, so signing out ends it everywhere at once.
+   */
+  session?: string | null;
+  /**
    * Count an admitted request as use of the credential (default). Token
    * requests spend the token bucket but are not use: a wrong-secret guess
    * must not make a client look used.
@@ -40,7 +46,7 @@ export type GateRequest = {
 export type Refusal = "api_access_disabled" | "insufficient_scope";
 
 export type GateResult = {
-  verdict: PolicyVerdict | Refusal | "unknown" | "rate_limited";
+  verdict: PolicyVerdict | Refusal | "unknown" | "session_ended" | "rate_limited";
   limit: number;
   remaining: number;
   slotSeconds: number;
@@ -70,6 +76,11 @@ type LimiterState = {
 
 const emptyState = (): LimiterState => ({ id: null, tats: {}, days: {}, pending: {}, lastUsedAt: null, alarmSet: false });
 
+/** Live dashboard sessions of one credential: session id → when it ends (ms). */
+type Sessions = Record<string, number>;
+// A credential keeps at most this many live sessions; a new one ends the one closest to its end.
+const MAX_SESSIONS = 500;
+
 /**
  * One object per credential (API key or OAuth client), named by its id: the
  * gate every request with that credential passes. One RPC per request
@@ -80,6 +91,7 @@ const emptyState = (): LimiterState => ({ id: null, tats: {}, days: {}, pending:
 export class CredentialGate extends DurableObject<Env> {
   private cached: LimiterState | undefined;
   private policyCache: CredentialPolicy | null | undefined;
+  private sessionsCache: Sessions | undefined;
 
   private get state(): LimiterState {
     this.cached ??= this.ctx.storage.kv.get<LimiterState>("state") ?? emptyState();
@@ -104,6 +116,7 @@ export class CredentialGate extends DurableObject<Env> {
     if (!policy) return { verdict: "unknown", ...none };
     const verdict = evaluatePolicy(policy, now, req.ip);
     if (verdict !== "ok") return { verdict, ...none };
+    if (req.session && !((this.sessions[req.session] ?? 0) > now)) return { verdict: "session_ended", ...none };
     if (req.refusal) return { verdict: req.refusal, ...none };
 
     const state = this.state;
@@ -133,6 +146,47 @@ export class CredentialGate extends DurableObject<Env> {
       this.state.id = credentialId;
       this.save();
     }
+  }
+
+  private get sessions(): Sessions {
+    this.sessionsCache ??= this.ctx.storage.kv.get<Sessions>("sessions") ?? {};
+    return this.sessionsCache;
+  }
+
+  /**
+   * Starts a dashboard session of this credential, ending at `expiresAt`,
+   * unless the credential itself is no longer live (the verdict says why).
+   * `policy` is the credential's as just read from D1: it becomes the
+   * object's own if it has none yet, so every request of the session is
+   * judged on the object's copy alone.
+   */
+  startSession(
+    credentialId: string,
+    policy: CredentialPolicy | null,
+    session: { id: string; expiresAt: number },
+    ip: string | null,
+  ): PolicyVerdict | "unknown" {
+    const now = Date.now();
+    if (policy && this.storedPolicy() === null) this.setPolicy(credentialId, policy);
+    const live = this.storedPolicy();
+    if (!live) return "unknown";
+    const verdict = evaluatePolicy(live, now, ip);
+    if (verdict !== "ok") return verdict;
+    const kept = Object.entries(this.sessions)
+      .filter(([, end]) => end > now)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, MAX_SESSIONS - 1);
+    this.sessionsCache = { ...Object.fromEntries(kept), [session.id]: session.expiresAt };
+    this.ctx.storage.kv.put("sessions", this.sessionsCache);
+    return "ok";
+  }
+
+  /** Ends a session now (sign-out); its very next request is refused, in every isolate. */
+  endSession(sessionId: string): void {
+    if (!(sessionId in this.sessions)) return;
+    const { [sessionId]: _ended, ...rest } = this.sessions;
+    this.sessionsCache = rest;
+    this.ctx.storage.kv.put("sessions", rest);
   }
 
   /** Requests per UTC day, newest first, including counts not yet flushed to D1. */

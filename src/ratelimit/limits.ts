@@ -8,6 +8,7 @@ export const DEFAULT_LIMITS: Record<Bucket, Window> = {
   write: { limit: 30, windowSeconds: 60 },
   // Token requests per client: a brute-force guard on /oauth/token.
   token: { limit: 20, windowSeconds: 60 },
+  intake: { limit: 600, windowSeconds: 60 },
 };
 
 export const bucketFor = (method: string): Bucket => (method === "GET" || method === "HEAD" ? "read" : "write");
@@ -17,7 +18,7 @@ export const bucketFor = (method: string): Bucket => (method === "GET" || method
  * ceiling, and a credential's own override can only lower them.
  */
 export function effectiveWindow(bucket: Bucket, credential: RateLimits | null, tenant: RateLimits | null): Window {
-  if (bucket === "token") return DEFAULT_LIMITS.token;
+  if (bucket === "token" || bucket === "intake") return DEFAULT_LIMITS[bucket];
   const ceiling = tenant?.[bucket] ?? DEFAULT_LIMITS[bucket];
   const own = credential?.[bucket];
   return own && !exceeds(own, ceiling) ? own : ceiling;

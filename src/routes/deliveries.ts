@@ -23,6 +23,7 @@ export const DeliverySchema = z
     nextAttemptAt: z.string().nullable(),
     lastAttemptAt: z.string().nullable(),
     lastStatusCode: z.number().int().nullable(),
+    lastDurationMs: z.number().int().nullable().openapi({ description: "How long the last attempt took" }),
     createdAt: z.string(),
   })
   .openapi("Delivery");
@@ -40,7 +41,7 @@ export const AttemptSchema = z
   })
   .openapi("DeliveryAttempt");
 
-export const serializeDelivery = (d: DeliveryRow) => ({
+export const serializeDelivery = (d: DeliveryRow & { lastDurationMs?: number | null }) => ({
   id: d.id,
   eventId: d.eventId,
   eventType: d.eventType,
@@ -50,6 +51,7 @@ export const serializeDelivery = (d: DeliveryRow) => ({
   nextAttemptAt: d.status === "pending" ? toIso(d.nextAttemptAt) : null,
   lastAttemptAt: toIso(d.lastAttemptAt),
   lastStatusCode: d.lastStatusCode,
+  lastDurationMs: d.lastDurationMs ?? null,
   createdAt: d.createdAt.toISOString(),
 });
 

@@ -6,7 +6,7 @@ import { DELIVERY_STATUSES } from "../db/schema";
 import { eventWithDeliveries } from "../events/events";
 import { publishEvent } from "../events/publish";
 import { requireCredential } from "../http/authenticate";
-import { tenantOp } from "../http/context";
+import { inlineRuntime, tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
 import { decodeCursor, encodeCursor, page, pageQuery } from "../http/pagination";
@@ -118,12 +118,17 @@ export function eventsRoutes() {
   app.openapi(publishRoute, async (c) => {
     const body = c.req.valid("json");
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
-    const result = await publishEvent(c.env, c.get("principal").tenant, {
-      type: body.type,
-      data: body.data,
-      publisher: "tenant",
-      ...(idempotencyKey && { idempotencyKey }),
-    });
+    const result = await publishEvent(
+      c.env,
+      c.get("principal").tenant,
+      {
+        type: body.type,
+        data: body.data,
+        publisher: "tenant",
+        ...(idempotencyKey && { idempotencyKey }),
+      },
+      inlineRuntime(c),
+    );
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json({ ...serializeEvent(result.event), deliveries: result.deliveries.map(serializeDeliverySummary) }, 202);
   });

@@ -5,6 +5,7 @@ import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, tenantSecurity } from "../http/openapi";
 import { recoverFailedDeliveries, sendTestEvent, webhookStats } from "../webhooks/actions";
+import { STATS_WINDOWS } from "../webhooks/stats-series";
 import { rotateWebhookSecret } from "../webhooks/webhooks";
 
 export const TestSendBody = z.strictObject({ type: z.string().max(100).optional() }).openapi("TestSend");
@@ -36,8 +37,15 @@ export const WebhookStatsSchema = z
     successRate24h: z.number().nullable(),
     p50Ms: z.number().nullable(),
     p95Ms: z.number().nullable(),
+    series: z
+      .array(z.object({ start: z.string(), succeeded: z.number().int(), failed: z.number().int() }))
+      .openapi({ description: "Attempts per hour (window=24h) or UTC day (window=7d), oldest first, every bucket present" }),
   })
   .openapi("WebhookStats");
+
+export const StatsQuery = z.object({
+  window: z.enum(STATS_WINDOWS).default("24h").openapi({ description: "The series' span: 24 hourly or 7 daily buckets" }),
+});
 
 export const RotateSecretBody = z.strictObject({ graceSeconds: z.number().int().min(0).max(604_800).optional() }).openapi("RotateSecret");
 export const RotateSecretResult = z.object({ secret: z.string(), previousSecretExpiresAt: z.string().nullable() });
@@ -67,9 +75,9 @@ const webhookStatsRoute = createRoute({
   method: "get",
   path: "/{id}/stats",
   tags,
-  summary: "Health of a subscription over the last 24 h",
+  summary: "Health of a subscription over the last 24 h, and a series of delivered vs failed attempts",
   security: tenantSecurity,
-  request: { params: WebhookId },
+  request: { params: WebhookId, query: StatsQuery },
   responses: { 200: jsonResponse(WebhookStatsSchema, "Stats"), ...errorResponses },
 });
 
@@ -110,7 +118,7 @@ export function webhookActionsRoutes() {
   });
 
   app.openapi(webhookStatsRoute, async (c) => {
-    return c.json(await webhookStats(tenantOp(c), c.req.valid("param").id), 200);
+    return c.json(await webhookStats(tenantOp(c), c.req.valid("param").id, c.req.valid("query").window), 200);
   });
 
   app.openapi(rotateSecretRoute, async (c) => {

@@ -6,6 +6,7 @@ import { readBody } from "../http/middleware";
 import { conflictResponse, createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { CreateWebhookBody, NewWebhookSchema, PatchWebhookBody, WebhookSchema } from "../http/webhook-schemas";
+import { maskedHeaders } from "../webhooks/secrets";
 import { changeWebhook, createWebhook, deleteWebhook, findWebhook, listSubscriptions } from "../webhooks/webhooks";
 
 export function serializeWebhook(w: WebhookRow) {
@@ -17,8 +18,11 @@ export function serializeWebhook(w: WebhookRow) {
     isEnabled: w.isEnabled,
     disabledReason: w.disabledReason,
     format: w.format,
-    headers: w.headers ?? {},
+    headers: maskedHeaders(w.headerHints),
     customFields: w.customFields ?? {},
+    filter: w.filter ?? null,
+    rateLimit: w.rateLimit ?? null,
+    maxConcurrency: w.maxConcurrency ?? null,
     secretLast4: w.secretLast4,
     managedBy: w.managedBy,
     createdAt: w.createdAt.toISOString(),

@@ -20,6 +20,7 @@ export const OPERATOR_TENANT: TenantRow = {
   rateLimits: null,
   retrySchedule: null,
   breakerThreshold: null,
+  portalOrigins: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
 };

@@ -7,6 +7,7 @@ import type { Config, Env } from "../env";
 import { newId } from "../lib/crypto";
 import { ConflictError, NotFoundError } from "../lib/errors";
 import { forgetTenant } from "./cache";
+import { normalizePortalOrigins } from "./portal-origins";
 
 export type NewTenantInput = {
   name: string;
@@ -40,6 +41,7 @@ export async function createTenant(
     rateLimits: input.rateLimits ?? null,
     retrySchedule: input.retrySchedule ?? null,
     breakerThreshold: input.breakerThreshold ?? null,
+    portalOrigins: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -72,9 +74,17 @@ export async function findTenant(env: Env, id: string): Promise<TenantRow> {
   return tenant;
 }
 
-export async function changeTenant(env: Env, who: Omit<AuditActor, "tenantId">, id: string, patch: TenantPatch): Promise<TenantRow> {
+export async function changeTenant(
+  env: Env,
+  who: Omit<AuditActor, "tenantId">,
+  id: string,
+  patch: TenantPatch,
+  opts: { allowInsecureUrls?: boolean } = {},
+): Promise<TenantRow> {
   const db = createDb(env.DB);
   const current = await findTenant(env, id);
+  if (patch.portalOrigins)
+    patch = { ...patch, portalOrigins: normalizePortalOrigins(patch.portalOrigins, opts.allowInsecureUrls ?? false) };
   const next = patchedTenant(current, patch);
   try {
     await db.batch([

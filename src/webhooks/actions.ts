@@ -2,13 +2,14 @@ import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
 import { failedDeliveriesSince, recentAttempts, reopenDeliveries } from "../db/deliveries";
-import { sendAndLog } from "../delivery/attempt";
-import { breakerFor } from "../delivery/breaker";
+import { sendTestAndLog } from "../delivery/attempt";
+import { governorFor } from "../delivery/endpoint-governor";
 import { enqueueDeliveries } from "../delivery/queue";
 import type { SendResult } from "../delivery/send";
 import { newId } from "../lib/crypto";
 import { ConflictError, ValidationError } from "../lib/errors";
 import { isOperator, ownedAction } from "../tenants/operator";
+import { attemptSeries, type SeriesPoint, type StatsWindow } from "./stats-series";
 import { isReceivableType } from "./validate";
 import { findWebhook } from "./webhooks";
 
@@ -26,20 +27,13 @@ export async function sendTestEvent(op: TenantOp, id: string, type?: string): Pr
     throw new ValidationError([{ path: "type", message: `${type} is not in the event catalog` }]);
   }
   const eventType = type ?? webhook.eventTypes.find((t) => t !== "*") ?? "webhook.test";
-  return sendAndLog(
-    db,
-    op.config,
-    webhook,
-    {
-      id: newId("evt"),
-      type: eventType,
-      createdAt: new Date(),
-      ...(isOperator(webhook.tenantId) && { tenantId: SAMPLE_TENANT_ID }),
-      data: { test: true, message: "A test event from Hookgate" },
-    },
-    1,
-    { deliveryId: null, isTest: true },
-  );
+  return sendTestAndLog(db, op.config, webhook, {
+    id: newId("evt"),
+    type: eventType,
+    createdAt: new Date(),
+    ...(isOperator(webhook.tenantId) && { tenantId: SAMPLE_TENANT_ID }),
+    data: { test: true, message: "A test event from Hookgate" },
+  });
 }
 
 export type WebhookStats = {
@@ -50,18 +44,24 @@ export type WebhookStats = {
   successRate24h: number | null;
   p50Ms: number | null;
   p95Ms: number | null;
+  /** Delivered vs failed attempts per hour (24h) or day (7d), oldest first: the dashboard's chart. */
+  series: SeriesPoint[];
 };
 
 const percentile = (sorted: number[], p: number) =>
   sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
-/** Health over the last 24 h: attempts (test sends excluded), success rate, latency, the breaker's count. */
-export async function webhookStats(op: TenantOp, id: string): Promise<WebhookStats> {
+/**
+ * Health over the last 24 h: attempts (test sends excluded), success rate,
+ * latency, the breaker's count; and the series of `window` for the chart.
+ */
+export async function webhookStats(op: TenantOp, id: string, window: StatsWindow = "24h"): Promise<WebhookStats> {
   const db = createDb(op.env.DB);
   const webhook = await findWebhook(op, id);
-  const [attempts, breaker] = await Promise.all([
+  const [attempts, breaker, series] = await Promise.all([
     recentAttempts(db, webhook.id, new Date(Date.now() - 86_400_000)),
-    breakerFor(op.env, webhook.id).state(),
+    governorFor(op.env, webhook.id).breakerState(),
+    attemptSeries(db, webhook.id, window),
   ]);
   const ok = attempts.filter((a) => a.error === null).length;
   const durations = attempts.map((a) => a.durationMs).sort((a, b) => a - b);
@@ -73,6 +73,7 @@ export async function webhookStats(op: TenantOp, id: string): Promise<WebhookSta
     successRate24h: attempts.length ? ok / attempts.length : null,
     p50Ms: percentile(durations, 50),
     p95Ms: percentile(durations, 95),
+    series,
   };
 }
 

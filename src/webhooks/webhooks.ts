@@ -14,14 +14,16 @@ import {
   type WebhookRow,
   webhookExists,
 } from "../db/webhooks";
-import { breakerFor } from "../delivery/breaker";
+import { governorFor } from "../delivery/endpoint-governor";
 import { buildDeliveryRequest } from "../delivery/request";
 import { sendWebhook } from "../delivery/send";
 import { generateWebhookSecret } from "../delivery/sign";
+import { forgetCatalog } from "../events/catalog-cache";
 import { newId } from "../lib/crypto";
 import { ForbiddenError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
 import { isOperator, ownedAction } from "../tenants/operator";
-import { sealWebhookSecret, signingSecrets } from "./secrets";
+import { filterProblems } from "./filter";
+import { type CustomHeaders, openWebhookHeaders, sealWebhookHeaders, sealWebhookSecret, signingSecrets } from "./secrets";
 import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants } from "./validate";
 
 export type WebhookInput = {
@@ -37,11 +39,22 @@ export type WebhookInput = {
   verify?: boolean;
   /** Operator endpoints only: the tenants whose events they receive (null: all). */
   tenantIds?: string[] | null;
+  filter?: Record<string, unknown> | null;
+  rateLimit?: number | null;
+  maxConcurrency?: number | null;
 };
 
 export type WebhookChange = Partial<Omit<WebhookInput, "secret" | "eventTypes">> & { eventTypes?: string[] };
 
 const MANAGER_NAMES: Record<ManagedBy, string> = { zapier: "Zapier", n8n: "n8n", make: "Make" };
+
+/** A filter is checked when stored: 422 naming a bad operator, listing the valid ones. */
+function checkedFilter(filter: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
+  if (!filter || Object.keys(filter).length === 0) return null;
+  const problems = filterProblems(filter);
+  if (problems.length > 0) throw new ValidationError(problems);
+  return filter;
+}
 
 /**
  * `tenantIds` narrows an operator endpoint to some tenants (null: all); a
@@ -79,13 +92,16 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
     isEnabled: input.isEnabled ?? true,
     disabledReason: input.isEnabled === false ? "manual" : null,
     format: input.format ?? "json",
-    headers: input.headers ?? null,
+    ...(await sealWebhookHeaders(op.config, id, input.headers)),
     customFields: input.customFields ?? null,
     ...(await sealWebhookSecret(op.config, id, secret)),
     previousSecretEnc: null,
     previousSecretExpiresAt: null,
     managedBy: input.managedBy ?? null,
     tenantIds,
+    filter: checkedFilter(input.filter),
+    rateLimit: input.rateLimit ?? null,
+    maxConcurrency: input.maxConcurrency ?? null,
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
@@ -94,7 +110,7 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
   if (input.verify) {
     // Checked first too, so a full account does not send the endpoint a request for nothing.
     if ((await countWebhooks(db, op.tenant.id)) >= quota) throw new QuotaExceededError("webhooks", quota, "webhooks");
-    await verifyEndpoint(row, [secret], op.config.deliveryTimeoutMs);
+    await verifyEndpoint(row, input.headers ?? null, [secret], op.config.deliveryTimeoutMs);
   }
   const [inserted] = await db.batch([
     insertWebhookUnderQuota(db, row, quota),
@@ -106,6 +122,7 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
     ),
   ]);
   if (changes(inserted) !== 1) throw new QuotaExceededError("webhooks", quota, "webhooks");
+  forgetCatalog(op.tenant.id);
   return { row, secret };
 }
 
@@ -151,15 +168,22 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   }
   if (fields.description !== undefined) set.description = fields.description;
   if (fields.format !== undefined) set.format = fields.format;
-  if (fields.headers !== undefined) set.headers = fields.headers;
+  // A new map replaces the old one whole; null removes them.
+  if (fields.headers !== undefined) Object.assign(set, await sealWebhookHeaders(op.config, id, fields.headers));
   if (fields.customFields !== undefined) set.customFields = fields.customFields;
+  if (fields.filter !== undefined) set.filter = checkedFilter(fields.filter);
+  if (fields.rateLimit !== undefined) set.rateLimit = fields.rateLimit;
+  if (fields.maxConcurrency !== undefined) set.maxConcurrency = fields.maxConcurrency;
   if (fields.managedBy !== undefined) set.managedBy = fields.managedBy;
   if (fields.isEnabled !== undefined) {
     set.isEnabled = fields.isEnabled;
     set.disabledReason = fields.isEnabled ? null : "manual";
   }
   // Verified as it will be stored (new URL, format, headers), signed with the live secrets.
-  if (verify) await verifyEndpoint({ ...row, ...set }, await signingSecrets(op.config, row), op.config.deliveryTimeoutMs);
+  if (verify) {
+    const headers = fields.headers !== undefined ? fields.headers : await openWebhookHeaders(op.config, row);
+    await verifyEndpoint({ ...row, ...set }, headers, await signingSecrets(op.config, row), op.config.deliveryTimeoutMs);
+  }
   // The answer shows exactly what is stored: the old updatedAt when nothing changed.
   if (Object.keys(set).length === 0) return row;
   set.updatedAt = new Date();
@@ -168,11 +192,12 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
     auditStatement(db, op.who, {
       action: ownedAction(op.tenant.id, "webhook.updated"),
       target: id,
-      details: { fields: Object.keys(set).filter((k) => k !== "updatedAt") },
+      details: { fields: auditedFields(set) },
     }),
   ]);
+  forgetCatalog(op.tenant.id);
   // Re-enabling starts afresh: the breaker's count goes back to zero.
-  if (fields.isEnabled === true) await breakerFor(op.env, id).reset();
+  if (fields.isEnabled === true) await governorFor(op.env, id).reset();
   return { ...row, ...set };
 }
 
@@ -184,6 +209,7 @@ export async function deleteWebhook(op: TenantOp, id: string): Promise<void> {
     ...deleteWebhookRows(db, op.tenant.id, id),
     auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.deleted"), target: id, details: { url: row.url } }),
   ]);
+  forgetCatalog(op.tenant.id);
 }
 
 /**
@@ -211,10 +237,16 @@ export async function rotateWebhookSecret(
   return { secret, previousSecretExpiresAt: expires };
 }
 
+/** The fields a change touched, as the API names them (the sealed headers are `headers`). */
+function auditedFields(set: WebhookPatch): string[] {
+  const names = Object.keys(set).filter((k) => k !== "updatedAt" && k !== "headerHints");
+  return names.map((k) => (k === "headersEnc" ? "headers" : k));
+}
+
 /** `verify: true`: one signed `webhook.verification` POST; anything but a 2xx refuses (422 with the endpoint's answer). */
-async function verifyEndpoint(row: WebhookRow, secrets: string[], timeoutMs: number): Promise<void> {
+async function verifyEndpoint(row: WebhookRow, headers: CustomHeaders | null, secrets: string[], timeoutMs: number): Promise<void> {
   const request = await buildDeliveryRequest({
-    endpoint: row,
+    endpoint: { ...row, headers },
     event: {
       id: newId("evt"),
       type: "webhook.verification",

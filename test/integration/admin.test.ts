@@ -75,6 +75,7 @@ describe("POST /admin/tenants", () => {
       rateLimits: null,
       retrySchedule: null,
       breakerThreshold: null,
+      portalOrigins: [],
       createdAt: expect.stringMatching(ISO),
       updatedAt: expect.stringMatching(ISO),
     });

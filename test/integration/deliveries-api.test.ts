@@ -26,6 +26,7 @@ const DELIVERY_FIELDS = [
   "eventType",
   "id",
   "lastAttemptAt",
+  "lastDurationMs",
   "lastStatusCode",
   "nextAttemptAt",
   "status",

@@ -77,6 +77,11 @@ const CASES: [url: string, expected: 201 | 422, why: string][] = [
   ["https://[::ffff:169.254.169.254]/hook", REFUSED, "IPv4-mapped metadata"],
   ["https://[64:ff9b::a00:1]/hook", REFUSED, "NAT64 of 10.0.0.1"],
   ["https://[64:ff9b::7f00:1]/hook", REFUSED, "NAT64 of 127.0.0.1"],
+  ["https://[64:ff9b:1::a9fe:a9fe]/", REFUSED, "local-use NAT64 (64:ff9b:1::/48) of the metadata address"],
+  ["https://[64:ff9b:1::169.254.169.254]/hook", REFUSED, "local-use NAT64, dotted IPv4 tail"],
+  ["https://[64:FF9B:0001:0:0:0:a9fe:a9fe]/hook", REFUSED, "local-use NAT64, uppercase and zero-padded"],
+  ["https://[64:ff9b:1::808:808]/hook", REFUSED, "local-use NAT64 of a public address: still local-use"],
+  ["https://[64:ff9b:1:a9fe:a9:fe00::]/hook", REFUSED, "local-use NAT64 with a /48-style embedding"],
   ["https://[::127.0.0.1]/hook", REFUSED, "IPv4-compatible loopback"],
   ["https://[::ffff:0:7f00:1]/hook", REFUSED, "IPv4-translated (SIIT) loopback"],
   ["https://[fec0::1]/hook", REFUSED, "IPv6 site-local (deprecated private)"],
@@ -158,6 +163,28 @@ describe("webhook URL rules (SSRF guard) through POST /v1/webhooks", () => {
     const ok = await strict("PATCH", `/v1/webhooks/${id}`, { key, body: { url: "https://[2606:4700::1111]/new" } });
     expect(ok.status, ok.text).toBe(200);
     expect((await strict("GET", `/v1/webhooks/${id}`, { key })).body.url).toBe("https://[2606:4700::1111]/new");
+  });
+
+  it("the local-use NAT64 prefix 64:ff9b:1::/48 is refused on create and PATCH, naming the range, even with ALLOW_INSECURE_URLS", async () => {
+    const { key } = await newRoomyTenant();
+    const url = "https://[64:ff9b:1::a9fe:a9fe]/";
+    const created = await strict("POST", "/v1/webhooks", { key, body: { url, eventTypes: ["*"] } });
+    expectProblem(created, 422, "validation_failed");
+    expect(created.body.errors[0]).toMatchObject({ path: "url" });
+    expect(created.body.errors[0].message).toContain("local-use NAT64 address (64:ff9b:1::/48)");
+    const lax = await callWithEnv(LAX, "POST", "/v1/webhooks", { key, body: { url: "http://[64:ff9b:1::7f00:1]/", eventTypes: ["*"] } });
+    expectProblem(lax, 422, "validation_failed");
+
+    const ok = await strict("POST", "/v1/webhooks", { key, body: { url: "https://example.com/ok", eventTypes: ["*"] } });
+    expect(ok.status, ok.text).toBe(201);
+    const patched = await strict("PATCH", `/v1/webhooks/${ok.body.id}`, {
+      key,
+      body: { url: "https://[64:ff9b:1:0:0:0:169.254.169.254]/" },
+    });
+    expectProblem(patched, 422, "validation_failed");
+    expect(patched.body.errors[0].message).toContain("local-use NAT64");
+    expect((await strict("GET", `/v1/webhooks/${ok.body.id}`, { key })).body.url).toBe("https://example.com/ok");
+    expect((await strict("GET", "/v1/webhooks", { key })).body.data).toHaveLength(1);
   });
 
   it("ALLOW_INSECURE_URLS=true admits http:// and loopback, but still no private, metadata or credentialed URLs", async () => {

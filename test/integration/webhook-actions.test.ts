@@ -153,7 +153,7 @@ describe("POST /v1/webhooks/:id/test", () => {
       const headers = JSON.parse(row.request_headers);
       expect(headers["X-Webhook-Signature"]).toBe("[redacted]");
       expect(headers["webhook-signature"]).toBe("[redacted]");
-      expect(headers.Authorization).toBe("[redacted]");
+      expect(headers.Authorization).toBe("****-abc");
       expect(JSON.stringify(row)).not.toContain(secret);
       expect(JSON.stringify(row)).not.toContain("t0k3n-abc");
     }
@@ -198,6 +198,7 @@ describe("GET /v1/webhooks/:id/stats", () => {
       successRate24h: null,
       p50Ms: null,
       p95Ms: null,
+      series: Array.from({ length: 24 }, () => ({ start: expect.any(String), succeeded: 0, failed: 0 })),
     });
   });
 

@@ -67,7 +67,8 @@ describe("PATCH /v1/webhooks/:id", () => {
       description: "renamed",
       eventTypes: ["invoice.paid"],
       format: "form",
-      headers: { "X-Env": "prod" },
+      // Masked: a value of 4 characters or fewer shows none of them.
+      headers: { "X-Env": "****" },
       customFields: { region: "eu" },
       secretLast4: w.secretLast4,
     });

@@ -115,6 +115,17 @@ const cases: Case[] = [
   { url: "https://[::10.0.0.1]/", refused: "an IPv4-compatible address for 10.0.0.1, a private address" },
   { url: "https://[64:ff9b::127.0.0.1]/", refused: "a NAT64 address for 127.0.0.1" },
   { url: "https://[64:ff9b::a9fe:a9fe]/", refused: "a NAT64 address for 169.254.169.254" },
+  // The local-use NAT64 prefix (RFC 8215) is refused whatever it carries, in every spelling.
+  { url: "https://[64:ff9b:1::a9fe:a9fe]/", refused: "a local-use NAT64 address (64:ff9b:1::/48)" },
+  { url: "https://[64:ff9b:1::169.254.169.254]/", refused: "a local-use NAT64 address" },
+  { url: "https://[64:FF9B:1:0:0:0:A9FE:A9FE]/", refused: "a local-use NAT64 address" },
+  { url: "https://[0064:ff9b:0001:0000::a9fe:a9fe]:8443/", refused: "a local-use NAT64 address" },
+  { url: "https://[64:ff9b:1::808:808]/", refused: "a local-use NAT64 address" },
+  { url: "https://[64:ff9b:1:a9fe:a9:fe00::]/", refused: "a local-use NAT64 address" },
+  { url: "https://[64:ff9b:1:ffff:ffff:ffff:ffff:ffff]/", refused: "a local-use NAT64 address" },
+  { url: "https://[64:ff9b:1::1]/", insecure: true, refused: "a local-use NAT64 address" },
+  // Just outside it: the well-known prefix with a public address, and the next /48.
+  { url: "https://[64:ff9b:2::1]/", ok: true },
   { url: "https://[2002:7f00:1::]/", refused: "a 6to4 address for 127.0.0.1" },
   { url: "https://[2002:c0a8:101::1]/", refused: "a 6to4 address for 192.168.1.1" },
 

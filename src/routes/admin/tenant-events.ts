@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { publishForTenant } from "../../events/publish";
 import { requireAdmin } from "../../http/authenticate";
+import { inlineRuntime } from "../../http/context";
 import { readBody } from "../../http/middleware";
 import { adminSecurity, createRouter, errorResponses, idParam, jsonBody, jsonResponse } from "../../http/openapi";
 import { EventWithDeliveries, IdempotencyHeader, PublishBody, serializeDeliverySummary, serializeEvent } from "../events";
@@ -28,11 +29,16 @@ export function adminTenantEventsRoutes() {
   app.openapi(publishForTenantRoute, async (c) => {
     const body = c.req.valid("json");
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
-    const result = await publishForTenant(c.env, c.req.valid("param").id, {
-      type: body.type,
-      data: body.data,
-      ...(idempotencyKey && { idempotencyKey }),
-    });
+    const result = await publishForTenant(
+      c.env,
+      c.req.valid("param").id,
+      {
+        type: body.type,
+        data: body.data,
+        ...(idempotencyKey && { idempotencyKey }),
+      },
+      inlineRuntime(c),
+    );
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json({ ...serializeEvent(result.event), deliveries: result.deliveries.map(serializeDeliverySummary) }, 202);
   });

@@ -8,6 +8,7 @@ import { readBody } from "../../http/middleware";
 import { adminSecurity, conflictResponse, createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf } from "../../http/openapi";
 import { decodeCursor, page, pageQuery } from "../../http/pagination";
 import { NameSchema, RateLimitsSchema } from "../../http/schemas";
+import { MAX_PORTAL_ORIGINS } from "../../tenants/portal-origins";
 import { changeTenant, createTenant, findTenant } from "../../tenants/tenants";
 import { NewApiKeySchema, serializeKey } from "../keys";
 
@@ -31,8 +32,19 @@ const TenantSettings = {
   breakerThreshold: z.number().int().min(1).max(10_000).nullable().optional(),
 };
 
+const PortalOriginsSchema = z
+  .array(z.string().max(300))
+  .max(MAX_PORTAL_ORIGINS, `may hold at most ${MAX_PORTAL_ORIGINS} origins`)
+  .openapi({
+    description:
+      "Origins allowed to embed the dashboard (CSP frame-ancestors): https, or http too where ALLOW_INSECURE_URLS=true. Empty or null: framing refused.",
+    example: ["https://app.example.com"],
+  });
+
 const CreateTenantBody = z.strictObject({ name: NameSchema, ...TenantSettings }).openapi("CreateTenant");
-const PatchTenantBody = z.strictObject({ name: NameSchema.optional(), ...TenantSettings }).openapi("UpdateTenant");
+const PatchTenantBody = z
+  .strictObject({ name: NameSchema.optional(), ...TenantSettings, portalOrigins: PortalOriginsSchema.nullable().optional() })
+  .openapi("UpdateTenant");
 
 const TenantSchema = z
   .object({
@@ -43,6 +55,7 @@ const TenantSchema = z
     rateLimits: RateLimitsSchema.nullable(),
     retrySchedule: z.array(z.number()).nullable().openapi({ description: "Seconds; null = the deployment default" }),
     breakerThreshold: z.number().nullable(),
+    portalOrigins: z.array(z.string()).openapi({ description: "Origins that may embed the dashboard; none: framing refused" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -57,6 +70,7 @@ function serializeTenant(t: TenantRow) {
     rateLimits: t.rateLimits ?? null,
     retrySchedule: t.retrySchedule ?? null,
     breakerThreshold: t.breakerThreshold ?? null,
+    portalOrigins: t.portalOrigins ?? [],
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
@@ -103,7 +117,7 @@ const patchTenantRoute = createRoute({
   method: "patch",
   path: "/{id}",
   tags,
-  summary: "Update a tenant's name, quotas, API access, rate limits, retry schedule or breaker threshold",
+  summary: "Update a tenant's name, quotas, API access, rate limits, retry schedule, breaker threshold or portal origins",
   security: adminSecurity,
   request: { params: TenantId, ...jsonBody(PatchTenantBody) },
   responses: { 200: jsonResponse(TenantSchema, "The updated tenant"), ...errorResponses, ...conflictResponse },
@@ -130,7 +144,9 @@ export function adminTenantsRoutes() {
   });
 
   app.openapi(patchTenantRoute, async (c) => {
-    return c.json(serializeTenant(await changeTenant(c.env, adminActor(c), c.req.valid("param").id, c.req.valid("json"))), 200);
+    const patch = c.req.valid("json");
+    const opts = { allowInsecureUrls: c.get("config").allowInsecureUrls };
+    return c.json(serializeTenant(await changeTenant(c.env, adminActor(c), c.req.valid("param").id, patch, opts)), 200);
   });
 
   return app;

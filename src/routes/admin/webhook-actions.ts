@@ -11,6 +11,7 @@ import {
   RecoverResult,
   RotateSecretBody,
   RotateSecretResult,
+  StatsQuery,
   serializeTestSend,
   TestSendBody,
   TestSendResult,
@@ -37,7 +38,7 @@ const operatorWebhookStatsRoute = createRoute({
   tags,
   summary: "Health of an operator endpoint over the last 24 h",
   security: adminSecurity,
-  request: { params: WebhookId },
+  request: { params: WebhookId, query: StatsQuery },
   responses: { 200: jsonResponse(WebhookStatsSchema, "Stats"), ...errorResponses },
 });
 
@@ -73,7 +74,7 @@ export function adminWebhookActionsRoutes() {
   });
 
   app.openapi(operatorWebhookStatsRoute, async (c) => {
-    return c.json(await webhookStats(operatorOp(c, OPERATOR_TENANT), c.req.valid("param").id), 200);
+    return c.json(await webhookStats(operatorOp(c, OPERATOR_TENANT), c.req.valid("param").id, c.req.valid("query").window), 200);
   });
 
   app.openapi(rotateOperatorSecretRoute, async (c) => {

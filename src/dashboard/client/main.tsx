@@ -1,0 +1,125 @@
+import { render, useEffect, useState } from "hono/jsx/dom";
+import { messageOf, setBearer, whenSessionEnds } from "./api";
+import { useHashRoute } from "./hooks";
+import { AuditScreen } from "./screens/audit";
+import { DeliveriesScreen } from "./screens/deliveries";
+import { EventTypesScreen } from "./screens/event-types";
+import { KeysScreen } from "./screens/keys";
+import { SignIn } from "./screens/sign-in";
+import { SourcesScreen } from "./screens/sources";
+import { WebhooksScreen } from "./screens/webhooks";
+import { allows, endSession, loadSession, openPortalLink, type Session, saveSession } from "./session";
+
+export type ScreenProps = { session: Session };
+
+const SCREENS = [
+  { id: "keys", title: "API Keys", needs: "keys:read", View: KeysScreen },
+  { id: "webhooks", title: "Webhooks", needs: "webhooks:read", View: WebhooksScreen },
+  { id: "deliveries", title: "Delivery log", needs: "webhooks:read", View: DeliveriesScreen },
+  { id: "event-types", title: "Event types", needs: "events:read", View: EventTypesScreen },
+  { id: "sources", title: "Sources", needs: "sources:read", View: SourcesScreen },
+  { id: "audit", title: "Audit log", needs: "audit:read", View: AuditScreen },
+];
+
+const GONE = "This link has expired or was already used";
+const inPortal = location.pathname.startsWith("/dashboard/portal/");
+
+/** The link's token, taken out of the address bar at once (a reload must not present it again). */
+function takePortalToken(): string | null {
+  const m = /^#token=([A-Za-z0-9]+)$/.exec(location.hash);
+  if (!m) return null;
+  history.replaceState(null, "", location.pathname);
+  return m[1] ?? null;
+}
+
+function App() {
+  const [portalToken] = useState(() => (inPortal ? takePortalToken() : null));
+  const [session, setSession] = useState<Session | null>(() => (portalToken ? null : loadSession()));
+  const [opening, setOpening] = useState(portalToken !== null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const route = useHashRoute();
+
+  const adopt = (s: Session | null) => {
+    saveSession(s);
+    setBearer(s?.token ?? null);
+    setSession(s);
+  };
+  setBearer(session?.token ?? null);
+  whenSessionEnds((detail) => {
+    adopt(null);
+    setNotice(`Your session has ended: ${detail}`);
+  });
+
+  useEffect(() => {
+    if (!portalToken) return;
+    openPortalLink(portalToken)
+      .then((s) => adopt(s))
+      .catch(() => setNotice(GONE))
+      .finally(() => setOpening(false));
+  }, []);
+
+  if (opening) return <p class="hint">Opening…</p>;
+  if (!session) {
+    const signedIn = (s: Session) => {
+      setNotice(null);
+      adopt(s);
+    };
+    if (!inPortal) return <SignIn notice={notice} onSession={signedIn} />;
+    return (
+      <main id="main" class="signin">
+        <h1>Hookgate</h1>
+        <p role="alert">{notice === GONE || !notice ? GONE : notice}</p>
+        <p class="hint">Open the page that brought you here again for a new link.</p>
+      </main>
+    );
+  }
+
+  const screens = SCREENS.filter((s) => allows(session, s.needs));
+  const current = screens.find((s) => s.id === route) ?? screens[0];
+  const signOut = async () => {
+    try {
+      await endSession(session);
+      setNotice("You have signed out.");
+    } catch (e) {
+      setNotice(`Signed out here; the server said: ${messageOf(e)}`);
+    }
+    adopt(null);
+  };
+
+  return (
+    <div class="shell">
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">Hookgate</span>
+        <span class="who" title={session.tenantId}>
+          {session.kind === "portal" ? "Portal" : "Dashboard"} · {session.tenantId}
+        </span>
+        <button type="button" class="secondary" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <nav aria-label="Screens">
+        <ul>
+          {screens.map((s) => (
+            <li>
+              <a href={`#/${s.id}`} aria-current={s.id === current?.id ? "page" : undefined}>
+                {s.title}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" tabIndex={-1}>
+        {current ? <current.View session={session} /> : <p>This session's scopes allow none of the dashboard's screens.</p>}
+      </main>
+    </div>
+  );
+}
+
+const root = document.getElementById("app");
+if (root) {
+  root.textContent = "";
+  render(<App />, root);
+}

@@ -1,0 +1,42 @@
+import type { EventType } from "../api";
+import { useList } from "../hooks";
+import type { ScreenProps } from "../main";
+import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../ui";
+
+/** "Event types": the catalog the tenant can publish and subscribe to, with each type's schema. */
+export function EventTypesScreen(_: ScreenProps) {
+  const list = useList<EventType>("/v1/event-types?limit=100");
+  return (
+    <section aria-labelledby="types-h">
+      <h1 id="types-h">Event types</h1>
+      <ErrorNote error={list.error} />
+      {list.items.length === 0 ? (
+        <Empty what="event types" loading={list.loading} />
+      ) : (
+        <DataTable caption="Event types" columns={["Name", "Description", "Schema"]}>
+          {list.items.map((t) => (
+            <tr key={t.name}>
+              <Cell label="Name">
+                <span class="mono">{t.name}</span>
+                {t.owner && t.owner !== "tenant" ? <span class="hint"> ({t.owner})</span> : null}
+                {t.archived ? <span class="hint"> (archived)</span> : null}
+              </Cell>
+              <Cell label="Description">{t.description ?? ""}</Cell>
+              <Cell label="Schema">
+                {t.schema ? (
+                  <details>
+                    <summary>Schema</summary>
+                    <pre>{JSON.stringify(t.schema, null, 2)}</pre>
+                  </details>
+                ) : (
+                  <span class="hint">Any JSON</span>
+                )}
+              </Cell>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+      <LoadMore next={list.next} loading={list.loading} more={list.more} />
+    </section>
+  );
+}

@@ -1,0 +1,59 @@
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import { type Db, insertUnderQuota } from "./client";
+import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
+import { sources } from "./schema";
+
+export type SourceRow = typeof sources.$inferSelect;
+export type SourcePatch = Partial<Omit<SourceRow, "id" | "tenantId" | "createdAt">>;
+
+const live = (tenantId: string) => and(eq(sources.tenantId, tenantId), isNull(sources.deletedAt));
+
+/** By id alone, for the intake route (which learns the tenant from the source). */
+export async function findSourceById(db: Db, id: string): Promise<SourceRow | undefined> {
+  return db.select().from(sources).where(eq(sources.id, id)).get();
+}
+
+export async function getSource(db: Db, tenantId: string, id: string): Promise<SourceRow | undefined> {
+  return db
+    .select()
+    .from(sources)
+    .where(and(live(tenantId), eq(sources.id, id)))
+    .get();
+}
+
+export async function getSourceByName(db: Db, tenantId: string, name: string): Promise<SourceRow | undefined> {
+  return db
+    .select()
+    .from(sources)
+    .where(and(live(tenantId), eq(sources.name, name)))
+    .get();
+}
+
+export async function countSources(db: Db, tenantId: string): Promise<number> {
+  return (await db.select({ n: count() }).from(sources).where(live(tenantId)).get())?.n ?? 0;
+}
+
+export async function listSources(db: Db, tenantId: string, limit: number, after?: Cursor): Promise<Page<SourceRow>> {
+  const rows = await db
+    .select()
+    .from(sources)
+    .where(and(live(tenantId), afterCursor(sources.createdAt, sources.id, after)))
+    .orderBy(asc(sources.createdAt), asc(sources.id))
+    .limit(limit + 1)
+    .all();
+  return toPage(rows, limit, (s) => ({ t: s.createdAt.getTime(), id: s.id }));
+}
+
+/** Inserts within the `sources` quota; a live source of the same name makes it fail (unique index). */
+export function insertSourceUnderQuota(db: Db, row: SourceRow, quota: number) {
+  return insertUnderQuota(db, sources, row, live(row.tenantId), quota);
+}
+
+export const sourceExists = (id: string) => sql`EXISTS (SELECT 1 FROM ${sources} WHERE ${eq(sources.id, id)})`;
+
+export function updateSource(db: Db, tenantId: string, id: string, set: SourcePatch) {
+  return db
+    .update(sources)
+    .set(set)
+    .where(and(live(tenantId), eq(sources.id, id)));
+}

@@ -1,0 +1,95 @@
+import { createDb } from "../db/client";
+import type { DeliveryRow } from "../db/deliveries";
+import type { EventRow } from "../db/events";
+import type { WebhookRow } from "../db/webhooks";
+import type { Config, Env } from "../env";
+import { cachedTenant } from "../tenants/cache";
+import { isOperator, OPERATOR_TENANT } from "../tenants/operator";
+import { attemptDelivery } from "./attempt";
+import { isSlow } from "./endpoint-speed";
+import { enqueueDeliveries } from "./queue";
+import { LEASE_MARGIN_MS, runHoldingShortWaits } from "./run-attempt";
+
+/**
+ * At most this many first attempts run inline per publish: an invocation may
+ * hold 6 outbound connections at once, and D1, the Durable Objects and the
+ * queue need the rest.
+ */
+export const INLINE_FANOUT = 4;
+
+/** What an inline attempt needs beyond the rows: the parsed config, and a way to outlive the response. */
+export type InlineRuntime = { config: Config; defer: (work: Promise<unknown>) => void };
+
+/**
+ * Which of a publish's receivers get their first attempt inline, in the
+ * same request's lifetime (`waitUntil`): a handful, of endpoints that have
+ * been answering quickly. Those without flow control are claimed in the
+ * publish's own batch (attempt 1, leased), so their attempt costs no
+ * separate claim; a flow-controlled one asks its governor first.
+ */
+export function planInline(runtime: InlineRuntime | undefined, receivers: WebhookRow[]): { preclaimed: Set<string>; inline: Set<string> } {
+  const preclaimed = new Set<string>();
+  const inline = new Set<string>();
+  if (runtime?.config.firstAttempt !== "inline") return { preclaimed, inline };
+  for (const w of receivers) {
+    if (inline.size >= INLINE_FANOUT) break;
+    if (isSlow(w.id)) continue;
+    inline.add(w.id);
+    if (w.rateLimit === null && w.maxConcurrency === null) preclaimed.add(w.id);
+  }
+  return { preclaimed, inline };
+}
+
+/** A pre-claimed row's lease: the sweep leaves it alone while its inline attempt may be in flight. */
+export const preclaimLease = (config: Config, now: Date) => new Date(now.getTime() + config.deliveryTimeoutMs + LEASE_MARGIN_MS);
+
+/**
+ * Starts the first attempts of a publish's stored deliveries: inline for
+ * the planned ones, through the queue at once for the rest. The rows are
+ * already stored, so a crash here loses nothing: an inline attempt that
+ * dies mid-flight leaves a leased row that the sweep repairs.
+ */
+export async function dispatchDeliveries(
+  env: Env,
+  runtime: InlineRuntime | undefined,
+  event: EventRow,
+  rows: DeliveryRow[],
+  webhooks: ReadonlyMap<string, WebhookRow>,
+  plan: { preclaimed: Set<string>; inline: Set<string> },
+): Promise<void> {
+  const queued = rows.filter((r) => !plan.inline.has(r.webhookId));
+  if (queued.length > 0) await enqueueDeliveries(env, queued);
+  if (!runtime) return;
+  for (const delivery of rows) {
+    const webhook = webhooks.get(delivery.webhookId);
+    if (!webhook || !plan.inline.has(webhook.id)) continue;
+    runtime.defer(attemptInline(env, runtime.config, { delivery, webhook, event, manual: false }, plan.preclaimed.has(webhook.id)));
+  }
+}
+
+/** One inline first attempt; what it cannot finish (a retry, a long wait, a failure to run) goes to the queue. */
+async function attemptInline(
+  env: Env,
+  config: Config,
+  target: { delivery: DeliveryRow; webhook: WebhookRow; event: EventRow; manual: boolean },
+  preclaimed: boolean,
+): Promise<void> {
+  const db = createDb(env.DB);
+  try {
+    let delaySeconds: number | null = null;
+    if (preclaimed) {
+      const tenant = isOperator(target.delivery.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, target.delivery.tenantId);
+      const outcome = await attemptDelivery(env, db, config, { ...target, tenant, attempt: 1 });
+      if (outcome.kind === "retry") delaySeconds = outcome.delaySeconds;
+    } else {
+      const result = await runHoldingShortWaits(env, db, config, target);
+      if (result.kind === "retry") delaySeconds = result.delaySeconds;
+      if (result.kind === "wait") delaySeconds = Math.ceil(result.waitMs / 1000);
+    }
+    if (delaySeconds !== null) await enqueueDeliveries(env, [target.delivery], { delaySeconds });
+  } catch (err) {
+    // Unclaimed: the queue takes it from here; claimed and left leased: the sweep does.
+    console.error(`delivery ${target.delivery.id}: inline attempt failed to run`, err);
+    if (!preclaimed) await enqueueDeliveries(env, [target.delivery], { delaySeconds: 30 });
+  }
+}

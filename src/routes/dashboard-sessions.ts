@@ -1,0 +1,71 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { SessionGrant } from "../auth/dashboard-sessions";
+import { signIn, signOut } from "../auth/dashboard-sessions";
+import { requireCredential } from "../http/authenticate";
+import { tenantOp } from "../http/context";
+import { readBody } from "../http/middleware";
+import { createRouter, errorResponses, jsonResponse, tenantSecurity } from "../http/openapi";
+import { ScopeSchema } from "../http/schemas";
+
+export const DashboardSessionSchema = z
+  .object({
+    token: z
+      .string()
+      .openapi({ description: "The session's bearer token: send it as `Authorization: Bearer <token>`. Keep it in memory only." }),
+    sessionId: z.string().openapi({ example: "ses_6Gm1..." }),
+    kind: z.enum(["dashboard", "portal"]),
+    expiresAt: z.string(),
+    tenantId: z.string(),
+    credentialId: z.string().openapi({ description: "The credential the session acts as" }),
+    scopes: z.array(ScopeSchema),
+  })
+  .openapi("DashboardSession");
+
+export const serializeSession = (g: SessionGrant) => ({
+  token: g.token,
+  sessionId: g.sessionId,
+  kind: g.kind,
+  expiresAt: g.expiresAt.toISOString(),
+  tenantId: g.tenantId,
+  credentialId: g.credentialId,
+  scopes: g.scopes,
+});
+
+const tags = ["Dashboard"];
+
+const signInRoute = createRoute({
+  method: "post",
+  path: "/",
+  tags,
+  summary: "Exchange an API key for a dashboard session (sign in)",
+  description:
+    "Authenticated with the API key itself. The session acts as the key (its tenant, scopes, restrictions and rate limit) for 8 h at most, or until signed out or the key is revoked.",
+  security: tenantSecurity,
+  responses: { 201: jsonResponse(DashboardSessionSchema, "The session"), ...errorResponses },
+});
+
+const signOutRoute = createRoute({
+  method: "delete",
+  path: "/current",
+  tags,
+  summary: "End the calling dashboard session (sign out), at once everywhere",
+  security: tenantSecurity,
+  responses: { 204: { description: "Signed out" }, ...errorResponses },
+});
+
+/** Dashboard sign-in and sign-out: `/v1/dashboard-sessions`. */
+export function dashboardSessionsRoutes() {
+  const app = createRouter();
+  app.use("*", requireCredential(null), readBody());
+
+  app.openapi(signInRoute, async (c) => {
+    return c.json(serializeSession(await signIn(tenantOp(c))), 201);
+  });
+
+  app.openapi(signOutRoute, async (c) => {
+    await signOut(tenantOp(c));
+    return c.body(null, 204);
+  });
+
+  return app;
+}

@@ -1,0 +1,58 @@
+import type { TenantOp } from "../auth/caller";
+import { auditStatement } from "../db/audit";
+import { createDb, runBatch } from "../db/client";
+import { getSourceRequest, type SourceRequestRow, updateSourceRequest } from "../db/source-requests";
+import type { InlineRuntime } from "../delivery/dispatch";
+import { ConflictError, DomainError, NotFoundError } from "../lib/errors";
+import { parseIntakeBody } from "./body";
+import { mapAndPublish } from "./intake";
+import { rejectionOf } from "./request-log";
+import { findSource } from "./sources";
+
+export async function findSourceRequest(op: TenantOp, sourceId: string, requestId: string): Promise<SourceRequestRow> {
+  await findSource(op, sourceId);
+  const row = await getSourceRequest(createDb(op.env.DB), op.tenant.id, sourceId, requestId);
+  if (!row) throw new NotFoundError("Request");
+  return row;
+}
+
+/**
+ * Runs a logged request's mapping and publish again, with the source as it
+ * is now (after its mapping or the catalog was fixed). Only a request that
+ * passed verification can be replayed; its sender's delivery id still
+ * deduplicates, so a replay of an accepted request answers with its event.
+ */
+export async function replaySourceRequest(
+  op: TenantOp,
+  sourceId: string,
+  requestId: string,
+  runtime?: InlineRuntime,
+): Promise<{ eventId: string }> {
+  const db = createDb(op.env.DB);
+  const source = await findSource(op, sourceId);
+  const logged = await findSourceRequest(op, sourceId, requestId);
+  if (!logged.verified) throw new ConflictError("not_verified", "This request failed verification; it cannot be replayed");
+  if (logged.bodyTruncated)
+    throw new ConflictError("conflict", "Only the first 64 KiB of this request's body was kept; it cannot be replayed");
+  const body = parseIntakeBody(new TextEncoder().encode(logged.body), logged.contentType);
+  const ctx = { trigger: body.trigger, headers: new Headers(logged.headers), query: new URLSearchParams(logged.query) };
+  try {
+    const { eventId, duplicate } = await mapAndPublish(op.env, op.tenant, source, ctx, runtime);
+    // The request that published the event stays `accepted` when its replay meets its own delivery id.
+    const first = logged.status === "accepted" && logged.eventId === eventId;
+    await runBatch(db, [
+      updateSourceRequest(db, logged.id, {
+        status: duplicate && !first ? "duplicate" : "accepted",
+        rejection: null,
+        eventId,
+        responseStatus: 202,
+      }),
+      auditStatement(db, op.who, { action: "source.request_replayed", target: logged.id, details: { sourceId, eventId } }),
+    ]);
+    return { eventId };
+  } catch (err) {
+    if (err instanceof DomainError)
+      await updateSourceRequest(db, logged.id, { status: "rejected", rejection: rejectionOf(err.code) }).run();
+    throw err;
+  }
+}

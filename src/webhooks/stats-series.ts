@@ -1,0 +1,37 @@
+import { attemptCountsByBucket } from "../db/attempt-series";
+import type { Db } from "../db/client";
+
+export const STATS_WINDOWS = ["24h", "7d"] as const;
+export type StatsWindow = (typeof STATS_WINDOWS)[number];
+
+export type SeriesPoint = { start: string; succeeded: number; failed: number };
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/**
+ * The buckets of a window, oldest first, aligned to UTC hours (24h: the 24
+ * hours up to and including the current one) or UTC days (7d: today and
+ * the 6 days before).
+ */
+export function seriesBuckets(window: StatsWindow, now: number): { start: number; bucketMs: number; count: number } {
+  const bucketMs = window === "24h" ? HOUR : DAY;
+  const count = window === "24h" ? 24 : 7;
+  const current = Math.floor(now / bucketMs) * bucketMs;
+  return { start: current - (count - 1) * bucketMs, bucketMs, count };
+}
+
+/** Delivered vs failed attempts per bucket of the window, every bucket present (zeros when empty). */
+export async function attemptSeries(db: Db, webhookId: string, window: StatsWindow, now = Date.now()): Promise<SeriesPoint[]> {
+  const { start, bucketMs, count } = seriesBuckets(window, now);
+  const rows = await attemptCountsByBucket(db, webhookId, start, bucketMs);
+  const byBucket = new Map(rows.map((r) => [Number(r.bucket), r]));
+  return Array.from({ length: count }, (_, i) => {
+    const row = byBucket.get(i);
+    return {
+      start: new Date(start + i * bucketMs).toISOString(),
+      succeeded: Number(row?.succeeded ?? 0),
+      failed: Number(row?.failed ?? 0),
+    };
+  });
+}
