@@ -6,12 +6,9 @@ export function parseVars(text: string): Record<string, string>;
 export function throwawaySecrets(): { ADMIN_TOKEN: string; TOKEN_SIGNING_KEY: string; SECRETS_KEY: string; GATEWAY_SECRET: string };
 export function applyLocalMigrations(opts?: { persistTo?: string; quiet?: boolean }): void;
 export function freePort(): Promise<number>;
-export function runCronLocally(url: string, opts?: { intervalMs?: number; onError?: (message: string) => void }): () => void;
 export function startWranglerDev(opts: {
   persistTo: string;
   vars: Record<string, string>;
   port?: number;
   timeoutMs?: number;
-  /** Also run the scheduled handler every minute (as the Cron Trigger does in production). */
-  scheduled?: boolean;
-}): Promise<{ url: string; port: number; stop: () => Promise<void>; logs: () => string }>;
+}): Promise<{ url: string; port: number; stop: () => Promise<void>; kill: () => Promise<void>; logs: () => string }>;

@@ -1,6 +1,6 @@
 // Helpers shared by `npm start`, the e2e suite and the benchmarks: local
-// secrets, the local D1 migrations, a `wrangler dev` child process, and the
-// timer that stands in for the Cron Trigger locally.
+// secrets, the local D1 migrations and a `wrangler dev` child process.
+
 import { spawn, spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -87,45 +87,13 @@ export function freePort() {
   });
 }
 
-// wrangler.toml's [triggers] cron; Hookgate's scheduled handler does not look at it.
-const CRON = "* * * * *";
-
-/**
- * `wrangler dev` never fires Cron Triggers on its own, so this asks the dev
- * server at `url` to run the scheduled handler (production's delivery sweep
- * and retention) every `intervalMs`. It uses the trigger endpoint Miniflare
- * serves under `wrangler dev`, which answers once the handler and its
- * waitUntil work are done, 500 if they threw (`--test-scheduled`'s
- * `/__scheduled` answers 200 at once, whatever happens). Runs never overlap.
- * Returns a function that stops the timer.
- */
-export function runCronLocally(url, { intervalMs = 60_000, onError = (message) => console.error(message) } = {}) {
-  let timer;
-  let stopped = false;
-  const tick = async () => {
-    try {
-      const res = await fetch(`${url}/cdn-cgi/local/scheduled?${new URLSearchParams({ cron: CRON })}`);
-      if (!res.ok) onError(`[cron] scheduled handler failed: ${res.status} ${await res.text()}`);
-    } catch (err) {
-      onError(`[cron] dev server not reachable: ${err.message}`);
-    }
-    if (!stopped) timer = setTimeout(tick, intervalMs).unref();
-  };
-  timer = setTimeout(tick, intervalMs).unref();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-  };
-}
-
 /**
  * Starts `wrangler dev` on 127.0.0.1 with `vars` injected (an env file in
  * `persistTo`, so a developer's own .dev.vars never leaks into it) and waits
- * until /health answers. With `scheduled`, it also runs the scheduled handler
- * every minute once up (off by default, so the e2e suite's timing stays as it
- * was). Returns `{url, stop, logs}`.
+ * until /health answers. Returns `{url, stop, kill, logs}`: `stop` ends it
+ * gently, `kill` at once (SIGKILL, as a crash would).
  */
-export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_000, scheduled = false }) {
+export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_000 }) {
   port ??= await freePort();
   const envFile = path.join(persistTo, "e2e.env");
   writeFileSync(
@@ -160,10 +128,8 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
   child.stdout.on("data", (d) => (logs += d));
   child.stderr.on("data", (d) => (logs += d));
   const url = `http://127.0.0.1:${port}`;
-  let stopCron = () => {};
   const stop = () =>
     new Promise((resolve) => {
-      stopCron();
       if (child.exitCode !== null) return resolve();
       child.once("exit", () => resolve());
       try {
@@ -177,15 +143,22 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
         } catch {}
       }, 5000).unref();
     });
+  const kill = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        resolve();
+      }
+    });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${logs}`);
     try {
       const res = await fetch(`${url}/health`);
-      if (res.ok) {
-        if (scheduled) stopCron = runCronLocally(url, { onError: (message) => (logs += `${message}\n`) });
-        return { url, stop, logs: () => logs, port };
-      }
+      if (res.ok) return { url, stop, kill, logs: () => logs, port };
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -9,6 +9,7 @@ export interface Env {
   DELIVERY_QUEUE: Queue<import("./delivery/queue").DeliveryMessage>;
   ENDPOINT_GOVERNOR: DurableObjectNamespace<import("./delivery/endpoint-governor").EndpointGovernor>;
   CREDENTIAL_GATE: DurableObjectNamespace<import("./ratelimit/credential-gate").CredentialGate>;
+  DATA_SHARD: DurableObjectNamespace<import("./data/data-shard").DataShard>;
   KEY_PREFIX?: string;
   DELIVERY_TIMEOUT_MS?: string;
   RETRY_SCHEDULE?: string;

@@ -23,6 +23,12 @@ export const tenants = sqliteTable(
     breakerThreshold: integer("breaker_threshold"),
     /** Origins allowed to embed the dashboard in an iframe (CSP frame-ancestors); none: framing refused. */
     portalOrigins: text("portal_origins", { mode: "json" }).$type<string[]>(),
+    /** How many data-plane objects a day of the tenant's new events is spread over (1..64). */
+    dataShards: integer("data_shards").notNull().default(1),
+    /** The most it ever had: reads cover every shard that may still hold data. Only grows. */
+    maxDataShards: integer("max_data_shards").notNull().default(1),
+    /** Earlier counts, kept for the idempotency window: a repeated key still finds its first answer. */
+    shardHistory: text("shard_history", { mode: "json" }).$type<{ shards: number; until: number }[]>(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
   },
@@ -129,42 +135,6 @@ export const eventTypes = sqliteTable(
   (t) => [primaryKey({ columns: [t.tenantId, t.name] }), index("event_types_name").on(t.name)],
 );
 
-export const events = sqliteTable(
-  "events",
-  {
-    /**
-     * Commit order. D1 serialises writes, so a poller that pages by `seq`
-     * never skips an event inserted concurrently, unlike paging by time.
-     */
-    seq: integer("seq").primaryKey({ autoIncrement: true }),
-    id: text("id").notNull(),
-    tenantId: text("tenant_id").notNull(),
-    type: text("type").notNull(),
-    data: text("data").notNull(),
-    sourceId: text("source_id"),
-    createdAt: createdAt(),
-  },
-  (t) => [
-    uniqueIndex("events_id_unique").on(t.id),
-    index("events_tenant_seq").on(t.tenantId, t.seq),
-    index("events_tenant_type_seq").on(t.tenantId, t.type, t.seq),
-    index("events_created").on(t.createdAt),
-  ],
-);
-
-export const idempotencyKeys = sqliteTable(
-  "idempotency_keys",
-  {
-    tenantId: text("tenant_id").notNull(),
-    key: text("key").notNull(),
-    /** SHA-256 of the request body: the same key with another body is refused. */
-    requestHash: text("request_hash").notNull(),
-    eventId: text("event_id").notNull(),
-    createdAt: createdAt(),
-  },
-  (t) => [primaryKey({ columns: [t.tenantId, t.key] }), index("idempotency_created").on(t.createdAt)],
-);
-
 export const WEBHOOK_FORMATS = ["json", "form"] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 export const MANAGED_BY = ["zapier", "n8n", "make"] as const;
@@ -210,54 +180,8 @@ export const webhooks = sqliteTable(
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-export const deliveries = sqliteTable(
-  "deliveries",
-  {
-    id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
-    eventId: text("event_id").notNull(),
-    eventType: text("event_type").notNull(),
-    webhookId: text("webhook_id").notNull(),
-    status: text("status", { enum: DELIVERY_STATUSES }).notNull(),
-    attempts: integer("attempts").notNull().default(0),
-    /** When the next attempt is due (the sweep re-enqueues pending rows long past it). */
-    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }),
-    lastAttemptAt: integer("last_attempt_at", { mode: "timestamp_ms" }),
-    lastStatusCode: integer("last_status_code"),
-    createdAt: createdAt(),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
-  },
-  (t) => [
-    index("deliveries_tenant_created").on(t.tenantId, t.createdAt, t.id),
-    index("deliveries_webhook_status").on(t.webhookId, t.status),
-    index("deliveries_event").on(t.eventId),
-    index("deliveries_status_due").on(t.status, t.nextAttemptAt),
-  ],
-);
-
 export const ATTEMPT_ERRORS = ["timeout", "dns", "connection", "tls", "redirect", "http"] as const;
 export type AttemptError = (typeof ATTEMPT_ERRORS)[number];
-
-export const deliveryAttempts = sqliteTable(
-  "delivery_attempts",
-  {
-    id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
-    /** Null for test sends, which belong to no delivery. */
-    deliveryId: text("delivery_id"),
-    webhookId: text("webhook_id").notNull(),
-    attempt: integer("attempt").notNull(),
-    at: integer("at", { mode: "timestamp_ms" }).notNull(),
-    statusCode: integer("status_code"),
-    durationMs: integer("duration_ms").notNull(),
-    responseBody: text("response_body"),
-    error: text("error", { enum: ATTEMPT_ERRORS }),
-    requestHeaders: text("request_headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
-    requestBody: text("request_body").notNull(),
-    isTest: integer("is_test", { mode: "boolean" }).notNull().default(false),
-  },
-  (t) => [index("attempts_delivery").on(t.deliveryId, t.attempt), index("attempts_webhook_at").on(t.webhookId, t.at)],
-);
 
 /** The operator's product scopes (the whole list is replaced at once); `position` keeps the order given. */
 export const productScopes = sqliteTable("product_scopes", {
@@ -350,33 +274,6 @@ export const SOURCE_REJECTIONS = [
   "rate_limited",
 ] as const;
 export type SourceRejection = (typeof SOURCE_REJECTIONS)[number];
-
-/** The request log of a source: what arrived, what was answered, and enough to replay it. */
-export const sourceRequests = sqliteTable(
-  "source_requests",
-  {
-    id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
-    sourceId: text("source_id").notNull(),
-    receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
-    status: text("status", { enum: SOURCE_REQUEST_STATUSES }).notNull(),
-    rejection: text("rejection", { enum: SOURCE_REJECTIONS }),
-    /** True once the signature (or the URL's token alone) checked out: only such a request may be replayed. */
-    verified: integer("verified", { mode: "boolean" }).notNull(),
-    eventId: text("event_id"),
-    ip: text("ip"),
-    method: text("method").notNull(),
-    query: text("query", { mode: "json" }).$type<Record<string, string>>().notNull(),
-    /** Signatures and secrets redacted. */
-    headers: text("headers", { mode: "json" }).$type<Record<string, string>>().notNull(),
-    contentType: text("content_type"),
-    /** At most 64 KiB of the body, as text. */
-    body: text("body").notNull(),
-    bodyTruncated: integer("body_truncated", { mode: "boolean" }).notNull(),
-    responseStatus: integer("response_status").notNull(),
-  },
-  (t) => [index("source_requests_source_received").on(t.sourceId, t.receivedAt, t.id), index("source_requests_received").on(t.receivedAt)],
-);
 
 /** One-time links into the embeddable portal: opening one starts a dashboard session, once. */
 export const portalLinks = sqliteTable(

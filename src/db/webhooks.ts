@@ -2,7 +2,6 @@ import { and, asc, count, eq, inArray, isNull, sql } from "drizzle-orm";
 import { OPERATOR_ID } from "../tenants/operator";
 import { type Db, insertUnderQuota } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
-import { cancelPendingOf } from "./deliveries";
 import { webhooks } from "./schema";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
@@ -63,21 +62,20 @@ export function updateWebhook(db: Db, tenantId: string, id: string, set: Webhook
     .where(and(live(tenantId), eq(webhooks.id, id)));
 }
 
-/** Soft-deletes the subscription and cancels its pending deliveries (batch these together). */
+/** Soft-deletes the subscription (its pending deliveries are cancelled in the data plane). */
 export function deleteWebhook(db: Db, tenantId: string, id: string, now = new Date()) {
-  return [
-    db
-      .update(webhooks)
-      .set({ deletedAt: now, isEnabled: false, updatedAt: now })
-      .where(and(live(tenantId), eq(webhooks.id, id))),
-    cancelPendingOf(db, id, now),
-  ] as const;
+  return db
+    .update(webhooks)
+    .set({ deletedAt: now, isEnabled: false, updatedAt: now })
+    .where(and(live(tenantId), eq(webhooks.id, id)));
 }
 
-/** Disables a subscription (410 Gone, or its breaker tripped) and cancels its pending deliveries. */
+/** Disables a subscription: 410 Gone, or its breaker tripped. */
 export function disableWebhook(db: Db, webhookId: string, reason: "gone" | "circuit_breaker", now = new Date()) {
-  return [
-    db.update(webhooks).set({ isEnabled: false, disabledReason: reason, updatedAt: now }).where(eq(webhooks.id, webhookId)),
-    cancelPendingOf(db, webhookId, now),
-  ] as const;
+  return db.update(webhooks).set({ isEnabled: false, disabledReason: reason, updatedAt: now }).where(eq(webhooks.id, webhookId));
+}
+
+/** A subscription by id alone, deleted ones too: what an attempt checks before it sends. */
+export async function webhookById(db: Db, id: string): Promise<WebhookRow | undefined> {
+  return db.select().from(webhooks).where(eq(webhooks.id, id)).get();
 }

@@ -1,15 +1,17 @@
-import type { BatchItem } from "drizzle-orm/batch";
+import { shardStub } from "../data/data-shard";
+import { type DataTenant, objectOfId, placeLoose } from "../data/placement";
+import type { AttemptInsert, DeliveryRecord, EventRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
-import { changes, type Db, runBatch } from "../db/client";
-import { type AttemptRow, type DeliveryRow, insertAttempt, settleStatement } from "../db/deliveries";
-import type { EventRow } from "../db/events";
+import { createDb } from "../db/client";
 import type { TenantRow } from "../db/tenants";
 import { disableWebhook, type WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
 import { forgetCatalog } from "../events/catalog-cache";
 import { newId } from "../lib/crypto";
-import { isOperator, ownedAction } from "../tenants/operator";
+import { cachedTenant } from "../tenants/cache";
+import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
 import { openWebhookHeaders, signingSecrets } from "../webhooks/secrets";
+import { cancelPendingDeliveries } from "./cancel";
 import { governorFor } from "./endpoint-governor";
 import { noteDuration } from "./endpoint-speed";
 import { buildDeliveryRequest, type OutgoingEvent, redactHeaders } from "./request";
@@ -25,7 +27,7 @@ export type AttemptOutcome =
   | { kind: "disabled"; reason: "gone" | "circuit_breaker" };
 
 /** The event as `webhook` receives it: an operator endpoint also learns whose event it is. */
-export const toOutgoing = (e: EventRow, webhook: Pick<WebhookRow, "tenantId">): OutgoingEvent => ({
+export const toOutgoing = (e: EventRecord, webhook: Pick<WebhookRow, "tenantId">): OutgoingEvent => ({
   id: e.id,
   type: e.type,
   createdAt: e.createdAt,
@@ -33,14 +35,25 @@ export const toOutgoing = (e: EventRow, webhook: Pick<WebhookRow, "tenantId">): 
   data: JSON.parse(e.data) as unknown,
 });
 
-/** Signs and sends one request; returns the answer and the attempt's log row (headers redacted), not yet stored. */
+/** The data shard that holds a delivery (with its event and attempts). */
+export function shardOfDelivery(env: Env, d: Pick<DeliveryRecord, "id" | "eventTenantId">) {
+  const object = objectOfId(d.eventTenantId, d.id, "dlv");
+  if (!object) throw new Error(`${d.id} is not a located delivery id`);
+  return shardStub(env, object.name);
+}
+
+/**
+ * Signs and sends one request; returns the answer and the attempt's log row
+ * (headers redacted, not yet stored). A delivery's row keeps no copy of the
+ * body, only how it was built from the event; a test send's keeps its body.
+ */
 async function sendSigned(
   config: Config,
   webhook: WebhookRow,
   event: OutgoingEvent,
   attempt: number,
-  log: { deliveryId: string | null; isTest: boolean },
-): Promise<{ result: SendResult; row: AttemptRow }> {
+  deliveryId: string | null,
+): Promise<{ result: SendResult; row: AttemptInsert }> {
   const headers = await openWebhookHeaders(config, webhook);
   const request = await buildDeliveryRequest({
     endpoint: { ...webhook, headers },
@@ -50,10 +63,10 @@ async function sendSigned(
   });
   const at = new Date();
   const result = await sendWebhook(webhook.url, request, config.deliveryTimeoutMs);
-  const row: AttemptRow = {
+  const row: AttemptInsert = {
     id: newId("att"),
     tenantId: webhook.tenantId,
-    deliveryId: log.deliveryId,
+    deliveryId,
     webhookId: webhook.id,
     attempt,
     at,
@@ -62,33 +75,47 @@ async function sendSigned(
     responseBody: result.responseBody,
     error: result.error,
     requestHeaders: redactHeaders(request.headers, headers),
-    requestBody: request.body,
-    isTest: log.isTest,
+    bodyShape:
+      deliveryId === null
+        ? null
+        : { format: webhook.format, customFields: webhook.customFields, ...(event.tenantId !== undefined && { tenantId: event.tenantId }) },
+    requestBody: deliveryId === null ? request.body : null,
+    isTest: deliveryId === null,
   };
   return { result, row };
 }
 
-/** A test send: signed like a delivery, logged as a test, belonging to no delivery. */
-export async function sendTestAndLog(db: Db, config: Config, webhook: WebhookRow, event: OutgoingEvent): Promise<SendResult> {
-  const { result, row } = await sendSigned(config, webhook, event, 1, { deliveryId: null, isTest: true });
-  await insertAttempt(db, row);
+/** A test send: signed like a delivery, logged as a test in the owner's data shard, belonging to no delivery. */
+export async function sendTestAndLog(
+  env: Env,
+  config: Config,
+  owner: DataTenant,
+  webhook: WebhookRow,
+  event: OutgoingEvent,
+): Promise<SendResult> {
+  const { result, row } = await sendSigned(config, webhook, event, 1, null);
+  const place = placeLoose(owner, Date.now());
+  await shardStub(env, place.name).logTestAttempt(owner.id, place.bucket, config.eventRetentionDays, row);
   return result;
 }
+
+/** The tenant whose settings (schedule, breaker threshold) a delivery follows; the operator's endpoints follow the deployment's. */
+export const settingsOwner = async (env: Env, d: Pick<DeliveryRecord, "tenantId">): Promise<TenantRow | undefined> =>
+  isOperator(d.tenantId) ? OPERATOR_TENANT : cachedTenant(env.DB, d.tenantId);
 
 /**
  * One attempt of a claimed delivery: send, feed the breaker (handing back a
  * flow-control permit if one was taken), then log the attempt and settle
- * the delivery in one batch: done, retry after a delay, failed, or the
- * subscription disabled.
+ * the delivery in one call to its shard: done, retry after a delay, failed,
+ * or the subscription disabled.
  */
 export async function attemptDelivery(
   env: Env,
-  db: Db,
   config: Config,
   input: {
-    delivery: DeliveryRow;
+    delivery: DeliveryRecord;
     webhook: WebhookRow;
-    event: EventRow;
+    event: EventRecord;
     tenant: TenantRow | undefined;
     attempt: number;
     manual: boolean;
@@ -96,28 +123,24 @@ export async function attemptDelivery(
   },
 ): Promise<AttemptOutcome> {
   const { delivery, webhook, event, attempt } = input;
-  const { result, row } = await sendSigned(config, webhook, toOutgoing(event, webhook), attempt, {
-    deliveryId: delivery.id,
-    isTest: false,
-  });
+  const { result, row } = await sendSigned(config, webhook, toOutgoing(event, webhook), attempt, delivery.id);
   noteDuration(webhook.id, result.durationMs, result.error === "timeout");
   const threshold = input.tenant?.breakerThreshold ?? config.breakerThreshold;
-  const breaker = await governorFor(env, webhook.id).record(result.success, threshold, input.permit);
-  const log = insertAttempt(db, row);
-  const settle = (set: Parameters<typeof settleStatement>[2], onlyIfPending = false) =>
-    settleStatement(db, delivery.id, set, { onlyIfPending });
+  const breaker = await governorFor(env, webhook.id).record(result.success, threshold, input.permit, result.durationMs);
+  const shard = shardOfDelivery(env, delivery);
+  const done = { lastStatusCode: result.statusCode, nextAttemptAt: null, lastDurationMs: result.durationMs };
 
   if (result.success) {
-    await runBatch(db, [log, settle({ status: "succeeded", lastStatusCode: result.statusCode, nextAttemptAt: null })]);
+    await shard.settle(delivery.id, { status: "succeeded", ...done }, false, row);
     return { kind: "succeeded" };
   }
   const gone = result.statusCode === 410;
   if (gone || breaker.tripped) {
     const reason = gone ? "gone" : "circuit_breaker";
-    const statements: BatchItem<"sqlite">[] = [
-      log,
-      settle({ status: "failed", lastStatusCode: result.statusCode, nextAttemptAt: null }),
-      ...disableWebhook(db, webhook.id, reason),
+    await shard.settle(delivery.id, { status: "failed", ...done }, false, row);
+    const db = createDb(env.DB);
+    await db.batch([
+      disableWebhook(db, webhook.id, reason),
       auditStatement(
         db,
         { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
@@ -127,23 +150,26 @@ export async function attemptDelivery(
           details: { reason, consecutiveFailures: breaker.consecutiveFailures, statusCode: result.statusCode },
         },
       ),
-    ];
-    await runBatch(db, statements);
+    ]);
     forgetCatalog(webhook.tenantId);
+    const owner = isOperator(webhook.tenantId) ? OPERATOR_TENANT : input.tenant;
+    if (owner) await cancelPendingDeliveries(env, config, owner, webhook.id);
     return { kind: "disabled", reason };
   }
   const schedule = input.tenant?.retrySchedule ?? config.retrySchedule;
   const delay = input.manual || attempt >= totalAttempts(schedule) ? null : nextRetryDelay(schedule, attempt, result.retryAfterSeconds);
   if (delay === null) {
-    await runBatch(db, [log, settle({ status: "failed", lastStatusCode: result.statusCode, nextAttemptAt: null })]);
+    await shard.settle(delivery.id, { status: "failed", ...done }, false, row);
     return { kind: "failed" };
   }
-  const [, rescheduled] = await runBatch(db, [
-    log,
-    // Cancelled meanwhile (the breaker tripped on a concurrent attempt, or the
-    // subscription was disabled or deleted): it stays cancelled, no retry.
-    settle({ status: "pending", lastStatusCode: result.statusCode, nextAttemptAt: new Date(Date.now() + delay * 1000) }, true),
-  ]);
-  if (changes(rescheduled) !== 1) return { kind: "cancelled" };
+  // Cancelled meanwhile (the breaker tripped on a concurrent attempt, or the
+  // subscription was disabled or deleted): it stays cancelled, no retry.
+  const rescheduled = await shard.settle(
+    delivery.id,
+    { status: "pending", ...done, nextAttemptAt: new Date(Date.now() + delay * 1000) },
+    true,
+    row,
+  );
+  if (!rescheduled) return { kind: "cancelled" };
   return { kind: "retry", delaySeconds: delay };
 }

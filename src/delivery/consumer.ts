@@ -1,9 +1,11 @@
+import { shardStub } from "../data/data-shard";
+import { objectOfId } from "../data/placement";
 import { createDb } from "../db/client";
-import { loadForAttempt, settleIfPending } from "../db/deliveries";
+import { webhookById } from "../db/webhooks";
 import type { Env } from "../env";
 import { loadConfig } from "../env";
 import type { DeliveryMessage } from "./queue";
-import { runHoldingShortWaits } from "./run-attempt";
+import { requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
 export const DLQ_NAME = "hookgate-deliveries-dlq";
 
@@ -38,40 +40,44 @@ export async function handleDeliveryBatch(batch: MessageBatch<DeliveryMessage>, 
   );
 }
 
+/** The shard a message's delivery lives in, or null for a message that names none of ours. */
+function shardOfMessage(env: Env, body: DeliveryMessage) {
+  const object = typeof body.tenantId === "string" ? objectOfId(body.tenantId, body.deliveryId, "dlv") : null;
+  return object ? shardStub(env, object.name) : null;
+}
+
 async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | { delaySeconds: number }> {
   const config = loadConfig(env);
   if (!config.ok) return { delaySeconds: 300 };
-  const db = createDb(env.DB);
-  const row = await loadForAttempt(db, body.deliveryId);
-  // Purged by retention, or already settled: nothing to send (an idempotent consumer).
-  if (row?.delivery.status !== "pending") return "ack";
-  const { delivery, webhook, event } = row;
+  const shard = shardOfMessage(env, body);
+  const row = shard ? await shard.loadForAttempt(body.deliveryId) : null;
+  // Dropped with its expired bucket, or already settled: nothing to send (an idempotent consumer).
+  if (!shard || row?.delivery.status !== "pending") return "ack";
+  const { delivery, event } = row;
+  const webhook = await webhookById(createDb(env.DB), delivery.webhookId);
   if (!event || !webhook || webhook.deletedAt || !webhook.isEnabled) {
-    await settleIfPending(db, delivery.id, "cancelled");
+    await shard.settleIfPending(delivery.id, "cancelled");
     return "ack";
   }
   // A scheduled message never arrives before its delivery is due. One that does is a duplicate
-  // (a redelivered or swept copy) of a chain already rescheduled: sending now would skip the
-  // delay and start a second chain. If this guess is ever wrong, the sweep re-enqueues the row.
+  // (a redelivered or repaired copy) of a chain already rescheduled: sending now would skip the
+  // delay and start a second chain. If this guess is ever wrong, the shard's alarm re-enqueues the row.
   if (!body.manual && delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() - Date.now() > EARLY_TOLERANCE_MS) {
     return "ack";
   }
-  const result = await runHoldingShortWaits(env, db, config.config, { delivery, webhook, event, manual: body.manual === true });
+  const manual = body.manual === true;
+  const result = await runHoldingShortWaits(env, config.config, { delivery, webhook, event, manual });
   if (result.kind === "retry") return { delaySeconds: result.delaySeconds };
-  if (result.kind === "wait") {
-    // Waiting for the endpoint's flow control is not a failure: a fresh message, so the
-    // queue's retry count (which ends in the dead-letter queue) is not spent on it.
-    await env.DELIVERY_QUEUE.send(body, { delaySeconds: Math.ceil(result.waitMs / 1000) });
-  }
+  // Waiting for the endpoint's flow control is not a failure.
+  if (result.kind === "wait") await requeueAfterWait(env, delivery, result.waitMs, manual);
   return "ack";
 }
 
 /** Messages that exhausted the queue's retries end as `failed`, never silently gone. */
 async function handleDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
-  const db = createDb(env.DB);
   for (const message of batch.messages) {
     try {
-      await settleIfPending(db, message.body.deliveryId, "failed");
+      await shardOfMessage(env, message.body)?.settleIfPending(message.body.deliveryId, "failed");
       message.ack();
     } catch (err) {
       console.error(`dead letter ${message.body.deliveryId}`, err);

@@ -1,14 +1,10 @@
-import { createDb } from "../db/client";
-import type { DeliveryRow } from "../db/deliveries";
-import type { EventRow } from "../db/events";
+import type { DeliveryRecord, EventRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
-import { cachedTenant } from "../tenants/cache";
-import { isOperator, OPERATOR_TENANT } from "../tenants/operator";
-import { attemptDelivery } from "./attempt";
+import { attemptDelivery, settingsOwner } from "./attempt";
 import { isSlow } from "./endpoint-speed";
 import { enqueueDeliveries } from "./queue";
-import { LEASE_MARGIN_MS, runHoldingShortWaits } from "./run-attempt";
+import { type AttemptTarget, LEASE_MARGIN_MS, requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
 /**
  * At most this many first attempts run inline per publish: an invocation may
@@ -40,20 +36,20 @@ export function planInline(runtime: InlineRuntime | undefined, receivers: Webhoo
   return { preclaimed, inline };
 }
 
-/** A pre-claimed row's lease: the sweep leaves it alone while its inline attempt may be in flight. */
+/** A pre-claimed row's lease: the shard's repair leaves it alone while its inline attempt may be in flight. */
 export const preclaimLease = (config: Config, now: Date) => new Date(now.getTime() + config.deliveryTimeoutMs + LEASE_MARGIN_MS);
 
 /**
  * Starts the first attempts of a publish's stored deliveries: inline for
  * the planned ones, through the queue at once for the rest. The rows are
  * already stored, so a crash here loses nothing: an inline attempt that
- * dies mid-flight leaves a leased row that the sweep repairs.
+ * dies mid-flight leaves a leased row that its shard's alarm repairs.
  */
 export async function dispatchDeliveries(
   env: Env,
   runtime: InlineRuntime | undefined,
-  event: EventRow,
-  rows: DeliveryRow[],
+  event: EventRecord,
+  rows: DeliveryRecord[],
   webhooks: ReadonlyMap<string, WebhookRow>,
   plan: { preclaimed: Set<string>; inline: Set<string> },
 ): Promise<void> {
@@ -68,27 +64,18 @@ export async function dispatchDeliveries(
 }
 
 /** One inline first attempt; what it cannot finish (a retry, a long wait, a failure to run) goes to the queue. */
-async function attemptInline(
-  env: Env,
-  config: Config,
-  target: { delivery: DeliveryRow; webhook: WebhookRow; event: EventRow; manual: boolean },
-  preclaimed: boolean,
-): Promise<void> {
-  const db = createDb(env.DB);
+async function attemptInline(env: Env, config: Config, target: AttemptTarget, preclaimed: boolean): Promise<void> {
   try {
-    let delaySeconds: number | null = null;
     if (preclaimed) {
-      const tenant = isOperator(target.delivery.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, target.delivery.tenantId);
-      const outcome = await attemptDelivery(env, db, config, { ...target, tenant, attempt: 1 });
-      if (outcome.kind === "retry") delaySeconds = outcome.delaySeconds;
-    } else {
-      const result = await runHoldingShortWaits(env, db, config, target);
-      if (result.kind === "retry") delaySeconds = result.delaySeconds;
-      if (result.kind === "wait") delaySeconds = Math.ceil(result.waitMs / 1000);
+      const outcome = await attemptDelivery(env, config, { ...target, tenant: await settingsOwner(env, target.delivery), attempt: 1 });
+      if (outcome.kind === "retry") await enqueueDeliveries(env, [target.delivery], { delaySeconds: outcome.delaySeconds });
+      return;
     }
-    if (delaySeconds !== null) await enqueueDeliveries(env, [target.delivery], { delaySeconds });
+    const result = await runHoldingShortWaits(env, config, target);
+    if (result.kind === "retry") await enqueueDeliveries(env, [target.delivery], { delaySeconds: result.delaySeconds });
+    if (result.kind === "wait") await requeueAfterWait(env, target.delivery, result.waitMs, false);
   } catch (err) {
-    // Unclaimed: the queue takes it from here; claimed and left leased: the sweep does.
+    // Unclaimed: the queue takes it from here; claimed and left leased: the shard's alarm does.
     console.error(`delivery ${target.delivery.id}: inline attempt failed to run`, err);
     if (!preclaimed) await enqueueDeliveries(env, [target.delivery], { delaySeconds: 30 });
   }

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { type AttemptStats, ENDPOINT_STATS_SCHEMA, pruneAttemptStats, readAttemptStats, recordAttemptStats } from "./endpoint-stats";
 
 export type BreakerState = { consecutiveFailures: number; trippedAt: number | null };
 
@@ -29,6 +30,12 @@ const FULL_RETRY_MS = 250;
  */
 export class EndpointGovernor extends DurableObject<Env> {
   private cached: State | undefined;
+  private prunedHour = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(ENDPOINT_STATS_SCHEMA);
+  }
 
   private get state(): State {
     this.cached ??= { ...initial(), ...this.ctx.storage.kv.get<State>("state") };
@@ -78,12 +85,20 @@ export class EndpointGovernor extends DurableObject<Env> {
   }
 
   /**
-   * Records one attempt's outcome (and gives its permit back). `tripped` is
-   * true only for the failure that reaches `threshold`: the caller then
-   * disables the subscription.
+   * Records one attempt's outcome (and gives its permit back), counting it
+   * in the endpoint's stats. `tripped` is true only for the failure that
+   * reaches `threshold`: the caller then disables the subscription.
    */
-  record(success: boolean, threshold: number, permit?: string): BreakerState & { tripped: boolean } {
+  record(success: boolean, threshold: number, permit?: string, durationMs?: number, now = Date.now()): BreakerState & { tripped: boolean } {
     const s = this.state;
+    if (durationMs !== undefined) {
+      recordAttemptStats(this.ctx.storage.sql, success, durationMs, now);
+      const hour = Math.floor(now / 3_600_000);
+      if (hour !== this.prunedHour) {
+        pruneAttemptStats(this.ctx.storage.sql, now);
+        this.prunedHour = hour;
+      }
+    }
     if (permit) delete s.inFlight[permit];
     let tripped = false;
     if (success) {
@@ -107,6 +122,11 @@ export class EndpointGovernor extends DurableObject<Env> {
 
   breakerState(): BreakerState {
     return { consecutiveFailures: this.state.consecutiveFailures, trippedAt: this.state.trippedAt };
+  }
+
+  /** The endpoint's health: the breaker's count and the attempts of the last 24 h, and the series of one window. */
+  stats(window: { start: number; bucketMs: number; count: number }, now = Date.now()): AttemptStats & { consecutiveFailures: number } {
+    return { consecutiveFailures: this.state.consecutiveFailures, ...readAttemptStats(this.ctx.storage.sql, window, now) };
   }
 
   /** Attempts in flight now (for stats and tests). */

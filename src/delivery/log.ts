@@ -1,31 +1,81 @@
 import type { TenantOp } from "../auth/caller";
-import { createDb } from "../db/client";
+import { shardStub } from "../data/data-shard";
+import { shardsHolding } from "../data/owners";
+import { objectOfId } from "../data/placement";
+import { bucketsBefore, newestFirst } from "../data/reads";
+import type { AttemptInsert, AttemptRecord, DeliveryFilter, DeliveryRecord, EventRecord } from "../data/records";
+import { locate } from "../data/shard-map";
 import type { Cursor, Page } from "../db/cursor";
-import { type AttemptRow, attemptsOf, type DeliveryFilter, type DeliveryView, getDelivery, listDeliveries } from "../db/deliveries";
 import { NotFoundError } from "../lib/errors";
+import { deliveryBody } from "./request";
 
-/** The owner's delivery log (the operator's holds the deliveries to its own endpoints), newest first. */
-export async function listDeliveryLog(
-  op: Pick<TenantOp, "env" | "tenant">,
-  limit: number,
-  filter: DeliveryFilter,
-  after?: Cursor,
-): Promise<Page<DeliveryView>> {
-  return listDeliveries(createDb(op.env.DB), op.tenant.id, limit, filter, after);
+export type DeliveryLogFilter = Omit<DeliveryFilter, "owner"> & { tenantId?: string };
+
+type Owner = Pick<TenantOp, "env" | "config" | "tenant">;
+
+/**
+ * The owner's delivery log, newest first, across the shards that hold it
+ * (the operator's: its endpoints' deliveries, kept with every tenant's
+ * events, or one tenant's with `tenantId`).
+ */
+export async function listDeliveryLog(op: Owner, limit: number, filter: DeliveryLogFilter, after?: Cursor): Promise<Page<DeliveryRecord>> {
+  const { tenantId, ...rest } = filter;
+  const f: DeliveryFilter = { ...rest, owner: op.tenant.id };
+  const holders = await shardsHolding(op.env, op.tenant, tenantId);
+  // An event id says where its deliveries are: one bucket, one shard.
+  const at = f.eventId ? locate(f.eventId, "evt") : undefined;
+  if (at === null) return { rows: [], next: null };
+  const range = { ...(f.since && { since: f.since }), ...(f.until && { until: f.until }) };
+  const buckets = at ? [at.bucket] : bucketsBefore(Date.now(), op.config.eventRetentionDays, range, after);
+  return newestFirst({
+    tenants: holders,
+    buckets,
+    limit,
+    fetch: (name, need) => {
+      if (at && !name.endsWith(`/${at.bucket}/${at.shard}`)) return Promise.resolve([]);
+      return shardStub(op.env, name).listDeliveries(f, after ?? null, need);
+    },
+    position: (d) => ({ t: d.createdAt.getTime(), id: d.id }),
+  });
 }
 
-/** A delivery of the owner, or 404 (another owner's id too). */
-export async function findDelivery(op: Pick<TenantOp, "env" | "tenant">, id: string): Promise<DeliveryView> {
-  const row = await getDelivery(createDb(op.env.DB), op.tenant.id, id);
-  if (!row) throw new NotFoundError("Delivery");
-  return row;
+/** A delivery of the owner, or 404 (another owner's id too: the id names an object of the caller's, which does not hold it). */
+export async function findDelivery(op: Owner, id: string): Promise<DeliveryRecord> {
+  const found = await lookUp(op, id);
+  return found.delivery;
+}
+
+async function lookUp(op: Owner, id: string) {
+  const where = locate(id, "dlv");
+  // The operator's deliveries carry their tenant in the id; a tenant's live in its own shards.
+  const home = where?.home ?? op.tenant.id;
+  const object = where && objectOfId(home, id, "dlv");
+  const stub = object && shardStub(op.env, object.name);
+  const delivery = stub ? await stub.getDelivery(id, op.tenant.id) : null;
+  if (!stub || !delivery) throw new NotFoundError("Delivery");
+  return { delivery, stub };
+}
+
+/** The body an attempt sent, rebuilt from its event (the payload is stored once, not per attempt). */
+export function attemptWithBody(a: AttemptInsert, event: EventRecord | null): AttemptRecord {
+  const { bodyShape, requestBody, ...rest } = a;
+  if (requestBody !== null || !bodyShape || !event) return { ...rest, requestBody: requestBody ?? "" };
+  const { body } = deliveryBody(
+    { format: bodyShape.format, customFields: bodyShape.customFields, headers: null },
+    {
+      id: event.id,
+      type: event.type,
+      createdAt: event.createdAt,
+      ...(bodyShape.tenantId !== undefined && { tenantId: bodyShape.tenantId }),
+      data: JSON.parse(event.data) as unknown,
+    },
+  );
+  return { ...rest, requestBody: body };
 }
 
 /** A delivery of the owner with every attempt, in order. */
-export async function deliveryWithAttempts(
-  op: Pick<TenantOp, "env" | "tenant">,
-  id: string,
-): Promise<{ delivery: DeliveryView; attempts: AttemptRow[] }> {
-  const delivery = await findDelivery(op, id);
-  return { delivery, attempts: await attemptsOf(createDb(op.env.DB), delivery.id) };
+export async function deliveryWithAttempts(op: Owner, id: string): Promise<{ delivery: DeliveryRecord; attempts: AttemptRecord[] }> {
+  const { delivery, stub } = await lookUp(op, id);
+  const { attempts, event } = await stub.attemptsOf(delivery.id);
+  return { delivery, attempts: attempts.map((a) => attemptWithBody(a, event)) };
 }

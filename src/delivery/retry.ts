@@ -1,15 +1,16 @@
 import type { TenantOp } from "../auth/caller";
+import type { DeliveryRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
-import { createDb, runBatch } from "../db/client";
-import { type DeliveryView, reopenDeliveries } from "../db/deliveries";
+import { createDb } from "../db/client";
 import { getWebhook } from "../db/webhooks";
 import { ConflictError } from "../lib/errors";
 import { ownedAction } from "../tenants/operator";
+import { shardOfDelivery } from "./attempt";
 import { findDelivery } from "./log";
 import { enqueueDeliveries } from "./queue";
 
 /** One more attempt now, outside the schedule, for a delivery that is not pending (409 while it is). */
-export async function retryDelivery(op: TenantOp, id: string): Promise<DeliveryView> {
+export async function retryDelivery(op: TenantOp, id: string): Promise<DeliveryRecord> {
   const db = createDb(op.env.DB);
   const row = await findDelivery(op, id);
   if (row.status === "pending") throw new ConflictError("conflict", "This delivery is already pending; it will be attempted");
@@ -17,10 +18,8 @@ export async function retryDelivery(op: TenantOp, id: string): Promise<DeliveryV
   if (!webhook) throw new ConflictError("conflict", "The subscription of this delivery was deleted");
   if (!webhook.isEnabled) throw new ConflictError("conflict", "The subscription is disabled; enable it first");
   const now = new Date();
-  await runBatch(db, [
-    ...reopenDeliveries(db, [row.id], now),
-    auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "delivery.retried"), target: row.id }),
-  ]);
+  await shardOfDelivery(op.env, row).reopen([row.id], now);
+  await auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "delivery.retried"), target: row.id }).run();
   await enqueueDeliveries(op.env, [row], { manual: true });
   return { ...row, status: "pending", nextAttemptAt: now };
 }

@@ -1,17 +1,13 @@
-import type { Db } from "../db/client";
-import { claimAttempt, type DeliveryRow } from "../db/deliveries";
-import type { EventRow } from "../db/events";
+import type { DeliveryRecord, EventRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
-import { cachedTenant } from "../tenants/cache";
-import { isOperator, OPERATOR_TENANT } from "../tenants/operator";
-import { attemptDelivery } from "./attempt";
+import { attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
 import { governorFor } from "./endpoint-governor";
 
-// While an attempt is in flight the sweep leaves the row alone for this long past the timeout.
-export const LEASE_MARGIN_MS = 60_000;
+// While an attempt is in flight the repair leaves the row alone for this long past the timeout.
+export const LEASE_MARGIN_MS = 30_000;
 
-export type AttemptTarget = { delivery: DeliveryRow; webhook: WebhookRow; event: EventRow; manual: boolean };
+export type AttemptTarget = { delivery: DeliveryRecord; webhook: WebhookRow; event: EventRecord; manual: boolean };
 
 /** After one try: done (sent and settled, or nothing to do), retry after the schedule's delay, or wait for the endpoint's flow control. */
 export type RunResult = { kind: "done" } | { kind: "retry"; delaySeconds: number } | { kind: "wait"; waitMs: number };
@@ -21,10 +17,10 @@ const hasFlowControl = (w: WebhookRow) => w.rateLimit !== null || w.maxConcurren
 /**
  * The one way a delivery is attempted, from the queue or inline after a
  * publish: a flow-control permit first (waiting is neither an attempt nor a
- * breaker count), then the claim of attempt `attempts + 1` (so of two
- * runners, one sends), then the attempt itself.
+ * breaker count), then the claim of attempt `attempts + 1` in its data
+ * shard (so of two runners, one sends), then the attempt itself.
  */
-export async function runAttempt(env: Env, db: Db, config: Config, target: AttemptTarget): Promise<RunResult> {
+export async function runAttempt(env: Env, config: Config, target: AttemptTarget): Promise<RunResult> {
   const { delivery, webhook } = target;
   const leaseMs = config.deliveryTimeoutMs + LEASE_MARGIN_MS;
   let permit: string | undefined;
@@ -37,14 +33,13 @@ export async function runAttempt(env: Env, db: Db, config: Config, target: Attem
     permit = granted.permit;
   }
   const now = new Date();
-  if (!(await claimAttempt(db, delivery.id, delivery.attempts, now, new Date(now.getTime() + leaseMs)))) {
+  if (!(await shardOfDelivery(env, delivery).claim(delivery.id, delivery.attempts, now, new Date(now.getTime() + leaseMs)))) {
     if (permit) await governorFor(env, webhook.id).release(permit);
     return { kind: "done" };
   }
-  const outcome = await attemptDelivery(env, db, config, {
+  const outcome = await attemptDelivery(env, config, {
     ...target,
-    // The operator owns no tenant row: its endpoints follow the deployment's schedule and breaker threshold.
-    tenant: isOperator(delivery.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, delivery.tenantId),
+    tenant: await settingsOwner(env, delivery),
     attempt: delivery.attempts + 1,
     ...(permit && { permit }),
   });
@@ -60,10 +55,25 @@ const MAX_HOLDS = 5;
  * and answering with what is left to schedule: a retry, or a wait to hand
  * to the queue.
  */
-export async function runHoldingShortWaits(env: Env, db: Db, config: Config, target: AttemptTarget): Promise<RunResult> {
+export async function runHoldingShortWaits(env: Env, config: Config, target: AttemptTarget): Promise<RunResult> {
   for (let i = 0; ; i++) {
-    const result = await runAttempt(env, db, config, target);
+    const result = await runAttempt(env, config, target);
     if (result.kind !== "wait" || result.waitMs > MAX_HOLD_MS || i === MAX_HOLDS - 1) return result;
     await new Promise((resolve) => setTimeout(resolve, result.waitMs));
   }
+}
+
+/**
+ * Hands a flow-control wait back to the queue: the row's due time moves
+ * with it (so the shard's repair does not take the wait for a lost
+ * message), and a fresh message carries it, so the queue's retry count
+ * (which ends in the dead-letter queue) is not spent on waiting.
+ */
+export async function requeueAfterWait(env: Env, delivery: DeliveryRecord, waitMs: number, manual: boolean): Promise<void> {
+  const delaySeconds = Math.ceil(waitMs / 1000);
+  await shardOfDelivery(env, delivery).defer(delivery.id, new Date(Date.now() + delaySeconds * 1000));
+  await env.DELIVERY_QUEUE.send(
+    { deliveryId: delivery.id, tenantId: delivery.eventTenantId, ...(manual && { manual: true }) },
+    { delaySeconds },
+  );
 }

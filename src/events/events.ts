@@ -1,16 +1,23 @@
 import type { TenantOp } from "../auth/caller";
-import { createDb } from "../db/client";
-import { type DeliveryRow, deliveriesOfEvent } from "../db/deliveries";
-import { type EventRow, getEvent } from "../db/events";
+import { shardStub } from "../data/data-shard";
+import { dataTenantOf } from "../data/owners";
+import { objectOfId } from "../data/placement";
+import { type PollPosition, type PollQuery, pollEvents } from "../data/reads";
+import type { DeliveryRecord, EventRecord } from "../data/records";
 import { NotFoundError } from "../lib/errors";
 
 /** An event of the tenant with its deliveries, or 404 (another tenant's id too). */
 export async function eventWithDeliveries(
   op: Pick<TenantOp, "env" | "tenant">,
   id: string,
-): Promise<{ event: EventRow; deliveries: DeliveryRow[] }> {
-  const db = createDb(op.env.DB);
-  const event = await getEvent(db, op.tenant.id, id);
-  if (!event) throw new NotFoundError("Event");
-  return { event, deliveries: await deliveriesOfEvent(db, op.tenant.id, event.id) };
+): Promise<{ event: EventRecord; deliveries: DeliveryRecord[] }> {
+  const object = objectOfId(op.tenant.id, id, "evt");
+  const found = object && (await shardStub(op.env, object.name).eventWithDeliveries(id, op.tenant.id));
+  if (!found) throw new NotFoundError("Event");
+  return found;
+}
+
+/** The tenant's events oldest first, from `from` (a poller's saved position) on. */
+export async function pollTenantEvents(op: Pick<TenantOp, "env" | "config" | "tenant">, q: PollQuery, from?: PollPosition) {
+  return pollEvents(op.env, dataTenantOf(op.tenant), q, from, op.config.eventRetentionDays);
 }

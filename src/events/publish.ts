@@ -1,13 +1,14 @@
-import { sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
-import { changes, createDb, runBatch } from "../db/client";
-import { type DeliveryRow, deliveriesOfEvent, insertDeliveryIf } from "../db/deliveries";
+import { shardStub } from "../data/data-shard";
+import { dataTenantOf } from "../data/owners";
+import { placeEvent } from "../data/placement";
+import type { DeliveryRecord, EventRecord, SourceRequestRecord } from "../data/records";
+import { locatedId } from "../data/shard-map";
+import { createDb } from "../db/client";
 import { liveEventTypes } from "../db/event-types";
-import { claimHeldBy, claimIdempotencyKey, type EventRow, getEvent, getIdempotencyClaim, insertEventIf } from "../db/events";
 import type { TenantRow } from "../db/tenants";
 import { dispatchDeliveries, type InlineRuntime, planInline, preclaimLease } from "../delivery/dispatch";
-import type { Env } from "../env";
-import { newId, sha256Hex } from "../lib/crypto";
+import type { Config, Env } from "../env";
+import { sha256Hex } from "../lib/crypto";
 import { ForbiddenError, ValidationError } from "../lib/errors";
 import { validateAgainstSchema } from "../lib/json-schema";
 import { isOperator, OPERATOR_ID } from "../tenants/operator";
@@ -15,14 +16,15 @@ import { findTenant } from "../tenants/tenants";
 import { matchesFilter } from "../webhooks/filter";
 import { cachedEventType, cachedSubscribers } from "./catalog-cache";
 
-export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
-
 /**
  * Who fires the event: the tenant itself (its key, its sources) or the
  * operator on its behalf. Only the operator fires the types of its own
  * catalog, so an endpoint can trust where they come from.
  */
 export type Publisher = "tenant" | "operator";
+
+/** A source's request-log entry, written with the event (its id, status and event are set where it lands). */
+export type RequestLogDraft = Omit<SourceRequestRecord, "id" | "status" | "eventId" | "rejection">;
 
 export type PublishInput = {
   type: string;
@@ -32,24 +34,12 @@ export type PublishInput = {
   /** A repeat of the key answers with the first event even when its body differs (a sender's delivery id). */
   keyIdentifiesDelivery?: boolean;
   sourceId?: string;
+  requestLog?: RequestLogDraft;
 };
-export type Published = { event: EventRow; deliveries: DeliveryRow[]; replayed: boolean };
+export type Published = { event: EventRecord; deliveries: DeliveryRecord[]; replayed: boolean; requestId?: string };
 
-/**
- * Publishes an event for `tenant`: checks it against the catalog (the
- * tenant's types and, for the operator, the operator's) and the type's
- * schema, then stores it with one pending delivery per enabled matching
- * subscription (the tenant's own, and the operator endpoints covering the
- * tenant, whose deliveries are the operator's; a subscription's filter
- * decides too) in one D1 transaction, then starts their first attempts
- * (inline when `runtime` allows, else through the queue). `deliveries` of the answer are the tenant's own.
- * With an idempotency key, the key is claimed in the same transaction, so of
- * two concurrent publishes with one key exactly one stores anything; the
- * other gets the first one's result. A crash after the commit but before
- * the first attempts leaves pending rows that the sweep re-enqueues: nothing
- * accepted is lost.
- */
-export async function publishEvent(env: Env, tenant: TenantRow, input: PublishInput, runtime?: InlineRuntime): Promise<Published> {
+/** Checks the type against the catalog the publisher may use, and `data` against the type's schema. */
+async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInput): Promise<void> {
   const db = createDb(env.DB);
   const type = await cachedEventType(db, tenant.id, input.type);
   if (type && isOperator(type.tenantId) && input.publisher !== "operator") {
@@ -64,80 +54,105 @@ export async function publishEvent(env: Env, tenant: TenantRow, input: PublishIn
     const errors = validateAgainstSchema(type.schema, input.data);
     if (errors.length > 0) throw new ValidationError(errors);
   }
+}
 
+/**
+ * Publishes an event for `tenant`: checks it against the catalog and the
+ * type's schema, then stores it with one pending delivery per enabled
+ * matching subscription (the tenant's own, and the operator endpoints
+ * covering the tenant, whose deliveries are the operator's; a
+ * subscription's filter decides too), its idempotency claim and a source's
+ * request-log entry in one transaction of one data shard, then starts the
+ * first attempts (inline when `runtime` allows, else through the queue).
+ * `deliveries` of the answer are the tenant's own. Of two concurrent
+ * publishes with one key exactly one stores anything; the other gets the
+ * first one's result. A crash after the commit leaves pending rows that the
+ * shard's alarm re-enqueues: nothing accepted is lost.
+ */
+export async function publishEvent(
+  env: Env,
+  config: Config,
+  tenant: TenantRow,
+  input: PublishInput,
+  runtime?: InlineRuntime,
+): Promise<Published> {
+  await assertPublishable(env, tenant, input);
   const dataText = JSON.stringify(input.data);
   const now = new Date();
-  const event: Omit<EventRow, "seq"> = {
-    id: newId("evt"),
+  const key = input.idempotencyKey;
+  const place = placeEvent(dataTenantOf(tenant), now.getTime(), key);
+  const event: EventRecord = {
+    id: locatedId("evt", place),
     tenantId: tenant.id,
     type: input.type,
     data: dataText,
     sourceId: input.sourceId ?? null,
     createdAt: now,
+    seq: 0,
   };
-  const receivers = (await cachedSubscribers(db, tenant.id)).filter(
+  const receivers = (await cachedSubscribers(createDb(env.DB), tenant.id)).filter(
     (w) =>
       (w.eventTypes.includes("*") || w.eventTypes.includes(input.type)) && matchesFilter(w.filter, { type: input.type, data: input.data }),
   );
   const plan = planInline(runtime, receivers);
-  const rows: DeliveryRow[] = receivers.map((w) => {
-    const claimed = runtime !== undefined && plan.preclaimed.has(w.id);
+  const rows: DeliveryRecord[] = receivers.map((w) => {
+    const claimed = plan.preclaimed.has(w.id);
     return {
-      id: newId("dlv"),
-      // An operator endpoint's delivery is the operator's: never listed to the tenant.
+      // An operator endpoint's delivery is the operator's (never listed to the tenant); its id names the tenant whose shard holds it.
+      id: locatedId("dlv", { ...place, ...(isOperator(w.tenantId) && { home: tenant.id }) }),
       tenantId: w.tenantId,
+      eventTenantId: tenant.id,
       eventId: event.id,
       eventType: event.type,
       webhookId: w.id,
       status: "pending",
       // Claimed here when its first attempt runs inline: one write fewer, and no one else may take it.
       attempts: claimed ? 1 : 0,
-      nextAttemptAt: claimed && runtime ? preclaimLease(runtime.config, now) : now,
+      nextAttemptAt: claimed ? preclaimLease(config, now) : now,
       lastAttemptAt: claimed ? now : null,
       lastStatusCode: null,
+      lastDurationMs: null,
       createdAt: now,
       updatedAt: now,
     };
   });
-
-  const key = input.idempotencyKey;
-  const requestHash = key ? await sha256Hex(`${input.type}\n${dataText}`) : "";
-  const statements: BatchItem<"sqlite">[] = [];
-  if (key) {
-    statements.push(
-      claimIdempotencyKey(
-        db,
-        { tenantId: tenant.id, key, requestHash, eventId: event.id, createdAt: now },
-        new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS),
-      ),
+  const requestId = input.requestLog && locatedId("req", place);
+  const result = await shardStub(env, place.name).publish({
+    tenantId: tenant.id,
+    bucket: place.bucket,
+    retentionDays: config.eventRetentionDays,
+    event,
+    deliveries: rows,
+    ...(key && {
+      claim: {
+        key,
+        requestHash: await sha256Hex(`${input.type}\n${dataText}`),
+        keyIdentifiesDelivery: input.keyIdentifiesDelivery === true,
+        elsewhere: place.elsewhere,
+      },
+    }),
+    ...(input.requestLog &&
+      requestId && { sourceRequest: { ...input.requestLog, id: requestId, status: "accepted", rejection: null, eventId: event.id } }),
+  });
+  const logged = requestId ? { requestId } : {};
+  if (result.kind === "reused") {
+    throw new ValidationError(
+      [{ path: "idempotencyKey", message: "was used within 24 h for a different request" }],
+      "idempotency_key_reused",
     );
   }
-  statements.push(insertEventIf(db, event, key ? claimHeldBy(tenant.id, key, event.id) : sql`1`));
-  for (const d of rows) statements.push(insertDeliveryIf(db, d, event));
-  const results = await runBatch(db, statements);
-
-  if (key && changes(results[1]) === 0) {
-    const claim = await getIdempotencyClaim(db, tenant.id, key);
-    if (claim && claim.requestHash !== requestHash && !input.keyIdentifiesDelivery) {
-      throw new ValidationError(
-        [{ path: "idempotencyKey", message: "was used within 24 h for a different request" }],
-        "idempotency_key_reused",
-      );
-    }
-    const first = claim && (await getEvent(db, tenant.id, claim.eventId));
-    if (first) return { event: first, deliveries: await deliveriesOfEvent(db, tenant.id, first.id), replayed: true };
-  }
-  const stored = { ...event, seq: 0 };
-  await dispatchDeliveries(env, runtime, stored, rows, new Map(receivers.map((w) => [w.id, w])), plan);
-  return { event: stored, deliveries: rows.filter((d) => d.tenantId === tenant.id), replayed: false };
+  if (result.kind === "replayed") return { event: result.event, deliveries: result.deliveries, replayed: true, ...logged };
+  await dispatchDeliveries(env, runtime, event, rows, new Map(receivers.map((w) => [w.id, w])), plan);
+  return { event, deliveries: rows.filter((d) => d.tenantId === tenant.id), replayed: false, ...logged };
 }
 
 /** The operator publishes for one of its tenants (404 for an unknown one), exactly as the tenant would, its own types included. */
 export async function publishForTenant(
   env: Env,
+  config: Config,
   tenantId: string,
   input: Omit<PublishInput, "publisher">,
   runtime?: InlineRuntime,
 ): Promise<Published> {
-  return publishEvent(env, await findTenant(env, tenantId), { ...input, publisher: "operator" }, runtime);
+  return publishEvent(env, config, await findTenant(env, tenantId), { ...input, publisher: "operator" }, runtime);
 }

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { PollPosition } from "../data/reads";
 import type { Cursor, Page } from "../db/cursor";
 import { fromBase64Url, toBase64Url } from "../lib/crypto";
 import { ValidationError } from "../lib/errors";
@@ -36,4 +37,30 @@ export function decodeCursor(raw: string | undefined): Cursor | undefined {
 /** The wire shape of every list: `{data, nextCursor}`. */
 export function page<Row, Out>(p: Page<Row>, serialize: (row: Row) => Out): { data: Out[]; nextCursor: string | null } {
   return { data: p.rows.map(serialize), nextCursor: p.next ? encodeCursor(p.next) : null };
+}
+
+/** A poller's position (bucket and per-shard sequences) as an opaque cursor. */
+export function encodePollCursor(p: PollPosition): string {
+  return toBase64Url(new TextEncoder().encode(JSON.stringify(["p", p.bucket, p.seqs])));
+}
+
+export function decodePollCursor(raw: string | undefined): PollPosition | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const bytes = fromBase64Url(raw);
+    if (!bytes) throw new Error("not base64url");
+    const [tag, bucket, seqs] = JSON.parse(new TextDecoder().decode(bytes)) as unknown[];
+    const valid =
+      tag === "p" &&
+      Number.isSafeInteger(bucket) &&
+      (bucket as number) >= 0 &&
+      typeof seqs === "object" &&
+      seqs !== null &&
+      !Array.isArray(seqs) &&
+      Object.entries(seqs).every(([k, v]) => /^\d{1,2}$/.test(k) && Number.isSafeInteger(v) && (v as number) >= 0);
+    if (valid) return { bucket: bucket as number, seqs: seqs as Record<string, number> };
+  } catch {
+    // fall through
+  }
+  throw new ValidationError([{ path: "cursor", message: "is not a valid cursor" }], "invalid_query");
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { AttemptRow, DeliveryRow } from "../db/deliveries";
+import type { AttemptRecord, DeliveryRecord } from "../data/records";
 import { ATTEMPT_ERRORS, DELIVERY_STATUSES } from "../db/schema";
 import { deliveryWithAttempts, listDeliveryLog } from "../delivery/log";
 import { retryDelivery } from "../delivery/retry";
@@ -41,7 +41,7 @@ export const AttemptSchema = z
   })
   .openapi("DeliveryAttempt");
 
-export const serializeDelivery = (d: DeliveryRow & { lastDurationMs?: number | null }) => ({
+export const serializeDelivery = (d: DeliveryRecord) => ({
   id: d.id,
   eventId: d.eventId,
   eventType: d.eventType,
@@ -51,11 +51,11 @@ export const serializeDelivery = (d: DeliveryRow & { lastDurationMs?: number | n
   nextAttemptAt: d.status === "pending" ? toIso(d.nextAttemptAt) : null,
   lastAttemptAt: toIso(d.lastAttemptAt),
   lastStatusCode: d.lastStatusCode,
-  lastDurationMs: d.lastDurationMs ?? null,
+  lastDurationMs: d.lastDurationMs,
   createdAt: d.createdAt.toISOString(),
 });
 
-export const serializeAttempt = (a: AttemptRow) => ({
+export const serializeAttempt = (a: AttemptRecord) => ({
   attempt: a.attempt,
   at: a.at.toISOString(),
   statusCode: a.statusCode,

@@ -1,15 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createDb } from "../db/client";
-import type { DeliveryRow } from "../db/deliveries";
-import { type EventRow, listEvents } from "../db/events";
+import type { DeliveryRecord, EventRecord } from "../data/records";
 import { DELIVERY_STATUSES } from "../db/schema";
-import { eventWithDeliveries } from "../events/events";
+import { eventWithDeliveries, pollTenantEvents } from "../events/events";
 import { publishEvent } from "../events/publish";
 import { requireCredential } from "../http/authenticate";
 import { inlineRuntime, tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
-import { decodeCursor, encodeCursor, page, pageQuery } from "../http/pagination";
+import { decodePollCursor, encodePollCursor, pageQuery } from "../http/pagination";
 import { IsoTimeQuery } from "../http/schemas";
 
 const DeliverySummary = z
@@ -41,14 +39,14 @@ export const PublishBody = z
   })
   .openapi("PublishEvent");
 
-export const serializeEvent = (e: EventRow) => ({
+export const serializeEvent = (e: EventRecord) => ({
   id: e.id,
   type: e.type,
   createdAt: e.createdAt.toISOString(),
   data: JSON.parse(e.data) as unknown,
 });
 
-export const serializeDeliverySummary = (d: DeliveryRow) => ({
+export const serializeDeliverySummary = (d: DeliveryRecord) => ({
   id: d.id,
   webhookId: d.webhookId,
   status: d.status,
@@ -90,7 +88,13 @@ const listEventsRoute = createRoute({
     "order, so one stored while you page is never skipped nor repeated.",
   security: tenantSecurity,
   request: {
-    query: pageQuery.extend({ type: z.string().max(100).optional(), since: IsoTimeQuery.optional(), until: IsoTimeQuery.optional() }),
+    query: pageQuery.extend({
+      // A position in each of the tenant's data shards: longer than other lists' cursors.
+      cursor: z.string().max(2048).optional().openapi({ description: "Opaque; from `nextCursor` or `pollCursor`" }),
+      type: z.string().max(100).optional(),
+      since: IsoTimeQuery.optional(),
+      until: IsoTimeQuery.optional(),
+    }),
   },
   responses: {
     200: jsonResponse(
@@ -120,6 +124,7 @@ export function eventsRoutes() {
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
     const result = await publishEvent(
       c.env,
+      c.get("config"),
       c.get("principal").tenant,
       {
         type: body.type,
@@ -135,17 +140,14 @@ export function eventsRoutes() {
 
   app.openapi(listEventsRoute, async (c) => {
     const { limit, cursor, type, since, until } = c.req.valid("query");
-    const after = decodeCursor(cursor);
-    const events = await listEvents(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
-      ...(type && { type }),
-      ...(since && { since }),
-      ...(until && { until }),
-      ...(after && { afterSeq: after.t }),
-    });
-    const last = events.rows[events.rows.length - 1];
-    // Polling resumes after the last event returned, or where the caller already was.
-    const pollCursor = last ? encodeCursor({ t: last.seq, id: last.id }) : (cursor ?? null);
-    return c.json({ ...page(events, serializeEvent), pollCursor }, 200);
+    const found = await pollTenantEvents(
+      tenantOp(c),
+      { limit, ...(type && { type }), ...(since && { since }), ...(until && { until }) },
+      decodePollCursor(cursor),
+    );
+    // Polling resumes after the last event returned (or where the caller already was, moved past closed days).
+    const position = encodePollCursor(found.position);
+    return c.json({ data: found.rows.map(serializeEvent), nextCursor: found.more ? position : null, pollCursor: position }, 200);
   });
 
   app.openapi(getEventRoute, async (c) => {

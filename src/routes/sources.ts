@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { SourceRequestRecord } from "../data/records";
 import { createDb } from "../db/client";
 import { SOURCE_REQUEST_STATUSES } from "../db/schema";
-import { listSourceRequests, type SourceRequestRow } from "../db/source-requests";
 import { listSources, type SourceRow } from "../db/sources";
 import { requireCredential } from "../http/authenticate";
 import { inlineRuntime, tenantOp } from "../http/context";
@@ -10,6 +10,7 @@ import { conflictResponse, createRouter, errorResponses, idParam, jsonBody, json
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { CreateSourceBody, NewSourceSchema, PatchSourceBody, SourceRequestSchema, SourceSchema } from "../http/source-schemas";
 import { findSourceRequest, replaySourceRequest } from "../sources/replay";
+import { listRequestLog } from "../sources/request-log";
 import { changeSource, createSource, deleteSource, findSource, MAX_TOKEN_GRACE_SECONDS, rotateSourceToken } from "../sources/sources";
 
 export function serializeSource(s: SourceRow) {
@@ -28,7 +29,7 @@ export function serializeSource(s: SourceRow) {
   };
 }
 
-export const serializeSourceRequest = (r: SourceRequestRow) => ({
+export const serializeSourceRequest = (r: SourceRequestRecord) => ({
   id: r.id,
   receivedAt: r.receivedAt.toISOString(),
   status: r.status,
@@ -196,14 +197,7 @@ export function sourcesRoutes() {
     const { id } = c.req.valid("param");
     const { limit, cursor, status } = c.req.valid("query");
     await findSource(op, id);
-    const requests = await listSourceRequests(
-      createDb(c.env.DB),
-      op.tenant.id,
-      id,
-      limit,
-      { ...(status && { status }) },
-      decodeCursor(cursor),
-    );
+    const requests = await listRequestLog(op, id, limit, status, decodeCursor(cursor));
     return c.json(page(requests, serializeSourceRequest), 200);
   });
 

@@ -1,9 +1,9 @@
-import { createDb } from "../db/client";
+import { dataTenantOf } from "../data/owners";
 import type { SourceRow } from "../db/sources";
 import type { TenantRow } from "../db/tenants";
 import type { InlineRuntime } from "../delivery/dispatch";
 import type { Config, Env } from "../env";
-import { publishEvent } from "../events/publish";
+import { publishEvent, type RequestLogDraft } from "../events/publish";
 import { sha256Hex } from "../lib/crypto";
 import { DomainError, ForbiddenError, STATUS_OF_KIND, ValidationError } from "../lib/errors";
 import { valueTooDeep } from "../lib/json";
@@ -13,7 +13,7 @@ import { RateLimitedError } from "../ratelimit/limits";
 import { cachedTenant } from "../tenants/cache";
 import { type ParsedBody, parseIntakeBody, readIntakeBody } from "./body";
 import { renderMapping, renderString, type TemplateContext } from "./mapping";
-import { type LoggedRequest, logStatement, rejectionOf } from "./request-log";
+import { type LoggedRequest, logRequest, rejectionOf, requestLogDraft } from "./request-log";
 import { safeEqual, type VerificationSecrets, verifySignature } from "./signatures";
 import { cachedSource } from "./source-cache";
 
@@ -63,38 +63,23 @@ export async function receive(env: Env, config: Config, req: IntakeRequest, runt
     verified = true;
     const handshake = slackHandshake(source, body);
     if (handshake) {
-      await logStatement(createDb(env.DB), log, { status: "accepted", rejection: null, verified, eventId: null, responseStatus: 200 });
+      await logRequest(env, config, dataTenantOf(tenant), requestLogDraft(log, { verified, responseStatus: 200 }), {
+        status: "accepted",
+        rejection: null,
+      });
       return handshake;
     }
-    const { eventId, duplicate } = await mapAndPublish(
-      env,
-      tenant,
-      source,
-      {
-        trigger: body.trigger,
-        headers: req.headers,
-        query: log.url.searchParams,
-      },
-      runtime,
-    );
-    const answer = answerOf(source, eventId);
-    await logStatement(createDb(env.DB), log, {
-      status: duplicate ? "duplicate" : "accepted",
-      rejection: null,
-      verified,
-      eventId,
-      responseStatus: answer.status,
-    });
-    return answer;
+    const ctx = { trigger: body.trigger, headers: req.headers, query: log.url.searchParams };
+    // Logged with the event, in the same transaction: accepted, or a duplicate of the first.
+    const draft = requestLogDraft(log, { verified, responseStatus: answerStatus(source) });
+    const { eventId } = await mapAndPublish(env, config, tenant, source, ctx, runtime, draft);
+    return answerOf(source, eventId);
   } catch (err) {
     if (err instanceof DomainError) {
       const rejection = err.code === "invalid_signature" || err.code === "stale_timestamp" ? err.code : rejectionOf(err.code);
-      await logStatement(createDb(env.DB), log, {
+      await logRequest(env, config, dataTenantOf(tenant), requestLogDraft(log, { verified, responseStatus: statusOfIntakeError(err) }), {
         status: "rejected",
         rejection,
-        verified,
-        eventId: null,
-        responseStatus: statusOfIntakeError(err),
       });
     }
     throw err;
@@ -202,10 +187,12 @@ export function dedupeId(source: SourceRow, ctx: TemplateContext): string | null
  */
 export async function mapAndPublish(
   env: Env,
+  config: Config,
   tenant: TenantRow,
   source: SourceRow,
   ctx: TemplateContext,
   runtime?: InlineRuntime,
+  requestLog?: RequestLogDraft,
 ): Promise<{ eventId: string; duplicate: boolean }> {
   const type = renderString(source.eventType, ctx);
   const mapped = source.mapping !== null && source.mapping !== undefined;
@@ -222,6 +209,7 @@ export async function mapAndPublish(
   try {
     const published = await publishEvent(
       env,
+      config,
       tenant,
       {
         type,
@@ -229,6 +217,7 @@ export async function mapAndPublish(
         publisher: "tenant",
         sourceId: source.id,
         ...(delivery && { idempotencyKey: `source ${source.id} ${delivery}`, keyIdentifiesDelivery: true }),
+        ...(requestLog && { requestLog }),
       },
       runtime,
     );
@@ -241,6 +230,8 @@ export async function mapAndPublish(
     throw err;
   }
 }
+
+const answerStatus = (source: SourceRow) => source.response?.status ?? 202;
 
 function answerOf(source: SourceRow, eventId: string): IntakeAnswer {
   const r = source.response;

@@ -1,7 +1,9 @@
 import type { TenantOp } from "../auth/caller";
+import { shardStub } from "../data/data-shard";
+import { objectOfId } from "../data/placement";
+import type { SourceRequestRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
-import { createDb, runBatch } from "../db/client";
-import { getSourceRequest, type SourceRequestRow, updateSourceRequest } from "../db/source-requests";
+import { createDb } from "../db/client";
 import type { InlineRuntime } from "../delivery/dispatch";
 import { ConflictError, DomainError, NotFoundError } from "../lib/errors";
 import { parseIntakeBody } from "./body";
@@ -9,11 +11,17 @@ import { mapAndPublish } from "./intake";
 import { rejectionOf } from "./request-log";
 import { findSource } from "./sources";
 
-export async function findSourceRequest(op: TenantOp, sourceId: string, requestId: string): Promise<SourceRequestRow> {
+async function lookUpRequest(op: TenantOp, sourceId: string, requestId: string) {
   await findSource(op, sourceId);
-  const row = await getSourceRequest(createDb(op.env.DB), op.tenant.id, sourceId, requestId);
-  if (!row) throw new NotFoundError("Request");
-  return row;
+  const object = objectOfId(op.tenant.id, requestId, "req");
+  const stub = object && shardStub(op.env, object.name);
+  const row = stub ? await stub.getSourceRequest(requestId, sourceId) : null;
+  if (!stub || !row) throw new NotFoundError("Request");
+  return { row, stub };
+}
+
+export async function findSourceRequest(op: TenantOp, sourceId: string, requestId: string): Promise<SourceRequestRecord> {
+  return (await lookUpRequest(op, sourceId, requestId)).row;
 }
 
 /**
@@ -30,29 +38,26 @@ export async function replaySourceRequest(
 ): Promise<{ eventId: string }> {
   const db = createDb(op.env.DB);
   const source = await findSource(op, sourceId);
-  const logged = await findSourceRequest(op, sourceId, requestId);
+  const { row: logged, stub } = await lookUpRequest(op, sourceId, requestId);
   if (!logged.verified) throw new ConflictError("not_verified", "This request failed verification; it cannot be replayed");
   if (logged.bodyTruncated)
     throw new ConflictError("conflict", "Only the first 64 KiB of this request's body was kept; it cannot be replayed");
   const body = parseIntakeBody(new TextEncoder().encode(logged.body), logged.contentType);
   const ctx = { trigger: body.trigger, headers: new Headers(logged.headers), query: new URLSearchParams(logged.query) };
   try {
-    const { eventId, duplicate } = await mapAndPublish(op.env, op.tenant, source, ctx, runtime);
+    const { eventId, duplicate } = await mapAndPublish(op.env, op.config, op.tenant, source, ctx, runtime);
     // The request that published the event stays `accepted` when its replay meets its own delivery id.
     const first = logged.status === "accepted" && logged.eventId === eventId;
-    await runBatch(db, [
-      updateSourceRequest(db, logged.id, {
-        status: duplicate && !first ? "duplicate" : "accepted",
-        rejection: null,
-        eventId,
-        responseStatus: 202,
-      }),
-      auditStatement(db, op.who, { action: "source.request_replayed", target: logged.id, details: { sourceId, eventId } }),
-    ]);
+    await stub.updateSourceRequest(logged.id, {
+      status: duplicate && !first ? "duplicate" : "accepted",
+      rejection: null,
+      eventId,
+      responseStatus: 202,
+    });
+    await auditStatement(db, op.who, { action: "source.request_replayed", target: logged.id, details: { sourceId, eventId } }).run();
     return { eventId };
   } catch (err) {
-    if (err instanceof DomainError)
-      await updateSourceRequest(db, logged.id, { status: "rejected", rejection: rejectionOf(err.code) }).run();
+    if (err instanceof DomainError) await stub.updateSourceRequest(logged.id, { status: "rejected", rejection: rejectionOf(err.code) });
     throw err;
   }
 }

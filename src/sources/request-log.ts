@@ -1,7 +1,14 @@
-import type { Db } from "../db/client";
+import type { TenantOp } from "../auth/caller";
+import { shardStub } from "../data/data-shard";
+import { dataTenantOf } from "../data/owners";
+import { type DataTenant, placeLoose } from "../data/placement";
+import { bucketsBefore, newestFirst } from "../data/reads";
+import type { SourceRequestRecord } from "../data/records";
+import { locatedId } from "../data/shard-map";
+import type { Cursor, Page } from "../db/cursor";
 import type { SourceRejection, SourceRequestStatus, SourceVerification } from "../db/schema";
-import { insertSourceRequest } from "../db/source-requests";
-import { newId } from "../lib/crypto";
+import type { Config, Env } from "../env";
+import type { RequestLogDraft } from "../events/publish";
 import type { ErrorCode } from "../lib/errors";
 
 /** The log keeps at most this much of each body. */
@@ -51,20 +58,10 @@ export type LoggedRequest = {
   bytes: Uint8Array;
 };
 
-export function logStatement(
-  db: Db,
-  req: LoggedRequest,
-  outcome: {
-    status: SourceRequestStatus;
-    rejection: SourceRejection | null;
-    verified: boolean;
-    eventId: string | null;
-    responseStatus: number;
-  },
-) {
+/** What the log keeps of a request (its status, event and id are set where it is stored). */
+export function requestLogDraft(req: LoggedRequest, outcome: { verified: boolean; responseStatus: number }): RequestLogDraft {
   const truncated = req.bytes.length > LOGGED_BODY_BYTES;
-  return insertSourceRequest(db, {
-    id: newId("req"),
+  return {
     tenantId: req.tenantId,
     sourceId: req.sourceId,
     receivedAt: req.receivedAt,
@@ -77,5 +74,35 @@ export function logStatement(
     body: new TextDecoder().decode(truncated ? req.bytes.subarray(0, LOGGED_BODY_BYTES) : req.bytes, { stream: truncated }),
     bodyTruncated: truncated,
     ...outcome,
+  };
+}
+
+/** Logs a request that published nothing (rejected, or a handshake) in one of the tenant's shards of today. */
+export async function logRequest(
+  env: Env,
+  config: Config,
+  tenant: DataTenant,
+  draft: RequestLogDraft,
+  outcome: { status: SourceRequestStatus; rejection: SourceRejection | null },
+): Promise<void> {
+  const place = placeLoose(tenant, draft.receivedAt.getTime());
+  const row: SourceRequestRecord = { ...draft, ...outcome, id: locatedId("req", place), eventId: null };
+  await shardStub(env, place.name).logSourceRequest(tenant.id, place.bucket, config.eventRetentionDays, row);
+}
+
+/** A source's request log, newest first, across the tenant's shards. */
+export async function listRequestLog(
+  op: Pick<TenantOp, "env" | "config" | "tenant">,
+  sourceId: string,
+  limit: number,
+  status: SourceRequestStatus | undefined,
+  after?: Cursor,
+): Promise<Page<SourceRequestRecord>> {
+  return newestFirst({
+    tenants: [dataTenantOf(op.tenant)],
+    buckets: bucketsBefore(Date.now(), op.config.eventRetentionDays, {}, after),
+    limit,
+    fetch: (name, need) => shardStub(op.env, name).listSourceRequests(sourceId, status, after ?? null, need),
+    position: (r) => ({ t: r.receivedAt.getTime(), id: r.id }),
   });
 }

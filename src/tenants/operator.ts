@@ -21,6 +21,10 @@ export const OPERATOR_TENANT: TenantRow = {
   retrySchedule: null,
   breakerThreshold: null,
   portalOrigins: null,
+  // Its test sends are logged in its own data shard; its deliveries live with each tenant's events.
+  dataShards: 1,
+  maxDataShards: 1,
+  shardHistory: null,
   createdAt: new Date(0),
   updatedAt: new Date(0),
 };

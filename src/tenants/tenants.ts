@@ -1,4 +1,5 @@
 import { type IssuedKey, issueApiKey } from "../auth/api-keys";
+import { nextShardHistory } from "../data/placement";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, isUniqueViolation } from "../db/client";
 import type { Quotas, RateLimits } from "../db/schema";
@@ -16,6 +17,7 @@ export type NewTenantInput = {
   rateLimits?: RateLimits | null;
   retrySchedule?: number[] | null;
   breakerThreshold?: number | null;
+  dataShards?: number;
 };
 
 /** The operator's audit identity for a change to one tenant (logged in that tenant's own log). */
@@ -42,6 +44,9 @@ export async function createTenant(
     retrySchedule: input.retrySchedule ?? null,
     breakerThreshold: input.breakerThreshold ?? null,
     portalOrigins: null,
+    dataShards: input.dataShards ?? 1,
+    maxDataShards: input.dataShards ?? 1,
+    shardHistory: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -85,6 +90,14 @@ export async function changeTenant(
   const current = await findTenant(env, id);
   if (patch.portalOrigins)
     patch = { ...patch, portalOrigins: normalizePortalOrigins(patch.portalOrigins, opts.allowInsecureUrls ?? false) };
+  if (patch.dataShards !== undefined && patch.dataShards !== current.dataShards) {
+    // Reads keep covering every shard the tenant ever had; a repeated idempotency key still finds its first answer.
+    patch = {
+      ...patch,
+      maxDataShards: Math.max(current.maxDataShards, patch.dataShards),
+      shardHistory: nextShardHistory(current, Date.now()),
+    };
+  }
   const next = patchedTenant(current, patch);
   try {
     await db.batch([

@@ -1,7 +1,10 @@
 import type { TenantOp } from "../auth/caller";
+import { shardStub } from "../data/data-shard";
+import { dataTenantOf, shardsHolding } from "../data/owners";
+import { coveredShards } from "../data/placement";
+import { liveBuckets, objectName } from "../data/shard-map";
 import { auditStatement } from "../db/audit";
-import { createDb, runBatch } from "../db/client";
-import { failedDeliveriesSince, recentAttempts, reopenDeliveries } from "../db/deliveries";
+import { createDb } from "../db/client";
 import { sendTestAndLog } from "../delivery/attempt";
 import { governorFor } from "../delivery/endpoint-governor";
 import { enqueueDeliveries } from "../delivery/queue";
@@ -9,7 +12,7 @@ import type { SendResult } from "../delivery/send";
 import { newId } from "../lib/crypto";
 import { ConflictError, ValidationError } from "../lib/errors";
 import { isOperator, ownedAction } from "../tenants/operator";
-import { attemptSeries, type SeriesPoint, type StatsWindow } from "./stats-series";
+import { type SeriesPoint, type StatsWindow, seriesBuckets } from "./stats-series";
 import { isReceivableType } from "./validate";
 import { findWebhook } from "./webhooks";
 
@@ -27,7 +30,7 @@ export async function sendTestEvent(op: TenantOp, id: string, type?: string): Pr
     throw new ValidationError([{ path: "type", message: `${type} is not in the event catalog` }]);
   }
   const eventType = type ?? webhook.eventTypes.find((t) => t !== "*") ?? "webhook.test";
-  return sendTestAndLog(db, op.config, webhook, {
+  return sendTestAndLog(op.env, op.config, dataTenantOf(op.tenant), webhook, {
     id: newId("evt"),
     type: eventType,
     createdAt: new Date(),
@@ -48,52 +51,55 @@ export type WebhookStats = {
   series: SeriesPoint[];
 };
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-
 /**
- * Health over the last 24 h: attempts (test sends excluded), success rate,
+ * Health over the last 24 h, kept by the subscription's governor as it
+ * counts every attempt (test sends excluded): attempts, success rate,
  * latency, the breaker's count; and the series of `window` for the chart.
  */
 export async function webhookStats(op: TenantOp, id: string, window: StatsWindow = "24h"): Promise<WebhookStats> {
-  const db = createDb(op.env.DB);
   const webhook = await findWebhook(op, id);
-  const [attempts, breaker, series] = await Promise.all([
-    recentAttempts(db, webhook.id, new Date(Date.now() - 86_400_000)),
-    governorFor(op.env, webhook.id).breakerState(),
-    attemptSeries(db, webhook.id, window),
-  ]);
-  const ok = attempts.filter((a) => a.error === null).length;
-  const durations = attempts.map((a) => a.durationMs).sort((a, b) => a - b);
+  const now = Date.now();
+  const stats = await governorFor(op.env, webhook.id).stats(seriesBuckets(window, now), now);
   return {
     state: webhook.isEnabled ? "enabled" : "disabled",
     disabledReason: webhook.disabledReason,
-    consecutiveFailures: breaker.consecutiveFailures,
-    attempts24h: attempts.length,
-    successRate24h: attempts.length ? ok / attempts.length : null,
-    p50Ms: percentile(durations, 50),
-    p95Ms: percentile(durations, 95),
-    series,
+    ...stats,
   };
 }
 
-/** Re-sends every failed delivery since `since` (one more attempt each, at most RECOVER_MAX). */
+/** Re-sends every failed delivery since `since` (one more attempt each, at most RECOVER_MAX, oldest first). */
 export async function recoverFailedDeliveries(op: TenantOp, id: string, since: Date): Promise<number> {
   const db = createDb(op.env.DB);
   const webhook = await findWebhook(op, id);
   if (!webhook.isEnabled) throw new ConflictError("conflict", "The subscription is disabled; enable it first");
-  const rows = await failedDeliveriesSince(db, op.tenant.id, webhook.id, since, RECOVER_MAX);
-  await runBatch(db, [
-    auditStatement(db, op.who, {
-      action: ownedAction(op.tenant.id, "webhook.recovered"),
-      target: webhook.id,
-      details: { deliveries: rows.length },
-    }),
-    ...reopenDeliveries(
-      db,
-      rows.map((r) => r.id),
-    ),
-  ]);
+  const holders = await shardsHolding(op.env, op.tenant);
+  const buckets = liveBuckets(Date.now(), op.config.eventRetentionDays, { since }).reverse();
+  const found: { id: string; createdAt: number; object: string; eventTenantId: string }[] = [];
+  for (const bucket of buckets) {
+    const objects = holders.flatMap((t) =>
+      Array.from({ length: coveredShards(t) }, (_, shard) => ({ t, name: objectName(t.id, { bucket, shard }) })),
+    );
+    const lists = await Promise.all(
+      objects.map(async ({ t, name }) =>
+        (await shardStub(op.env, name).failedSince(webhook.id, op.tenant.id, since, RECOVER_MAX)).map((d) => ({
+          ...d,
+          object: name,
+          eventTenantId: t.id,
+        })),
+      ),
+    );
+    found.push(...lists.flat().sort((a, b) => a.createdAt - b.createdAt));
+    if (found.length >= RECOVER_MAX) break;
+  }
+  const rows = found.slice(0, RECOVER_MAX);
+  const byObject = new Map<string, string[]>();
+  for (const r of rows) byObject.set(r.object, [...(byObject.get(r.object) ?? []), r.id]);
+  await Promise.all([...byObject].map(([name, ids]) => shardStub(op.env, name).reopen(ids)));
+  await auditStatement(db, op.who, {
+    action: ownedAction(op.tenant.id, "webhook.recovered"),
+    target: webhook.id,
+    details: { deliveries: rows.length },
+  }).run();
   await enqueueDeliveries(op.env, rows, { manual: true });
   return rows.length;
 }

@@ -1,6 +1,3 @@
-import { attemptCountsByBucket } from "../db/attempt-series";
-import type { Db } from "../db/client";
-
 export const STATS_WINDOWS = ["24h", "7d"] as const;
 export type StatsWindow = (typeof STATS_WINDOWS)[number];
 
@@ -19,19 +16,4 @@ export function seriesBuckets(window: StatsWindow, now: number): { start: number
   const count = window === "24h" ? 24 : 7;
   const current = Math.floor(now / bucketMs) * bucketMs;
   return { start: current - (count - 1) * bucketMs, bucketMs, count };
-}
-
-/** Delivered vs failed attempts per bucket of the window, every bucket present (zeros when empty). */
-export async function attemptSeries(db: Db, webhookId: string, window: StatsWindow, now = Date.now()): Promise<SeriesPoint[]> {
-  const { start, bucketMs, count } = seriesBuckets(window, now);
-  const rows = await attemptCountsByBucket(db, webhookId, start, bucketMs);
-  const byBucket = new Map(rows.map((r) => [Number(r.bucket), r]));
-  return Array.from({ length: count }, (_, i) => {
-    const row = byBucket.get(i);
-    return {
-      start: new Date(start + i * bucketMs).toISOString(),
-      succeeded: Number(row?.succeeded ?? 0),
-      failed: Number(row?.failed ?? 0),
-    };
-  });
 }

@@ -14,6 +14,7 @@ import {
   type WebhookRow,
   webhookExists,
 } from "../db/webhooks";
+import { cancelPendingDeliveries } from "../delivery/cancel";
 import { governorFor } from "../delivery/endpoint-governor";
 import { buildDeliveryRequest } from "../delivery/request";
 import { sendWebhook } from "../delivery/send";
@@ -201,15 +202,16 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   return { ...row, ...set };
 }
 
-/** Deletes the subscription; its pending deliveries are cancelled in the same transaction. */
+/** Deletes the subscription, then cancels its pending deliveries. */
 export async function deleteWebhook(op: TenantOp, id: string): Promise<void> {
   const db = createDb(op.env.DB);
   const row = await findWebhook(op, id);
   await db.batch([
-    ...deleteWebhookRows(db, op.tenant.id, id),
+    deleteWebhookRows(db, op.tenant.id, id),
     auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.deleted"), target: id, details: { url: row.url } }),
   ]);
   forgetCatalog(op.tenant.id);
+  await cancelPendingDeliveries(op.env, op.config, op.tenant, id);
 }
 
 /**

@@ -76,6 +76,7 @@ describe("POST /admin/tenants", () => {
       retrySchedule: null,
       breakerThreshold: null,
       portalOrigins: [],
+      dataShards: 1,
       createdAt: expect.stringMatching(ISO),
       updatedAt: expect.stringMatching(ISO),
     });

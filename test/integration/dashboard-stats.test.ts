@@ -1,18 +1,28 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { call, deliverySetup, expectProblem, newOperatorEndpoint, unique } from "./helpers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { governorFor } from "../../src/delivery/endpoint-governor";
+import { call, deliverySetup, expectProblem, newOperatorEndpoint, stubEndpoint } from "./helpers";
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** Records an attempt of `webhookId` at `at` directly, as the delivery engine would have. */
-async function attemptAt(webhookId: string, tenantId: string, at: number, ok: boolean, isTest = false) {
-  await env.DB.prepare(
-    `INSERT INTO delivery_attempts (id, tenant_id, delivery_id, webhook_id, attempt, at, status_code, duration_ms, response_body, error, request_headers, request_body, is_test)
-     VALUES (?, ?, NULL, ?, 1, ?, ?, 12, '', ?, '{}', '{}', ?)`,
-  )
-    .bind(unique("att"), tenantId, webhookId, at, ok ? 200 : 500, ok ? null : "http", isTest ? 1 : 0)
-    .run();
+/** Records an attempt of `webhookId` at `at` directly in its governor's stats, as the delivery engine would have. */
+async function attemptAt(webhookId: string, at: number, ok: boolean) {
+  await governorFor(env, webhookId).record(ok, 1000, undefined, 12, at);
+}
+
+/** A test send to the webhook now, through the API (the endpoint answers 200, or 500 when not `ok`). */
+async function testSend(key: string, webhookId: string, ok: boolean) {
+  const endpoint = await stubEndpoint(new Response(ok ? "ok" : "nope", { status: ok ? 200 : 500 }));
+  const res = await call("POST", `/v1/webhooks/${webhookId}/test`, { key, body: {} });
+  expect(res.status, res.text).toBe(200);
+  expect(res.body.success).toBe(ok);
+  expect(endpoint.calls).toHaveLength(1);
+  endpoint.spy.mockRestore();
 }
 
 type Point = { start: string; succeeded: number; failed: number };
@@ -23,17 +33,17 @@ const bucketOf = (series: Point[], t: number, span: number) =>
 
 describe("GET /v1/webhooks/:id/stats series", () => {
   it("24h (the default): 24 hourly buckets, oldest first, every one present, attempts in their hour", async () => {
-    const { key, webhookId, tenantId } = await deliverySetup();
+    const { key, webhookId } = await deliverySetup();
     const now = Date.now();
     const times = { recent: now - 5 * 60_000, threeHours: now - 3 * HOUR, lastHour: now - 23 * HOUR + 60_000 };
-    await attemptAt(webhookId, tenantId, times.recent, true);
-    await attemptAt(webhookId, tenantId, times.recent, false);
-    await attemptAt(webhookId, tenantId, times.threeHours, true);
-    await attemptAt(webhookId, tenantId, times.threeHours, true);
-    await attemptAt(webhookId, tenantId, times.lastHour, false);
+    await attemptAt(webhookId, times.recent, true);
+    await attemptAt(webhookId, times.recent, false);
+    await attemptAt(webhookId, times.threeHours, true);
+    await attemptAt(webhookId, times.threeHours, true);
+    await attemptAt(webhookId, times.lastHour, false);
     // Outside the window, and a test send: neither counts.
-    await attemptAt(webhookId, tenantId, now - 30 * HOUR, true);
-    await attemptAt(webhookId, tenantId, times.recent, true, true);
+    await attemptAt(webhookId, now - 30 * HOUR, true);
+    await testSend(key, webhookId, true);
 
     const res = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
     expect(res.status).toBe(200);
@@ -62,13 +72,13 @@ describe("GET /v1/webhooks/:id/stats series", () => {
   });
 
   it("7d: 7 daily buckets aligned to UTC days, today last", async () => {
-    const { key, webhookId, tenantId } = await deliverySetup();
+    const { key, webhookId } = await deliverySetup();
     const now = Date.now();
     const threeDays = now - 3 * DAY;
-    await attemptAt(webhookId, tenantId, threeDays, true);
-    await attemptAt(webhookId, tenantId, threeDays, false);
-    await attemptAt(webhookId, tenantId, now - 60_000, true);
-    await attemptAt(webhookId, tenantId, now - 8 * DAY, false);
+    await attemptAt(webhookId, threeDays, true);
+    await attemptAt(webhookId, threeDays, false);
+    await attemptAt(webhookId, now - 60_000, true);
+    await attemptAt(webhookId, now - 8 * DAY, false);
 
     const res = await call("GET", `/v1/webhooks/${webhookId}/stats?window=7d`, { key });
     expect(res.status).toBe(200);

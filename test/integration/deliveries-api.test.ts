@@ -1,5 +1,6 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { bucketStart, locate } from "../../src/data/shard-map";
+import { shardSql, updateDelivery } from "./data-plane";
 import {
   allPages,
   call,
@@ -32,14 +33,14 @@ const DELIVERY_FIELDS = [
   "status",
   "webhookId",
 ];
-const T0 = Date.parse("2026-01-10T08:00:00.000Z");
 
-const setCreatedAt = (eventId: string, at: number) =>
-  env.DB.prepare("UPDATE deliveries SET created_at = ? WHERE event_id = ?").bind(at, eventId).run();
+/** A delivery's time lies in its shard's day: the fixture's T0 is the start of the day its events were placed in. */
+const setCreatedAt = (tenantId: string, eventId: string, at: number) =>
+  shardSql(tenantId, eventId, "UPDATE deliveries SET created_at = ? WHERE event_id = ?", at, eventId);
 
 /**
  * Two subscriptions (W1: both types, W2: invoice.paid only) and five deliveries
- * at known times and in known states:
+ * at known times (T0: the start of the events' day) and in known states:
  *   e1 paid   @T0     → d1 (W1, succeeded), d2 (W2, failed)
  *   e2 voided @T0+1s  → d3 (W1, failed)
  *   e3 paid   @T0+2s  → d4 (W1, pending), d5 (W2, succeeded)
@@ -56,19 +57,22 @@ async function fixture() {
   const e1 = await publishEvent(key, PAID, { n: 1 });
   const e2 = await publishEvent(key, VOIDED, { n: 2 });
   const e3 = await publishEvent(key, PAID, { n: 3 });
-  await setCreatedAt(e1.eventId, T0);
-  await setCreatedAt(e2.eventId, T0 + 1000);
-  await setCreatedAt(e3.eventId, T0 + 2000);
+  const T0 = bucketStart(locate(e1.eventId, "evt")!.bucket);
+  await setCreatedAt(setup.tenantId, e1.eventId, T0);
+  await setCreatedAt(setup.tenantId, e2.eventId, T0 + 1000);
+  await setCreatedAt(setup.tenantId, e3.eventId, T0 + 2000);
 
-  const byWebhook = async (eventId: string, webhookId: string) =>
-    (await env.DB.prepare("SELECT id FROM deliveries WHERE event_id = ? AND webhook_id = ?")
-      .bind(eventId, webhookId)
-      .first<{ id: string }>())!.id;
-  const d1 = await byWebhook(e1.eventId, W1);
-  const d2 = await byWebhook(e1.eventId, W2);
-  const d3 = await byWebhook(e2.eventId, W1);
-  const d4 = await byWebhook(e3.eventId, W1);
-  const d5 = await byWebhook(e3.eventId, W2);
+  const byWebhook = (e: Awaited<ReturnType<typeof publishEvent>>, webhookId: string) => {
+    const found = (e.body.deliveries as { id: string; webhookId: string }[]).filter((d) => d.webhookId === webhookId);
+    expect(found).toHaveLength(1);
+    return found[0]!.id;
+  };
+  const d1 = byWebhook(e1, W1);
+  const d2 = byWebhook(e1, W2);
+  const d3 = byWebhook(e2, W1);
+  const d4 = byWebhook(e3, W1);
+  const d5 = byWebhook(e3, W2);
+  expect(e2.deliveryIds).toEqual([d3]);
 
   let answer = 200;
   const endpoint = await stubEndpoint(() => new Response("", { status: answer }));
@@ -81,7 +85,7 @@ async function fixture() {
   ]);
   expect(endpoint.calls).toHaveLength(4);
   vi.restoreAllMocks();
-  return { ...setup, queue, W1, W2, e1: e1.eventId, e2: e2.eventId, e3: e3.eventId, d1, d2, d3, d4, d5 };
+  return { ...setup, queue, T0, W1, W2, e1: e1.eventId, e2: e2.eventId, e3: e3.eventId, d1, d2, d3, d4, d5 };
 }
 
 const ids = (res: { body: { data: { id: string }[] } }) => res.body.data.map((d) => d.id);
@@ -105,10 +109,10 @@ describe("GET /v1/deliveries", () => {
       webhookId: f.W1,
       eventId: f.e1,
       eventType: PAID,
-      createdAt: new Date(T0).toISOString(),
+      createdAt: new Date(f.T0).toISOString(),
     });
     expect(byId[f.d2]).toMatchObject({ status: "failed", attemptCount: 1, lastStatusCode: 500, nextAttemptAt: null, webhookId: f.W2 });
-    expect(byId[f.d3]).toMatchObject({ status: "failed", eventType: VOIDED, createdAt: new Date(T0 + 1000).toISOString() });
+    expect(byId[f.d3]).toMatchObject({ status: "failed", eventType: VOIDED, createdAt: new Date(f.T0 + 1000).toISOString() });
     expect(byId[f.d4]).toMatchObject({ status: "pending", attemptCount: 0, lastAttemptAt: null, lastStatusCode: null });
     expect(byId[f.d4].nextAttemptAt).toEqual(expect.any(String));
     expect(byId[f.d1].lastAttemptAt).toEqual(expect.any(String));
@@ -135,6 +139,7 @@ describe("GET /v1/deliveries", () => {
 
   it("filters by since (inclusive) and until (exclusive)", async () => {
     const f = await fixture();
+    const T0 = f.T0;
     const iso = (ms: number) => encodeURIComponent(new Date(ms).toISOString());
     const get = (q: string) => call("GET", `/v1/deliveries?${q}`, { key: f.key });
     expect(ids(await get(`since=${iso(T0 + 1000)}`))).toEqual([...desc(f.d4, f.d5), f.d3]);
@@ -143,8 +148,10 @@ describe("GET /v1/deliveries", () => {
     expect(ids(await get(`until=${iso(T0 + 2000)}`))).toEqual([f.d3, ...desc(f.d1, f.d2)]);
     expect(ids(await get(`since=${iso(T0 + 500)}&until=${iso(T0 + 1500)}`))).toEqual([f.d3]);
     expect(ids(await get(`since=${iso(T0 + 3000)}`))).toEqual([]);
-    // An offset is accepted too.
-    expect(ids(await get(`since=${encodeURIComponent("2026-01-10T09:00:01+01:00")}`))).toEqual([...desc(f.d4, f.d5), f.d3]);
+    // An offset is accepted too (T0 + 1 s, written at +01:00).
+    const withOffset = new Date(T0 + 1000 + 3_600_000).toISOString().replace(/\.000Z$/, "+01:00");
+    expect(withOffset).toMatch(/T01:00:01\+01:00$/);
+    expect(ids(await get(`since=${encodeURIComponent(withOffset)}`))).toEqual([...desc(f.d4, f.d5), f.d3]);
     expect(ids(await get(`since=${iso(T0)}&status=failed`))).toEqual([f.d3, f.d2]);
   });
 
@@ -220,7 +227,7 @@ describe("GET /v1/deliveries/:id", () => {
 describe("POST /v1/deliveries/:id/retry", () => {
   it("re-sends a failed delivery once: 202, one more attempt, failed again with no further retry", async () => {
     const queue = await stubDeliveryQueue();
-    const { key, deliveryIds, eventId } = await (async () => {
+    const { key, tenantId, deliveryIds, eventId } = await (async () => {
       const s = await deliverySetup();
       return { ...s, ...(await publishEvent(s.key, PAID)) };
     })();
@@ -238,7 +245,7 @@ describe("POST /v1/deliveries/:id/retry", () => {
     expect(res.body.nextAttemptAt).toEqual(expect.any(String));
     // Enqueued now, as a manual attempt.
     const sent = queue.messages.slice(sentBefore);
-    expect(sent).toEqual([{ body: { deliveryId: id, manual: true } }]);
+    expect(sent).toEqual([{ body: { deliveryId: id, tenantId, manual: true } }]);
     expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attemptCount: 5 });
 
     const r = await runDeliveryConsumer([sent[0]!.body]);
@@ -288,7 +295,7 @@ describe("POST /v1/deliveries/:id/retry", () => {
     const queue = await stubDeliveryQueue();
     const endpoint = await stubEndpoint(new Response("again"));
     expect((await call("POST", `/v1/deliveries/${f.d1}/retry`, { key: f.key })).status).toBe(202);
-    expect(queue.sent()).toEqual([{ deliveryId: f.d1, manual: true }]);
+    expect(queue.sent()).toEqual([{ deliveryId: f.d1, tenantId: f.tenantId, manual: true }]);
     await runDeliveryConsumer(queue.sent());
     expect(endpoint.calls).toHaveLength(1);
     expect(await getDelivery(f.key, f.d1)).toMatchObject({ status: "succeeded", attemptCount: 2 });
@@ -319,9 +326,7 @@ describe("POST /v1/webhooks/:id/recover", () => {
     await runDeliveryConsumer([ok]);
     // The first failed one is old.
     const now = Date.now();
-    await env.DB.prepare("UPDATE deliveries SET created_at = ? WHERE id = ?")
-      .bind(now - 2 * 3_600_000, made[0])
-      .run();
+    await updateDelivery(made[0]!, "created_at = ?", now - 2 * 3_600_000);
     const sentBefore = queue.messages.length;
 
     const res = await call("POST", `/v1/webhooks/${webhookId}/recover`, { key, body: { since: new Date(now - 3_600_000).toISOString() } });
@@ -361,9 +366,9 @@ describe("POST /v1/webhooks/:id/recover", () => {
   it("only touches the given subscription's deliveries", async () => {
     const f = await fixture();
     const queue = await stubDeliveryQueue();
-    const res = await call("POST", `/v1/webhooks/${f.W2}/recover`, { key: f.key, body: { since: new Date(T0 - 1000).toISOString() } });
+    const res = await call("POST", `/v1/webhooks/${f.W2}/recover`, { key: f.key, body: { since: new Date(f.T0 - 1000).toISOString() } });
     expect(res.body).toEqual({ recovered: 1 });
-    expect(queue.sent()).toEqual([{ deliveryId: f.d2, manual: true }]);
+    expect(queue.sent()).toEqual([{ deliveryId: f.d2, tenantId: f.tenantId, manual: true }]);
     expect((await getDelivery(f.key, f.d3)).status).toBe("failed");
   });
 

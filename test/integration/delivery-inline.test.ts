@@ -1,8 +1,8 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { sweepOverdueDeliveries } from "../../src/delivery/sweep";
 import worker from "../../src/index";
+import { runShardAlarm } from "./data-plane";
 import { BASE, call, callWithEnv, deliverySetup, getDelivery, runDeliveryConsumer, stubDeliveryQueue, stubEndpoint } from "./helpers";
 
 const INLINE = { FIRST_ATTEMPT: "inline" };
@@ -28,13 +28,13 @@ describe("first attempt inline", () => {
   });
 
   it("a failed inline attempt is handed to the queue with the schedule's first delay", async () => {
-    const { key } = await deliverySetup({ tenant: { retrySchedule: [30, 60] } });
+    const { key, tenantId } = await deliverySetup({ tenant: { retrySchedule: [30, 60] } });
     const queue = await stubDeliveryQueue();
     await stubEndpoint(new Response("nope", { status: 500 }));
     const published = await publishInline(key);
     const id = published.body.deliveries[0].id as string;
     expect(queue.messages).toHaveLength(1);
-    expect(queue.messages[0]!.body).toEqual({ deliveryId: id });
+    expect(queue.messages[0]!.body).toEqual({ deliveryId: id, tenantId });
     expect(queue.messages[0]!.delaySeconds).toBeGreaterThanOrEqual(30);
     expect(queue.messages[0]!.delaySeconds).toBeLessThanOrEqual(33);
     const delivery = await getDelivery(key, id);
@@ -42,9 +42,9 @@ describe("first attempt inline", () => {
     expect(new Date(delivery.nextAttemptAt).getTime() - Date.now()).toBeGreaterThan(25_000);
   });
 
-  it("an attempt claimed inline is never also sent by a queue message or the sweep (either order)", async () => {
-    const { key } = await deliverySetup();
-    await stubDeliveryQueue();
+  it("an attempt claimed inline is never also sent by a queue message or the outbox alarm (either order)", async () => {
+    const { key, tenantId } = await deliverySetup();
+    const queue = await stubDeliveryQueue();
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -70,7 +70,15 @@ describe("first attempt inline", () => {
     // A duplicate message arrives while the attempt is in flight: it must not send.
     const whileInFlight = await runDeliveryConsumer([id], "hookgate-deliveries", { due: false });
     expect(whileInFlight.explicitAcks).toHaveLength(1);
-    expect(await sweepOverdueDeliveries(env, Date.now() + 60_000)).toBe(0);
+    // Nor does the shard's outbox: the inline claim leased the row past the timeout.
+    const sentBefore = queue.sent().length;
+    await runShardAlarm(tenantId, id);
+    expect(
+      queue
+        .sent()
+        .slice(sentBefore)
+        .map((m) => m.deliveryId),
+    ).not.toContain(id);
     release();
     await waitOnExecutionContext(ctx);
     // And after it settled: the same.
@@ -112,7 +120,7 @@ describe("first attempt inline", () => {
   });
 
   it("an endpoint that just timed out gets its next first attempts through the queue", async () => {
-    const { key } = await deliverySetup({ webhook: { url: "https://slow.example.com/hook" } });
+    const { key, tenantId } = await deliverySetup({ webhook: { url: "https://slow.example.com/hook" } });
     const queue = await stubDeliveryQueue();
     await stubEndpoint(
       (call) =>
@@ -124,7 +132,7 @@ describe("first attempt inline", () => {
     expect(queue.messages).toHaveLength(1); // the timed-out first attempt's retry
     const second = await publishInline(key, "invoice.paid", { amount: 2 }, { DELIVERY_TIMEOUT_MS: "150" });
     expect(queue.messages).toHaveLength(2);
-    expect(queue.messages[1]!.body).toEqual({ deliveryId: second.body.deliveries[0].id });
+    expect(queue.messages[1]!.body).toEqual({ deliveryId: second.body.deliveries[0].id, tenantId });
     expect(queue.messages[1]!.delaySeconds).toBeUndefined();
     expect((await getDelivery(key, second.body.deliveries[0].id)).attemptCount).toBe(0);
   });

@@ -1,7 +1,6 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
+import { deliveryRow } from "./data-plane";
 import { call, deliverySetup, getDelivery, publishEvent, runDeliveryConsumer, stubDeliveryQueue, stubEndpoint } from "./helpers";
 
 afterEach(() => {
@@ -17,12 +16,7 @@ async function oneDelivery(opts: Parameters<typeof deliverySetup>[0] = {}) {
 }
 
 async function dbDelivery(id: string) {
-  return env.DB.prepare("SELECT * FROM deliveries WHERE id = ?").bind(id).first<{
-    status: string;
-    attempts: number;
-    next_attempt_at: number | null;
-    last_status_code: number | null;
-  }>();
+  return (await deliveryRow(id)) as { status: string; attempts: number; next_attempt_at: number | null; last_status_code: number | null };
 }
 
 /** One consumer run that must end in a single retry; returns its delay. */
@@ -40,13 +34,6 @@ async function expectAck(deliveryId: string | { deliveryId: string; manual?: boo
   expect(r.retryMessages).toEqual([]);
   expect(r.explicitAcks).toEqual(r.ids);
   return r;
-}
-
-async function runCron() {
-  const controller = createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" });
-  const ctx = createExecutionContext();
-  await worker.scheduled!(controller, env, ctx);
-  await waitOnExecutionContext(ctx);
 }
 
 describe("an idempotent consumer", () => {
@@ -201,120 +188,5 @@ describe("the dead-letter queue", () => {
     const r = await runDeliveryConsumer([deliveryId], "hookgate-deliveries-dlq");
     expect(r.explicitAcks).toEqual(r.ids);
     expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded" });
-  });
-});
-
-describe("the cron sweep", () => {
-  it("re-enqueues a pending delivery more than 5 min past due, and moves its due time to now", async () => {
-    const { key, deliveryId: overdue, queue } = await oneDelivery();
-    const recent = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
-    const future = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
-    const now = Date.now();
-    const set = (id: string, at: number) => env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?").bind(at, id).run();
-    await set(overdue, now - 10 * 60_000);
-    await set(recent, now - 2 * 60_000);
-    await set(future, now + 60_000);
-    const sentBefore = queue.sent().length;
-
-    const before = Date.now();
-    await runCron();
-    const swept = queue
-      .sent()
-      .slice(sentBefore)
-      .map((m) => m.deliveryId);
-    expect(swept).toContain(overdue);
-    expect(swept).not.toContain(recent);
-    expect(swept).not.toContain(future);
-    expect(swept.filter((id) => id === overdue)).toHaveLength(1);
-    const row = (await dbDelivery(overdue))!;
-    expect(row.status).toBe("pending");
-    expect(row.next_attempt_at!).toBeGreaterThanOrEqual(before - 1000);
-    expect(row.next_attempt_at!).toBeLessThanOrEqual(Date.now() + 1000);
-    expect((await dbDelivery(future))!.next_attempt_at).toBe(now + 60_000);
-
-    // Running again right away finds nothing overdue of ours.
-    const sentMid = queue.sent().length;
-    await runCron();
-    expect(
-      queue
-        .sent()
-        .slice(sentMid)
-        .map((m) => m.deliveryId),
-    ).not.toContain(overdue);
-
-    // The swept message delivers it.
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck(overdue);
-    expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, overdue)).toMatchObject({ status: "succeeded", attemptCount: 1 });
-  });
-
-  it("leaves alone a delivery whose attempt is in flight", async () => {
-    const { deliveryId, queue } = await oneDelivery();
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let started!: () => void;
-    const inFlight = new Promise<void>((r) => (started = r));
-    const endpoint = await stubEndpoint(async () => {
-      started();
-      await gate;
-      return new Response("ok");
-    });
-    const running = runDeliveryConsumer([deliveryId]);
-    await inFlight;
-    const row = (await dbDelivery(deliveryId))!;
-    expect(row.attempts).toBe(1);
-    // Leased into the future: the timeout plus a margin.
-    expect(row.next_attempt_at!).toBeGreaterThan(Date.now() + 10_000);
-    const sentBefore = queue.sent().length;
-    await runCron();
-    expect(
-      queue
-        .sent()
-        .slice(sentBefore)
-        .map((m) => m.deliveryId),
-    ).not.toContain(deliveryId);
-    release();
-    const r = await running;
-    expect(r.explicitAcks).toEqual(r.ids);
-    expect(endpoint.calls).toHaveLength(1);
-    expect((await dbDelivery(deliveryId))!.status).toBe("succeeded");
-  });
-
-  it("does not touch settled deliveries, however old", async () => {
-    const { deliveryId, queue } = await oneDelivery();
-    await stubEndpoint(new Response("", { status: 410 }));
-    await expectAck(deliveryId);
-    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?")
-      .bind(Date.now() - 3_600_000, deliveryId)
-      .run();
-    const sentBefore = queue.sent().length;
-    await runCron();
-    expect(
-      queue
-        .sent()
-        .slice(sentBefore)
-        .map((m) => m.deliveryId),
-    ).not.toContain(deliveryId);
-  });
-
-  it("repairs an event stored but never enqueued (the enqueue failed)", async () => {
-    const queue = await stubDeliveryQueue();
-    const { key } = await deliverySetup();
-    queue.sendBatch.mockRejectedValueOnce(new Error("queue unavailable"));
-    const { deliveryIds } = await publishEvent(key, "invoice.paid");
-    expect(deliveryIds).toHaveLength(1);
-    const id = deliveryIds[0]!;
-    expect(queue.sent()).toEqual([]);
-    expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attemptCount: 0 });
-    // Six minutes later the sweep finds it.
-    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?")
-      .bind(Date.now() - 6 * 60_000, id)
-      .run();
-    await runCron();
-    expect(queue.sent().map((m) => m.deliveryId)).toContain(id);
-    const endpoint = await stubEndpoint(new Response("ok"));
-    await expectAck(id);
-    expect(endpoint.calls).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { updateDelivery } from "./data-plane";
 import { call, deliverySetup, getDelivery, publishEvent, runDeliveryConsumer, stubDeliveryQueue, stubEndpoint } from "./helpers";
 
 afterEach(() => {
@@ -263,9 +263,9 @@ describe("a late duplicate of a rescheduled message", () => {
   it("a manual retry is not held back by the schedule", async () => {
     const { key, deliveryId } = await oneDelivery();
     const endpoint = await stubEndpoint(new Response("ok", { status: 200 }));
-    await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?")
-      .bind(Date.now() + 3_600_000, deliveryId)
-      .run();
+    const later = Date.now() + 3_600_000;
+    await updateDelivery(deliveryId, "next_attempt_at = ?", later);
+    expect(Date.parse((await getDelivery(key, deliveryId)).nextAttemptAt)).toBe(later);
     const r = await runDeliveryConsumer([{ deliveryId, manual: true }], "hookgate-deliveries", { due: false });
     expect(r.explicitAcks).toEqual(r.ids);
     expect(endpoint.calls).toHaveLength(1);

@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import pkg from "../../package.json";
+import { dataRows, shardSql } from "./data-plane";
 import {
   call,
   deliverySetup,
@@ -75,12 +76,13 @@ describe("the delivery request, byte for byte", () => {
       result,
       deliveryId,
       queue,
+      tenantId,
     } = await deliverOnce({
       data,
       webhook: { headers: { Authorization: "Bearer endpoint-token-123", "X-Team": "billing" } },
     });
     const after = Math.ceil(Date.now() / 1000);
-    expect(queue.sent()).toEqual([{ deliveryId }]);
+    expect(queue.sent()).toEqual([{ deliveryId, tenantId }]);
     expect(result.explicitAcks).toEqual(result.ids);
     expect(result.retryMessages).toEqual([]);
     expect(endpoint.calls).toHaveLength(1);
@@ -329,24 +331,24 @@ describe("the attempt log", () => {
       expect(JSON.stringify(h)).not.toContain("k-999");
     }
 
-    // The secret (nor its key bytes, nor a signature) appears in the API, in D1 attempt rows, or in the audit log.
+    // The secret (nor its key bytes, nor a signature) appears in the API, in the stored attempt rows, or in the audit log.
     const secretForms = [secret, secret.slice("whsec_".length)];
     const signatures = endpoint.calls.flatMap((c) => [c.headers.get("x-webhook-signature")!, c.headers.get("webhook-signature")!]);
     const apiText = (await call("GET", `/v1/deliveries/${id}`, { key })).text;
     const listText = (await call("GET", `/v1/deliveries?webhookId=${webhookId}`, { key })).text;
     const webhookText = (await call("GET", `/v1/webhooks/${webhookId}`, { key })).text;
-    const rows = await env.DB.prepare("SELECT * FROM delivery_attempts WHERE webhook_id = ?").bind(webhookId).all();
-    expect(rows.results).toHaveLength(2);
+    const rows = await dataRows(setup.tenantId, "attempts", "webhook_id = ?", webhookId);
+    expect(rows).toHaveLength(2);
     const audit = await env.DB.prepare("SELECT * FROM audit_log WHERE tenant_id = ?").bind(setup.tenantId).all();
     const auditApi = (await call("GET", "/v1/audit-log?limit=100", { key })).text;
-    for (const text of [apiText, listText, webhookText, JSON.stringify(rows.results), JSON.stringify(audit.results), auditApi]) {
+    for (const text of [apiText, listText, webhookText, JSON.stringify(rows), JSON.stringify(audit.results), auditApi]) {
       for (const s of [...secretForms, ...signatures]) expect(text).not.toContain(s);
     }
     expect(JSON.parse(webhookText).secretLast4).toBe(secret.slice(-4));
   });
 
   it("stores at most 4096 bytes of a long response body", async () => {
-    const { key, deliveryId } = await deliverOnce({ status: 500 });
+    const { key, deliveryId, tenantId } = await deliverOnce({ status: 500 });
     vi.restoreAllMocks();
     await stubDeliveryQueue();
     const big = "x".repeat(10_000);
@@ -355,14 +357,17 @@ describe("the attempt log", () => {
     const d = await getDelivery(key, deliveryId);
     expect(d.attempts[0].responseBody).toBe("thanks");
     expect(d.attempts[1].responseBody).toBe("x".repeat(4096));
-    const row = await env.DB.prepare("SELECT length(response_body) AS n FROM delivery_attempts WHERE delivery_id = ? AND attempt = 2")
-      .bind(deliveryId)
-      .first<{ n: number }>();
+    const [row] = await shardSql<{ n: number }>(
+      tenantId,
+      deliveryId,
+      "SELECT length(response_body) AS n FROM attempts WHERE delivery_id = ? AND attempt = 2",
+      deliveryId,
+    );
     expect(row!.n).toBe(4096);
   });
 
   it("never stores more than 4096 bytes when the cut falls inside a multi-byte character", async () => {
-    const { key, deliveryId } = await deliverOnce({ status: 500 });
+    const { key, deliveryId, tenantId } = await deliverOnce({ status: 500 });
     vi.restoreAllMocks();
     await stubDeliveryQueue();
     // "€" is 3 bytes in UTF-8: 4096 bytes end one byte into the 1366th.
@@ -372,11 +377,12 @@ describe("the attempt log", () => {
     const stored = d.attempts[1].responseBody as string;
     expect(new TextEncoder().encode(stored).byteLength).toBeLessThanOrEqual(4096);
     expect(stored).toBe("€".repeat(1365));
-    const row = await env.DB.prepare(
-      "SELECT length(CAST(response_body AS BLOB)) AS n FROM delivery_attempts WHERE delivery_id = ? AND attempt = 2",
-    )
-      .bind(deliveryId)
-      .first<{ n: number }>();
+    const [row] = await shardSql<{ n: number }>(
+      tenantId,
+      deliveryId,
+      "SELECT length(CAST(response_body AS BLOB)) AS n FROM attempts WHERE delivery_id = ? AND attempt = 2",
+      deliveryId,
+    );
     expect(row!.n).toBeLessThanOrEqual(4096);
   });
 

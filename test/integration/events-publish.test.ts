@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { countDataRows, dataRows, shardSql } from "./data-plane";
 import { call, expectProblem, fieldError, newRoomyTenant, type Result } from "./helpers";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -33,19 +34,20 @@ async function publish(key: string, type: string, data: unknown, idempotencyKey?
   });
 }
 
-async function count(sql: string, ...params: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(sql)
-    .bind(...params)
-    .first<{ n: number }>();
-  return row!.n;
-}
-
 async function eventCount(tenantId: string) {
-  return count("SELECT count(*) AS n FROM events WHERE tenant_id = ?", tenantId);
+  return countDataRows(tenantId, "events");
 }
 
+/** The tenant's own deliveries (an operator endpoint's would be the operator's). */
 async function deliveryCount(tenantId: string) {
-  return count("SELECT count(*) AS n FROM deliveries WHERE tenant_id = ?", tenantId);
+  return countDataRows(tenantId, "deliveries", "owner = ?", tenantId);
+}
+
+/** Backdates the idempotency claim of `key`, kept in the data shard of the event it first made. */
+async function backdateClaim(tenantId: string, eventId: string, key: string, createdAt: number) {
+  await shardSql(tenantId, eventId, "UPDATE claims SET created_at = ? WHERE key = ?", createdAt, key);
+  const [claim] = await shardSql(tenantId, eventId, "SELECT created_at FROM claims WHERE key = ?", key);
+  expect(claim?.created_at).toBe(createdAt);
 }
 
 describe("POST /v1/events: fan-out", () => {
@@ -82,12 +84,10 @@ describe("POST /v1/events: fan-out", () => {
       expect(d).toMatchObject({ status: "pending", attemptCount: 0, lastAttemptAt: null, lastStatusCode: null });
     }
 
-    // The rows are in D1, one per delivery, for this event.
-    const rows = await env.DB.prepare("SELECT id, webhook_id, event_type, status FROM deliveries WHERE event_id = ? ORDER BY id")
-      .bind(res.body.id)
-      .all<{ id: string; webhook_id: string; event_type: string; status: string }>();
-    expect(rows.results.map((r) => r.id).sort()).toEqual(deliveries.map((d) => d.id).sort());
-    expect(rows.results.every((r) => r.event_type === "invoice.paid")).toBe(true);
+    // The rows are stored, one per delivery, for this event.
+    const rows = await dataRows(tenant.id, "deliveries", "event_id = ?", res.body.id);
+    expect(rows.map((r) => r.id).sort()).toEqual(deliveries.map((d) => d.id).sort());
+    expect(rows.every((r) => r.event_type === "invoice.paid")).toBe(true);
     expect(await deliveryCount(tenant.id)).toBe(2);
 
     const got = await call("GET", `/v1/events/${res.body.id}`, { key });
@@ -138,8 +138,8 @@ describe("POST /v1/events: fan-out", () => {
     }
   });
 
-  it("enqueues a {deliveryId} message for each new delivery", async () => {
-    const { key } = await newRoomyTenant({ quotas: { webhooks: 10 } });
+  it("enqueues a {deliveryId, tenantId} message for each new delivery", async () => {
+    const { key, tenant } = await newRoomyTenant({ quotas: { webhooks: 10 } });
     await createType(key, "queue.check");
     await createWebhook(key, { eventTypes: ["*"] });
     await createWebhook(key, { eventTypes: ["queue.check"] });
@@ -151,7 +151,7 @@ describe("POST /v1/events: fan-out", () => {
     expect(ids).toHaveLength(2);
     const sent = sendBatch.mock.calls.flatMap(([messages]) => [...messages].map((m) => m.body));
     expect(sent.map((b) => b.deliveryId).sort()).toEqual(ids);
-    for (const body of sent) expect(Object.keys(body)).toEqual(["deliveryId"]);
+    for (const body of sent) expect(body).toEqual({ deliveryId: body.deliveryId, tenantId: tenant.id });
 
     // A replay enqueues nothing new.
     sendBatch.mockClear();
@@ -340,16 +340,12 @@ describe("POST /v1/events: Idempotency-Key", () => {
     const first = await publish(key, "old.key", { v: 1 }, "day-old");
     expect(first.status, first.text).toBe(202);
     // Just inside the window, it still replays.
-    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE tenant_id = ? AND key = ?")
-      .bind(Date.now() - 23 * 3600_000, tenant.id, "day-old")
-      .run();
+    await backdateClaim(tenant.id, first.body.id, "day-old", Date.now() - 23 * 3600_000);
     const inside = await publish(key, "old.key", { v: 1 }, "day-old");
     expect(inside.body.id).toBe(first.body.id);
     expectProblem(await publish(key, "old.key", { v: 2 }, "day-old"), 422, "idempotency_key_reused");
 
-    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE tenant_id = ? AND key = ?")
-      .bind(Date.now() - 25 * 3600_000, tenant.id, "day-old")
-      .run();
+    await backdateClaim(tenant.id, first.body.id, "day-old", Date.now() - 25 * 3600_000);
     const reused = await publish(key, "old.key", { v: 2 }, "day-old");
     expect(reused.status, reused.text).toBe(202);
     expect(reused.body.id).not.toBe(first.body.id);
@@ -366,9 +362,7 @@ describe("POST /v1/events: Idempotency-Key", () => {
     const { key, tenant } = await newRoomyTenant();
     await createType(key, "old.key");
     const first = await publish(key, "old.key", { v: 1 }, "k");
-    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ? WHERE tenant_id = ?")
-      .bind(Date.now() - 25 * 3600_000, tenant.id)
-      .run();
+    await backdateClaim(tenant.id, first.body.id, "k", Date.now() - 25 * 3600_000);
     const second = await publish(key, "old.key", { v: 1 }, "k");
     expect(second.status, second.text).toBe(202);
     expect(second.body.id).not.toBe(first.body.id);

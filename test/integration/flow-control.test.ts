@@ -78,7 +78,7 @@ describe("flow control: rateLimit and maxConcurrency", () => {
   });
 
   it("a long wait goes back to the queue as a fresh message (acked, not retried), neither an attempt nor a breaker count", async () => {
-    const { key, webhookId } = await deliverySetup({ webhook: { maxConcurrency: 1 }, tenant: { breakerThreshold: 1 } });
+    const { key, webhookId, tenantId } = await deliverySetup({ webhook: { maxConcurrency: 1 }, tenant: { breakerThreshold: 1 } });
     const queue = await stubDeliveryQueue();
     // Another runner holds the only slot for a minute.
     const held = await governorFor(env, webhookId).acquire({ rateLimit: null, maxConcurrency: 1 }, 60_000);
@@ -90,7 +90,7 @@ describe("flow control: rateLimit and maxConcurrency", () => {
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toHaveLength(0);
     expect(endpoint.calls).toHaveLength(0);
-    expect(queue.messages.slice(before)).toEqual([{ body: { deliveryId: id }, delaySeconds: 1 }]);
+    expect(queue.messages.slice(before)).toEqual([{ body: { deliveryId: id, tenantId }, delaySeconds: 1 }]);
     expect(await getDelivery(key, id!)).toMatchObject({ status: "pending", attemptCount: 0 });
     const stats = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
     expect(stats.body).toMatchObject({ consecutiveFailures: 0, state: "enabled" });

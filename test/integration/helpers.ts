@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { DeliveryMessage } from "../../src/delivery/queue";
 import { TEST_SECRETS } from "../test-secrets";
 
 export const ADMIN_TOKEN = TEST_SECRETS.ADMIN_TOKEN;
@@ -216,12 +217,17 @@ export async function deliverySetup(opts: { tenant?: Record<string, unknown>; we
 export async function stubDeliveryQueue() {
   const { env } = await import("cloudflare:workers");
   const { vi } = await import("vitest");
-  const bodies: { body: { deliveryId: string; manual?: boolean }; delaySeconds?: number }[] = [];
+  const { noteDeliveryTenant } = await import("./data-plane");
+  const bodies: { body: DeliveryMessage; delaySeconds?: number }[] = [];
   const sendBatch = vi.spyOn(env.DELIVERY_QUEUE, "sendBatch").mockImplementation(async (messages) => {
-    for (const m of messages) bodies.push({ body: m.body, ...(m.delaySeconds !== undefined && { delaySeconds: m.delaySeconds }) });
+    for (const m of messages) {
+      noteDeliveryTenant(m.body.deliveryId, m.body.tenantId);
+      bodies.push({ body: m.body, ...(m.delaySeconds !== undefined && { delaySeconds: m.delaySeconds }) });
+    }
     return undefined as never;
   });
   const send = vi.spyOn(env.DELIVERY_QUEUE, "send").mockImplementation(async (body, opts) => {
+    noteDeliveryTenant(body.deliveryId, body.tenantId);
     bodies.push({ body, ...(opts?.delaySeconds !== undefined && { delaySeconds: opts.delaySeconds }) });
     return undefined as never;
   });
@@ -285,30 +291,44 @@ let deliveryMessageCounter = 0;
  * and returns what it acked and retried (with delays).
  */
 export async function runDeliveryConsumer(
-  bodies: ({ deliveryId: string; manual?: boolean } | string)[],
+  bodies: ({ deliveryId: string; tenantId?: string; manual?: boolean } | string)[],
   queue = "hookgate-deliveries",
   /** `due` (default): the deliveries' retry time has come, as when the queue redelivers a delayed message. */
   opts: { due?: boolean } = {},
 ) {
   const { env } = await import("cloudflare:workers");
+  const { findTenantOfDelivery, noteDeliveryTenant, shardSql } = await import("./data-plane");
+  const full = await Promise.all(
+    bodies.map(async (b) => {
+      const body = typeof b === "string" ? { deliveryId: b } : b;
+      // A delivery no shard holds (unknown, or not one of our ids) still gets a message: the consumer must ack it.
+      const tenantId = body.tenantId ?? (await findTenantOfDelivery(body.deliveryId)) ?? "ten_unknown";
+      noteDeliveryTenant(body.deliveryId, tenantId);
+      return { ...body, tenantId };
+    }),
+  );
   if (opts.due !== false) {
     // Time passes until the deliveries are due, as it would before the queue redelivers them.
-    for (const b of bodies) {
-      const id = typeof b === "string" ? b : b.deliveryId;
-      await env.DB.prepare("UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at > ?")
-        .bind(Date.now(), id, Date.now())
-        .run();
+    for (const b of full.filter((m) => m.tenantId !== "ten_unknown")) {
+      await shardSql(
+        b.tenantId,
+        b.deliveryId,
+        "UPDATE deliveries SET next_attempt_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at > ?",
+        Date.now(),
+        b.deliveryId,
+        Date.now(),
+      );
     }
   }
   const { createExecutionContext, createMessageBatch, getQueueResult } = await import("cloudflare:test");
   const worker = (await import("../../src/index")).default;
-  const messages = bodies.map((b) => ({
+  const messages = full.map((body) => ({
     id: `msg-${++deliveryMessageCounter}`,
     timestamp: new Date(),
     attempts: 1,
-    body: typeof b === "string" ? { deliveryId: b } : b,
+    body,
   }));
-  const batch = createMessageBatch<{ deliveryId: string; manual?: boolean }>(queue, messages);
+  const batch = createMessageBatch<DeliveryMessage>(queue, messages);
   // getQueueResult does not report delays: record each retry's options on the way through.
   const delays = new Map<string, number | undefined>();
   for (const message of batch.messages) {
@@ -321,7 +341,7 @@ export async function runDeliveryConsumer(
     });
   }
   const ctx = createExecutionContext();
-  await (worker.queue as ExportedHandlerQueueHandler<typeof env, { deliveryId: string; manual?: boolean }>)(batch, env, ctx);
+  await (worker.queue as ExportedHandlerQueueHandler<typeof env, DeliveryMessage>)(batch, env, ctx);
   const result = await getQueueResult(batch, ctx);
   return {
     ...result,

@@ -1,7 +1,8 @@
-import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { bucketStart, locate } from "../../src/data/shard-map";
+import { shardSql, updateDelivery } from "./data-plane";
 import {
   allPages,
   call,
@@ -67,7 +68,8 @@ describe("fan-out to operator endpoints", () => {
     const listed = await operatorDeliveries(`webhookId=${hook.id}`);
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ eventId: forA.id, webhookId: hook.id, tenantId: a.id, eventType: type, status: "pending" });
-    expect(queue.sent()).toEqual([{ deliveryId: listed[0]!.id }]);
+    // The message names the shard that holds it: the event's tenant's.
+    expect(queue.sent()).toEqual([{ deliveryId: listed[0]!.id, tenantId: a.id }]);
   });
 
   it("operator deliveries are invisible to the tenant: not in /v1/deliveries, nor in GET /v1/events/:id", async () => {
@@ -220,11 +222,15 @@ describe("GET /admin/deliveries", () => {
     const e1 = await publishFor(a.id, type);
     const e2 = await publishFor(b.id, type);
     const e3 = await publishFor(a.id, second.name);
-    const T0 = Date.parse("2026-02-01T00:00:00.000Z");
-    for (const [i, e] of [e1, e2, e3].entries()) {
-      await env.DB.prepare("UPDATE deliveries SET created_at = ? WHERE event_id = ?")
-        .bind(T0 + i * 1000, e.id)
-        .run();
+    // Known times within the day the events were placed in (a delivery's time lies in its shard's day).
+    const T0 = bucketStart(locate(e1.id, "evt")!.bucket);
+    const placed = [
+      { tenantId: a.id, e: e1 },
+      { tenantId: b.id, e: e2 },
+      { tenantId: a.id, e: e3 },
+    ];
+    for (const [i, { tenantId, e }] of placed.entries()) {
+      await shardSql(tenantId, e.id, "UPDATE deliveries SET created_at = ? WHERE event_id = ?", T0 + i * 1000, e.id);
     }
     const all = await operatorDeliveries(`webhookId=${hook.id}`);
     expect(all.map((d) => d.eventId)).toEqual([e3.id, e2.id, e1.id]);
@@ -263,12 +269,16 @@ describe("GET /admin/deliveries", () => {
     await publishFor(a.id, type);
     const [delivery] = await operatorDeliveries(`webhookId=${hook.id}`);
     expectProblem(await call("POST", `/admin/deliveries/${delivery!.id}/retry`, { admin: true }), 409, "conflict");
-    await env.DB.prepare("UPDATE deliveries SET status = 'failed' WHERE id = ?").bind(delivery!.id).run();
+    await updateDelivery(delivery!.id, "status = 'failed'");
+    expect((await operatorDeliveries(`webhookId=${hook.id}&status=failed`)).map((d) => d.id)).toEqual([delivery!.id]);
 
     const retried = await call("POST", `/admin/deliveries/${delivery!.id}/retry`, { admin: true });
     expect(retried.status, retried.text).toBe(202);
     expect(retried.body).toMatchObject({ id: delivery!.id, status: "pending", tenantId: a.id });
-    expect(queue.sent()).toEqual([{ deliveryId: delivery!.id }, { deliveryId: delivery!.id, manual: true }]);
+    expect(queue.sent()).toEqual([
+      { deliveryId: delivery!.id, tenantId: a.id },
+      { deliveryId: delivery!.id, tenantId: a.id, manual: true },
+    ]);
     const entry = (await operatorAudit("operator_delivery.retried")).find((e) => e.target === delivery!.id);
     expect(entry).toMatchObject({ actor: "operator", requestId: retried.headers.get("x-request-id") });
     expectProblem(await call("POST", "/admin/deliveries/dlv_unknown/retry", { admin: true }), 404, "not_found");
@@ -279,7 +289,8 @@ describe("GET /admin/deliveries", () => {
     await publishFor(a.id, type);
     await publishFor(a.id, type);
     const ids = (await operatorDeliveries(`webhookId=${hook.id}`)).map((d) => d.id);
-    for (const id of ids) await env.DB.prepare("UPDATE deliveries SET status = 'failed' WHERE id = ?").bind(id).run();
+    expect(ids).toHaveLength(2);
+    for (const id of ids) await updateDelivery(id, "status = 'failed'");
     const since = new Date(Date.now() - 60_000).toISOString();
     const res = await call("POST", `/admin/webhooks/${hook.id}/recover`, { admin: true, body: { since } });
     expect(res.status, res.text).toBe(202);

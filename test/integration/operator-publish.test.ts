@@ -1,6 +1,6 @@
-import { env } from "cloudflare:workers";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { countDataRows } from "./data-plane";
 import {
   call,
   DELIVERY_RATE_LIMITS,
@@ -32,8 +32,7 @@ function publishFor(tenantId: string, type: string, data: unknown, idempotencyKe
 }
 
 async function eventsOf(tenantId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE tenant_id = ?").bind(tenantId).first<{ n: number }>();
-  return row!.n;
+  return countDataRows(tenantId, "events");
 }
 
 /** A tenant with one subscription to `types` (its secret returned once). */
@@ -152,7 +151,7 @@ describe("the operator publishes for a tenant", () => {
     expect(one.body.deliveries.map((d: { id: string }) => d.id)).toEqual([res.body.deliveries[0].id]);
 
     const endpoint = await stubEndpoint(new Response("ok"));
-    expect(queue.sent()).toEqual([{ deliveryId: res.body.deliveries[0].id }]);
+    expect(queue.sent()).toEqual([{ deliveryId: res.body.deliveries[0].id, tenantId }]);
     await runDeliveryConsumer(queue.sent());
     expect(endpoint.calls).toHaveLength(1);
     const sent = endpoint.calls[0]!;

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import { countDataRows } from "./data-plane";
 import { BASE, call, newRoomyTenant, type Result, sleep } from "./helpers";
 
 /**
@@ -94,12 +95,21 @@ export async function subscribe(key: string, eventTypes: string[]): Promise<stri
   return res.body.id;
 }
 
-/** Rows of a table counted with `where` (the storage as it is). */
+/** Rows of a D1 table counted with `where` (the storage as it is). */
 export async function countRows(table: string, where: string, ...params: unknown[]): Promise<number> {
   const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)
     .bind(...params)
     .first<{ n: number }>();
   return row!.n;
+}
+
+/** A tenant's stored events (its data shards, as they are). */
+export const countEvents = (tenantId: string) => countDataRows(tenantId, "events");
+
+/** A source's request-log entries (in its tenant's data shards). */
+export async function countLoggedRequests(sourceId: string): Promise<number> {
+  const source = await env.DB.prepare("SELECT tenant_id FROM sources WHERE id = ?").bind(sourceId).first<{ tenant_id: string }>();
+  return source ? countDataRows(source.tenant_id, "source_requests", "source_id = ?", sourceId) : 0;
 }
 
 // ---- Senders' signing recipes (WebCrypto) ----

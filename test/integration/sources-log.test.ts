@@ -1,11 +1,11 @@
-import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import Stripe from "stripe";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { loadConfig } from "../../src/env";
-import { purgeExpiredEvents } from "../../src/events/retention";
+import { runShardAlarm, shardOf } from "./data-plane";
 import { call, expectProblem, stubDeliveryQueue } from "./helpers";
 import {
-  countRows,
+  countEvents,
+  countLoggedRequests,
   createType,
   expectAccepted,
   getEvent,
@@ -30,7 +30,6 @@ afterEach(() => {
 });
 
 const KiB = 1024;
-const DAY = 86_400_000;
 const stripe = new Stripe("sk_test_x");
 const STRIPE_SECRET = "whsec_log_secret";
 const stripeHeader = async (payload: string, timestamp = nowSeconds(), secret = STRIPE_SECRET) => ({
@@ -295,7 +294,7 @@ describe("POST /v1/sources/:id/requests/:reqId/replay", () => {
     expectProblem(await send(src.path, body, { headers: await stripeHeader(body, nowSeconds() - 3600) }), 401, "stale_timestamp");
     const stale = await lastRequest(key, src.id);
     expectProblem(await call("POST", `/v1/sources/${src.id}/requests/${stale.id}/replay`, { key }), 409, "not_verified");
-    expect(await countRows("events", "tenant_id = ?", tenantId)).toBe(0);
+    expect(await countEvents(tenantId)).toBe(0);
     expect((await lastRequest(key, src.id)).status).toBe("rejected");
   });
 
@@ -307,7 +306,7 @@ describe("POST /v1/sources/:id/requests/:reqId/replay", () => {
     const res = await call("POST", `/v1/sources/${src.id}/requests/${entry.id}/replay`, { key });
     expect(res.status, res.text).toBe(202);
     expect(res.body).toEqual({ eventId });
-    expect(await countRows("events", "tenant_id = ?", tenantId)).toBe(1);
+    expect(await countEvents(tenantId)).toBe(1);
     // The entry that published the event stays accepted; a logged repeat stays a duplicate.
     expect((await call("GET", `/v1/sources/${src.id}/requests/${entry.id}`, { key })).body).toMatchObject({ status: "accepted", eventId });
     expect(expectAccepted(await send(src.path, '{"id":"d-1"}'))).toBe(eventId);
@@ -315,7 +314,7 @@ describe("POST /v1/sources/:id/requests/:reqId/replay", () => {
     expect(repeat.status).toBe("duplicate");
     expect((await call("POST", `/v1/sources/${src.id}/requests/${repeat.id}/replay`, { key })).body).toEqual({ eventId });
     expect((await call("GET", `/v1/sources/${src.id}/requests/${repeat.id}`, { key })).body.status).toBe("duplicate");
-    expect(await countRows("events", "tenant_id = ?", tenantId)).toBe(1);
+    expect(await countEvents(tenantId)).toBe(1);
 
     const plain = await newSource(key, { eventType: "order.created" });
     const first = expectAccepted(await send(plain.path, '{"n":1}'));
@@ -339,22 +338,25 @@ describe("POST /v1/sources/:id/requests/:reqId/replay", () => {
 });
 
 describe("retention", () => {
-  it("log entries older than EVENT_RETENTION_DAYS are dropped with the events", async () => {
-    const loaded = loadConfig(env);
-    if (!loaded.ok) throw new Error("config");
-    const days = loaded.config.eventRetentionDays;
-    const { key } = await sourceTenant();
+  it("log entries go with their day's data shard when it passes EVENT_RETENTION_DAYS", async () => {
+    const { key, tenantId } = await sourceTenant();
     const src = await newSource(key, { eventType: "order.created" });
     expectAccepted(await send(src.path, "{}"));
     expectProblem(await send(src.path, "x", { contentType: "text/plain" }), 415, "unsupported_media_type");
-    expect(await countRows("source_requests", "source_id = ?", src.id)).toBe(2);
-
-    await purgeExpiredEvents(env.DB, loaded.config, Date.now() + (days - 1) * DAY);
-    expect((await requestLog(key, src.id)).length).toBe(2);
-    await purgeExpiredEvents(env.DB, loaded.config, Date.now() + (days + 1) * DAY);
+    const entries = await requestLog(key, src.id);
+    expect(entries).toHaveLength(2);
+    expect(await countLoggedRequests(src.id)).toBe(2);
+    // Before the horizon the alarm keeps everything; past it, the object is dropped whole.
+    await runShardAlarm(tenantId, entries[0].id);
+    expect(await requestLog(key, src.id)).toHaveLength(2);
+    await runInDurableObject(shardOf(tenantId, entries[0].id), (_o, state) => {
+      const meta = state.storage.kv.get<{ retentionAt: number }>("meta")!;
+      state.storage.kv.put("meta", { ...meta, retentionAt: Date.now() - 1 });
+    });
+    await runShardAlarm(tenantId, entries[0].id);
     expect(await requestLog(key, src.id)).toEqual([]);
-    expect(await countRows("source_requests", "source_id = ?", src.id)).toBe(0);
-    // The source itself stays, and logs new requests.
+    expect(await countLoggedRequests(src.id)).toBe(0);
+    // The source itself stays, and logs new requests (in a fresh object of today).
     expectAccepted(await send(src.path, "{}"));
     expect((await requestLog(key, src.id)).length).toBe(1);
   });

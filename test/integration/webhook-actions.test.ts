@@ -3,6 +3,8 @@ import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import pkg from "../../package.json";
+import { governorFor } from "../../src/delivery/endpoint-governor";
+import { dataRows } from "./data-plane";
 import {
   call,
   deliverySetup,
@@ -43,18 +45,21 @@ async function verifiesWith(c: FakeCall, secret: string): Promise<boolean> {
   return stripeOk;
 }
 
-async function attemptRows(webhookId: string) {
-  const rows = await env.DB.prepare("SELECT * FROM delivery_attempts WHERE webhook_id = ? ORDER BY at").bind(webhookId).all<{
-    delivery_id: string | null;
-    is_test: number;
-    status_code: number | null;
-    error: string | null;
-    attempt: number;
-    response_body: string | null;
-    request_headers: string;
-    request_body: string;
-  }>();
-  return rows.results;
+type AttemptRow = {
+  delivery_id: string | null;
+  status_code: number | null;
+  error: string | null;
+  attempt: number;
+  at: number;
+  response_body: string | null;
+  request_headers: string;
+  request_body: string | null;
+};
+
+/** The webhook's logged attempts (in the tenant's data shards), oldest first. */
+async function attemptRows(tenantId: string, webhookId: string) {
+  const rows = (await dataRows(tenantId, "attempts", "webhook_id = ?", webhookId)) as AttemptRow[];
+  return rows.sort((a, b) => a.at - b.at);
 }
 
 describe("POST /v1/webhooks/:id/test", () => {
@@ -138,17 +143,18 @@ describe("POST /v1/webhooks/:id/test", () => {
     expect(endpoint.calls[0]!.headers.get("x-webhook-event-type")).toEqual(expect.stringMatching(/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/));
   });
 
-  it("is logged as a test: an attempt row with is_test = 1 and no delivery, not counted in stats", async () => {
-    const { key, webhookId, secret } = await deliverySetup({ webhook: { headers: { Authorization: "Bearer t0k3n-abc" } } });
+  it("is logged as a test: an attempt row with no delivery that keeps the body it sent, not counted in stats", async () => {
+    const { key, webhookId, secret, tenantId } = await deliverySetup({ webhook: { headers: { Authorization: "Bearer t0k3n-abc" } } });
     const endpoint = await stubEndpoint(new Response("nope", { status: 500 }));
     await call("POST", `/v1/webhooks/${webhookId}/test`, { key, body: {} });
     await endpoint.answerWith(new Response("ok", { status: 200 }));
     await call("POST", `/v1/webhooks/${webhookId}/test`, { key, body: {} });
-    const rows = await attemptRows(webhookId);
+    const rows = await attemptRows(tenantId, webhookId);
     expect(rows).toHaveLength(2);
-    for (const row of rows) {
-      expect(row.is_test).toBe(1);
+    for (const [i, row] of rows.entries()) {
       expect(row.delivery_id).toBeNull();
+      expect(row.request_body).toBe(endpoint.calls[i]!.body);
+      expect(JSON.parse(row.request_body!).data).toMatchObject({ test: true });
       expect(row.attempt).toBe(1);
       const headers = JSON.parse(row.request_headers);
       expect(headers["X-Webhook-Signature"]).toBe("[redacted]");
@@ -220,20 +226,18 @@ describe("GET /v1/webhooks/:id/stats", () => {
   });
 
   it("computes the success rate and p50/p95 from the attempts' durations", async () => {
-    const { key, webhookId, tenantId } = await deliverySetup();
+    const { key, webhookId } = await deliverySetup();
     const now = Date.now();
-    const insert = (i: number, durationMs: number, ok: boolean, at: number, isTest = false) =>
-      env.DB.prepare(
-        `INSERT INTO delivery_attempts (id, tenant_id, delivery_id, webhook_id, attempt, at, status_code, duration_ms, response_body, error, request_headers, request_body, is_test)
-         VALUES (?, ?, NULL, ?, 1, ?, ?, ?, '', ?, '{}', '{}', ?)`,
-      )
-        .bind(`att_stats_${webhookId}_${i}`, tenantId, webhookId, at, ok ? 200 : 500, durationMs, ok ? null : "http", isTest ? 1 : 0)
-        .run();
+    // Attempts are counted by the subscription's governor as they are recorded.
+    const governor = governorFor(env, webhookId);
+    const record = (durationMs: number, ok: boolean, at: number) => governor.record(ok, 1000, undefined, durationMs, at);
     // 20 attempts in the last day: 10, 20, ..., 200 ms; every 4th failed (5 of 20).
-    for (let i = 1; i <= 20; i++) await insert(i, i * 10, i % 4 !== 0, now - i * 60_000);
+    for (let i = 1; i <= 20; i++) await record(i * 10, i % 4 !== 0, now - i * 60_000);
     // Not counted: older than 24 h, and a test send.
-    await insert(100, 99_999, false, now - 25 * 3_600_000);
-    await insert(101, 88_888, false, now - 60_000, true);
+    await record(99_999, false, now - 25 * 3_600_000);
+    const endpoint = await stubEndpoint(new Response("nope", { status: 500 }));
+    expect((await call("POST", `/v1/webhooks/${webhookId}/test`, { key, body: {} })).body.success).toBe(false);
+    expect(endpoint.calls).toHaveLength(1);
     const res = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ attempts24h: 20, successRate24h: 0.75, p50Ms: 100, p95Ms: 190 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
+import { shardSql } from "./data-plane";
 import { call, expectProblem, fieldError, newKey, newRoomyTenant, type Result } from "./helpers";
 
 const URL_ = "https://hooks.example.com/hookgate";
@@ -162,7 +163,7 @@ describe("PATCH /v1/webhooks/:id", () => {
 
 describe("DELETE /v1/webhooks/:id", () => {
   it("204; the subscription is gone and its pending deliveries are cancelled", async () => {
-    const { key } = await newRoomyTenant();
+    const { key, tenant } = await newRoomyTenant();
     await createType(key, "invoice.paid");
     const doomed = await created(key, { eventTypes: ["invoice.paid"] });
     const kept = await created(key, { eventTypes: ["*"], url: "https://kept.example.com/hook" });
@@ -173,7 +174,8 @@ describe("DELETE /v1/webhooks/:id", () => {
     expect(second.status, second.text).toBe(202);
     const doomedDelivery = (e: Result) => e.body.deliveries.find((d: any) => d.webhookId === doomed.id).id as string;
     // Pretend the first one was already delivered: settled deliveries keep their status.
-    await env.DB.prepare("UPDATE deliveries SET status = 'succeeded' WHERE id = ?").bind(doomedDelivery(first)).run();
+    const settled = doomedDelivery(first);
+    await shardSql(tenant.id, settled, "UPDATE deliveries SET status = 'succeeded' WHERE id = ?", settled);
 
     const del = await call("DELETE", `/v1/webhooks/${doomed.id}`, { key });
     expect(del.status, del.text).toBe(204);

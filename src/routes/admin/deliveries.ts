@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { DeliveryView } from "../../db/deliveries";
+import type { DeliveryRecord } from "../../data/records";
 import { deliveryWithAttempts, listDeliveryLog } from "../../delivery/log";
 import { retryDelivery } from "../../delivery/retry";
 import { requireAdmin } from "../../http/authenticate";
@@ -14,7 +14,7 @@ const OperatorDeliverySchema = DeliverySchema.extend({
   tenantId: z.string().openapi({ description: "The tenant whose event this delivery carries" }),
 }).openapi("OperatorDelivery");
 
-const serializeOperatorDelivery = (d: DeliveryView) => ({ ...serializeDelivery(d), tenantId: d.eventTenantId });
+const serializeOperatorDelivery = (d: DeliveryRecord) => ({ ...serializeDelivery(d), tenantId: d.eventTenantId });
 
 const tags = ["Operator"];
 

@@ -31,6 +31,7 @@ export function adminTenantEventsRoutes() {
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
     const result = await publishForTenant(
       c.env,
+      c.get("config"),
       c.req.valid("param").id,
       {
         type: body.type,

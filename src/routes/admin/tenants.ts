@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_DATA_SHARDS } from "../../data/shard-map";
 import { createDb } from "../../db/client";
 import { QUOTA_NAMES, type QuotaName } from "../../db/schema";
 import { listTenants, type TenantRow } from "../../db/tenants";
@@ -30,6 +31,13 @@ const TenantSettings = {
   rateLimits: RateLimitsSchema.nullable().optional(),
   retrySchedule: z.array(DelaySchema).min(1).max(8, "may hold at most 8 delays").nullable().optional(),
   breakerThreshold: z.number().int().min(1).max(10_000).nullable().optional(),
+  dataShards: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DATA_SHARDS)
+    .optional()
+    .openapi({ description: "Data-plane objects a day of the tenant's new events is spread over (README: Capacity)" }),
 };
 
 const PortalOriginsSchema = z
@@ -56,6 +64,7 @@ const TenantSchema = z
     retrySchedule: z.array(z.number()).nullable().openapi({ description: "Seconds; null = the deployment default" }),
     breakerThreshold: z.number().nullable(),
     portalOrigins: z.array(z.string()).openapi({ description: "Origins that may embed the dashboard; none: framing refused" }),
+    dataShards: z.number().int(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -71,6 +80,7 @@ function serializeTenant(t: TenantRow) {
     retrySchedule: t.retrySchedule ?? null,
     breakerThreshold: t.breakerThreshold ?? null,
     portalOrigins: t.portalOrigins ?? [],
+    dataShards: t.dataShards,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };

@@ -1,0 +1,28 @@
+import { shardStub } from "../data/data-shard";
+import { shardsHolding } from "../data/owners";
+import { coveredShards } from "../data/placement";
+import { liveBuckets, objectName } from "../data/shard-map";
+import type { TenantRow } from "../db/tenants";
+import type { Config, Env } from "../env";
+
+const FAN_OUT = 16;
+
+/**
+ * Cancels a subscription's pending deliveries (it was deleted, or disabled
+ * by a 410 or its breaker) in every object that may hold one: each day in
+ * retention of each shard of the tenants it receives from. A delivery
+ * missed here (a shard count raised a moment ago in another isolate) is
+ * still cancelled when it comes up for its attempt.
+ */
+export async function cancelPendingDeliveries(env: Env, config: Config, owner: TenantRow, webhookId: string): Promise<number> {
+  const holders = await shardsHolding(env, owner);
+  const names = liveBuckets(Date.now(), config.eventRetentionDays).flatMap((bucket) =>
+    holders.flatMap((t) => Array.from({ length: coveredShards(t) }, (_, shard) => objectName(t.id, { bucket, shard }))),
+  );
+  let cancelled = 0;
+  for (let i = 0; i < names.length; i += FAN_OUT) {
+    const counts = await Promise.all(names.slice(i, i + FAN_OUT).map((name) => shardStub(env, name).cancelPending(webhookId)));
+    cancelled += counts.reduce((a, b) => a + b, 0);
+  }
+  return cancelled;
+}
