@@ -1,0 +1,223 @@
+/**
+ * `hookgate listen`: a WebSocket to `GET /v1/listen`, deliveries forwarded to a local URL.
+ * The key travels in the `Authorization` header of the upgrade request, never in the URL.
+ * A connection that drops after the session was ready is reopened on the same session
+ * (`?session=lsn_…`), which the server keeps for 10 minutes; Ctrl-C closes it cleanly.
+ */
+import { forwardDelivery } from "./forward.js";
+import { CliError, type CliIO, describeHttpError, describeNetworkError, type SocketLike, trimBase } from "./io.js";
+import { ListenSession, type ResultMessage } from "./listen-session.js";
+
+export interface ListenOptions {
+  baseUrl: string;
+  apiKey: string;
+  forwardTo?: string;
+  events?: string[];
+  session?: string;
+  printSecret?: boolean;
+  /** Timings, for tests: the forward timeout and the reconnect backoff. */
+  forwardTimeoutMs?: number;
+  reconnect?: { firstDelayMs?: number; maxDelayMs?: number; giveUpAfterMs?: number };
+  closeWaitMs?: number;
+}
+
+const OPEN = 1;
+const SESSION_KEPT_MS = 10 * 60_000;
+
+type Outcome =
+  | { kind: "exit"; code: number; message?: string }
+  | { kind: "interrupted" }
+  | { kind: "dropped"; opened: boolean; ready: boolean; code: number; reason: string };
+
+/** The `ws(s)://…/v1/listen?events=…&session=…` URL (no credential in it). */
+export function listenUrl(baseUrl: string, events: string[] | undefined, session: string | undefined): string {
+  const url = new URL(`${trimBase(baseUrl)}/v1/listen`);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  const query: string[] = [];
+  if (events && events.length > 0) query.push(`events=${events.map(encodeURIComponent).join(",")}`);
+  if (session) query.push(`session=${encodeURIComponent(session)}`);
+  return `${url.origin}${url.pathname}${query.length > 0 ? `?${query.join("&")}` : ""}`;
+}
+
+export async function listen(options: ListenOptions, io: CliIO): Promise<number> {
+  const WebSocketClass = io.WebSocket;
+  if (!WebSocketClass) {
+    throw new CliError("hookgate listen needs a WebSocket client: use Node 22 or newer (on Node 20: node --experimental-websocket)");
+  }
+  const firstDelay = options.reconnect?.firstDelayMs ?? 1000;
+  const maxDelay = options.reconnect?.maxDelayMs ?? 30_000;
+  const giveUpAfter = options.reconnect?.giveUpAfterMs ?? SESSION_KEPT_MS;
+  const closeWait = options.closeWaitMs ?? 2000;
+  const forwardTo = options.forwardTo;
+
+  const session = new ListenSession({
+    ...(forwardTo !== undefined && { forwardTo }),
+    printSecret: options.printSecret === true,
+    resumed: options.session !== undefined,
+    forward: (delivery) =>
+      forwardDelivery(forwardTo!, delivery, {
+        fetch: io.fetch,
+        ...(options.forwardTimeoutMs !== undefined && { timeoutMs: options.forwardTimeoutMs }),
+      }),
+    out: io.out,
+    err: io.err,
+    now: io.now,
+  });
+
+  let droppedSince: number | undefined;
+  let delay = firstDelay;
+  for (;;) {
+    const url = listenUrl(options.baseUrl, options.events, session.sessionId ?? options.session);
+    const outcome = await connectOnce(url, options.apiKey, session, io, WebSocketClass, closeWait);
+
+    if (outcome.kind === "exit") {
+      if (outcome.code !== 0) throw new CliError(outcome.message ?? "the server ended the session");
+      if (outcome.message) io.out(outcome.message);
+      return 0;
+    }
+    if (outcome.kind === "interrupted") return interrupted(session, options, io);
+
+    if (!outcome.ready && session.readyCount === 0) {
+      // Never got a session: say why, once, and stop.
+      if (outcome.opened) throw new CliError(`the server closed the connection before the session was ready (${closeText(outcome)})`);
+      throw new CliError((await diagnose(url, options.apiKey, io, options.baseUrl)).message);
+    }
+    let problem = `connection lost (${closeText(outcome)})`;
+    if (outcome.ready) {
+      droppedSince = Date.now();
+      delay = firstDelay;
+    } else if (!outcome.opened) {
+      const why = await diagnose(url, options.apiKey, io, options.baseUrl);
+      if (why.refused) throw new CliError(why.message);
+      problem = `could not reconnect: ${why.message}`;
+    }
+    droppedSince ??= Date.now();
+    if (Date.now() - droppedSince >= giveUpAfter) {
+      throw new CliError(`could not reconnect to session ${session.sessionId} within ${formatDelay(giveUpAfter)}; it has expired`);
+    }
+    io.err(`hookgate: ${problem}; reconnecting in ${formatDelay(delay)}…`);
+    if (await sleep(delay, io.interrupt)) return interrupted(session, options, io);
+    delay = Math.min(delay * 2, maxDelay);
+  }
+}
+
+function interrupted(session: ListenSession, options: ListenOptions, io: CliIO): number {
+  const kept = session.keptLine();
+  if (kept && !options.printSecret) io.out(kept);
+  return 0;
+}
+
+/** One connection, from the upgrade to its close. */
+function connectOnce(
+  url: string,
+  apiKey: string,
+  session: ListenSession,
+  io: CliIO,
+  WebSocketClass: NonNullable<CliIO["WebSocket"]>,
+  closeWait: number,
+): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let socket: SocketLike;
+    try {
+      socket = new WebSocketClass(url, { headers: { authorization: `Bearer ${apiKey}` } });
+    } catch (err) {
+      resolve({ kind: "dropped", opened: false, ready: false, code: 1006, reason: describeNetworkError(err) });
+      return;
+    }
+    const readyBefore = session.readyCount;
+    let opened = false;
+    let pending: Outcome | undefined;
+    let settled = false;
+    let closeTimer: ReturnType<typeof setTimeout> | undefined;
+
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(closeTimer);
+      io.interrupt.removeEventListener("abort", onInterrupt);
+      resolve(outcome);
+    };
+    /** Ends this connection with `outcome`: closes the socket (code 1000) and waits briefly for the close. */
+    const finish = (outcome: Outcome, close: boolean) => {
+      if (pending || settled) return;
+      pending = outcome;
+      if (close) {
+        try {
+          socket.close(1000, outcome.kind === "interrupted" ? "interrupted" : "done");
+        } catch {}
+      }
+      closeTimer = setTimeout(() => settle(outcome), closeWait);
+    };
+    const onInterrupt = () => finish({ kind: "interrupted" }, true);
+    const reply = (message: ResultMessage) => {
+      if (socket.readyState === OPEN && !pending) socket.send(JSON.stringify(message));
+    };
+
+    socket.addEventListener("open", () => {
+      opened = true;
+    });
+    socket.addEventListener("message", (event) => {
+      if (pending) return;
+      const step = session.handle(event.data, reply);
+      if (step.kind === "exit") finish(step, true);
+    });
+    socket.addEventListener("error", () => {
+      // A failed upgrade fires only this in Node 22 (no close event): it ends the attempt here.
+      // Once open, a close event follows; the timer covers a runtime where it does not.
+      if (!opened) settle(pending ?? { kind: "dropped", opened: false, ready: false, code: 1006, reason: "" });
+      else if (!pending)
+        closeTimer = setTimeout(
+          () => settle({ kind: "dropped", opened, ready: session.readyCount > readyBefore, code: 1006, reason: "" }),
+          closeWait,
+        );
+    });
+    socket.addEventListener("close", (event) => {
+      settle(pending ?? { kind: "dropped", opened, ready: session.readyCount > readyBefore, code: event.code, reason: event.reason });
+    });
+    if (io.interrupt.aborted) onInterrupt();
+    else io.interrupt.addEventListener("abort", onInterrupt, { once: true });
+  });
+}
+
+/**
+ * Why the upgrade failed: the WebSocket API hides the HTTP answer, so the same URL is asked
+ * again as a plain GET with the same key, and its problem document (401, 403, 404…) is the
+ * reason. A refusal (4xx) is final; anything else may pass (a restart, a network blip).
+ */
+async function diagnose(url: string, apiKey: string, io: CliIO, baseUrl: string): Promise<{ message: string; refused: boolean }> {
+  const httpUrl = url.replace(/^ws/, "http");
+  let res: Response;
+  try {
+    res = await io.fetch(httpUrl, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(5000) });
+  } catch (err) {
+    return { message: `cannot reach ${trimBase(baseUrl)}: ${describeNetworkError(err)}`, refused: false };
+  }
+  const text = await res.text().catch(() => "");
+  if (res.status >= 400 && res.status < 500 && ![408, 426, 429].includes(res.status)) {
+    return { message: describeHttpError(res.status, text, res.statusText), refused: true };
+  }
+  return { message: `the WebSocket to ${httpUrl.split("?")[0]} was not accepted (a plain GET answers ${res.status})`, refused: false };
+}
+
+function closeText(outcome: { code: number; reason: string }): string {
+  return `code ${outcome.code}${outcome.reason ? `: ${outcome.reason}` : ""}`;
+}
+
+const formatDelay = (ms: number) =>
+  ms >= 60_000 ? `${Math.round(ms / 6000) / 10} minutes` : ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
+
+/** Waits `ms`; true when interrupted first. */
+function sleep(ms: number, interrupt: AbortSignal): Promise<boolean> {
+  if (interrupt.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      interrupt.removeEventListener("abort", onAbort);
+      resolve(false);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    interrupt.addEventListener("abort", onAbort, { once: true });
+  });
+}
