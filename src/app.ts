@@ -8,6 +8,7 @@ import { adminAuditLogRoutes } from "./routes/admin/audit-log";
 import { adminDeliveriesRoutes } from "./routes/admin/deliveries";
 import { adminEventTypesRoutes } from "./routes/admin/event-types";
 import { adminGatewayRoutes } from "./routes/admin/gateway";
+import { adminReplaysRoutes } from "./routes/admin/replays";
 import { adminScopesRoutes } from "./routes/admin/scopes";
 import { adminTenantEventsRoutes } from "./routes/admin/tenant-events";
 import { adminTenantsRoutes } from "./routes/admin/tenants";
@@ -21,9 +22,11 @@ import { eventTypesRoutes } from "./routes/event-types";
 import { eventsRoutes } from "./routes/events";
 import { intakeRoutes } from "./routes/intake";
 import { keysRoutes } from "./routes/keys";
+import { listenRoutes } from "./routes/listen";
 import { oauthClientsRoutes } from "./routes/oauth-clients";
 import { oauthTokenRoutes } from "./routes/oauth-token";
 import { portalSessionsRoutes } from "./routes/portal-sessions";
+import { replaysRoutes } from "./routes/replays";
 import { scopesRoutes } from "./routes/scopes";
 import { sourcesRoutes } from "./routes/sources";
 import { webhookActionsRoutes } from "./routes/webhook-actions";
@@ -64,6 +67,7 @@ export function createApp() {
   app.route("/admin/webhooks", adminWebhooksRoutes());
   app.route("/admin/webhooks", adminWebhookActionsRoutes());
   app.route("/admin/deliveries", adminDeliveriesRoutes());
+  app.route("/admin/replays", adminReplaysRoutes());
   app.route("/admin/audit-log", adminAuditLogRoutes());
   // Credentials
   app.route("/v1/keys", keysRoutes());
@@ -81,6 +85,8 @@ export function createApp() {
   app.route("/v1/webhooks", webhooksRoutes());
   app.route("/v1/webhooks", webhookActionsRoutes());
   app.route("/v1/deliveries", deliveriesRoutes());
+  app.route("/v1/replays", replaysRoutes());
+  app.route("/v1/listen", listenRoutes());
   // Incoming webhooks
   app.route("/v1/sources", sourcesRoutes());
   app.route("/in", intakeRoutes());

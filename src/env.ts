@@ -10,10 +10,14 @@ export interface Env {
   ENDPOINT_GOVERNOR: DurableObjectNamespace<import("./delivery/endpoint-governor").EndpointGovernor>;
   CREDENTIAL_GATE: DurableObjectNamespace<import("./ratelimit/credential-gate").CredentialGate>;
   DATA_SHARD: DurableObjectNamespace<import("./data/data-shard").DataShard>;
+  REPLAY_LANE: DurableObjectNamespace<import("./replays/lane").ReplayLane>;
+  LISTEN_SESSION: DurableObjectNamespace<import("./listen/listen-session").ListenSession>;
   KEY_PREFIX?: string;
   DELIVERY_TIMEOUT_MS?: string;
   RETRY_SCHEDULE?: string;
   BREAKER_THRESHOLD?: string;
+  BREAKER_PROBE_SECONDS?: string;
+  BREAKER_GIVE_UP_HOURS?: string;
   EVENT_RETENTION_DAYS?: string;
   ALLOW_INSECURE_URLS?: string;
   GATEWAY_TIMEOUT_MS?: string;
@@ -61,6 +65,8 @@ const configSchema = z.object({
         .pipe(z.array(z.number().int().min(1).max(43_200)).min(1).max(8)),
     ),
   BREAKER_THRESHOLD: intVar(20, 1, 10_000),
+  BREAKER_PROBE_SECONDS: intVar(60, 1, 3_600),
+  BREAKER_GIVE_UP_HOURS: intVar(72, 1, 24 * 365),
   EVENT_RETENTION_DAYS: intVar(30, 1, 3650),
   ALLOW_INSECURE_URLS: z
     .string()
@@ -83,6 +89,10 @@ export type Config = {
   deliveryTimeoutMs: number;
   retrySchedule: number[];
   breakerThreshold: number;
+  /** The tripped breaker's first probe comes this long after the trip; each failed probe doubles the wait (at most 1 h). */
+  breakerProbeSeconds: number;
+  /** Held deliveries fail after this long without a success. */
+  breakerGiveUpHours: number;
   eventRetentionDays: number;
   allowInsecureUrls: boolean;
   gatewayTimeoutMs: number;
@@ -114,6 +124,8 @@ export function loadConfig(env: Env): ConfigResult {
         deliveryTimeoutMs: c.DELIVERY_TIMEOUT_MS,
         retrySchedule: c.RETRY_SCHEDULE,
         breakerThreshold: c.BREAKER_THRESHOLD,
+        breakerProbeSeconds: c.BREAKER_PROBE_SECONDS,
+        breakerGiveUpHours: c.BREAKER_GIVE_UP_HOURS,
         eventRetentionDays: c.EVENT_RETENTION_DAYS,
         allowInsecureUrls: c.ALLOW_INSECURE_URLS,
         gatewayTimeoutMs: c.GATEWAY_TIMEOUT_MS,

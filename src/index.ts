@@ -5,7 +5,9 @@ import type { Env } from "./env";
 
 export { DataShard } from "./data/data-shard";
 export { EndpointGovernor } from "./delivery/endpoint-governor";
+export { ListenSession } from "./listen/listen-session";
 export { CredentialGate } from "./ratelimit/credential-gate";
+export { ReplayLane } from "./replays/lane";
 
 const app = createApp();
 

@@ -209,8 +209,45 @@ export class DataShard extends DurableObject<Env> {
     return this.empty ? 0 : write.cancelPendingOf(this.sql, webhookId);
   }
 
+  // --- breaker: held deliveries stay pending with no due time, so neither the queue nor the repair sends them ---
+  /** Holds a pending delivery (its subscription is disabled); answers whether it was pending. */
+  hold(id: string): boolean {
+    return !this.empty && write.holdDelivery(this.sql, id);
+  }
+
+  /** Held deliveries become due now (the caller enqueues them); answers those released. */
+  async releaseHeld(ids: string[], now = Date.now()): Promise<string[]> {
+    if (this.empty) return [];
+    const released = ids.filter((id) => write.releaseHeld(this.sql, id, now));
+    if (released.length > 0) await this.arm(now + REPAIR_GRACE_MS);
+    return released;
+  }
+
+  /** Give-up: held deliveries still pending become failed. */
+  failHeld(ids: string[]): { id: string; eventId: string; eventType: string; attempts: number }[] {
+    return this.empty ? [] : ids.flatMap((id) => write.failHeld(this.sql, id));
+  }
+  // --- end breaker ---
+
   failedSince(webhookId: string, owner: string, since: Date, limit: number): { id: string; createdAt: number }[] {
     return this.empty ? [] : read.failedSince(this.sql, webhookId, owner, since, limit);
+  }
+
+  /** A bulk replay's matches here: how many, and the oldest `limit` (src/replays/match.ts). */
+  replayMatches(f: read.ReplayFilter, limit: number): { count: number; rows: { id: string; createdAt: number }[] } {
+    return this.empty ? { count: 0, rows: [] } : read.replayMatches(this.sql, f, limit);
+  }
+
+  /** Reopens a delivery for a replay's attempt only while it is still in one of `statuses` (never one in flight). */
+  async reopenForReplay(
+    id: string,
+    statuses: string[],
+    now = Date.now(),
+  ): Promise<{ delivery: DeliveryRecord; event: EventRecord | null } | null> {
+    const found = this.loadForAttempt(id);
+    if (!found || !statuses.includes(found.delivery.status) || write.reopenDelivery(this.sql, id, now) === 0) return null;
+    await this.arm(now + REPAIR_GRACE_MS);
+    return { delivery: { ...found.delivery, status: "pending", nextAttemptAt: new Date(now) }, event: found.event };
   }
 
   async logTestAttempt(tenantId: string, bucket: number, retentionDays: number, attempt: AttemptInsert): Promise<void> {

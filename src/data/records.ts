@@ -14,6 +14,8 @@ export type EventRecord = {
   createdAt: Date;
   /** Commit order within its shard. */
   seq: number;
+  /** Deliveries to an ordered subscription go one at a time per key (null: the no-key line). */
+  orderingKey?: string | null;
 };
 
 export type DeliveryRecord = {

@@ -131,3 +131,27 @@ export function sourceRequestById(sql: SqlStorage, tenantId: string, id: string,
   const row = sql.exec(`SELECT ${SOURCE_REQUEST_COLUMNS} FROM source_requests WHERE id = ? AND source_id = ?`, id, sourceId).toArray()[0];
   return row ? sourceRequestOf(row, tenantId) : null;
 }
+
+/** What a bulk replay picks: one endpoint's deliveries (of one owner) in some statuses, created in [since, until). */
+export type ReplayFilter = { webhookId: string; owner: string; statuses: string[]; eventTypes?: string[]; since: number; until?: number };
+
+/** How many deliveries a replay matches here, and the oldest `limit` of them. */
+export function replayMatches(
+  sql: SqlStorage,
+  f: ReplayFilter,
+  limit: number,
+): { count: number; rows: { id: string; createdAt: number }[] } {
+  const w = new Where()
+    .add("webhook_id = ?", f.webhookId)
+    .add("owner = ?", f.owner)
+    .add("status IN (SELECT value FROM json_each(?))", JSON.stringify(f.statuses))
+    .add("created_at >= ?", f.since)
+    .when(f.until, "created_at < ?", f.until ?? null)
+    .when(f.eventTypes, "event_type IN (SELECT value FROM json_each(?))", JSON.stringify(f.eventTypes ?? []));
+  const count = Number(sql.exec(`SELECT count(*) AS n FROM deliveries WHERE ${w}`, ...w.args).one().n);
+  const rows = sql
+    .exec(`SELECT id, created_at FROM deliveries WHERE ${w} ORDER BY created_at, id LIMIT ?`, ...w.args, limit)
+    .toArray()
+    .map((r) => ({ id: String(r.id), createdAt: Number(r.created_at) }));
+  return { count, rows };
+}

@@ -8,7 +8,7 @@ import type { AttemptInsert, BodyShape, ClaimRecord, DeliveryRecord, EventRecord
 export const SHARD_SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL,
-  source_id TEXT, created_at INTEGER NOT NULL);
+  source_id TEXT, created_at INTEGER NOT NULL, ordering_key TEXT);
 CREATE INDEX IF NOT EXISTS events_type ON events (type, seq);
 CREATE TABLE IF NOT EXISTS deliveries (
   id TEXT PRIMARY KEY, owner TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, webhook_id TEXT NOT NULL,
@@ -47,6 +47,7 @@ export function eventOf(r: Row, tenantId: string): EventRecord {
     sourceId: text(r.source_id),
     createdAt: new Date(Number(r.created_at)),
     seq: Number(r.seq),
+    orderingKey: text(r.ordering_key),
   };
 }
 

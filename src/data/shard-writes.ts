@@ -24,12 +24,13 @@ export function insertClaim(sql: SqlStorage, claim: { key: string; requestHash: 
 
 export function insertEvent(sql: SqlStorage, e: EventRecord): void {
   sql.exec(
-    "INSERT INTO events (id, type, data, source_id, created_at) VALUES (?, ?, ?, ?, ?)",
+    "INSERT INTO events (id, type, data, source_id, created_at, ordering_key) VALUES (?, ?, ?, ?, ?, ?)",
     e.id,
     e.type,
     e.data,
     e.sourceId,
     e.createdAt.getTime(),
+    e.orderingKey ?? null,
   );
 }
 
@@ -100,6 +101,27 @@ export function cancelPendingOf(sql: SqlStorage, webhookId: string): number {
     "UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE webhook_id = ? AND status = 'pending'";
   return sql.exec(q, Date.now(), webhookId).rowsWritten;
 }
+
+// --- breaker: a held delivery is pending with next_attempt_at NULL (the outbox's pass never takes it) ---
+export function holdDelivery(sql: SqlStorage, id: string): boolean {
+  const q = "UPDATE deliveries SET next_attempt_at = NULL, repaired_at = NULL WHERE id = ? AND status = 'pending'";
+  return sql.exec(q, id).rowsWritten > 0;
+}
+
+export function releaseHeld(sql: SqlStorage, id: string, now: number): boolean {
+  const q = "UPDATE deliveries SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at IS NULL";
+  return sql.exec(q, now, now, id).rowsWritten > 0;
+}
+
+export function failHeld(sql: SqlStorage, id: string): { id: string; eventId: string; eventType: string; attempts: number }[] {
+  const q =
+    "UPDATE deliveries SET status = 'failed', updated_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at IS NULL RETURNING id, event_id, event_type, attempts";
+  return sql
+    .exec(q, Date.now(), id)
+    .toArray()
+    .map((r) => ({ id: String(r.id), eventId: String(r.event_id), eventType: String(r.event_type), attempts: Number(r.attempts) }));
+}
+// --- end breaker ---
 
 export type RequestLogChange = { status: SourceRequestStatus; rejection: string | null; eventId?: string | null; responseStatus?: number };
 

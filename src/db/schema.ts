@@ -114,7 +114,8 @@ export const credentialUsage = sqliteTable(
 );
 
 /** Who a catalog type belongs to, as tenants see it: their own, or the operator's (stored under its owner id). */
-export const EVENT_TYPE_OWNERS = ["tenant", "operator"] as const;
+// "hookgate": the reserved operational types (src/events/operational.ts), never stored in D1.
+export const EVENT_TYPE_OWNERS = ["tenant", "operator", "hookgate"] as const;
 export type EventTypeOwner = (typeof EVENT_TYPE_OWNERS)[number];
 
 export const eventTypes = sqliteTable(
@@ -136,8 +137,11 @@ export const eventTypes = sqliteTable(
 );
 
 export const WEBHOOK_FORMATS = ["json", "form"] as const;
+export const WEBHOOK_ORDERINGS = ["none", "key"] as const;
+export type WebhookOrdering = (typeof WEBHOOK_ORDERINGS)[number];
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
-export const MANAGED_BY = ["zapier", "n8n", "make"] as const;
+// "cli": a `hookgate listen` session's subscription (url `cli:<lsn_id>`), created only by GET /v1/listen.
+export const MANAGED_BY = ["zapier", "n8n", "make", "cli"] as const;
 export type ManagedBy = (typeof MANAGED_BY)[number];
 
 export const webhooks = sqliteTable(
@@ -170,6 +174,8 @@ export const webhooks = sqliteTable(
     /** Flow control: deliveries per second, and requests in flight, to this endpoint (null: unlimited). */
     rateLimit: integer("rate_limit"),
     maxConcurrency: integer("max_concurrency"),
+    /** "key": deliveries of events sharing an orderingKey go one at a time, in order (src/delivery/sequencer.ts). */
+    ordering: text("ordering", { enum: WEBHOOK_ORDERINGS }).notNull().default("none"),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
@@ -241,6 +247,8 @@ export const sources = sqliteTable(
     secretEnc: text("secret_enc"),
     secretLast4: text("secret_last4"),
     mapping: text("mapping", { mode: "json" }).$type<unknown>(),
+    /** The published event's orderingKey: a template such as `{{trigger.customer.id}}` (null: no key). */
+    orderingKey: text("ordering_key"),
     dedupe: text("dedupe", { mode: "json" }).$type<SourceDedupe>(),
     response: text("response", { mode: "json" }).$type<SourceResponse>(),
     /** Requests per minute this URL accepts. */
@@ -292,4 +300,42 @@ export const portalLinks = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("portal_links_token_hash").on(t.tokenHash), index("portal_links_expires").on(t.expiresAt)],
+);
+
+// ---- Bulk replays (src/replays/) ----
+export const REPLAY_STATES = ["running", "done", "cancelled"] as const;
+export type ReplayState = (typeof REPLAY_STATES)[number];
+/** The delivery statuses a replay may pick (a pending delivery is already on its way). */
+export const REPLAYABLE_STATUSES = ["failed", "succeeded", "cancelled"] as const;
+export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
+
+/**
+ * One bulk replay of an endpoint's deliveries. Its lane (a ReplayLane
+ * object per endpoint) runs it and is the source of truth while it runs;
+ * this row is its mirror for lookups and lists, rewritten at each step.
+ */
+export const replays = sqliteTable(
+  "replays",
+  {
+    id: text("id").primaryKey(),
+    /** The owner: a tenant, or the operator for its own endpoints. */
+    tenantId: text("tenant_id").notNull(),
+    webhookId: text("webhook_id").notNull(),
+    state: text("state", { enum: REPLAY_STATES }).notNull(),
+    statuses: text("statuses", { mode: "json" }).$type<ReplayableStatus[]>().notNull(),
+    eventTypes: text("event_types", { mode: "json" }).$type<string[]>(),
+    since: integer("since", { mode: "timestamp_ms" }).notNull(),
+    until: integer("until", { mode: "timestamp_ms" }),
+    matched: integer("matched").notNull(),
+    sent: integer("sent").notNull(),
+    succeeded: integer("succeeded").notNull(),
+    failed: integer("failed").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: createdAt(),
+    finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [
+    index("replays_tenant_created").on(t.tenantId, t.createdAt, t.id),
+    index("replays_webhook_created").on(t.webhookId, t.createdAt, t.id),
+  ],
 );

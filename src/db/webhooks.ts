@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import { OPERATOR_ID } from "../tenants/operator";
 import { type Db, insertUnderQuota } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
@@ -8,6 +8,8 @@ export type WebhookRow = typeof webhooks.$inferSelect;
 export type WebhookPatch = Partial<Omit<WebhookRow, "id" | "tenantId" | "createdAt" | "deletedAt">>;
 
 const live = (tenantId: string) => and(eq(webhooks.tenantId, tenantId), isNull(webhooks.deletedAt));
+// `hookgate listen` sessions' subscriptions are temporary and outside the `webhooks` quota.
+const counted = (tenantId: string) => and(live(tenantId), or(isNull(webhooks.managedBy), ne(webhooks.managedBy, "cli")));
 
 export async function getWebhook(db: Db, tenantId: string, id: string): Promise<WebhookRow | undefined> {
   return db
@@ -18,7 +20,7 @@ export async function getWebhook(db: Db, tenantId: string, id: string): Promise<
 }
 
 export async function countWebhooks(db: Db, tenantId: string): Promise<number> {
-  const row = await db.select({ n: count() }).from(webhooks).where(live(tenantId)).get();
+  const row = await db.select({ n: count() }).from(webhooks).where(counted(tenantId)).get();
   return row?.n ?? 0;
 }
 
@@ -50,7 +52,7 @@ export async function subscribersOf(db: Db, tenantId: string): Promise<WebhookRo
 }
 
 export function insertWebhookUnderQuota(db: Db, row: WebhookRow, quota: number) {
-  return insertUnderQuota(db, webhooks, row, live(row.tenantId), quota);
+  return insertUnderQuota(db, webhooks, row, counted(row.tenantId), quota);
 }
 
 export const webhookExists = (id: string) => sql`EXISTS (SELECT 1 FROM ${webhooks} WHERE ${eq(webhooks.id, id)})`;

@@ -7,11 +7,14 @@ import type { TenantRow } from "../db/tenants";
 import { disableWebhook, type WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
 import { forgetCatalog } from "../events/catalog-cache";
+import { emitOperational } from "../events/operational";
 import { newId } from "../lib/crypto";
+import { isListenEndpoint, sendThroughSession } from "../listen/endpoint";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
 import { openWebhookHeaders, signingSecrets } from "../webhooks/secrets";
-import { cancelPendingDeliveries } from "./cancel";
+import { recoverEndpoint } from "./breaker";
+import { breakerPlan } from "./breaker-schedule";
 import { governorFor } from "./endpoint-governor";
 import { noteDuration } from "./endpoint-speed";
 import { buildDeliveryRequest, type OutgoingEvent, redactHeaders } from "./request";
@@ -48,6 +51,7 @@ export function shardOfDelivery(env: Env, d: Pick<DeliveryRecord, "id" | "eventT
  * body, only how it was built from the event; a test send's keeps its body.
  */
 async function sendSigned(
+  env: Env,
   config: Config,
   webhook: WebhookRow,
   event: OutgoingEvent,
@@ -62,9 +66,19 @@ async function sendSigned(
     secrets: await signingSecrets(config, webhook),
   });
   const at = new Date();
-  const result = await sendWebhook(webhook.url, request, config.deliveryTimeoutMs);
+  const id = newId("att");
+  // A `hookgate listen` session's subscription: the same request goes down its WebSocket.
+  const result = isListenEndpoint(webhook.url)
+    ? await sendThroughSession(
+        env,
+        webhook.url,
+        { deliveryId: deliveryId ?? id, attempt, eventId: event.id, eventType: event.type },
+        request,
+        config.deliveryTimeoutMs,
+      )
+    : await sendWebhook(webhook.url, request, config.deliveryTimeoutMs);
   const row: AttemptInsert = {
-    id: newId("att"),
+    id,
     tenantId: webhook.tenantId,
     deliveryId,
     webhookId: webhook.id,
@@ -93,7 +107,7 @@ export async function sendTestAndLog(
   webhook: WebhookRow,
   event: OutgoingEvent,
 ): Promise<SendResult> {
-  const { result, row } = await sendSigned(config, webhook, event, 1, null);
+  const { result, row } = await sendSigned(env, config, webhook, event, 1, null);
   const place = placeLoose(owner, Date.now());
   await shardStub(env, place.name).logTestAttempt(owner.id, place.bucket, config.eventRetentionDays, row);
   return result;
@@ -119,25 +133,52 @@ export async function attemptDelivery(
     tenant: TenantRow | undefined;
     attempt: number;
     manual: boolean;
+    /** Sent by the open breaker as its probe: a failure holds it again, a success closes the breaker. */
+    probe?: boolean;
     permit?: string;
   },
 ): Promise<AttemptOutcome> {
   const { delivery, webhook, event, attempt } = input;
-  const { result, row } = await sendSigned(config, webhook, toOutgoing(event, webhook), attempt, delivery.id);
+  const { result, row } = await sendSigned(env, config, webhook, toOutgoing(event, webhook), attempt, delivery.id);
   noteDuration(webhook.id, result.durationMs, result.error === "timeout");
   const threshold = input.tenant?.breakerThreshold ?? config.breakerThreshold;
   const breaker = await governorFor(env, webhook.id).record(result.success, threshold, input.permit, result.durationMs);
   const shard = shardOfDelivery(env, delivery);
   const done = { lastStatusCode: result.statusCode, nextAttemptAt: null, lastDurationMs: result.durationMs };
 
+  const owner = isOperator(webhook.tenantId) ? OPERATOR_TENANT : input.tenant;
+  const ref = { deliveryId: delivery.id, eventTenantId: delivery.eventTenantId, createdAt: delivery.createdAt.getTime() };
+  const who = { webhookId: webhook.id, ownerId: webhook.tenantId };
+
   if (result.success) {
     await shard.settle(delivery.id, { status: "succeeded", ...done }, false, row);
+    if (breaker.recovered) await recoverEndpoint(env, config, owner, webhook, delivery);
     return { kind: "succeeded" };
+  }
+  if (attempt === 3) {
+    await emitOperational(env, config, owner, delivery.eventType, "hookgate.delivery.failing", {
+      deliveryId: delivery.id,
+      webhookId: webhook.id,
+      eventId: delivery.eventId,
+      attempt,
+      statusCode: result.statusCode,
+    });
   }
   const gone = result.statusCode === 410;
   if (gone || breaker.tripped) {
     const reason = gone ? "gone" : "circuit_breaker";
-    await shard.settle(delivery.id, { status: "failed", ...done }, false, row);
+    // The tripping delivery is held, not failed: it goes out again when the endpoint heals, or fails at
+    // give-up. A 410 answered this delivery for good; the others are held as they come up.
+    await shard.settle(delivery.id, { status: gone ? "failed" : "pending", ...done }, true, row);
+    await governorFor(env, webhook.id).holdFor(who, reason, gone ? null : ref, breakerPlan(config));
+    if (gone) {
+      await emitOperational(env, config, owner, delivery.eventType, "hookgate.delivery.exhausted", {
+        deliveryId: delivery.id,
+        webhookId: webhook.id,
+        eventId: delivery.eventId,
+        attempts: attempt,
+      });
+    }
     const db = createDb(env.DB);
     await db.batch([
       disableWebhook(db, webhook.id, reason),
@@ -152,18 +193,33 @@ export async function attemptDelivery(
       ),
     ]);
     forgetCatalog(webhook.tenantId);
-    const owner = isOperator(webhook.tenantId) ? OPERATOR_TENANT : input.tenant;
-    if (owner) await cancelPendingDeliveries(env, config, owner, webhook.id);
+    await emitOperational(env, config, owner, delivery.eventType, "hookgate.endpoint.disabled", {
+      webhookId: webhook.id,
+      url: webhook.url,
+      reason,
+      consecutiveFailures: breaker.consecutiveFailures,
+    });
     return { kind: "disabled", reason };
+  }
+  if (input.probe) {
+    // A failed probe does not use up the schedule: held again until the next probe or give-up.
+    await shard.settle(delivery.id, { status: "pending", ...done }, true, row);
+    await governorFor(env, webhook.id).probeFailed();
+    return { kind: "disabled", reason: "circuit_breaker" };
   }
   const schedule = input.tenant?.retrySchedule ?? config.retrySchedule;
   const delay = input.manual || attempt >= totalAttempts(schedule) ? null : nextRetryDelay(schedule, attempt, result.retryAfterSeconds);
   if (delay === null) {
     await shard.settle(delivery.id, { status: "failed", ...done }, false, row);
+    await emitOperational(env, config, owner, delivery.eventType, "hookgate.delivery.exhausted", {
+      deliveryId: delivery.id,
+      webhookId: webhook.id,
+      eventId: delivery.eventId,
+      attempts: attempt,
+    });
     return { kind: "failed" };
   }
-  // Cancelled meanwhile (the breaker tripped on a concurrent attempt, or the
-  // subscription was disabled or deleted): it stays cancelled, no retry.
+  // Cancelled meanwhile (the subscription was deleted): it stays cancelled, no retry.
   const rescheduled = await shard.settle(
     delivery.id,
     { status: "pending", ...done, nextAttemptAt: new Date(Date.now() + delay * 1000) },

@@ -4,12 +4,13 @@ import { coveredShards } from "../data/placement";
 import { liveBuckets, objectName } from "../data/shard-map";
 import type { TenantRow } from "../db/tenants";
 import type { Config, Env } from "../env";
+import { clearTurns } from "./ordering";
 
 const FAN_OUT = 16;
 
 /**
- * Cancels a subscription's pending deliveries (it was deleted, or disabled
- * by a 410 or its breaker) in every object that may hold one: each day in
+ * Cancels a subscription's pending deliveries (it was deleted; a disabled
+ * one's are held instead: src/delivery/breaker.ts) in every object that may hold one: each day in
  * retention of each shard of the tenants it receives from. A delivery
  * missed here (a shard count raised a moment ago in another isolate) is
  * still cancelled when it comes up for its attempt.
@@ -24,5 +25,7 @@ export async function cancelPendingDeliveries(env: Env, config: Config, owner: T
     const counts = await Promise.all(names.slice(i, i + FAN_OUT).map((name) => shardStub(env, name).cancelPending(webhookId)));
     cancelled += counts.reduce((a, b) => a + b, 0);
   }
+  // --- ordering --- Nothing of the subscription is pending any more: its ordered lines go too.
+  await clearTurns(env, webhookId);
   return cancelled;
 }

@@ -4,6 +4,8 @@ import { createDb } from "../db/client";
 import { webhookById } from "../db/webhooks";
 import type { Env } from "../env";
 import { loadConfig } from "../env";
+import { announceExhausted, holdDelivery } from "./breaker";
+import { isOrdered, passTurnOn, turnOfMessage } from "./ordering";
 import type { DeliveryMessage } from "./queue";
 import { requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
@@ -52,24 +54,41 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
   const shard = shardOfMessage(env, body);
   const row = shard ? await shard.loadForAttempt(body.deliveryId) : null;
   // Dropped with its expired bucket, or already settled: nothing to send (an idempotent consumer).
-  if (!shard || row?.delivery.status !== "pending") return "ack";
+  if (!shard || row?.delivery.status !== "pending") {
+    // --- ordering --- Handed a turn it no longer needs: the turn passes on.
+    const turnOf = turnOfMessage(body);
+    if (turnOf && row) await passTurnOn(env, turnOf, body.deliveryId);
+    return "ack";
+  }
   const { delivery, event } = row;
   const webhook = await webhookById(createDb(env.DB), delivery.webhookId);
-  if (!event || !webhook || webhook.deletedAt || !webhook.isEnabled) {
-    await shard.settleIfPending(delivery.id, "cancelled");
+  if (!event || !webhook || webhook.deletedAt) {
+    const cancelled = await shard.settleIfPending(delivery.id, "cancelled");
+    // --- ordering --- Cancelled: the next of its key may go.
+    if (cancelled && webhook && isOrdered(webhook)) {
+      await passTurnOn(env, webhook.id, delivery.id);
+    }
+    return "ack";
+  }
+  // Only the breaker's own probe goes to a disabled subscription; every other delivery is held.
+  const probe = body.probe === true && !webhook.isEnabled && webhook.disabledReason === "circuit_breaker";
+  if (!webhook.isEnabled && !probe) {
+    await holdDelivery(env, config.config, shard, delivery, webhook);
     return "ack";
   }
   // A scheduled message never arrives before its delivery is due. One that does is a duplicate
   // (a redelivered or repaired copy) of a chain already rescheduled: sending now would skip the
   // delay and start a second chain. If this guess is ever wrong, the shard's alarm re-enqueues the row.
-  if (!body.manual && delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() - Date.now() > EARLY_TOLERANCE_MS) {
+  // A wake from an ordered line is due now: the row's time was only its recheck while it waited.
+  const early = delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() - Date.now() > EARLY_TOLERANCE_MS;
+  if (!body.manual && !turnOfMessage(body) && early) {
     return "ack";
   }
   const manual = body.manual === true;
-  const result = await runHoldingShortWaits(env, config.config, { delivery, webhook, event, manual });
+  const result = await runHoldingShortWaits(env, config.config, { delivery, webhook, event, manual, ...(probe && { probe }) });
   if (result.kind === "retry") return { delaySeconds: result.delaySeconds };
   // Waiting for the endpoint's flow control is not a failure.
-  if (result.kind === "wait") await requeueAfterWait(env, delivery, result.waitMs, manual);
+  if (result.kind === "wait") await requeueAfterWait(env, delivery, result.waitMs, manual, probe);
   return "ack";
 }
 
@@ -77,7 +96,16 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
 async function handleDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     try {
-      await shardOfMessage(env, message.body)?.settleIfPending(message.body.deliveryId, "failed");
+      const shard = shardOfMessage(env, message.body);
+      const failed = await shard?.settleIfPending(message.body.deliveryId, "failed");
+      // --- ordering --- Failed for good: its line moves on (a no-op for a delivery in no line).
+      const row = failed ? await shard?.loadForAttempt(message.body.deliveryId) : null;
+      if (row) {
+        const webhookId = row.delivery.webhookId;
+        await passTurnOn(env, webhookId, row.delivery.id);
+      }
+      // --- breaker --- Failed for good: said so in the owner's stream.
+      if (row) await announceExhausted(env, row.delivery);
       message.ack();
     } catch (err) {
       console.error(`dead letter ${message.body.deliveryId}`, err);

@@ -1,8 +1,10 @@
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
+import { isListenEndpoint } from "../listen/endpoint";
 import { attemptDelivery, settingsOwner } from "./attempt";
 import { isSlow } from "./endpoint-speed";
+import { isOrdered } from "./ordering";
 import { enqueueDeliveries } from "./queue";
 import { type AttemptTarget, LEASE_MARGIN_MS, requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
@@ -31,7 +33,9 @@ export function planInline(runtime: InlineRuntime | undefined, receivers: Webhoo
     if (inline.size >= INLINE_FANOUT) break;
     if (isSlow(w.id)) continue;
     inline.add(w.id);
-    if (w.rateLimit === null && w.maxConcurrency === null) preclaimed.add(w.id);
+    // A listen session's attempt must first ask whether a CLI is connected (runAttempt does).
+    // An ordered one must hold its key's turn first: it is claimed by runAttempt, once its place is known.
+    if (w.rateLimit === null && w.maxConcurrency === null && !isListenEndpoint(w.url) && !isOrdered(w)) preclaimed.add(w.id);
   }
   return { preclaimed, inline };
 }
@@ -59,7 +63,9 @@ export async function dispatchDeliveries(
   for (const delivery of rows) {
     const webhook = webhooks.get(delivery.webhookId);
     if (!webhook || !plan.inline.has(webhook.id)) continue;
-    runtime.defer(attemptInline(env, runtime.config, { delivery, webhook, event, manual: false }, plan.preclaimed.has(webhook.id)));
+    // An ordered row here holds its key's turn: the publish registered it as the head (waiters are not dispatched).
+    const target = { delivery, webhook, event, manual: false, ...(isOrdered(webhook) && { turnHeld: true }) };
+    runtime.defer(attemptInline(env, runtime.config, target, plan.preclaimed.has(webhook.id)));
   }
 }
 

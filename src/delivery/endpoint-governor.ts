@@ -1,6 +1,37 @@
 import { DurableObject } from "cloudflare:workers";
+import { shardStub } from "../data/data-shard";
+import { objectOfId } from "../data/placement";
 import type { Env } from "../env";
+import { loadConfig } from "../env";
+import { cachedTenant } from "../tenants/cache";
+import { failHeld, stillHeld } from "./breaker";
+import {
+  afterFailedProbe,
+  type BreakerPlan,
+  type BreakerView,
+  breakerView,
+  type HeldRef,
+  type Hold,
+  type HoldCause,
+  nextWake,
+  openHold,
+  stopProbing,
+} from "./breaker-schedule";
 import { type AttemptStats, ENDPOINT_STATS_SCHEMA, pruneAttemptStats, readAttemptStats, recordAttemptStats } from "./endpoint-stats";
+import {
+  clearLines,
+  confirm,
+  decide,
+  NEXT_RECHECK_MS,
+  type Place,
+  register,
+  release,
+  sqlTurnStore,
+  TURNS_SCHEMA,
+  type TurnRequest,
+  type TurnStore,
+  type WakeTarget,
+} from "./sequencer";
 
 export type BreakerState = { consecutiveFailures: number; trippedAt: number | null };
 
@@ -15,6 +46,14 @@ type State = BreakerState & {
   /** Permits in flight: id -> lease end (ms). A permit whose holder died lapses at its lease end. */
   inFlight: Record<string, number>;
 };
+
+// --- breaker ---
+/** The deliveries held while the subscription is disabled, in the order they go out again. */
+const HELD_SCHEMA =
+  "CREATE TABLE IF NOT EXISTS held (delivery_id TEXT PRIMARY KEY, event_tenant_id TEXT NOT NULL, created_at INTEGER NOT NULL); CREATE INDEX IF NOT EXISTS held_order ON held (created_at, delivery_id);";
+// How long past the delivery timeout a probe may take to report before it counts as failed.
+const PROBE_MARGIN_MS = 60_000;
+// --- end breaker ---
 
 const initial = (): State => ({ consecutiveFailures: 0, trippedAt: null, recent: [], inFlight: {} });
 
@@ -35,6 +74,7 @@ export class EndpointGovernor extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(ENDPOINT_STATS_SCHEMA);
+    ctx.storage.sql.exec(HELD_SCHEMA);
   }
 
   private get state(): State {
@@ -89,7 +129,13 @@ export class EndpointGovernor extends DurableObject<Env> {
    * in the endpoint's stats. `tripped` is true only for the failure that
    * reaches `threshold`: the caller then disables the subscription.
    */
-  record(success: boolean, threshold: number, permit?: string, durationMs?: number, now = Date.now()): BreakerState & { tripped: boolean } {
+  record(
+    success: boolean,
+    threshold: number,
+    permit?: string,
+    durationMs?: number,
+    now = Date.now(),
+  ): BreakerState & { tripped: boolean; recovered: boolean } {
     const s = this.state;
     if (durationMs !== undefined) {
       recordAttemptStats(this.ctx.storage.sql, success, durationMs, now);
@@ -101,6 +147,8 @@ export class EndpointGovernor extends DurableObject<Env> {
     }
     if (permit) delete s.inFlight[permit];
     let tripped = false;
+    // A success while tripped: the caller closes the breaker (recoverEndpoint).
+    const recovered = success && s.trippedAt !== null;
     if (success) {
       s.consecutiveFailures = 0;
       s.trippedAt = null;
@@ -110,15 +158,142 @@ export class EndpointGovernor extends DurableObject<Env> {
       if (tripped) s.trippedAt = Date.now();
     }
     this.save();
-    return { consecutiveFailures: s.consecutiveFailures, trippedAt: s.trippedAt, tripped };
+    return { consecutiveFailures: s.consecutiveFailures, trippedAt: s.trippedAt, tripped, recovered };
   }
 
-  /** PATCH isEnabled: true starts the count afresh. */
-  reset(): void {
+  /** PATCH isEnabled: true starts the count afresh and ends any hold: answers the held deliveries, oldest first, to release. */
+  reset(): HeldRef[] {
     this.state.consecutiveFailures = 0;
     this.state.trippedAt = null;
     this.save();
+    return this.endHold();
   }
+
+  // --- breaker ---
+  private holdCached: Hold | null | undefined;
+
+  private get hold(): Hold | null {
+    if (this.holdCached === undefined) this.holdCached = this.ctx.storage.kv.get<Hold>("hold") ?? null;
+    return this.holdCached;
+  }
+
+  private async setHold(h: Hold | null): Promise<void> {
+    this.holdCached = h;
+    if (h) this.ctx.storage.kv.put("hold", h);
+    else this.ctx.storage.kv.delete("hold");
+    const wake = nextWake(h);
+    if (wake === null) return;
+    // The one alarm is shared: set it only when ours comes sooner (alarm() re-arms what is left).
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > wake) await this.ctx.storage.setAlarm(wake);
+  }
+
+  private endHold(): HeldRef[] {
+    const sql = this.ctx.storage.sql;
+    const held = sql
+      .exec("SELECT delivery_id, event_tenant_id, created_at FROM held ORDER BY created_at, delivery_id")
+      .toArray()
+      .map((r) => ({ deliveryId: String(r.delivery_id), eventTenantId: String(r.event_tenant_id), createdAt: Number(r.created_at) }));
+    sql.exec("DELETE FROM held");
+    this.holdCached = null;
+    this.ctx.storage.kv.delete("hold");
+    return held;
+  }
+
+  /**
+   * Holds a delivery of the disabled subscription (`ref` absent: just the
+   * cause, e.g. PATCH isEnabled: false). A trip starts the probes; a 410 or a
+   * switch-off stops them. After give-up nothing is held any more: "failed".
+   */
+  async holdFor(
+    who: { webhookId: string; ownerId: string },
+    cause: HoldCause,
+    ref: HeldRef | null,
+    plan: BreakerPlan,
+    now = Date.now(),
+  ): Promise<"held" | "failed"> {
+    let h = this.hold;
+    if (h?.gaveUp && ref) return "failed";
+    if (!h || h.gaveUp) h = openHold(who, cause, plan, now);
+    else if (cause !== "circuit_breaker") h = stopProbing(h);
+    if (ref) {
+      this.ctx.storage.sql.exec(
+        "INSERT OR IGNORE INTO held (delivery_id, event_tenant_id, created_at) VALUES (?, ?, ?)",
+        ref.deliveryId,
+        ref.eventTenantId,
+        ref.createdAt,
+      );
+    }
+    await this.setHold(h);
+    return "held";
+  }
+
+  /** The probe failed: the next one waits twice as long (at most an hour). */
+  async probeFailed(now = Date.now()): Promise<void> {
+    const h = this.hold;
+    if (h?.probing) await this.setHold(afterFailedProbe(h, now));
+  }
+
+  /** Closes the breaker after a success: the held deliveries to release, and since when they were held; null when the hold is not the breaker's (switched off, 410). */
+  recover(): { held: HeldRef[]; since: number } | null {
+    const h = this.hold;
+    if (h && !h.probing) return null;
+    const since = h?.since ?? Date.now();
+    return { held: this.endHold(), since };
+  }
+
+  /** The subscription is deleted: nothing is held or probed any more (its deliveries are cancelled). */
+  forget(): void {
+    this.endHold();
+  }
+
+  breakerView(): BreakerView {
+    return breakerView(this.state.trippedAt, this.hold);
+  }
+
+  /** Sends the oldest still-held delivery as the probe, or gives up; re-arms for what is left. */
+  private async breakerAlarm(now = Date.now()): Promise<void> {
+    let h = this.hold;
+    if (!h || h.gaveUp) return;
+    const loaded = loadConfig(this.env);
+    if (!loaded.ok) {
+      await this.ctx.storage.setAlarm(now + 60_000);
+      return;
+    }
+    const config = loaded.config;
+    if (now >= h.giveUpAt) {
+      const held = this.endHold();
+      await this.setHold({ ...stopProbing(h), gaveUp: true });
+      await failHeld(this.env, config, await cachedTenant(this.env.DB, h.ownerId), h.webhookId, held);
+      return;
+    }
+    if (h.probing && h.probeId && h.probeDeadline !== null && now >= h.probeDeadline) h = afterFailedProbe(h, now);
+    if (h.probing && !h.probeId && h.nextProbeAt !== null && now >= h.nextProbeAt)
+      h = await this.sendProbe(h, config.deliveryTimeoutMs, now);
+    await this.setHold(h);
+  }
+
+  private async sendProbe(h: Hold, timeoutMs: number, now: number): Promise<Hold> {
+    const sql = this.ctx.storage.sql;
+    for (;;) {
+      const row = sql
+        .exec("SELECT delivery_id, event_tenant_id, created_at FROM held ORDER BY created_at, delivery_id LIMIT 1")
+        .toArray()[0];
+      // Nothing held to probe with: wait as if it had failed.
+      if (!row) return afterFailedProbe(h, now);
+      const ref = { deliveryId: String(row.delivery_id), eventTenantId: String(row.event_tenant_id), createdAt: Number(row.created_at) };
+      if (await stillHeld(this.env, ref)) {
+        await this.env.DELIVERY_QUEUE.send({ deliveryId: ref.deliveryId, tenantId: ref.eventTenantId, probe: true });
+        return { ...h, probeId: ref.deliveryId, probeDeadline: now + timeoutMs + PROBE_MARGIN_MS };
+      }
+      sql.exec("DELETE FROM held WHERE delivery_id = ?", ref.deliveryId);
+    }
+  }
+
+  override async alarm(): Promise<void> {
+    await this.breakerAlarm();
+  }
+  // --- end breaker ---
 
   breakerState(): BreakerState {
     return { consecutiveFailures: this.state.consecutiveFailures, trippedAt: this.state.trippedAt };
@@ -133,6 +308,53 @@ export class EndpointGovernor extends DurableObject<Env> {
   inFlight(now = Date.now()): number {
     return Object.values(this.state.inFlight).filter((until) => until > now).length;
   }
+
+  // --- ordering --- (ordering: "key": the lines of src/delivery/sequencer.ts, in their own table, created on first use)
+  private turnStore: TurnStore | undefined;
+
+  private get turns(): TurnStore {
+    if (!this.turnStore) {
+      this.ctx.storage.sql.exec(TURNS_SCHEMA);
+      this.turnStore = sqlTurnStore(this.ctx.storage.sql);
+    }
+    return this.turnStore;
+  }
+
+  /** A publish's deliveries to this subscription, in the order their events were accepted: each one's place in its line. */
+  registerTurns(requests: TurnRequest[], now = Date.now()): Place[] {
+    return register(this.turns, requests, now);
+  }
+
+  /**
+   * Whether the delivery holds its key's turn (then it may be attempted), or
+   * how long until it looks again. A silent head is looked up in its shard
+   * first: one found settled or gone leaves the line (`wake`: who holds a turn now).
+   */
+  async takeTurn(request: TurnRequest): Promise<{ go: boolean; recheckMs: number; wake: WakeTarget[] }> {
+    const wake: WakeTarget[] = [];
+    for (let i = 0; ; i++) {
+      const d = decide(this.turns, request, Date.now());
+      if (d.kind === "go") return { go: true, recheckMs: 0, wake };
+      if (d.kind === "wait") return { go: false, recheckMs: d.recheckMs, wake };
+      if (i >= 3) return { go: false, recheckMs: NEXT_RECHECK_MS, wake };
+      const object = objectOfId(d.head.eventTenantId, d.head.deliveryId, "dlv");
+      const row = object && (await shardStub(this.env, object.name).getDelivery(d.head.deliveryId, d.head.owner));
+      const pending = row ? row.status === "pending" : false;
+      const next = confirm(this.turns, d.head.deliveryId, pending, Date.now());
+      if (next && next.deliveryId !== request.deliveryId) wake.push(next);
+    }
+  }
+
+  /** Deliveries leave their lines (settled for good, or never stored): the ones now holding a turn, to wake. */
+  releaseTurns(deliveryIds: string[], now = Date.now()): WakeTarget[] {
+    return deliveryIds.map((id) => release(this.turns, id, now)).filter((w): w is WakeTarget => w !== null);
+  }
+
+  /** Every pending delivery of the subscription was cancelled (or it stopped being ordered): no lines left. */
+  clearTurns(): void {
+    clearLines(this.turns);
+  }
+  // --- end ordering ---
 }
 
 export function governorFor(env: Env, webhookId: string): DurableObjectStub<EndpointGovernor> {

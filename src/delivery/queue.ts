@@ -7,6 +7,8 @@ export type DeliveryMessage = {
   tenantId: string;
   /** A manual retry or recovery: exactly one more attempt, outside the schedule. */
   manual?: boolean;
+  /** The open breaker's probe (src/delivery/breaker.ts): sent although the subscription is disabled. */
+  probe?: boolean;
 };
 
 // Queues accept at most 100 messages per sendBatch call.

@@ -86,6 +86,8 @@ export function checkWebhookUrl(raw: string, opts: { allowInsecure: boolean }): 
     return refuse("The URL is not a valid absolute URL.");
   }
 
+  // `cli:<lsn_id>` is a `hookgate listen` session's; only GET /v1/listen makes one (never through this guard).
+  if (url.protocol === "cli:") return refuse("cli: URLs belong to hookgate listen sessions; run hookgate listen to get one.");
   if (url.protocol !== "https:" && !(opts.allowInsecure && url.protocol === "http:")) {
     return refuse(opts.allowInsecure ? "The URL must use https:// or http://." : "The URL must use https://.");
   }

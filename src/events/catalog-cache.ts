@@ -11,7 +11,7 @@ import { isOperator } from "../tenants/operator";
  * read: a type or subscription created, changed or deleted in another
  * isolate takes effect here within two seconds (at once in the isolate that
  * made the change). A delivery to a subscription disabled meanwhile is
- * cancelled when it is attempted, never sent.
+ * held when it comes up for its attempt, never sent (src/delivery/breaker.ts).
  */
 export const CATALOG_TTL_MS = 2_000;
 

@@ -19,6 +19,7 @@ import { ConflictError, ForbiddenError, NotFoundError, QuotaExceededError, Valid
 import { schemaProblems } from "../lib/json-schema";
 import { isOperator } from "../tenants/operator";
 import { forgetCatalog } from "./catalog-cache";
+import { HOOKGATE_OWNER, isReservedType, operationalTypeRows } from "./operational";
 
 /** Lowercase dotted names, case-sensitive: `invoice.paid`, `user.profile_updated`. */
 export const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
@@ -26,14 +27,22 @@ export const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 export type NewEventType = { name: string; description?: string; schema?: Record<string, unknown> };
 
 /** Who a type belongs to, as its readers see it. */
-export const eventTypeOwner = (row: Pick<EventTypeRow, "tenantId">): EventTypeOwner => (isOperator(row.tenantId) ? "operator" : "tenant");
+export const eventTypeOwner = (row: Pick<EventTypeRow, "tenantId">): EventTypeOwner =>
+  row.tenantId === HOOKGATE_OWNER ? "hookgate" : isOperator(row.tenantId) ? "operator" : "tenant";
 
 /** The audit actions of each catalog: the operator's land in its own log under their own names. */
 const ACTIONS = {
   tenant: { created: "event_type.created", updated: "event_type.updated", archived: "event_type.archived" },
   operator: { created: "operator_event_type.created", updated: "operator_event_type.updated", archived: "operator_event_type.deleted" },
-} as const satisfies Record<EventTypeOwner, Record<string, string>>;
-const actionsOf = (op: TenantOp) => ACTIONS[eventTypeOwner({ tenantId: op.tenant.id })];
+} as const satisfies Record<Exclude<EventTypeOwner, "hookgate">, Record<string, string>>;
+const actionsOf = (op: TenantOp) => ACTIONS[isOperator(op.tenant.id) ? "operator" : "tenant"];
+
+/** Hookgate's own types are in every catalog and nobody's to change (403). */
+function assertNotReserved(name: string, verb: string): void {
+  if (isReservedType(name)) {
+    throw new ForbiddenError("reserved_event_type", `${name} is reserved for Hookgate's operational events; it cannot be ${verb}`);
+  }
+}
 
 /**
  * A schema is compiled and checked when it is stored, so that publishing
@@ -51,6 +60,7 @@ function assertUsableSchema(schema: Record<string, unknown> | null | undefined):
  * catalog, nor the reverse: the insert itself checks it.
  */
 export async function createEventType(op: TenantOp, input: NewEventType): Promise<EventTypeRow> {
+  assertNotReserved(input.name, "created");
   assertUsableSchema(input.schema);
   const db = createDb(op.env.DB);
   const now = new Date();
@@ -83,6 +93,8 @@ export async function createEventType(op: TenantOp, input: NewEventType): Promis
 
 /** A type the caller sees (its own, or the operator's), archived ones included; 404 otherwise. */
 export async function findEventType(op: Pick<TenantOp, "env" | "tenant">, name: string): Promise<EventTypeRow> {
+  const reserved = operationalTypeRows().find((t) => t.name === name);
+  if (reserved) return reserved;
   const row = await getVisibleEventType(createDb(op.env.DB), op.tenant.id, name);
   if (!row) throw new NotFoundError("Event type");
   return row;
@@ -94,11 +106,22 @@ export async function listCatalog(
   limit: number,
   opts: { afterName?: string; includeArchived: boolean },
 ): Promise<Page<EventTypeRow>> {
-  return listEventTypes(createDb(op.env.DB), catalogOwners(op.tenant.id), limit, opts);
+  const stored = await listEventTypes(createDb(op.env.DB), catalogOwners(op.tenant.id), limit, opts);
+  // Hookgate's types join the stored ones in name order, on the same cursor (the name).
+  const reserved = operationalTypeRows().filter((t) => opts.afterName === undefined || t.name > opts.afterName);
+  const beyond = stored.next ? stored.next.id : null;
+  const merged = [...stored.rows, ...reserved.filter((t) => beyond === null || t.name <= beyond)].sort((a, b) =>
+    a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+  const kept = merged.slice(0, limit);
+  const last = kept[kept.length - 1];
+  const more = merged.length > limit || stored.next !== null;
+  return { rows: kept, next: more && last ? { t: 0, id: last.name } : null };
 }
 
 /** A live type the caller owns: the operator's types are read-only to tenants (403). */
 async function findOwnLive(op: TenantOp, name: string): Promise<EventTypeRow> {
+  assertNotReserved(name, "changed");
   const row = await findEventType(op, name);
   if (row.tenantId !== op.tenant.id) {
     throw new ForbiddenError("operator_event_type", `${name} belongs to the operator's catalog; only the operator can change it`);

@@ -1,4 +1,4 @@
-import { shardStub } from "../data/data-shard";
+import { type ShardPublishResult, shardStub } from "../data/data-shard";
 import { dataTenantOf } from "../data/owners";
 import { placeEvent } from "../data/placement";
 import type { DeliveryRecord, EventRecord, SourceRequestRecord } from "../data/records";
@@ -7,6 +7,7 @@ import { createDb } from "../db/client";
 import { liveEventTypes } from "../db/event-types";
 import type { TenantRow } from "../db/tenants";
 import { dispatchDeliveries, type InlineRuntime, planInline, preclaimLease } from "../delivery/dispatch";
+import { holdBackWaiters, orderedAmong, registerTurns, storeOrForget } from "../delivery/ordering";
 import type { Config, Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
 import { ForbiddenError, ValidationError } from "../lib/errors";
@@ -15,13 +16,14 @@ import { isOperator, OPERATOR_ID } from "../tenants/operator";
 import { findTenant } from "../tenants/tenants";
 import { matchesFilter } from "../webhooks/filter";
 import { cachedEventType, cachedSubscribers } from "./catalog-cache";
+import { isOperationalType, isReservedType } from "./operational";
 
 /**
  * Who fires the event: the tenant itself (its key, its sources) or the
  * operator on its behalf. Only the operator fires the types of its own
  * catalog, so an endpoint can trust where they come from.
  */
-export type Publisher = "tenant" | "operator";
+export type Publisher = "tenant" | "operator" | "hookgate";
 
 /** A source's request-log entry, written with the event (its id, status and event are set where it lands). */
 export type RequestLogDraft = Omit<SourceRequestRecord, "id" | "status" | "eventId" | "rejection">;
@@ -35,11 +37,18 @@ export type PublishInput = {
   keyIdentifiesDelivery?: boolean;
   sourceId?: string;
   requestLog?: RequestLogDraft;
+  /** Deliveries to an ordered subscription go one at a time per key, in acceptance order (SPEC §13). */
+  orderingKey?: string;
 };
 export type Published = { event: EventRecord; deliveries: DeliveryRecord[]; replayed: boolean; requestId?: string };
 
 /** Checks the type against the catalog the publisher may use, and `data` against the type's schema. */
 async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInput): Promise<void> {
+  // Hookgate's own types: only Hookgate publishes them (src/events/operational.ts).
+  if (isReservedType(input.type) || input.publisher === "hookgate") {
+    if (input.publisher === "hookgate" && isOperationalType(input.type)) return;
+    throw new ForbiddenError("reserved_event_type", `${input.type} is reserved for Hookgate's operational events; it cannot be published`);
+  }
   const db = createDb(env.DB);
   const type = await cachedEventType(db, tenant.id, input.type);
   if (type && isOperator(type.tenantId) && input.publisher !== "operator") {
@@ -89,13 +98,16 @@ export async function publishEvent(
     sourceId: input.sourceId ?? null,
     createdAt: now,
     seq: 0,
+    orderingKey: input.orderingKey ?? null,
   };
   const receivers = (await cachedSubscribers(createDb(env.DB), tenant.id)).filter(
     (w) =>
-      (w.eventTypes.includes("*") || w.eventTypes.includes(input.type)) && matchesFilter(w.filter, { type: input.type, data: input.data }),
+      // "*" means the catalog's types: operational events go only to subscriptions that list them.
+      ((w.eventTypes.includes("*") && !isReservedType(input.type)) || w.eventTypes.includes(input.type)) &&
+      matchesFilter(w.filter, { type: input.type, data: input.data }),
   );
   const plan = planInline(runtime, receivers);
-  const rows: DeliveryRecord[] = receivers.map((w) => {
+  const planned: DeliveryRecord[] = receivers.map((w) => {
     const claimed = plan.preclaimed.has(w.id);
     return {
       // An operator endpoint's delivery is the operator's (never listed to the tenant); its id names the tenant whose shard holds it.
@@ -116,24 +128,30 @@ export async function publishEvent(
       updatedAt: now,
     };
   });
+  // --- ordering --- Registered before the write, so no stored delivery is ever missing from its key's line.
+  const turns = await registerTurns(env, planned, orderedAmong(receivers), event.orderingKey ?? null);
+  const { rows, startable } = holdBackWaiters(planned, turns, plan.inline, now);
   const requestId = input.requestLog && locatedId("req", place);
-  const result = await shardStub(env, place.name).publish({
-    tenantId: tenant.id,
-    bucket: place.bucket,
-    retentionDays: config.eventRetentionDays,
-    event,
-    deliveries: rows,
-    ...(key && {
-      claim: {
-        key,
-        requestHash: await sha256Hex(`${input.type}\n${dataText}`),
-        keyIdentifiesDelivery: input.keyIdentifiesDelivery === true,
-        elsewhere: place.elsewhere,
-      },
+  const requestHash = key && (await sha256Hex(`${input.type}\n${dataText}`));
+  const result = await storeOrForget<ShardPublishResult>(env, rows, turns, () =>
+    shardStub(env, place.name).publish({
+      tenantId: tenant.id,
+      bucket: place.bucket,
+      retentionDays: config.eventRetentionDays,
+      event,
+      deliveries: rows,
+      ...(key && {
+        claim: {
+          key,
+          requestHash: requestHash as string,
+          keyIdentifiesDelivery: input.keyIdentifiesDelivery === true,
+          elsewhere: place.elsewhere,
+        },
+      }),
+      ...(input.requestLog &&
+        requestId && { sourceRequest: { ...input.requestLog, id: requestId, status: "accepted", rejection: null, eventId: event.id } }),
     }),
-    ...(input.requestLog &&
-      requestId && { sourceRequest: { ...input.requestLog, id: requestId, status: "accepted", rejection: null, eventId: event.id } }),
-  });
+  );
   const logged = requestId ? { requestId } : {};
   if (result.kind === "reused") {
     throw new ValidationError(
@@ -142,7 +160,7 @@ export async function publishEvent(
     );
   }
   if (result.kind === "replayed") return { event: result.event, deliveries: result.deliveries, replayed: true, ...logged };
-  await dispatchDeliveries(env, runtime, event, rows, new Map(receivers.map((w) => [w.id, w])), plan);
+  await dispatchDeliveries(env, runtime, event, startable, new Map(receivers.map((w) => [w.id, w])), plan);
   return { event, deliveries: rows.filter((d) => d.tenantId === tenant.id), replayed: false, ...logged };
 }
 

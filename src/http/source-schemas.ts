@@ -60,6 +60,11 @@ const Response = z
   })
   .refine((r) => !(r.status === 204 || r.status === 205) || !r.body, { path: ["body"], message: "a 204 or 205 answer has no body" });
 const EventTypeTemplate = z.string().min(1).max(200).openapi({ example: "github.{{headers.x-github-event}}" });
+const OrderingKeyTemplate = z.string().min(1).max(200).openapi({
+  description:
+    "The published event's orderingKey: a template such as `{{trigger.customer.id}}`; an empty result publishes without a key, one over 128 characters is replaced by `sha256:` and its hash",
+  example: "{{trigger.data.object.customer}}",
+});
 const RateLimit = z.number().int().min(1).max(100_000).openapi({ description: "Requests per minute (default 600)" });
 
 export const CreateSourceBody = z
@@ -68,6 +73,7 @@ export const CreateSourceBody = z
     eventType: EventTypeTemplate,
     verification: verificationSchema(true).optional(),
     mapping: Mapping.optional(),
+    orderingKey: OrderingKeyTemplate.optional(),
     dedupe: Dedupe.optional(),
     response: Response.optional(),
     rateLimit: RateLimit.optional(),
@@ -81,6 +87,7 @@ export const PatchSourceBody = z
     eventType: EventTypeTemplate.optional(),
     verification: verificationSchema(false).nullable().optional(),
     mapping: Mapping.nullable().optional(),
+    orderingKey: OrderingKeyTemplate.nullable().optional(),
     dedupe: Dedupe.nullable().optional(),
     response: Response.nullable().optional(),
     rateLimit: RateLimit.optional(),
@@ -110,6 +117,7 @@ export const SourceSchema = z
       })
       .nullable(),
     mapping: z.unknown(),
+    orderingKey: z.string().nullable(),
     dedupe: z.union([z.object({ header: z.string() }), z.object({ path: z.string() })]).nullable(),
     response: Response.nullable(),
     rateLimit: z.number().int(),

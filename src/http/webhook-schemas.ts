@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MANAGED_BY, WEBHOOK_ORDERINGS } from "../db/schema";
 
 /** Request schemas for webhook subscriptions. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
@@ -96,6 +97,11 @@ export const FilterSchema = z
 const FlowRate = z.number().int().min(1).max(1000).openapi({ description: "Deliveries per second to this endpoint (null: unlimited)" });
 const FlowConcurrency = z.number().int().min(1).max(100).openapi({ description: "Requests in flight to this endpoint (null: unlimited)" });
 
+const Ordering = z.enum(WEBHOOK_ORDERINGS).openapi({
+  description:
+    '"key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted',
+});
+
 const common = {
   url: z.string().max(2048).openapi({ example: "https://example.com/webhooks/hookgate" }),
   description: z.string().max(500).nullable().optional(),
@@ -107,6 +113,7 @@ const common = {
   filter: FilterSchema.nullable().optional(),
   rateLimit: FlowRate.nullable().optional(),
   maxConcurrency: FlowConcurrency.nullable().optional(),
+  ordering: Ordering.optional(),
 };
 
 export const CreateWebhookBody = z
@@ -130,6 +137,7 @@ export const PatchWebhookBody = z
     filter: common.filter,
     rateLimit: common.rateLimit,
     maxConcurrency: common.maxConcurrency,
+    ordering: common.ordering,
     managedBy: ManagedBySchema.nullable().optional().openapi({ description: "Hand the subscription to a tool (or null)" }),
     verify: z.boolean().optional().openapi({ description: "Send a signed webhook.verification to the resulting URL first" }),
     secret: z
@@ -157,8 +165,9 @@ export const WebhookSchema = z
     filter: z.record(z.string(), z.unknown()).nullable(),
     rateLimit: z.number().int().nullable(),
     maxConcurrency: z.number().int().nullable(),
+    ordering: Ordering,
     secretLast4: z.string(),
-    managedBy: ManagedBySchema.nullable(),
+    managedBy: z.enum(MANAGED_BY).nullable().openapi({ description: 'The tool that manages it; "cli": a `hookgate listen` session' }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -12,6 +12,7 @@ export type ErrorKind =
   | "not_found"
   | "gone"
   | "method_not_allowed"
+  | "upgrade_required"
   | "conflict"
   | "too_large"
   | "unsupported_media_type"
@@ -47,6 +48,7 @@ export const ERROR_CODES = {
   not_found: "not_found",
   portal_link_expired: "gone",
   method_not_allowed: "method_not_allowed",
+  upgrade_required: "upgrade_required",
   quota_exceeded: "conflict",
   duplicate_name: "conflict",
   conflict: "conflict",
@@ -78,6 +80,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   not_found: 404,
   gone: 410,
   method_not_allowed: 405,
+  upgrade_required: 426,
   conflict: 409,
   too_large: 413,
   unsupported_media_type: 415,

@@ -35,9 +35,11 @@ const JsonSchemaBody = z
 export const EventTypeSchema = z
   .object({
     name: z.string().openapi({ example: "invoice.paid" }),
-    owner: z
-      .enum(EVENT_TYPE_OWNERS)
-      .openapi({ description: "`operator`: a type of the operator's product, which only the operator publishes" }),
+    owner: z.enum(EVENT_TYPE_OWNERS).openapi({
+      description:
+        "`operator`: a type of the operator's product, which only the operator publishes; `hookgate`: an operational " +
+        "event Hookgate itself publishes (endpoint disabled/recovered, delivery failing/exhausted)",
+    }),
     description: z.string().nullable(),
     schema: z.record(z.string(), z.unknown()).nullable(),
     deprecated: z.boolean(),
@@ -93,7 +95,7 @@ const createEventTypeRoute = createRoute({
   summary: "Add an event type to the catalog",
   description:
     "Re-creating an archived type's name brings it back with the new description and schema. " +
-    "A name of the operator's catalog cannot be taken (409 `duplicate_name`).",
+    "A name of the operator's catalog cannot be taken (409 `duplicate_name`); `hookgate.*` names are reserved (403 `reserved_event_type`).",
   security: tenantSecurity,
   request: jsonBody(CreateEventTypeBody),
   responses: { 201: jsonResponse(EventTypeSchema, "Created"), ...errorResponses, ...conflictResponse },
@@ -131,7 +133,9 @@ const patchEventTypeRoute = createRoute({
   path: "/{name}",
   tags,
   summary: "Update an event type's description, schema or deprecation",
-  description: "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`.",
+  description:
+    "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`; Hookgate's own " +
+    "(`owner: hookgate`, `hookgate.*`) everywhere: 403 `reserved_event_type`.",
   security: tenantSecurity,
   request: { params: EventTypeNameParam, ...jsonBody(PatchEventTypeBody) },
   responses: { 200: jsonResponse(EventTypeSchema, "The updated type"), ...errorResponses },
@@ -142,7 +146,9 @@ const deleteEventTypeRoute = createRoute({
   path: "/{name}",
   tags,
   summary: "Archive an event type (its events stay)",
-  description: "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`.",
+  description:
+    "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`; Hookgate's own " +
+    "(`owner: hookgate`, `hookgate.*`) everywhere: 403 `reserved_event_type`.",
   security: tenantSecurity,
   request: { params: EventTypeNameParam },
   responses: { 204: { description: "Archived" }, ...errorResponses },

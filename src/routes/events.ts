@@ -27,6 +27,10 @@ const EventSchema = z
     type: z.string(),
     createdAt: z.string(),
     data: z.unknown(),
+    orderingKey: z
+      .string()
+      .optional()
+      .openapi({ description: "Present when the event has one: an ordered subscription sends the deliveries of one key one at a time" }),
   })
   .openapi("Event");
 
@@ -36,6 +40,11 @@ export const PublishBody = z
   .strictObject({
     type: z.string().max(100).openapi({ example: "invoice.paid" }),
     data: z.unknown().refine((d) => d !== undefined, "is required"),
+    orderingKey: z.string().min(1).max(128, "must be at most 128 characters").optional().openapi({
+      description:
+        'Subscriptions with `ordering: "key"` send the deliveries of events sharing this key one at a time, in the order the events were accepted',
+      example: "customer_42",
+    }),
   })
   .openapi("PublishEvent");
 
@@ -44,6 +53,7 @@ export const serializeEvent = (e: EventRecord) => ({
   type: e.type,
   createdAt: e.createdAt.toISOString(),
   data: JSON.parse(e.data) as unknown,
+  ...(e.orderingKey && { orderingKey: e.orderingKey }),
 });
 
 export const serializeDeliverySummary = (d: DeliveryRecord) => ({
@@ -131,6 +141,7 @@ export function eventsRoutes() {
         data: body.data,
         publisher: "tenant",
         ...(idempotencyKey && { idempotencyKey }),
+        ...(body.orderingKey !== undefined && { orderingKey: body.orderingKey }),
       },
       inlineRuntime(c),
     );

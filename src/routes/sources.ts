@@ -20,6 +20,7 @@ export function serializeSource(s: SourceRow) {
     eventType: s.eventType,
     verification: s.verification ? { ...s.verification, secretLast4: s.secretLast4 } : null,
     mapping: s.mapping ?? null,
+    orderingKey: s.orderingKey ?? null,
     dedupe: s.dedupe ?? null,
     response: s.response ?? null,
     rateLimit: s.rateLimit,

@@ -30,7 +30,11 @@ export const serializeTestSend = (result: SendResult) => ({
 
 export const WebhookStatsSchema = z
   .object({
-    state: z.enum(["enabled", "disabled"]),
+    state: z.enum(["closed", "open", "half_open"]).openapi({
+      description:
+        "The circuit breaker: closed (sending), open (tripped: deliveries held, probed at nextProbeAt), half_open (a probe is out)",
+    }),
+    nextProbeAt: z.string().nullable().openapi({ description: "When the open breaker sends its next probe; null unless open and probing" }),
     disabledReason: z.string().nullable(),
     consecutiveFailures: z.number().int(),
     attempts24h: z.number().int(),

@@ -23,6 +23,7 @@ export function serializeWebhook(w: WebhookRow) {
     filter: w.filter ?? null,
     rateLimit: w.rateLimit ?? null,
     maxConcurrency: w.maxConcurrency ?? null,
+    ordering: w.ordering,
     secretLast4: w.secretLast4,
     managedBy: w.managedBy,
     createdAt: w.createdAt.toISOString(),
@@ -69,7 +70,9 @@ const patchWebhookRoute = createRoute({
   path: "/{id}",
   tags,
   summary: "Update a subscription (anything but its secret)",
-  description: "Tool-managed subscriptions (`managedBy`) accept only `isEnabled`. `isEnabled: true` also resets the circuit breaker.",
+  description:
+    "Tool-managed subscriptions (`managedBy`) accept only `isEnabled`. " +
+    "`isEnabled: true` also resets the circuit breaker and releases held deliveries in order; `isEnabled: false` holds them (never probed).",
   security: tenantSecurity,
   request: { params: WebhookId, ...jsonBody(PatchWebhookBody) },
   responses: { 200: jsonResponse(WebhookSchema, "The updated subscription"), ...errorResponses },

@@ -200,6 +200,7 @@ export async function mapAndPublish(
   // The body was measured as it arrived; a mapping can nest it further.
   if (mapped && valueTooDeep(data)) throw new DomainError("too_deep", "The mapped data nests deeper than 64 levels");
   const delivery = dedupeId(source, ctx);
+  const orderingKey = source.orderingKey ? await renderOrderingKey(source.orderingKey, ctx) : null;
   if (typeof type !== "string" || type === "") {
     throw new ValidationError(
       [{ path: "eventType", message: `resolved to ${JSON.stringify(type)}, not an event type` }],
@@ -218,6 +219,7 @@ export async function mapAndPublish(
         sourceId: source.id,
         ...(delivery && { idempotencyKey: `source ${source.id} ${delivery}`, keyIdentifiesDelivery: true }),
         ...(requestLog && { requestLog }),
+        ...(orderingKey && { orderingKey }),
       },
       runtime,
     );
@@ -229,6 +231,19 @@ export async function mapAndPublish(
     if (err instanceof ValidationError && err.code === "validation_failed") throw new ValidationError(err.errors, "schema_mismatch");
     throw err;
   }
+}
+
+/**
+ * A source's orderingKey template, rendered: null or empty publishes without
+ * a key; a value is taken as text, and one longer than an orderingKey may be
+ * (128) stands for itself by its hash, so its events still share one line.
+ */
+async function renderOrderingKey(template: string, ctx: TemplateContext): Promise<string | null> {
+  const value = renderString(template, ctx);
+  if (value === null || value === undefined) return null;
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  if (text === "") return null;
+  return text.length <= 128 ? text : `sha256:${await sha256Hex(text)}`;
 }
 
 const answerStatus = (source: SourceRow) => source.response?.status ?? 202;

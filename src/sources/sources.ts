@@ -21,6 +21,7 @@ export type SourceInput = {
   eventType: string;
   verification?: VerificationInput | null;
   mapping?: unknown;
+  orderingKey?: string | null;
   dedupe?: SourceDedupe | null;
   response?: SourceResponse | null;
   rateLimit?: number;
@@ -53,7 +54,7 @@ async function sealVerification(secretsKey: string, sourceId: string, v: Verific
 }
 
 /** The event type (a catalog name, or a template resolved per request) and the mapping's placeholders. */
-async function assertUsable(op: TenantOp, input: Pick<SourceInput, "eventType" | "mapping">): Promise<void> {
+async function assertUsable(op: TenantOp, input: Pick<SourceInput, "eventType" | "mapping" | "orderingKey">): Promise<void> {
   const errors: FieldError[] = [];
   if (input.eventType !== undefined) {
     if (isTemplate(input.eventType)) errors.push(...templateProblems(input.eventType, "eventType"));
@@ -65,6 +66,7 @@ async function assertUsable(op: TenantOp, input: Pick<SourceInput, "eventType" |
     }
   }
   if (input.mapping !== undefined) errors.push(...templateProblems(input.mapping, "mapping"));
+  if (typeof input.orderingKey === "string") errors.push(...templateProblems(input.orderingKey, "orderingKey"));
   if (errors.length > 0) throw new ValidationError(errors);
 }
 
@@ -86,6 +88,7 @@ export async function createSource(
     eventType: input.eventType,
     ...(await sealVerification(op.config.secretsKey, id, input.verification)),
     mapping: input.mapping ?? null,
+    orderingKey: input.orderingKey ?? null,
     dedupe: input.dedupe ?? null,
     response: input.response ?? null,
     rateLimit: input.rateLimit ?? DEFAULT_SOURCE_RATE_LIMIT,
@@ -164,9 +167,9 @@ async function withStoredSecrets(op: TenantOp, row: SourceRow, v: VerificationIn
 export async function changeSource(op: TenantOp, id: string, patch: Partial<SourceInput>): Promise<SourceRow> {
   const db = createDb(op.env.DB);
   const row = await findSource(op, id);
-  await assertUsable(op, { eventType: patch.eventType as string, mapping: patch.mapping });
+  await assertUsable(op, { eventType: patch.eventType as string, mapping: patch.mapping, orderingKey: patch.orderingKey });
   const set: SourcePatch = {};
-  for (const key of ["name", "eventType", "mapping", "dedupe", "response", "rateLimit", "isEnabled"] as const) {
+  for (const key of ["name", "eventType", "mapping", "orderingKey", "dedupe", "response", "rateLimit", "isEnabled"] as const) {
     if (patch[key] !== undefined) (set as Record<string, unknown>)[key] = patch[key];
   }
   if (patch.verification !== undefined) {

@@ -40,7 +40,10 @@ export async function sendTestEvent(op: TenantOp, id: string, type?: string): Pr
 }
 
 export type WebhookStats = {
-  state: "enabled" | "disabled";
+  /** The breaker: closed (sending), open (tripped; probes at `nextProbeAt`), half_open (a probe is out). */
+  state: "closed" | "open" | "half_open";
+  /** ISO time of the next probe, while open. */
+  nextProbeAt: string | null;
   disabledReason: string | null;
   consecutiveFailures: number;
   attempts24h: number;
@@ -59,9 +62,11 @@ export type WebhookStats = {
 export async function webhookStats(op: TenantOp, id: string, window: StatsWindow = "24h"): Promise<WebhookStats> {
   const webhook = await findWebhook(op, id);
   const now = Date.now();
-  const stats = await governorFor(op.env, webhook.id).stats(seriesBuckets(window, now), now);
+  const governor = governorFor(op.env, webhook.id);
+  const [stats, breaker] = await Promise.all([governor.stats(seriesBuckets(window, now), now), governor.breakerView()]);
   return {
-    state: webhook.isEnabled ? "enabled" : "disabled",
+    state: breaker.state,
+    nextProbeAt: breaker.nextProbeAt === null ? null : new Date(breaker.nextProbeAt).toISOString(),
     disabledReason: webhook.disabledReason,
     ...stats,
   };

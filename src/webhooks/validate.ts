@@ -3,6 +3,7 @@ import { catalogOwners, getVisibleEventType, liveEventTypes, liveNamesAmong } fr
 import { unknownTenantIds } from "../db/tenants";
 import type { WebhookRow } from "../db/webhooks";
 import { checkWebhookUrl } from "../delivery/url-guard";
+import { isOperationalType } from "../events/operational";
 import { type FieldError, ValidationError } from "../lib/errors";
 import { isOperator, OPERATOR_ID } from "../tenants/operator";
 
@@ -27,7 +28,8 @@ export async function assertKnownEventTypes(db: Db, ownerId: string, names: stri
   const operatorEndpoint = isOperator(ownerId);
   const catalog = (await liveEventTypes(db, catalogOwners(ownerId))).map((t) => t.name);
   const known = operatorEndpoint ? await liveNamesAmong(db, names, tenantIds ? [OPERATOR_ID, ...tenantIds] : null) : new Set(catalog);
-  const unknown = names.map((name, i) => ({ name, i })).filter(({ name }) => !known.has(name));
+  // Hookgate's operational types are in every catalog (a subscription must list them to receive them).
+  const unknown = names.map((name, i) => ({ name, i })).filter(({ name }) => !known.has(name) && !isOperationalType(name));
   if (unknown.length === 0) return;
   // The options shown are the caller's catalog (the operator's own: a covered tenant's names are valid too, but not listed).
   const allowed = ["*", ...catalog.slice(0, 100)];

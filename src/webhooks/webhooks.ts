@@ -2,7 +2,7 @@ import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
 import { changes, createDb } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
-import type { ManagedBy, WebhookFormat } from "../db/schema";
+import type { ManagedBy, WebhookFormat, WebhookOrdering } from "../db/schema";
 import {
   countWebhooks,
   deleteWebhook as deleteWebhookRows,
@@ -14,8 +14,11 @@ import {
   type WebhookRow,
   webhookExists,
 } from "../db/webhooks";
+import { releaseHeld } from "../delivery/breaker";
+import { breakerPlan } from "../delivery/breaker-schedule";
 import { cancelPendingDeliveries } from "../delivery/cancel";
 import { governorFor } from "../delivery/endpoint-governor";
+import { clearTurns } from "../delivery/ordering";
 import { buildDeliveryRequest } from "../delivery/request";
 import { sendWebhook } from "../delivery/send";
 import { generateWebhookSecret } from "../delivery/sign";
@@ -43,11 +46,12 @@ export type WebhookInput = {
   filter?: Record<string, unknown> | null;
   rateLimit?: number | null;
   maxConcurrency?: number | null;
+  ordering?: WebhookOrdering;
 };
 
 export type WebhookChange = Partial<Omit<WebhookInput, "secret" | "eventTypes">> & { eventTypes?: string[] };
 
-const MANAGER_NAMES: Record<ManagedBy, string> = { zapier: "Zapier", n8n: "n8n", make: "Make" };
+const MANAGER_NAMES: Record<ManagedBy, string> = { zapier: "Zapier", n8n: "n8n", make: "Make", cli: "hookgate listen" };
 
 /** A filter is checked when stored: 422 naming a bad operator, listing the valid ones. */
 function checkedFilter(filter: Record<string, unknown> | null | undefined): Record<string, unknown> | null {
@@ -103,6 +107,7 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
     filter: checkedFilter(input.filter),
     rateLimit: input.rateLimit ?? null,
     maxConcurrency: input.maxConcurrency ?? null,
+    ordering: input.ordering ?? "none",
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
@@ -175,6 +180,7 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   if (fields.filter !== undefined) set.filter = checkedFilter(fields.filter);
   if (fields.rateLimit !== undefined) set.rateLimit = fields.rateLimit;
   if (fields.maxConcurrency !== undefined) set.maxConcurrency = fields.maxConcurrency;
+  if (fields.ordering !== undefined && fields.ordering !== row.ordering) set.ordering = fields.ordering;
   if (fields.managedBy !== undefined) set.managedBy = fields.managedBy;
   if (fields.isEnabled !== undefined) {
     set.isEnabled = fields.isEnabled;
@@ -197,8 +203,14 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
     }),
   ]);
   forgetCatalog(op.tenant.id);
-  // Re-enabling starts afresh: the breaker's count goes back to zero.
-  if (fields.isEnabled === true) await governorFor(op.env, id).reset();
+  // Re-enabling starts afresh: the breaker's count goes back to zero, and what was held goes out in order.
+  if (fields.isEnabled === true) await releaseHeld(op.env, await governorFor(op.env, id).reset());
+  // Switched off: its deliveries are held as they come up, never probed.
+  if (fields.isEnabled === false) {
+    await governorFor(op.env, id).holdFor({ webhookId: id, ownerId: op.tenant.id }, "manual", null, breakerPlan(op.config));
+  }
+  // No longer ordered: its lines go (a delivery still waiting comes up at its recheck time, unordered).
+  if (set.ordering === "none") await clearTurns(op.env, id);
   return { ...row, ...set };
 }
 
@@ -211,6 +223,7 @@ export async function deleteWebhook(op: TenantOp, id: string): Promise<void> {
     auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.deleted"), target: id, details: { url: row.url } }),
   ]);
   forgetCatalog(op.tenant.id);
+  await governorFor(op.env, id).forget();
   await cancelPendingDeliveries(op.env, op.config, op.tenant, id);
 }
 

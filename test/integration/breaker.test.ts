@@ -58,7 +58,7 @@ describe("the circuit breaker", () => {
     const h = await harness();
     await h.fail(19);
     expect(await h.webhook()).toMatchObject({ isEnabled: true, disabledReason: null });
-    expect(await h.stats()).toMatchObject({ state: "enabled", consecutiveFailures: 19, disabledReason: null });
+    expect(await h.stats()).toMatchObject({ state: "closed", consecutiveFailures: 19, disabledReason: null, nextProbeAt: null });
     expect(await disabledAudit(h.key)).toEqual([]);
     // 19 attempts = 3 failed deliveries (5 each) + 4 attempts of a 4th; a 5th is waiting too.
     expect(h.used).toHaveLength(4);
@@ -68,19 +68,20 @@ describe("the circuit breaker", () => {
     expect(tripping.retryMessages).toEqual([]);
     expect(tripping.explicitAcks).toEqual(tripping.ids);
     expect(await h.webhook()).toMatchObject({ isEnabled: false, disabledReason: "circuit_breaker" });
-    expect(await h.stats()).toMatchObject({ state: "disabled", disabledReason: "circuit_breaker", consecutiveFailures: 20 });
+    expect(await h.stats()).toMatchObject({ state: "open", disabledReason: "circuit_breaker", consecutiveFailures: 20 });
     const audit = await disabledAudit(h.key);
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor: "system", action: "webhook.disabled", target: h.webhookId });
     expect(audit[0]!.details).toMatchObject({ reason: "circuit_breaker", consecutiveFailures: 20 });
 
-    // The tripping delivery is failed; the other pending one is cancelled and its message sends nothing.
-    expect(await getDelivery(h.key, h.used[3]!)).toMatchObject({ status: "failed", attemptCount: 5 });
-    expect(await getDelivery(h.key, waiting)).toMatchObject({ status: "cancelled", attemptCount: 0 });
+    // The tripping delivery is held (pending, no due time: SPEC §13), not failed; the other pending one
+    // is held when its message comes, which sends nothing.
+    expect(await getDelivery(h.key, h.used[3]!)).toMatchObject({ status: "pending", attemptCount: 5, nextAttemptAt: null });
     const calls = h.endpoint.calls.length;
     const late = await runDeliveryConsumer([waiting]);
     expect(late.explicitAcks).toEqual(late.ids);
     expect(h.endpoint.calls).toHaveLength(calls);
+    expect(await getDelivery(h.key, waiting)).toMatchObject({ status: "pending", attemptCount: 0, nextAttemptAt: null });
     // New events no longer fan out to it.
     expect((await publishEvent(h.key, "invoice.paid")).deliveryIds).toEqual([]);
   });
@@ -92,7 +93,7 @@ describe("the circuit breaker", () => {
     const second = await h.fail(1);
     expect(second.retryMessages).toEqual([]);
     expect(second.explicitAcks).toEqual(second.ids);
-    expect(await getDelivery(h.key, h.used[0]!)).toMatchObject({ status: "failed", attemptCount: 2, nextAttemptAt: null });
+    expect(await getDelivery(h.key, h.used[0]!)).toMatchObject({ status: "pending", attemptCount: 2, nextAttemptAt: null });
     expect(await h.webhook()).toMatchObject({ isEnabled: false, disabledReason: "circuit_breaker" });
   });
 
@@ -104,7 +105,7 @@ describe("the circuit breaker", () => {
     expect((await h.stats()).consecutiveFailures).toBe(0);
     await h.fail(19);
     expect(await h.webhook()).toMatchObject({ isEnabled: true, disabledReason: null });
-    expect(await h.stats()).toMatchObject({ state: "enabled", consecutiveFailures: 19 });
+    expect(await h.stats()).toMatchObject({ state: "closed", consecutiveFailures: 19 });
     expect(await disabledAudit(h.key)).toEqual([]);
     // ...and the next failure is the 20th in a row.
     await h.fail(1);
@@ -120,7 +121,7 @@ describe("the circuit breaker", () => {
     expect(await h.webhook()).toMatchObject({ isEnabled: true });
     await h.fail(1);
     expect(await h.webhook()).toMatchObject({ isEnabled: false, disabledReason: "circuit_breaker" });
-    expect(await h.stats()).toMatchObject({ consecutiveFailures: 3, state: "disabled" });
+    expect(await h.stats()).toMatchObject({ consecutiveFailures: 3, state: "open" });
     expect((await disabledAudit(h.key))[0]).toMatchObject({ actor: "system", target: h.webhookId });
   });
 
@@ -132,7 +133,7 @@ describe("the circuit breaker", () => {
     const on = await call("PATCH", `/v1/webhooks/${h.webhookId}`, { key: h.key, body: { isEnabled: true } });
     expect(on.status, on.text).toBe(200);
     expect(on.body).toMatchObject({ isEnabled: true, disabledReason: null });
-    expect(await h.stats()).toMatchObject({ state: "enabled", disabledReason: null, consecutiveFailures: 0 });
+    expect(await h.stats()).toMatchObject({ state: "closed", disabledReason: null, consecutiveFailures: 0 });
 
     await h.fail(2);
     expect(await h.webhook()).toMatchObject({ isEnabled: true });
@@ -147,7 +148,8 @@ describe("the circuit breaker", () => {
     await h.fail(2);
     const off = await call("PATCH", `/v1/webhooks/${h.webhookId}`, { key: h.key, body: { isEnabled: false } });
     expect(off.body).toMatchObject({ isEnabled: false, disabledReason: "manual" });
-    expect(await h.stats()).toMatchObject({ state: "disabled", disabledReason: "manual", consecutiveFailures: 2 });
+    // The breaker did not trip: it is closed, the subscription switched off.
+    expect(await h.stats()).toMatchObject({ state: "closed", disabledReason: "manual", consecutiveFailures: 2, nextProbeAt: null });
     expect(await disabledAudit(h.key)).toEqual([]);
   });
 
@@ -158,7 +160,7 @@ describe("the circuit breaker", () => {
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) ids.push(...(await publishEvent(key, "invoice.paid", { i })).deliveryIds);
     const r = await runDeliveryConsumer(ids);
-    // Some of the 8 may have been cancelled before their attempt started; at least 5 ran.
+    // Some of the 8 may have been held before their attempt started; at least 5 ran.
     expect(endpoint.calls.length).toBeGreaterThanOrEqual(5);
     expect(r.retryMessages.length + r.explicitAcks.length).toBe(8);
     const wh = (await call("GET", `/v1/webhooks/${webhookId}`, { key })).body;
@@ -167,11 +169,12 @@ describe("the circuit breaker", () => {
     expect(audit).toHaveLength(1);
     expect(audit[0]!.details).toMatchObject({ consecutiveFailures: 5 });
     expect(queue.sent()).toHaveLength(8);
-    // Nothing stays pending.
+    // Nothing is cancelled or failed: each is held, or waits for its retry (and is held when it comes up).
     const listed = await call("GET", `/v1/deliveries?webhookId=${webhookId}&limit=100`, { key });
     expect(listed.status, listed.text).toBe(200);
     expect(listed.body.data.map((d: { id: string }) => d.id).sort()).toEqual([...ids].sort());
-    expect(listed.body.data.filter((d: { status: string }) => d.status === "pending")).toEqual([]);
+    expect(listed.body.data.filter((d: { status: string }) => d.status !== "pending")).toEqual([]);
+    expect(listed.body.data.filter((d: { nextAttemptAt: string | null }) => d.nextAttemptAt === null).length).toBeGreaterThanOrEqual(1);
   });
 
   it("test sends do not feed the breaker", async () => {

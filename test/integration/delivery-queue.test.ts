@@ -48,18 +48,21 @@ describe("an idempotent consumer", () => {
     expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 1 });
   });
 
-  it("acks a message for a cancelled delivery without calling fetch", async () => {
+  it("a delivery of a subscription a 410 disabled is held (pending, no fetch), and sent once it is enabled again", async () => {
     const { key, webhookId, deliveryId } = await oneDelivery();
     const other = (await publishEvent(key, "invoice.paid")).deliveryIds[0]!;
-    // Cancel through a 410 on the other delivery.
     const endpoint = await stubEndpoint(new Response("", { status: 410 }));
     await expectAck(other);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled" });
-    // Re-enable: the cancelled delivery stays cancelled and its message sends nothing.
-    expect((await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: true } })).status).toBe(200);
     await expectAck(deliveryId);
     expect(endpoint.calls).toHaveLength(1);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attemptCount: 0 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attemptCount: 0 });
+    // Re-enabled: the held delivery goes out, once.
+    await endpoint.answerWith(new Response("ok"));
+    expect((await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: true } })).status).toBe(200);
+    await expectAck(deliveryId);
+    await expectAck(deliveryId);
+    expect(endpoint.calls).toHaveLength(2);
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "succeeded", attemptCount: 1 });
   });
 
   it("acks a message for an unknown delivery", async () => {
@@ -109,14 +112,14 @@ describe("an idempotent consumer", () => {
     expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attemptCount: 1 });
   });
 
-  it("a subscription disabled between publish and consume: cancelled, no fetch", async () => {
+  it("a subscription disabled between publish and consume: held (pending), no fetch", async () => {
     const { key, webhookId, deliveryId } = await oneDelivery();
     const off = await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: false } });
     expect(off.status, off.text).toBe(200);
     const endpoint = await stubEndpoint(new Response("ok"));
     await expectAck(deliveryId);
     expect(endpoint.calls).toHaveLength(0);
-    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "cancelled", attemptCount: 0 });
+    expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "pending", attemptCount: 0 });
   });
 
   it("a subscription deleted between publish and consume: cancelled, no fetch", async () => {

@@ -157,7 +157,7 @@ describe("Retry-After", () => {
 });
 
 describe("410 Gone", () => {
-  it("disables the subscription at once and cancels its other pending deliveries", async () => {
+  it("disables the subscription at once and holds its other pending deliveries", async () => {
     const { key, webhookId, deliveryId } = await oneDelivery();
     const other = (await publishEvent(key, "invoice.paid", { n: 2 })).deliveryIds[0]!;
     const endpoint = await stubEndpoint(new Response("gone", { status: 410 }));
@@ -166,15 +166,15 @@ describe("410 Gone", () => {
     const wh = await call("GET", `/v1/webhooks/${webhookId}`, { key });
     expect(wh.body).toMatchObject({ isEnabled: false, disabledReason: "gone" });
     expect(await getDelivery(key, deliveryId)).toMatchObject({ status: "failed", attemptCount: 1, lastStatusCode: 410 });
-    expect(await getDelivery(key, other)).toMatchObject({ status: "cancelled", attemptCount: 0 });
-    // Its queued message now sends nothing.
+    // Its queued message sends nothing: the delivery is held (pending) until the subscription is enabled again.
     await expectAck(other);
     expect(endpoint.calls).toHaveLength(1);
+    expect(await getDelivery(key, other)).toMatchObject({ status: "pending", attemptCount: 0 });
     const audit = await call("GET", "/v1/audit-log?action=webhook.disabled", { key });
     expect(audit.body.data).toHaveLength(1);
     expect(audit.body.data[0]).toMatchObject({ actor: "system", action: "webhook.disabled", target: webhookId });
     const stats = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
-    expect(stats.body).toMatchObject({ state: "disabled", disabledReason: "gone" });
+    expect(stats.body).toMatchObject({ state: "closed", disabledReason: "gone" });
     // Publishing now fans out to nobody.
     expect((await publishEvent(key, "invoice.paid")).deliveryIds).toEqual([]);
   });

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { call, expectProblem, fieldError, newKey, newRoomyTenant, newTenant } from "./helpers";
 
+/** Every catalog also lists Hookgate's operational types (test/integration/operational-events.test.ts covers them). */
+const OPERATIONAL = [
+  "hookgate.delivery.exhausted",
+  "hookgate.delivery.failing",
+  "hookgate.endpoint.disabled",
+  "hookgate.endpoint.recovered",
+];
+/** The tenant's own types of a list. */
+const own = (rows: { owner: string }[]) => rows.filter((t) => t.owner !== "hookgate");
+
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const FIELDS = ["name", "owner", "description", "schema", "deprecated", "archived", "archivedAt", "createdAt", "updatedAt"];
 
@@ -72,7 +82,7 @@ describe("POST /v1/event-types", () => {
     fieldError(missing, "name");
     // Nothing was stored along the way.
     const list = await call("GET", "/v1/event-types?includeArchived=true", { key });
-    expect(list.body.data).toEqual([]);
+    expect(own(list.body.data)).toEqual([]);
   });
 
   it("refuses unknown fields", async () => {
@@ -112,7 +122,7 @@ describe("POST /v1/event-types", () => {
     fieldError(remoteRef, "schema.$ref");
 
     const list = await call("GET", "/v1/event-types?includeArchived=true", { key });
-    expect(list.body.data).toEqual([]);
+    expect(own(list.body.data)).toEqual([]);
   });
 
   it("refuses a duplicate live name with 409 duplicate_name", async () => {
@@ -140,7 +150,8 @@ describe("GET /v1/event-types", () => {
     const { key } = await newRoomyTenant();
     const names = ["zeta.one", "alpha.one", "mid.dle", "alpha.two", "beta.one"];
     for (const name of names) await createType(key, { name });
-    const sorted = [...names].sort();
+    // Hookgate's operational types are in every catalog, merged into the name order.
+    const sorted = [...names, ...OPERATIONAL].sort();
 
     const all = await call("GET", "/v1/event-types", { key });
     expect(all.status, all.text).toBe(200);
@@ -159,7 +170,7 @@ describe("GET /v1/event-types", () => {
       if (cursor) expect(cursor).not.toContain(".");
       pages++;
     } while (cursor && pages < 10);
-    expect(pages).toBe(3);
+    expect(pages).toBe(5);
     expect(seen).toEqual(sorted);
   });
 
@@ -264,14 +275,14 @@ describe("DELETE /v1/event-types/:name (archive)", () => {
     expect(event.body.type).toBe("invoice.paid");
 
     const list = await call("GET", "/v1/event-types", { key });
-    expect(list.body.data.map((t: any) => t.name)).toEqual(["invoice.voided"]);
+    expect(own(list.body.data).map((t: any) => t.name)).toEqual(["invoice.voided"]);
     const withArchived = await call("GET", "/v1/event-types?includeArchived=true", { key });
-    expect(withArchived.body.data.map((t: any) => [t.name, t.archived])).toEqual([
+    expect(own(withArchived.body.data).map((t: any) => [t.name, t.archived])).toEqual([
       ["invoice.paid", true],
       ["invoice.voided", false],
     ]);
     const explicitFalse = await call("GET", "/v1/event-types?includeArchived=false", { key });
-    expect(explicitFalse.body.data.map((t: any) => t.name)).toEqual(["invoice.voided"]);
+    expect(own(explicitFalse.body.data).map((t: any) => t.name)).toEqual(["invoice.voided"]);
 
     // Archiving twice is a 404: it is no longer a live type.
     expectProblem(await call("DELETE", "/v1/event-types/invoice.paid", { key }), 404, "not_found");
@@ -281,7 +292,10 @@ describe("DELETE /v1/event-types/:name (archive)", () => {
     expect(restored.body).toMatchObject({ name: "invoice.paid", description: "v2", schema: null, archived: false, archivedAt: null });
     const again = await call("POST", "/v1/events", { key, body: { type: "invoice.paid", data: "any" } });
     expect(again.status, again.text).toBe(202);
-    expect((await call("GET", "/v1/event-types", { key })).body.data.map((t: any) => t.name)).toEqual(["invoice.paid", "invoice.voided"]);
+    expect(own((await call("GET", "/v1/event-types", { key })).body.data).map((t: any) => t.name)).toEqual([
+      "invoice.paid",
+      "invoice.voided",
+    ]);
   });
 
   it("404 for an unknown type", async () => {
@@ -309,7 +323,7 @@ describe("event type quota", () => {
     expect((await call("GET", "/v1/event-types/q.one", { key })).body.archived).toBe(true);
 
     const live = await call("GET", "/v1/event-types", { key });
-    expect(live.body.data.map((t: any) => t.name)).toEqual(["q.three", "q.two"]);
+    expect(own(live.body.data).map((t: any) => t.name)).toEqual(["q.three", "q.two"]);
   });
 
   it("concurrent creates never overshoot the quota", async () => {
@@ -319,7 +333,7 @@ describe("event type quota", () => {
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(3);
     for (const r of results.filter((r) => r.status !== 201)) expectProblem(r, 409, "quota_exceeded");
-    expect((await call("GET", "/v1/event-types", { key })).body.data).toHaveLength(3);
+    expect(own((await call("GET", "/v1/event-types", { key })).body.data)).toHaveLength(3);
   });
 });
 
@@ -363,7 +377,7 @@ describe("event types: scopes and tenants", () => {
     expectProblem(await call("GET", "/v1/event-types/private.thing", { key: b.key }), 404, "not_found");
     expectProblem(await call("PATCH", "/v1/event-types/private.thing", { key: b.key, body: { description: "b's" } }), 404, "not_found");
     expectProblem(await call("DELETE", "/v1/event-types/private.thing", { key: b.key }), 404, "not_found");
-    expect((await call("GET", "/v1/event-types", { key: b.key })).body.data).toEqual([]);
+    expect(own((await call("GET", "/v1/event-types", { key: b.key })).body.data)).toEqual([]);
     const got = await call("GET", "/v1/event-types/private.thing", { key: a.key });
     expect(got.body).toMatchObject({ description: "a's", archived: false });
   });

@@ -93,7 +93,7 @@ describe("flow control: rateLimit and maxConcurrency", () => {
     expect(queue.messages.slice(before)).toEqual([{ body: { deliveryId: id, tenantId }, delaySeconds: 1 }]);
     expect(await getDelivery(key, id!)).toMatchObject({ status: "pending", attemptCount: 0 });
     const stats = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
-    expect(stats.body).toMatchObject({ consecutiveFailures: 0, state: "enabled" });
+    expect(stats.body).toMatchObject({ consecutiveFailures: 0, state: "closed" });
     // Once the slot is free, the delivery goes out (and, failing, trips the breaker of threshold 1).
     if (held.ok) await governorFor(env, webhookId).release(held.permit);
     await runDeliveryConsumer([id!]);

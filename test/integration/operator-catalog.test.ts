@@ -62,7 +62,8 @@ describe("the operator's catalog", () => {
     expect(got.body).toEqual(created.body);
     const listed = await allPages("/admin/event-types", { admin: true });
     expect(listed.items.find((t) => t.name === name)).toEqual(created.body);
-    expect(listed.items.every((t) => t.owner === "operator")).toBe(true);
+    // The operator's catalog, plus Hookgate's operational types, which are in every catalog.
+    expect(listed.items.every((t) => t.owner === "operator" || t.owner === "hookgate")).toBe(true);
 
     const patched = await call("PATCH", `/admin/event-types/${name}`, { admin: true, body: { description: "Finished", deprecated: true } });
     expect(patched.status, patched.text).toBe(200);
@@ -298,7 +299,7 @@ describe("OpenAPI", () => {
     expect(ref("/admin/event-types/{name}", "get", "200")).toBe(ref("/v1/event-types/{name}", "get", "200"));
     expect(ref("/admin/tenants/{id}/events", "post", "202")).toBe(ref("/v1/events", "post", "202"));
     const schemas = doc.components.schemas;
-    expect(schemas.EventType.properties.owner.enum).toEqual(["tenant", "operator"]);
+    expect(schemas.EventType.properties.owner.enum).toEqual(["tenant", "operator", "hookgate"]);
     // Responses extend the tenant twins' shapes; a request body is one strict object a body can satisfy.
     expect(schemas.OperatorWebhook.allOf[0].$ref).toBe("#/components/schemas/Webhook");
     expect(schemas.OperatorWebhook.allOf[1].properties.tenantIds).toBeDefined();

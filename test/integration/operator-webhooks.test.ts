@@ -31,6 +31,7 @@ const FIELDS = [
   "isEnabled",
   "managedBy",
   "maxConcurrency",
+  "ordering",
   "rateLimit",
   "secretLast4",
   "tenantIds",
@@ -248,7 +249,7 @@ describe("operator endpoint actions", () => {
     const hook = await newOperatorEndpoint({ eventTypes: ["*"], isEnabled: false });
     const res = await call("GET", `/admin/webhooks/${hook.id}/stats`, { admin: true });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ state: "disabled", disabledReason: "manual", attempts24h: 0 });
+    expect(res.body).toMatchObject({ state: "closed", disabledReason: "manual", attempts24h: 0 });
   });
 });
 

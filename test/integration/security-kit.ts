@@ -73,6 +73,7 @@ export const MADE_UP_IDS: Record<string, string> = {
   sources: `src_${base62(20)}`,
   "event-types": "nobody.holds_this",
   requests: `req_${base62(20)}`,
+  replays: `rpl_${base62(20)}`,
 };
 
 /** The path with each {param} filled from `ids`, by the collection it follows (`/v1/keys/{id}` → ids.keys). */

@@ -40,6 +40,9 @@ beforeAll(async () => {
   const intake = await call("POST", new URL(source.body.url).pathname, { rawBody: "{}", headers: { "content-type": "application/json" } });
   expect(intake.status, intake.text).toBe(202);
   const requests = await call("GET", `/v1/sources/${source.body.id}/requests`, { key: owner.key });
+  const since = new Date(Date.now() - 3600_000).toISOString();
+  const replay = await call("POST", "/v1/replays", { key: owner.key, body: { webhookId: webhook.body.id, since } });
+  expect(replay.status, replay.text).toBe(202);
   a = {
     key: owner.key,
     ids: {
@@ -51,6 +54,7 @@ beforeAll(async () => {
       "event-types": type,
       sources: source.body.id,
       requests: requests.body.data[0].id,
+      replays: replay.body.id,
     },
   };
   b = await newRoomyTenant();

@@ -35,6 +35,7 @@ describe("POST /v1/sources", () => {
         "isEnabled",
         "mapping",
         "name",
+        "orderingKey",
         "rateLimit",
         "response",
         "token",

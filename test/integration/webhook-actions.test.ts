@@ -197,7 +197,8 @@ describe("GET /v1/webhooks/:id/stats", () => {
     const res = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toEqual({
-      state: "enabled",
+      state: "closed",
+      nextProbeAt: null,
       disabledReason: null,
       consecutiveFailures: 0,
       attempts24h: 0,
@@ -219,7 +220,7 @@ describe("GET /v1/webhooks/:id/stats", () => {
     await runDeliveryConsumer([ids[3]!]);
     await runDeliveryConsumer([ids[3]!]);
     const res = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
-    expect(res.body).toMatchObject({ state: "enabled", disabledReason: null, consecutiveFailures: 2, attempts24h: 5 });
+    expect(res.body).toMatchObject({ state: "closed", disabledReason: null, consecutiveFailures: 2, attempts24h: 5 });
     expect(res.body.successRate24h).toBeCloseTo(3 / 5, 10);
     expect(res.body.p50Ms).toEqual(expect.any(Number));
     expect(res.body.p95Ms).toBeGreaterThanOrEqual(res.body.p50Ms);
@@ -247,7 +248,7 @@ describe("GET /v1/webhooks/:id/stats", () => {
     const { key, webhookId } = await deliverySetup();
     await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: false } });
     const res = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
-    expect(res.body).toMatchObject({ state: "disabled", disabledReason: "manual" });
+    expect(res.body).toMatchObject({ state: "closed", disabledReason: "manual" });
   });
 
   it("404 for another tenant's webhook", async () => {

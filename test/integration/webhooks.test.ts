@@ -18,6 +18,7 @@ const PUBLIC_FIELDS = [
   "filter",
   "rateLimit",
   "maxConcurrency",
+  "ordering",
   "secretLast4",
   "managedBy",
   "createdAt",

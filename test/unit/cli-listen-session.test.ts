@@ -46,6 +46,8 @@ describe("parseServerMessage", () => {
     expect(parseServerMessage('{"type":"replaced","message":"taken over"}')).toEqual({ type: "replaced", message: "taken over" });
     expect(parseServerMessage('{"type":"error","message":"nope","status":401}')).toEqual({ type: "error", message: "nope", status: 401 });
     expect(parseServerMessage('{"type":"error"}')).toEqual({ type: "error", message: "The server ended the session." });
+    // The keepalive's answer: no line, no exit.
+    expect(parseServerMessage('{"type":"pong"}')).toEqual({ type: "pong" });
   });
 
   it("ignores what it cannot use, saying why", () => {

@@ -184,6 +184,19 @@ describe("hookgate listen", () => {
     await done;
   });
 
+  it("pings while idle, and a pong is no line", async () => {
+    const { server, out, err, start } = await setup();
+    const done = start({ pingEveryMs: 30 });
+    const conn = await server.connection();
+    conn.send(ready());
+    expect(await conn.nextMessage()).toEqual({ type: "ping" });
+    conn.send({ type: "pong" });
+    conn.send({ type: "replaced", message: "bye" });
+    await expect(done).resolves.toBe(0);
+    expect(err).toEqual([]);
+    expect(out.at(-1)).toBe("bye");
+  });
+
   it("`replaced`: prints the server's message and exits 0", async () => {
     const { server, out, start } = await setup();
     const done = start();

@@ -182,6 +182,14 @@ describe("checkWebhookUrl", () => {
     expect(tooLong).toEqual({ ok: false, reason: "The URL is longer than 2048 characters." });
   });
 
+  it("refuses a cli: URL (a hookgate listen session's), insecure mode or not", () => {
+    for (const allowInsecure of [false, true]) {
+      const result = checkWebhookUrl("cli:lsn_AAAAAAAAAAAAAAAAAAAA", { allowInsecure });
+      expect(result.ok).toBe(false);
+      expect(!result.ok && result.reason).toMatch(/hookgate listen/);
+    }
+  });
+
   it("returns the parsed, normalised URL", () => {
     const result = checkWebhookUrl("HTTPS://EXAMPLE.COM:443/Hook?a=1", { allowInsecure: false });
     expect(result.ok && result.url.href).toBe("https://example.com/Hook?a=1");

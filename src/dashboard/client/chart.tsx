@@ -1,5 +1,5 @@
 import { useEffect, useId, useState } from "hono/jsx/dom";
-import { api, messageOf, type SeriesPoint, type WebhookStats } from "./api";
+import { hookgate, messageOf, type SeriesPoint, unwrap } from "./api";
 
 const WINDOWS = [
   { id: "24h", label: "24 h", span: "the last 24 hours" },
@@ -18,7 +18,7 @@ export function DeliveryChart({ webhookId, label }: { webhookId: string; label: 
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
-    api<WebhookStats>("GET", `/v1/webhooks/${webhookId}/stats?window=${window}`)
+    unwrap(hookgate().GET("/v1/webhooks/{id}/stats", { params: { path: { id: webhookId }, query: { window } } }))
       .then((s) => {
         if (!live) return;
         setLoaded({ window, series: s.series });

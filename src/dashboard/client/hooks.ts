@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "hono/jsx/dom";
-import { api, messageOf, type Page, withQuery } from "./api";
+import { messageOf, type Page } from "./api";
 
 export type ListState<T> = {
   items: T[];
@@ -10,8 +10,15 @@ export type ListState<T> = {
   more: () => void;
 };
 
-/** A paged list from the API (`path` null: nothing to load yet); `more` follows `nextCursor`. */
-export function useList<T>(path: string | null): ListState<T> {
+/** Loads one page of a list: the first (no cursor) or the one after `cursor`. */
+export type PageLoader<T> = (cursor: string | undefined) => Promise<Page<T>>;
+
+/**
+ * A paged list from the API; `more` follows `nextCursor`. `key` names what is listed (it changes
+ * when the filters do; null: nothing to load yet), `load` fetches a page of it.
+ */
+export function useList<T>(key: string | null, load: PageLoader<T>): ListState<T> {
+  const path = key;
   const [items, setItems] = useState<T[]>([]);
   const [next, setNext] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
@@ -22,7 +29,7 @@ export function useList<T>(path: string | null): ListState<T> {
     if (!path) return;
     let live = true;
     setLoading(true);
-    api<Page<T>>("GET", path)
+    load(undefined)
       .then((p) => {
         if (!live) return;
         setItems(p.data);
@@ -39,7 +46,7 @@ export function useList<T>(path: string | null): ListState<T> {
   const more = useCallback(() => {
     if (!path || !next) return;
     setLoading(true);
-    api<Page<T>>("GET", withQuery(path, { cursor: next }))
+    load(next)
       .then((p) => {
         setItems((old) => [...old, ...p.data]);
         setNext(p.nextCursor);

@@ -1,15 +1,7 @@
-import { api } from "./api";
+import { hookgate, type Session, unwrap } from "./api";
 
 /** A dashboard session as the API grants it; the page keeps it for this tab only. */
-export type Session = {
-  token: string;
-  sessionId: string;
-  kind: "dashboard" | "portal";
-  expiresAt: string;
-  tenantId: string;
-  credentialId: string;
-  scopes: string[];
-};
+export type { Session };
 
 const KEY = "hookgate.session";
 // Where sessionStorage is refused (a sandboxed or storage-blocked frame), the session lives in memory only.
@@ -47,16 +39,16 @@ export function saveSession(s: Session | null): void {
 
 /** Exchanges an API key for a session: the key is sent once, in this request, and kept nowhere. */
 export function signInWithKey(key: string): Promise<Session> {
-  return api<Session>("POST", "/v1/dashboard-sessions", undefined, key);
+  return unwrap(hookgate(key).POST("/v1/dashboard-sessions"), key);
 }
 
 /** Opens a one-time portal link (its token is the fragment of the page's URL). */
 export function openPortalLink(token: string): Promise<Session> {
-  return api<Session>("POST", "/v1/portal-sessions/redeem", { token }, null);
+  return unwrap(hookgate(null).POST("/v1/portal-sessions/redeem", { body: { token } }), null);
 }
 
-export function endSession(s: Session): Promise<void> {
-  return api<void>("DELETE", "/v1/dashboard-sessions/current", undefined, s.token);
+export async function endSession(s: Session): Promise<void> {
+  await unwrap(hookgate(s.token).DELETE("/v1/dashboard-sessions/current"), s.token);
 }
 
 /** True when the session's scopes allow `scope` (`api:read` / `api:write` stand for every read / write). */

@@ -37,6 +37,7 @@ export function adminTenantEventsRoutes() {
         type: body.type,
         data: body.data,
         ...(idempotencyKey && { idempotencyKey }),
+        ...(body.orderingKey !== undefined && { orderingKey: body.orderingKey }),
       },
       inlineRuntime(c),
     );

@@ -59,7 +59,9 @@ const patchOperatorWebhookRoute = createRoute({
   path: "/{id}",
   tags,
   summary: "Update an operator endpoint (anything but its secret)",
-  description: "`tenantIds: null` covers every tenant again. `isEnabled: true` also resets the circuit breaker.",
+  description:
+    "`tenantIds: null` covers every tenant again. " +
+    "`isEnabled: true` also resets the circuit breaker and releases held deliveries in order; `isEnabled: false` holds them (never probed).",
   security: adminSecurity,
   request: { params: WebhookId, ...jsonBody(PatchOperatorWebhookBody) },
   responses: { 200: jsonResponse(OperatorWebhookSchema, "The updated endpoint"), ...errorResponses },

@@ -7,8 +7,10 @@
  *   {type: "delivery", deliveryId, attempt, eventId, eventType, headers, body}
  *   {type: "replaced", message}        another connection took the session; the server closes
  *   {type: "error", message, status?}  fatal; the server closes
+ *   {type: "pong"}                     the answer to a ping
  * Client → server:
  *   {type: "result", deliveryId, attempt, status, body, durationMs, error?}
+ *   {type: "ping"}                     a keepalive while idle
  *     status and body are null when the local endpoint gave no answer (then error says why).
  */
 import type { ForwardResult } from "./forward.js";
@@ -28,7 +30,8 @@ export type ServerMessage =
   | ReadyMessage
   | DeliveryMessage
   | { type: "replaced"; message: string }
-  | { type: "error"; message: string; status?: number };
+  | { type: "error"; message: string; status?: number }
+  | { type: "pong" };
 
 export type ResultMessage = {
   type: "result";
@@ -102,6 +105,8 @@ export function parseServerMessage(data: unknown): ServerMessage | { type: "igno
     }
     case "replaced":
       return { type: "replaced", message: isString(m.message) ? m.message : "This session was taken over by another connection." };
+    case "pong":
+      return { type: "pong" };
     case "error": {
       const message = isString(m.message) ? m.message : "The server ended the session.";
       return typeof m.status === "number" ? { type: "error", message, status: m.status } : { type: "error", message };
@@ -138,6 +143,8 @@ export class ListenSession {
         return { kind: "continue" };
       case "replaced":
         return { kind: "exit", code: 0, message: oneLine(message.message) };
+      case "pong":
+        return { kind: "continue" };
       case "error":
         return { kind: "exit", code: 1, message: oneLine(message.status ? `${message.status} ${message.message}` : message.message) };
       case "ignored":

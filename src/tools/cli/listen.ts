@@ -19,10 +19,14 @@ export interface ListenOptions {
   forwardTimeoutMs?: number;
   reconnect?: { firstDelayMs?: number; maxDelayMs?: number; giveUpAfterMs?: number };
   closeWaitMs?: number;
+  /** The keepalive's period (default 30 s). */
+  pingEveryMs?: number;
 }
 
 const OPEN = 1;
 const SESSION_KEPT_MS = 10 * 60_000;
+/** An idle socket is kept alive with a ping this often (the server answers without waking its object). */
+const PING_EVERY_MS = 30_000;
 
 type Outcome =
   | { kind: "exit"; code: number; message?: string }
@@ -68,7 +72,7 @@ export async function listen(options: ListenOptions, io: CliIO): Promise<number>
   let delay = firstDelay;
   for (;;) {
     const url = listenUrl(options.baseUrl, options.events, session.sessionId ?? options.session);
-    const outcome = await connectOnce(url, options.apiKey, session, io, WebSocketClass, closeWait);
+    const outcome = await connectOnce(url, options.apiKey, session, io, WebSocketClass, closeWait, options.pingEveryMs ?? PING_EVERY_MS);
 
     if (outcome.kind === "exit") {
       if (outcome.code !== 0) throw new CliError(outcome.message ?? "the server ended the session");
@@ -115,6 +119,7 @@ function connectOnce(
   io: CliIO,
   WebSocketClass: NonNullable<CliIO["WebSocket"]>,
   closeWait: number,
+  pingEvery: number,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     let socket: SocketLike;
@@ -129,11 +134,13 @@ function connectOnce(
     let pending: Outcome | undefined;
     let settled = false;
     let closeTimer: ReturnType<typeof setTimeout> | undefined;
+    let pinger: ReturnType<typeof setInterval> | undefined;
 
     const settle = (outcome: Outcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(closeTimer);
+      clearInterval(pinger);
       io.interrupt.removeEventListener("abort", onInterrupt);
       resolve(outcome);
     };
@@ -155,6 +162,10 @@ function connectOnce(
 
     socket.addEventListener("open", () => {
       opened = true;
+      pinger = setInterval(() => {
+        if (socket.readyState === OPEN && !pending) socket.send('{"type":"ping"}');
+      }, pingEvery);
+      (pinger as { unref?: () => void }).unref?.();
     });
     socket.addEventListener("message", (event) => {
       if (pending) return;

@@ -2209,7 +2209,7 @@ export interface paths {
     head?: never;
     /**
      * Update an operator endpoint (anything but its secret)
-     * @description `tenantIds: null` covers every tenant again. `isEnabled: true` also resets the circuit breaker.
+     * @description `tenantIds: null` covers every tenant again. `isEnabled: true` also resets the circuit breaker and releases held deliveries in order; `isEnabled: false` holds them (never probed).
      */
     patch: {
       parameters: {
@@ -3104,6 +3104,507 @@ export interface paths {
           };
           content: {
             "application/json": components["schemas"]["OperatorDelivery"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/admin/replays": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Replays, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description Opaque; from `nextCursor` */
+          cursor?: string;
+          webhookId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of replays */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["Replay"][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Replay an endpoint's deliveries: one more attempt each, paced, in its own lane
+     * @description Picks the endpoint's deliveries created in [since, until) whose status is one of `status` (default failed) and, unless `dryRun`, gives each one more attempt, as POST /deliveries/{id}/retry would, oldest first, within half the endpoint's flow control. One running replay per endpoint (409 `replay_running`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ReplayRequest"];
+        };
+      };
+      responses: {
+        /** @description Dry run: how many deliveries match */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ReplayDryRun"];
+          };
+        };
+        /** @description Started */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Replay"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/admin/replays/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A replay and its progress */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The replay */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Replay"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/admin/replays/{id}/cancel": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Stop what a running replay has not sent yet
+     * @description Attempts in flight finish and are counted. 409 once the replay is done or cancelled.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Cancelled */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Replay"];
           };
         };
         /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
@@ -5785,7 +6286,7 @@ export interface paths {
     put?: never;
     /**
      * Add an event type to the catalog
-     * @description Re-creating an archived type's name brings it back with the new description and schema. A name of the operator's catalog cannot be taken (409 `duplicate_name`).
+     * @description Re-creating an archived type's name brings it back with the new description and schema. A name of the operator's catalog cannot be taken (409 `duplicate_name`); `hookgate.*` names are reserved (403 `reserved_event_type`).
      */
     post: {
       parameters: {
@@ -6022,7 +6523,7 @@ export interface paths {
     post?: never;
     /**
      * Archive an event type (its events stay)
-     * @description The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`.
+     * @description The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`; Hookgate's own (`owner: hookgate`, `hookgate.*`) everywhere: 403 `reserved_event_type`.
      */
     delete: {
       parameters: {
@@ -6129,7 +6630,7 @@ export interface paths {
     head?: never;
     /**
      * Update an event type's description, schema or deprecation
-     * @description The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`.
+     * @description The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`; Hookgate's own (`owner: hookgate`, `hookgate.*`) everywhere: 403 `reserved_event_type`.
      */
     patch: {
       parameters: {
@@ -7062,7 +7563,7 @@ export interface paths {
     head?: never;
     /**
      * Update a subscription (anything but its secret)
-     * @description Tool-managed subscriptions (`managedBy`) accept only `isEnabled`. `isEnabled: true` also resets the circuit breaker.
+     * @description Tool-managed subscriptions (`managedBy`) accept only `isEnabled`. `isEnabled: true` also resets the circuit breaker and releases held deliveries in order; `isEnabled: false` holds them (never probed).
      */
     patch: {
       parameters: {
@@ -8046,6 +8547,642 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/replays": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Replays, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description Opaque; from `nextCursor` */
+          cursor?: string;
+          webhookId?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of replays */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["Replay"][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Replay an endpoint's deliveries: one more attempt each, paced, in its own lane
+     * @description Picks the endpoint's deliveries created in [since, until) whose status is one of `status` (default failed) and, unless `dryRun`, gives each one more attempt, as POST /deliveries/{id}/retry would, oldest first, within half the endpoint's flow control. One running replay per endpoint (409 `replay_running`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ReplayRequest"];
+        };
+      };
+      responses: {
+        /** @description Dry run: how many deliveries match */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ReplayDryRun"];
+          };
+        };
+        /** @description Started */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Replay"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/replays/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A replay and its progress */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The replay */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Replay"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/replays/{id}/cancel": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Stop what a running replay has not sent yet
+     * @description Attempts in flight finish and are counted. 409 once the replay is done or cancelled.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Cancelled */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Replay"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/listen": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Receive a session's deliveries over a WebSocket (hookgate listen)
+     * @description A WebSocket upgrade (key in Authorization, never in the URL). Creates a temporary subscription (`managedBy: "cli"`, `url: "cli:<lsn_id>"`, outside the webhooks quota), or resumes `session`. Messages: `ready`, `delivery` and `replaced` from the server; `result` from the client.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Comma-separated event types to receive (default: all) */
+          events?: string;
+          /** @description Resume this session (kept 10 minutes after its connection ends) */
+          session?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Switching Protocols: the session's WebSocket */
+        101: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content?: never;
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not a WebSocket upgrade */
+        426: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": {
+              status: number;
+              code: string;
+            };
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -9417,11 +10554,18 @@ export interface components {
       type: string;
       createdAt: string;
       data?: unknown;
+      /** @description Present when the event has one: an ordered subscription sends the deliveries of one key one at a time */
+      orderingKey?: string;
     };
     PublishEvent: {
       /** @example invoice.paid */
       type: string;
       data: unknown;
+      /**
+       * @description Subscriptions with `ordering: "key"` send the deliveries of events sharing this key one at a time, in the order the events were accepted
+       * @example customer_42
+       */
+      orderingKey?: string;
     };
     ProductScopeList: {
       data: {
@@ -9520,10 +10664,10 @@ export interface components {
       /** @example invoice.paid */
       name: string;
       /**
-       * @description `operator`: a type of the operator's product, which only the operator publishes
+       * @description `operator`: a type of the operator's product, which only the operator publishes; `hookgate`: an operational event Hookgate itself publishes (endpoint disabled/recovered, delivery failing/exhausted)
        * @enum {string}
        */
-      owner: "tenant" | "operator";
+      owner: "tenant" | "operator" | "hookgate";
       description: string | null;
       schema: {
         [key: string]: unknown;
@@ -9586,9 +10730,17 @@ export interface components {
       } | null;
       rateLimit: number | null;
       maxConcurrency: number | null;
+      /**
+       * @description "key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted
+       * @enum {string}
+       */
+      ordering: "none" | "key";
       secretLast4: string;
-      /** @enum {string|null} */
-      managedBy: "zapier" | "n8n" | "make" | null;
+      /**
+       * @description The tool that manages it; "cli": a `hookgate listen` session
+       * @enum {string|null}
+       */
+      managedBy: "zapier" | "n8n" | "make" | "cli" | null;
       createdAt: string;
       updatedAt: string;
     };
@@ -9647,6 +10799,11 @@ export interface components {
       rateLimit?: number | null;
       /** @description Requests in flight to this endpoint (null: unlimited) */
       maxConcurrency?: number | null;
+      /**
+       * @description "key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted
+       * @enum {string}
+       */
+      ordering?: "none" | "key";
       /** @description Your own signing secret; default: a generated whsec_ secret */
       secret?: string;
       /** @enum {string} */
@@ -9717,6 +10874,11 @@ export interface components {
       /** @description Requests in flight to this endpoint (null: unlimited) */
       maxConcurrency?: number | null;
       /**
+       * @description "key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted
+       * @enum {string}
+       */
+      ordering?: "none" | "key";
+      /**
        * @description Hand the subscription to a tool (or null)
        * @enum {string|null}
        */
@@ -9747,8 +10909,13 @@ export interface components {
       type?: string;
     };
     WebhookStats: {
-      /** @enum {string} */
-      state: "enabled" | "disabled";
+      /**
+       * @description The circuit breaker: closed (sending), open (tripped: deliveries held, probed at nextProbeAt), half_open (a probe is out)
+       * @enum {string}
+       */
+      state: "closed" | "open" | "half_open";
+      /** @description When the open breaker sends its next probe; null unless open and probing */
+      nextProbeAt: string | null;
       disabledReason: string | null;
       consecutiveFailures: number;
       attempts24h: number;
@@ -9807,6 +10974,56 @@ export interface components {
         [key: string]: string;
       };
       requestBody: string;
+    };
+    ReplayDryRun: {
+      matched: number;
+    };
+    Replay: {
+      /** @example rpl_3kT9xQ... */
+      id: string;
+      webhookId: string;
+      /** @enum {string} */
+      state: "running" | "done" | "cancelled";
+      status: ("failed" | "succeeded" | "cancelled")[];
+      eventTypes: string[] | null;
+      since: string;
+      until: string | null;
+      /** @description Deliveries the replay picked */
+      matched: number;
+      /** @description Attempts the replay has made (finished or in flight) */
+      sent: number;
+      succeeded: number;
+      failed: number;
+      createdAt: string;
+      /** @description When it left `running` */
+      finishedAt: string | null;
+    };
+    ReplayRequest: {
+      webhookId: string;
+      /**
+       * Format: date-time
+       * @description Deliveries created at or after this time
+       */
+      since: string;
+      /**
+       * Format: date-time
+       * @description Deliveries created before this time (default: now)
+       */
+      until?: string;
+      /**
+       * @description Which deliveries to replay, by their status now
+       * @default [
+       *       "failed"
+       *     ]
+       */
+      status: ("failed" | "succeeded" | "cancelled")[];
+      /** @description Only deliveries of these event types */
+      eventTypes?: string[];
+      /**
+       * @description Count the matching deliveries, send nothing
+       * @default false
+       */
+      dryRun: boolean;
     };
     AuditEntry: {
       id: string;
@@ -10016,6 +11233,11 @@ export interface components {
       rateLimit?: number | null;
       /** @description Requests in flight to this endpoint (null: unlimited) */
       maxConcurrency?: number | null;
+      /**
+       * @description "key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted
+       * @enum {string}
+       */
+      ordering?: "none" | "key";
       /** @description Your own signing secret; default: a generated whsec_ secret */
       secret?: string;
       /** @enum {string} */
@@ -10079,6 +11301,11 @@ export interface components {
       /** @description Requests in flight to this endpoint (null: unlimited) */
       maxConcurrency?: number | null;
       /**
+       * @description "key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted
+       * @enum {string}
+       */
+      ordering?: "none" | "key";
+      /**
        * @description Hand the subscription to a tool (or null)
        * @enum {string|null}
        */
@@ -10116,6 +11343,7 @@ export interface components {
         secretLast4: string | null;
       } | null;
       mapping?: unknown;
+      orderingKey: string | null;
       dedupe:
         | {
             header: string;
@@ -10207,6 +11435,11 @@ export interface components {
        *     }
        */
       mapping?: unknown;
+      /**
+       * @description The published event's orderingKey: a template such as `{{trigger.customer.id}}`; an empty result publishes without a key, one over 128 characters is replaced by `sha256:` and its hash
+       * @example {{trigger.data.object.customer}}
+       */
+      orderingKey?: string;
       dedupe?:
         | {
             header: string;
@@ -10297,6 +11530,11 @@ export interface components {
        *     }
        */
       mapping?: unknown;
+      /**
+       * @description The published event's orderingKey: a template such as `{{trigger.customer.id}}`; an empty result publishes without a key, one over 128 characters is replaced by `sha256:` and its hash
+       * @example {{trigger.data.object.customer}}
+       */
+      orderingKey?: string | null;
       dedupe?:
         | {
             header: string;

@@ -1,12 +1,12 @@
-import type { AuditEntry } from "../api";
 import { when } from "../format";
 import { useList } from "../hooks";
+import { pages } from "../lists";
 import type { ScreenProps } from "../main";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../ui";
 
 /** "Audit log": who changed what, newest first. */
 export function AuditScreen(_: ScreenProps) {
-  const list = useList<AuditEntry>("/v1/audit-log?limit=50");
+  const list = useList("/v1/audit-log?limit=50", pages.auditLog(50));
   return (
     <section aria-labelledby="audit-h">
       <h1 id="audit-h">Audit log</h1>

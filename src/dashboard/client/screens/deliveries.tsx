@@ -1,7 +1,7 @@
 import { useState } from "hono/jsx/dom";
-import { type Delivery, type EventType, type Webhook, withQuery } from "../api";
 import { duration, when } from "../format";
 import { useList } from "../hooks";
+import { pages } from "../lists";
 import type { ScreenProps } from "../main";
 import { allows } from "../session";
 import { Cell, DataTable, Empty, ErrorNote, Field, LoadMore } from "../ui";
@@ -14,9 +14,9 @@ export function DeliveriesScreen({ session }: ScreenProps) {
   const [status, setStatus] = useState("");
   const [eventType, setEventType] = useState("");
   const [open, setOpen] = useState<string | null>(null);
-  const list = useList<Delivery>(withQuery("/v1/deliveries", { limit: 50, status, eventType }));
-  const hooks = useList<Webhook>("/v1/webhooks?limit=100");
-  const types = useList<EventType>(allows(session, "events:read") ? "/v1/event-types?limit=100" : null);
+  const list = useList(`/v1/deliveries?status=${status}&eventType=${eventType}`, pages.deliveries(50, { status, eventType }));
+  const hooks = useList("/v1/webhooks?limit=100", pages.webhooks(100));
+  const types = useList(allows(session, "events:read") ? "/v1/event-types?limit=100" : null, pages.eventTypes(100));
   const urlOf = (id: string) => hooks.items.find((w) => w.id === id)?.url ?? id;
 
   if (open) {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "hono/jsx/dom";
-import { type Attempt, api, type Delivery, messageOf } from "../api";
+import { type Attempt, type Delivery, hookgate, messageOf, unwrap } from "../api";
 import { duration, headerLines, prettyJson, when } from "../format";
 import { useAction } from "../hooks";
 import { ErrorNote, focusOnMount } from "../ui";
@@ -14,7 +14,7 @@ export function DeliveryDetail(props: { id: string; endpoint: (id: string) => st
   const [queued, setQueued] = useState(false);
   const action = useAction();
   useEffect(() => {
-    api<Detail>("GET", `/v1/deliveries/${props.id}`)
+    unwrap(hookgate().GET("/v1/deliveries/{id}", { params: { path: { id: props.id } } }))
       .then((d) => {
         setDetail(d);
         setError(null);
@@ -23,7 +23,7 @@ export function DeliveryDetail(props: { id: string; endpoint: (id: string) => st
   }, [props.id, nonce]);
 
   const retry = async () => {
-    const done = await action.run(() => api("POST", `/v1/deliveries/${props.id}/retry`));
+    const done = await action.run(() => unwrap(hookgate().POST("/v1/deliveries/{id}/retry", { params: { path: { id: props.id } } })));
     if (done !== undefined) {
       setQueued(true);
       setTimeout(() => setNonce((n) => n + 1), 1500);

@@ -1,11 +1,11 @@
-import type { EventType } from "../api";
 import { useList } from "../hooks";
+import { pages } from "../lists";
 import type { ScreenProps } from "../main";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../ui";
 
 /** "Event types": the catalog the tenant can publish and subscribe to, with each type's schema. */
 export function EventTypesScreen(_: ScreenProps) {
-  const list = useList<EventType>("/v1/event-types?limit=100");
+  const list = useList("/v1/event-types?limit=100", pages.eventTypes(100));
   return (
     <section aria-labelledby="types-h">
       <h1 id="types-h">Event types</h1>

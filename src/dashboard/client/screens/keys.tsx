@@ -1,7 +1,8 @@
 import { useState } from "hono/jsx/dom";
-import { type ApiKey, api, type NewApiKey } from "../api";
+import { type ApiKey, type CreateKey, hookgate, type NewApiKey, unwrap } from "../api";
 import { when } from "../format";
 import { useAction, useList } from "../hooks";
+import { pages } from "../lists";
 import type { ScreenProps } from "../main";
 import { allows } from "../session";
 import { Cell, Confirm, DataTable, Empty, ErrorNote, Field, LoadMore, SecretOnce } from "../ui";
@@ -22,7 +23,7 @@ type Pending = { kind: "rotate" | "revoke"; key: ApiKey } | null;
 
 /** "API Keys": the tenant's keys; create (shown once), rotate and revoke (each confirmed). */
 export function KeysScreen({ session }: ScreenProps) {
-  const list = useList<ApiKey>("/v1/keys?limit=50");
+  const list = useList("/v1/keys?limit=50", pages.keys(50));
   const canWrite = allows(session, "keys:write");
   const [creating, setCreating] = useState(false);
   const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
@@ -34,9 +35,11 @@ export function KeysScreen({ session }: ScreenProps) {
     const { kind, key } = pending;
     setPending(null);
     if (kind === "revoke") {
-      await action.run(() => api("DELETE", `/v1/keys/${key.id}`));
+      await action.run(() => unwrap(hookgate().DELETE("/v1/keys/{id}", { params: { path: { id: key.id } } })));
     } else {
-      const fresh = await action.run(() => api<NewApiKey>("POST", `/v1/keys/${key.id}/rotate`, { graceSeconds: 3600 }));
+      const fresh = await action.run(() =>
+        unwrap(hookgate().POST("/v1/keys/{id}/rotate", { params: { path: { id: key.id } }, body: { graceSeconds: 3600 } })),
+      );
       if (fresh) setShown({ label: `New key for ${fresh.name}`, value: fresh.key });
     }
     list.reload();
@@ -123,9 +126,9 @@ function CreateKeyForm({ held, onCreated, onCancel }: { held: string[]; onCreate
   const action = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
-    const body: Record<string, unknown> = { name, scopes };
+    const body: CreateKey = { name, scopes };
     if (expires) body.expiresAt = new Date(`${expires}T23:59:59Z`).toISOString();
-    const created = await action.run(() => api<NewApiKey>("POST", "/v1/keys", body));
+    const created = await action.run(() => unwrap(hookgate().POST("/v1/keys", { body })));
     if (created) onCreated(created);
   };
   const toggle = (s: string) => setScopes((old) => (old.includes(s) ? old.filter((x) => x !== s) : [...old, s]));

@@ -1,7 +1,8 @@
 import { useState } from "hono/jsx/dom";
-import { api, type EventType, type NewSource, type Source, type SourceRequest } from "../api";
+import { type CreateSource, hookgate, type NewSource, type Source, unwrap } from "../api";
 import { headerLines, prettyJson, when } from "../format";
 import { useAction, useList } from "../hooks";
+import { pages } from "../lists";
 import type { ScreenProps } from "../main";
 import { allows } from "../session";
 import { Cell, DataTable, Empty, ErrorNote, Field, focusOnMount, LoadMore, SecretOnce } from "../ui";
@@ -11,7 +12,7 @@ const SIMPLE_SCHEMES = ["stripe", "github", "shopify", "slack", "standard-webhoo
 
 /** "Sources": incoming webhook URLs (the URL shown once on creation), their scheme and request log. */
 export function SourcesScreen({ session }: ScreenProps) {
-  const list = useList<Source>("/v1/sources?limit=50");
+  const list = useList("/v1/sources?limit=50", pages.sources(50));
   const canWrite = allows(session, "sources:write");
   const [adding, setAdding] = useState(false);
   const [url, setUrl] = useState<string | null>(null);
@@ -65,7 +66,7 @@ export function SourcesScreen({ session }: ScreenProps) {
 }
 
 function AddSourceForm(props: { catalog: boolean; onAdded: (s: NewSource) => void; onCancel: () => void }) {
-  const types = useList<EventType>(props.catalog ? "/v1/event-types?limit=100" : null);
+  const types = useList(props.catalog ? "/v1/event-types?limit=100" : null, pages.eventTypes(100));
   const [name, setName] = useState("");
   const [eventType, setEventType] = useState("");
   const [scheme, setScheme] = useState("");
@@ -73,9 +74,10 @@ function AddSourceForm(props: { catalog: boolean; onAdded: (s: NewSource) => voi
   const action = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
-    const body: Record<string, unknown> = { name, eventType };
-    if (scheme) body.verification = { scheme, secret };
-    const created = await action.run(() => api<NewSource>("POST", "/v1/sources", body));
+    const body: CreateSource = { name, eventType };
+    // The scheme comes from the form's list of schemes; the API checks the pair.
+    if (scheme) body.verification = { scheme, secret } as CreateSource["verification"];
+    const created = await action.run(() => unwrap(hookgate().POST("/v1/sources", { body })));
     if (created) props.onAdded(created);
   };
   const value = (set: (v: string) => void) => (e: Event) => set((e.target as HTMLInputElement).value);
@@ -124,7 +126,7 @@ function AddSourceForm(props: { catalog: boolean; onAdded: (s: NewSource) => voi
 }
 
 function RequestLog({ source, onBack }: { source: Source; onBack: () => void }) {
-  const list = useList<SourceRequest>(`/v1/sources/${source.id}/requests?limit=50`);
+  const list = useList(`/v1/sources/${source.id}/requests?limit=50`, pages.sourceRequests(source.id, 50));
   return (
     <section aria-labelledby="requests-h">
       <button type="button" class="link" onClick={onBack}>

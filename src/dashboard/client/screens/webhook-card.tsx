@@ -1,5 +1,5 @@
 import { useId, useState } from "hono/jsx/dom";
-import { api, type TestResult, type Webhook } from "../api";
+import { hookgate, type TestResult, unwrap, type Webhook } from "../api";
 import { DeliveryChart } from "../chart";
 import { disabledWhy, duration } from "../format";
 import { useAction } from "../hooks";
@@ -13,15 +13,20 @@ export function WebhookCard({ webhook: w, canWrite, onChanged }: { webhook: Webh
   const [confirming, setConfirming] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
 
-  const setEnabled = (on: boolean) => action.run(() => api("PATCH", `/v1/webhooks/${w.id}`, { isEnabled: on })).then(onChanged);
+  const setEnabled = (on: boolean) =>
+    action
+      .run(() => unwrap(hookgate().PATCH("/v1/webhooks/{id}", { params: { path: { id: w.id } }, body: { isEnabled: on } })))
+      .then(onChanged);
   const sendTest = async () => {
     setTest(null);
-    const result = await action.run(() => api<TestResult>("POST", `/v1/webhooks/${w.id}/test`, {}));
+    const result = await action.run(() => unwrap(hookgate().POST("/v1/webhooks/{id}/test", { params: { path: { id: w.id } }, body: {} })));
     if (result) setTest(result);
   };
   const rotate = async () => {
     setConfirming(false);
-    const result = await action.run(() => api<{ secret: string }>("POST", `/v1/webhooks/${w.id}/rotate-secret`, {}));
+    const result = await action.run(() =>
+      unwrap(hookgate().POST("/v1/webhooks/{id}/rotate-secret", { params: { path: { id: w.id } }, body: {} })),
+    );
     if (result) setSecret(result.secret);
   };
 

@@ -1,6 +1,7 @@
 import { useState } from "hono/jsx/dom";
-import { api, type EventType, type Webhook } from "../api";
+import { type CreateWebhook, hookgate, unwrap, type Webhook } from "../api";
 import { useAction, useList } from "../hooks";
+import { pages } from "../lists";
 import type { ScreenProps } from "../main";
 import { allows } from "../session";
 import { Empty, ErrorNote, Field, LoadMore, SecretOnce } from "../ui";
@@ -8,7 +9,7 @@ import { WebhookCard } from "./webhook-card";
 
 /** "Webhooks": the tenant's endpoints, each with its status, switch, test send, secret rotation and chart. */
 export function WebhooksScreen({ session }: ScreenProps) {
-  const list = useList<Webhook>("/v1/webhooks?limit=50");
+  const list = useList("/v1/webhooks?limit=50", pages.webhooks(50));
   const canWrite = allows(session, "webhooks:write");
   const [adding, setAdding] = useState(false);
   const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
@@ -44,7 +45,7 @@ export function WebhooksScreen({ session }: ScreenProps) {
 }
 
 function AddEndpointForm(props: { catalog: boolean; onAdded: (w: Webhook, secret: string) => void; onCancel: () => void }) {
-  const types = useList<EventType>(props.catalog ? "/v1/event-types?limit=100" : null);
+  const types = useList(props.catalog ? "/v1/event-types?limit=100" : null, pages.eventTypes(100));
   const [url, setUrl] = useState("");
   const [description, setDescription] = useState("");
   const [picked, setPicked] = useState<string[]>(["*"]);
@@ -59,9 +60,9 @@ function AddEndpointForm(props: { catalog: boolean; onAdded: (w: Webhook, secret
           .split(",")
           .map((s) => s.trim())
           .filter(Boolean);
-    const body: Record<string, unknown> = { url, eventTypes };
+    const body: CreateWebhook = { url, eventTypes };
     if (description) body.description = description;
-    const created = await action.run(() => api<Webhook & { secret: string }>("POST", "/v1/webhooks", body));
+    const created = await action.run(() => unwrap(hookgate().POST("/v1/webhooks", { body })));
     if (created) props.onAdded(created, created.secret);
   };
   const toggle = (name: string) =>

@@ -1,0 +1,156 @@
+import { and, eq } from "drizzle-orm";
+import { type DataShard, shardStub } from "../data/data-shard";
+import { objectOfId } from "../data/placement";
+import type { DeliveryRecord } from "../data/records";
+import { auditStatement } from "../db/audit";
+import { createDb } from "../db/client";
+import { webhooks } from "../db/schema";
+import type { TenantRow } from "../db/tenants";
+import type { WebhookRow } from "../db/webhooks";
+import { type Config, type Env, loadConfig } from "../env";
+import { forgetCatalog } from "../events/catalog-cache";
+import { emitOperational } from "../events/operational";
+import { cachedTenant } from "../tenants/cache";
+import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
+import { breakerPlan, type HeldRef, type HoldCause } from "./breaker-schedule";
+import { governorFor } from "./endpoint-governor";
+import { passTurnOn } from "./ordering";
+import { enqueueDeliveries } from "./queue";
+
+/**
+ * The breaker that heals (SPEC §13). A tripped, 410'd or switched-off
+ * subscription's deliveries are HELD: still `pending`, with no due time, so
+ * neither the queue nor the shard's repair sends them. The subscription's
+ * governor keeps the list of held deliveries and, for a tripped breaker
+ * only, probes with the oldest one (a real, logged attempt): a 2xx closes
+ * the breaker and releases the rest in order; after the give-up time they
+ * fail. The schedule itself is pure, in breaker-schedule.ts.
+ */
+
+const shardOfRef = (env: Env, r: Pick<HeldRef, "deliveryId" | "eventTenantId">) => {
+  const object = objectOfId(r.eventTenantId, r.deliveryId, "dlv");
+  return object ? shardStub(env, object.name) : null;
+};
+
+/** Groups held deliveries by the object that holds them, keeping their order within each. */
+function byShard(refs: HeldRef[]): Map<string, HeldRef[]> {
+  const groups = new Map<string, HeldRef[]>();
+  for (const r of refs) {
+    const name = objectOfId(r.eventTenantId, r.deliveryId, "dlv")?.name;
+    if (name) groups.set(name, [...(groups.get(name) ?? []), r]);
+  }
+  return groups;
+}
+
+/** Lets held deliveries go, oldest first: due now in their shards, and enqueued (flow control paces them). */
+export async function releaseHeld(env: Env, refs: HeldRef[]): Promise<number> {
+  const released = new Set<string>();
+  await Promise.all(
+    [...byShard(refs)].map(async ([name, group]) => {
+      for (const id of await shardStub(env, name).releaseHeld(group.map((r) => r.deliveryId))) released.add(id);
+    }),
+  );
+  const ordered = [...refs].sort((a, b) => a.createdAt - b.createdAt).filter((r) => released.has(r.deliveryId));
+  await enqueueDeliveries(
+    env,
+    ordered.map((r) => ({ id: r.deliveryId, eventTenantId: r.eventTenantId })),
+  );
+  return ordered.length;
+}
+
+/** Give-up: every held delivery still pending becomes `failed` (and says so in the owner's stream). */
+export async function failHeld(env: Env, config: Config, owner: TenantRow | undefined, webhookId: string, refs: HeldRef[]): Promise<void> {
+  for (const [name, group] of byShard(refs)) {
+    const failed = await shardStub(env, name).failHeld(group.map((r) => r.deliveryId));
+    for (const d of failed) {
+      // An ordered subscription's line moves on past it (a no-op for a delivery in no line).
+      await passTurnOn(env, webhookId, d.id);
+      await emitOperational(env, config, owner, d.eventType, "hookgate.delivery.exhausted", {
+        deliveryId: d.id,
+        webhookId,
+        eventId: d.eventId,
+        attempts: d.attempts,
+      });
+    }
+  }
+}
+
+/** Whether the held delivery is still pending (else the probe takes the next one). */
+export async function stillHeld(env: Env, r: HeldRef): Promise<boolean> {
+  const row = await shardOfRef(env, r)?.loadForAttempt(r.deliveryId);
+  return row?.delivery.status === "pending";
+}
+
+/**
+ * A success while the breaker was open (a probe, or an attempt that was in
+ * flight at the trip): the subscription is enabled again, unless someone
+ * switched it off meanwhile; the held deliveries go out in their order.
+ */
+export async function recoverEndpoint(
+  env: Env,
+  config: Config,
+  owner: TenantRow | undefined,
+  webhook: { id: string; tenantId: string; url: string },
+  delivery: { id: string; eventType: string },
+): Promise<void> {
+  const ended = await governorFor(env, webhook.id).recover();
+  if (!ended) return;
+  const db = createDb(env.DB);
+  const downtimeSeconds = Math.max(0, Math.round((Date.now() - ended.since) / 1000));
+  await db.batch([
+    db
+      .update(webhooks)
+      .set({ isEnabled: true, disabledReason: null, updatedAt: new Date() })
+      .where(and(eq(webhooks.id, webhook.id), eq(webhooks.disabledReason, "circuit_breaker"))),
+    auditStatement(
+      db,
+      { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
+      {
+        action: ownedAction(webhook.tenantId, "webhook.recovered"),
+        target: webhook.id,
+        details: { reason: "probe_succeeded", downtimeSeconds },
+      },
+    ),
+  ]);
+  forgetCatalog(webhook.tenantId);
+  await releaseHeld(env, ended.held);
+  await emitOperational(env, config, owner, delivery.eventType, "hookgate.endpoint.recovered", {
+    webhookId: webhook.id,
+    url: webhook.url,
+    downtimeSeconds,
+  });
+}
+
+/**
+ * A delivery came up for a disabled subscription: held (pending, no due
+ * time) and listed with the governor; after give-up it fails instead.
+ */
+export async function holdDelivery(
+  env: Env,
+  config: Config,
+  shard: DurableObjectStub<DataShard>,
+  delivery: DeliveryRecord,
+  webhook: Pick<WebhookRow, "id" | "tenantId" | "disabledReason">,
+): Promise<void> {
+  const cause: HoldCause =
+    webhook.disabledReason === "circuit_breaker" ? "circuit_breaker" : webhook.disabledReason === "gone" ? "gone" : "manual";
+  const ref = { deliveryId: delivery.id, eventTenantId: delivery.eventTenantId, createdAt: delivery.createdAt.getTime() };
+  // Held in the shard first, so that give-up below finds it as a held row.
+  if (!(await shard.hold(delivery.id))) return;
+  const who = { webhookId: webhook.id, ownerId: webhook.tenantId };
+  if ((await governorFor(env, webhook.id).holdFor(who, cause, ref, breakerPlan(config))) === "held") return;
+  const owner = isOperator(webhook.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, webhook.tenantId);
+  await failHeld(env, config, owner, webhook.id, [ref]);
+}
+
+/** A delivery the dead-letter queue failed for good: `hookgate.delivery.exhausted` in its owner's stream. */
+export async function announceExhausted(env: Env, d: DeliveryRecord): Promise<void> {
+  const loaded = loadConfig(env);
+  if (!loaded.ok || isOperator(d.tenantId)) return;
+  await emitOperational(env, loaded.config, await cachedTenant(env.DB, d.tenantId), d.eventType, "hookgate.delivery.exhausted", {
+    deliveryId: d.id,
+    webhookId: d.webhookId,
+    eventId: d.eventId,
+    attempts: d.attempts,
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * The delivery engine's side of a listen session: a `cli:<lsn_id>` subscription's attempts go
+ * through the session's object instead of over HTTP, and wait (pending, not an attempt) while
+ * no CLI is connected.
+ */
+import type { DeliveryRequest } from "../delivery/request";
+import type { SendResult } from "../delivery/send";
+import type { Env } from "../env";
+import { sessionOfUrl } from "./address";
+
+/** While no CLI is connected, a waiting delivery looks again this often (it keeps its place in line; a reconnect hands it back at once). */
+export const OFFLINE_RECHECK_MS = 60_000;
+
+const sessionStub = (env: Env, sessionId: string) => env.LISTEN_SESSION.get(env.LISTEN_SESSION.idFromName(sessionId));
+
+export const isListenEndpoint = (url: string): boolean => sessionOfUrl(url) !== null;
+
+/**
+ * Before a delivery to a listen session is claimed: null to go ahead, or how long to wait when
+ * no CLI is connected (the delivery is queued in the session, to come back in order).
+ */
+export async function listenSessionWait(
+  env: Env,
+  url: string,
+  delivery: { id: string; eventTenantId: string },
+): Promise<{ kind: "wait"; waitMs: number } | null> {
+  const sessionId = sessionOfUrl(url);
+  if (!sessionId) return null;
+  const admitted = await sessionStub(env, sessionId).admit(delivery.id, delivery.eventTenantId);
+  return admitted === "go" ? null : { kind: "wait", waitMs: OFFLINE_RECHECK_MS };
+}
+
+/** One signed request down the session's socket; the CLI's answer as an HTTP send's result. */
+export async function sendThroughSession(
+  env: Env,
+  url: string,
+  message: { deliveryId: string; attempt: number; eventId: string; eventType: string },
+  request: DeliveryRequest,
+  timeoutMs: number,
+): Promise<SendResult> {
+  const sessionId = sessionOfUrl(url);
+  const started = Date.now();
+  const result = sessionId
+    ? await sessionStub(env, sessionId).deliver({ ...message, headers: request.headers, body: request.body }, timeoutMs)
+    : null;
+  if (!result) {
+    return { success: false, statusCode: null, durationMs: 0, responseBody: null, error: "connection", retryAfterSeconds: null };
+  }
+  const success = result.status !== null && result.status >= 200 && result.status < 300;
+  return {
+    success,
+    statusCode: result.status,
+    durationMs: Math.min(result.durationMs, Date.now() - started),
+    responseBody: result.body,
+    error: success ? null : result.error,
+    retryAfterSeconds: null,
+    ...(result.status === null && {
+      errorDetail: result.error === "timeout" ? "no answer from hookgate listen in time" : "hookgate listen is not connected",
+    }),
+  };
+}

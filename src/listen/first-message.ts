@@ -1,0 +1,87 @@
+/**
+ * The key in the first message instead of the Authorization header (for clients that cannot set
+ * headers on a WebSocket, such as browsers): the upgrade is accepted here, the first message
+ * must be `{type: "auth", key}` within 10 s, and once admitted this connection relays to the
+ * session's object (it does not hibernate, unlike a connection authenticated by its header).
+ */
+
+import { admit, identify } from "../auth/authenticate";
+import { actorOf, type TenantOp } from "../auth/caller";
+import { clientIp } from "../auth/credentials";
+import type { Config, Env } from "../env";
+import { DomainError, STATUS_OF_KIND } from "../lib/errors";
+import { type ListenRequest, openListenSession } from "./open";
+
+export const FIRST_MESSAGE_WAIT_MS = 10_000;
+// Close codes: 1008 (policy violation) for a refusal, 1011 for our own failure.
+const REFUSED = 1008;
+
+export function acceptAwaitingKey(env: Env, config: Config, request: Request, requestId: string, input: ListenRequest): Response {
+  const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+  server.accept();
+  const refuse = (status: number, code: string, detail: string) => {
+    try {
+      server.send(JSON.stringify({ type: "error", status, message: `${code}: ${detail}` }));
+      server.close(REFUSED, code);
+    } catch {}
+  };
+  const timer = setTimeout(() => refuse(401, "unauthorized", 'Send {"type":"auth","key":"…"} first'), FIRST_MESSAGE_WAIT_MS);
+  const onFirst = async (event: MessageEvent) => {
+    server.removeEventListener("message", onFirst);
+    clearTimeout(timer);
+    const key = keyOf(event.data);
+    if (key === null) return refuse(401, "unauthorized", 'The first message must be {"type":"auth","key":"…"}');
+    try {
+      const identified = await identify(env, config, key, clientIp(request.headers));
+      const { principal } = await admit(env, identified, { scope: "webhooks:write", bucket: "write" });
+      const op: TenantOp = { env, config, tenant: principal.tenant, caller: { principal }, who: actorOf(principal, requestId) };
+      const upstream = (await openListenSession(op, input, request)).webSocket;
+      if (!upstream) throw new Error("the session did not accept the connection");
+      upstream.accept();
+      relay(server, upstream);
+    } catch (err) {
+      if (err instanceof DomainError) return refuse(STATUS_OF_KIND[err.kind], err.code, err.detail);
+      console.error("listen: first-message connection failed", err);
+      try {
+        server.close(1011, "internal error");
+      } catch {}
+    }
+  };
+  server.addEventListener("message", onFirst);
+  return new Response(null, { status: 101, webSocket: client });
+}
+
+function keyOf(data: unknown): string | null {
+  if (typeof data !== "string") return null;
+  try {
+    const m = JSON.parse(data) as { type?: unknown; key?: unknown };
+    return m?.type === "auth" && typeof m.key === "string" && m.key !== "" ? m.key : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Both ways, until either side closes. */
+function relay(a: WebSocket, b: WebSocket): void {
+  const closeCode = (code: number) => (code === 1005 || code === 1006 ? 1000 : code);
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    from.addEventListener("message", (e) => {
+      try {
+        to.send(e.data);
+      } catch {}
+    });
+    from.addEventListener("close", (e) => {
+      try {
+        to.close(closeCode(e.code), e.reason);
+      } catch {}
+    });
+    from.addEventListener("error", () => {
+      try {
+        to.close(1011, "the other side failed");
+      } catch {}
+    });
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The temporary subscription behind a `hookgate listen` session: created by GET /v1/listen
+ * (`managedBy: "cli"`, `url: "cli:<lsn_id>"`, outside the `webhooks` quota, a fresh secret),
+ * found again on resume, deleted when the session expires.
+ */
+import { and, eq } from "drizzle-orm";
+import type { TenantOp } from "../auth/caller";
+import { auditStatement } from "../db/audit";
+import { createDb, type Db } from "../db/client";
+import { webhooks } from "../db/schema";
+import type { TenantRow } from "../db/tenants";
+import { deleteWebhook, getWebhook, type WebhookRow } from "../db/webhooks";
+import { cancelPendingDeliveries } from "../delivery/cancel";
+import { generateWebhookSecret } from "../delivery/sign";
+import type { Config, Env } from "../env";
+import { forgetCatalog } from "../events/catalog-cache";
+import { newId, randomBase62 } from "../lib/crypto";
+import { NotFoundError } from "../lib/errors";
+import { ownedAction } from "../tenants/operator";
+import { sealWebhookSecret, signingSecrets } from "../webhooks/secrets";
+import { assertKnownEventTypes } from "../webhooks/validate";
+import { listenUrlOf } from "./address";
+
+/** What a connection needs to start: the ready message's fields and the session's owner. */
+export type SessionStart = { sessionId: string; tenantId: string; webhookId: string; secret: string; events: string[] };
+
+/** The session's subscription row, deleted ones too (an expired session). */
+async function sessionRow(db: Db, tenantId: string, sessionId: string): Promise<WebhookRow | undefined> {
+  return db
+    .select()
+    .from(webhooks)
+    .where(and(eq(webhooks.tenantId, tenantId), eq(webhooks.url, listenUrlOf(sessionId))))
+    .get();
+}
+
+/**
+ * A session of this tenant to resume: its start, or `expired` when its subscription is gone
+ * (the caller then opens a new one). Unknown, or another tenant's: 404.
+ */
+export async function findListenSession(
+  op: Pick<TenantOp, "env" | "config" | "tenant">,
+  sessionId: string,
+): Promise<SessionStart | "expired"> {
+  const row = await sessionRow(createDb(op.env.DB), op.tenant.id, sessionId);
+  if (row?.managedBy !== "cli") throw new NotFoundError("Listen session");
+  if (row.deletedAt) return "expired";
+  const [secret] = await signingSecrets(op.config, row);
+  return { sessionId, tenantId: row.tenantId, webhookId: row.id, secret: secret!, events: row.eventTypes };
+}
+
+/** A new session: its subscription to `events` (names from the catalog, or `*`), not counted in the quota. */
+export async function createListenSession(op: TenantOp, events: string[]): Promise<SessionStart> {
+  const db = createDb(op.env.DB);
+  await assertKnownEventTypes(db, op.tenant.id, events);
+  const sessionId = `lsn_${randomBase62(20)}`;
+  const id = newId("wh");
+  const secret = generateWebhookSecret();
+  const now = new Date();
+  const url = listenUrlOf(sessionId);
+  // Every setting at its default (ordering included): the session's subscription is plain.
+  const row: typeof webhooks.$inferInsert = {
+    id,
+    tenantId: op.tenant.id,
+    url,
+    description: "hookgate listen",
+    eventTypes: events,
+    isEnabled: true,
+    disabledReason: null,
+    format: "json",
+    headersEnc: null,
+    headerHints: null,
+    customFields: null,
+    ...(await sealWebhookSecret(op.config, id, secret)),
+    previousSecretEnc: null,
+    previousSecretExpiresAt: null,
+    managedBy: "cli",
+    tenantIds: null,
+    filter: null,
+    rateLimit: null,
+    maxConcurrency: null,
+    createdAt: now,
+    updatedAt: now,
+    deletedAt: null,
+  };
+  await db.batch([
+    db.insert(webhooks).values(row),
+    auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.created"), target: id, details: { url, eventTypes: events } }),
+  ]);
+  forgetCatalog(op.tenant.id);
+  return { sessionId, tenantId: op.tenant.id, webhookId: id, secret, events };
+}
+
+/** Ten minutes without a connection: the subscription is deleted and its pending deliveries cancelled. */
+export async function expireListenSession(env: Env, config: Config, owner: TenantRow, webhookId: string, sessionId: string): Promise<void> {
+  const db = createDb(env.DB);
+  // Deleted already (DELETE /v1/webhooks/:id): nothing more to record.
+  const live = await getWebhook(db, owner.id, webhookId);
+  if (live)
+    await db.batch([
+      deleteWebhook(db, owner.id, webhookId),
+      auditStatement(
+        db,
+        { tenantId: owner.id, actor: "system", ip: null, requestId: `lsn:${sessionId}` },
+        {
+          action: ownedAction(owner.id, "webhook.deleted"),
+          target: webhookId,
+          details: { url: listenUrlOf(sessionId), reason: "listen_session_expired" },
+        },
+      ),
+    ]);
+  forgetCatalog(owner.id);
+  await cancelPendingDeliveries(env, config, owner, webhookId);
+}
