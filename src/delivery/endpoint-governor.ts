@@ -2,18 +2,14 @@ import { DurableObject } from "cloudflare:workers";
 import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { Env } from "../env";
-import { loadConfig } from "../env";
-import { cachedTenant } from "../tenants/cache";
-import { failHeld, stillHeld } from "./breaker";
+import { BreakerHold } from "./breaker-hold";
 import {
   afterFailedProbe,
   type BreakerPlan,
   type BreakerView,
   breakerView,
   type HeldRef,
-  type Hold,
   type HoldCause,
-  nextWake,
   openHold,
   stopProbing,
 } from "./breaker-schedule";
@@ -47,14 +43,6 @@ type State = BreakerState & {
   inFlight: Record<string, number>;
 };
 
-// --- breaker ---
-/** The deliveries held while the subscription is disabled, in the order they go out again. */
-const HELD_SCHEMA =
-  "CREATE TABLE IF NOT EXISTS held (delivery_id TEXT PRIMARY KEY, event_tenant_id TEXT NOT NULL, created_at INTEGER NOT NULL); CREATE INDEX IF NOT EXISTS held_order ON held (created_at, delivery_id);";
-// How long past the delivery timeout a probe may take to report before it counts as failed.
-const PROBE_MARGIN_MS = 60_000;
-// --- end breaker ---
-
 const initial = (): State => ({ consecutiveFailures: 0, trippedAt: null, recent: [], inFlight: {} });
 
 // How long to come back after when every concurrency slot is taken and none lapses sooner.
@@ -70,11 +58,12 @@ const FULL_RETRY_MS = 250;
 export class EndpointGovernor extends DurableObject<Env> {
   private cached: State | undefined;
   private prunedHour = 0;
+  private readonly breaker: BreakerHold;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(ENDPOINT_STATS_SCHEMA);
-    ctx.storage.sql.exec(HELD_SCHEMA);
+    this.breaker = new BreakerHold(ctx.storage);
   }
 
   private get state(): State {
@@ -166,40 +155,10 @@ export class EndpointGovernor extends DurableObject<Env> {
     this.state.consecutiveFailures = 0;
     this.state.trippedAt = null;
     this.save();
-    return this.endHold();
+    return this.breaker.end();
   }
 
-  // --- breaker ---
-  private holdCached: Hold | null | undefined;
-
-  private get hold(): Hold | null {
-    if (this.holdCached === undefined) this.holdCached = this.ctx.storage.kv.get<Hold>("hold") ?? null;
-    return this.holdCached;
-  }
-
-  private async setHold(h: Hold | null): Promise<void> {
-    this.holdCached = h;
-    if (h) this.ctx.storage.kv.put("hold", h);
-    else this.ctx.storage.kv.delete("hold");
-    const wake = nextWake(h);
-    if (wake === null) return;
-    // The one alarm is shared: set it only when ours comes sooner (alarm() re-arms what is left).
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > wake) await this.ctx.storage.setAlarm(wake);
-  }
-
-  private endHold(): HeldRef[] {
-    const sql = this.ctx.storage.sql;
-    const held = sql
-      .exec("SELECT delivery_id, event_tenant_id, created_at FROM held ORDER BY created_at, delivery_id")
-      .toArray()
-      .map((r) => ({ deliveryId: String(r.delivery_id), eventTenantId: String(r.event_tenant_id), createdAt: Number(r.created_at) }));
-    sql.exec("DELETE FROM held");
-    this.holdCached = null;
-    this.ctx.storage.kv.delete("hold");
-    return held;
-  }
-
+  // --- breaker --- (the held deliveries and the probes: breaker-hold.ts; the schedule: breaker-schedule.ts)
   /**
    * Holds a delivery of the disabled subscription (`ref` absent: just the
    * cause, e.g. PATCH isEnabled: false). A trip starts the probes; a 410 or a
@@ -212,86 +171,46 @@ export class EndpointGovernor extends DurableObject<Env> {
     plan: BreakerPlan,
     now = Date.now(),
   ): Promise<"held" | "failed"> {
-    let h = this.hold;
+    let h = this.breaker.current;
     if (h?.gaveUp && ref) return "failed";
     if (!h || h.gaveUp) h = openHold(who, cause, plan, now);
     else if (cause !== "circuit_breaker") h = stopProbing(h);
-    if (ref) {
-      this.ctx.storage.sql.exec(
-        "INSERT OR IGNORE INTO held (delivery_id, event_tenant_id, created_at) VALUES (?, ?, ?)",
-        ref.deliveryId,
-        ref.eventTenantId,
-        ref.createdAt,
-      );
-    }
-    await this.setHold(h);
+    if (ref) this.breaker.add(ref);
+    await this.breaker.set(h);
     return "held";
   }
 
   /** The probe failed: the next one waits twice as long (at most an hour). */
   async probeFailed(now = Date.now()): Promise<void> {
-    const h = this.hold;
-    if (h?.probing) await this.setHold(afterFailedProbe(h, now));
+    const h = this.breaker.current;
+    if (h?.probing) await this.breaker.set(afterFailedProbe(h, now));
   }
 
   /** Closes the breaker after a success: the held deliveries to release, and since when they were held; null when the hold is not the breaker's (switched off, 410). */
   recover(): { held: HeldRef[]; since: number } | null {
-    const h = this.hold;
+    const h = this.breaker.current;
     if (h && !h.probing) return null;
     const since = h?.since ?? Date.now();
-    return { held: this.endHold(), since };
+    return { held: this.breaker.end(), since };
   }
 
   /** The subscription is deleted: nothing is held or probed any more (its deliveries are cancelled). */
   forget(): void {
-    this.endHold();
+    this.breaker.end();
   }
 
   breakerView(): BreakerView {
-    return breakerView(this.state.trippedAt, this.hold);
+    return breakerView(this.state.trippedAt, this.breaker.current);
   }
 
-  /** Sends the oldest still-held delivery as the probe, or gives up; re-arms for what is left. */
-  private async breakerAlarm(now = Date.now()): Promise<void> {
-    let h = this.hold;
-    if (!h || h.gaveUp) return;
-    const loaded = loadConfig(this.env);
-    if (!loaded.ok) {
-      await this.ctx.storage.setAlarm(now + 60_000);
-      return;
-    }
-    const config = loaded.config;
-    if (now >= h.giveUpAt) {
-      const held = this.endHold();
-      await this.setHold({ ...stopProbing(h), gaveUp: true });
-      await failHeld(this.env, config, await cachedTenant(this.env.DB, h.ownerId), h.webhookId, held);
-      return;
-    }
-    if (h.probing && h.probeId && h.probeDeadline !== null && now >= h.probeDeadline) h = afterFailedProbe(h, now);
-    if (h.probing && !h.probeId && h.nextProbeAt !== null && now >= h.nextProbeAt)
-      h = await this.sendProbe(h, config.deliveryTimeoutMs, now);
-    await this.setHold(h);
-  }
-
-  private async sendProbe(h: Hold, timeoutMs: number, now: number): Promise<Hold> {
-    const sql = this.ctx.storage.sql;
-    for (;;) {
-      const row = sql
-        .exec("SELECT delivery_id, event_tenant_id, created_at FROM held ORDER BY created_at, delivery_id LIMIT 1")
-        .toArray()[0];
-      // Nothing held to probe with: wait as if it had failed.
-      if (!row) return afterFailedProbe(h, now);
-      const ref = { deliveryId: String(row.delivery_id), eventTenantId: String(row.event_tenant_id), createdAt: Number(row.created_at) };
-      if (await stillHeld(this.env, ref)) {
-        await this.env.DELIVERY_QUEUE.send({ deliveryId: ref.deliveryId, tenantId: ref.eventTenantId, probe: true });
-        return { ...h, probeId: ref.deliveryId, probeDeadline: now + timeoutMs + PROBE_MARGIN_MS };
-      }
-      sql.exec("DELETE FROM held WHERE delivery_id = ?", ref.deliveryId);
-    }
-  }
-
+  /** The one alarm is the breaker's: a probe due, a probe overdue, or give-up. */
   override async alarm(): Promise<void> {
     await this.breakerAlarm();
+  }
+
+  /** The alarm's work at a given time (the tests drive it with a clock of their own). */
+  private async breakerAlarm(now = Date.now()): Promise<void> {
+    await this.breaker.step(this.env, now);
   }
   // --- end breaker ---
 

@@ -1,0 +1,108 @@
+import type { Env } from "../env";
+import { loadConfig } from "../env";
+import { cachedTenant } from "../tenants/cache";
+import { failHeld, stillHeld } from "./breaker";
+import { afterFailedProbe, type HeldRef, type Hold, nextWake, stopProbing } from "./breaker-schedule";
+
+/** The deliveries held while the subscription is disabled, in the order they go out again. */
+const HELD_SCHEMA =
+  "CREATE TABLE IF NOT EXISTS held (delivery_id TEXT PRIMARY KEY, event_tenant_id TEXT NOT NULL, created_at INTEGER NOT NULL); CREATE INDEX IF NOT EXISTS held_order ON held (created_at, delivery_id);";
+// How long past the delivery timeout a probe may take to report before it counts as failed.
+const PROBE_MARGIN_MS = 60_000;
+
+const refOf = (r: Record<string, SqlStorageValue>): HeldRef => ({
+  deliveryId: String(r.delivery_id),
+  eventTenantId: String(r.event_tenant_id),
+  createdAt: Number(r.created_at),
+});
+
+/**
+ * The breaker's part of a subscription's governor storage: the hold (why
+ * the subscription is disabled, the probe schedule) in kv, and the held
+ * deliveries in SQLite, so their order holds across data shards and days.
+ */
+export class BreakerHold {
+  private cached: Hold | null | undefined;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    storage.sql.exec(HELD_SCHEMA);
+  }
+
+  get current(): Hold | null {
+    if (this.cached === undefined) this.cached = this.storage.kv.get<Hold>("hold") ?? null;
+    return this.cached;
+  }
+
+  /** Stores the hold and arms the object's alarm for its next step, unless one is due sooner. */
+  async set(h: Hold | null): Promise<void> {
+    this.cached = h;
+    if (h) this.storage.kv.put("hold", h);
+    else this.storage.kv.delete("hold");
+    const wake = nextWake(h);
+    if (wake === null) return;
+    const armed = await this.storage.getAlarm();
+    if (armed === null || armed > wake) await this.storage.setAlarm(wake);
+  }
+
+  add(ref: HeldRef): void {
+    this.storage.sql.exec(
+      "INSERT OR IGNORE INTO held (delivery_id, event_tenant_id, created_at) VALUES (?, ?, ?)",
+      ref.deliveryId,
+      ref.eventTenantId,
+      ref.createdAt,
+    );
+  }
+
+  /** Ends the hold: every held delivery, oldest first, for the caller to release or fail. */
+  end(): HeldRef[] {
+    const sql = this.storage.sql;
+    const held = sql
+      .exec("SELECT delivery_id, event_tenant_id, created_at FROM held ORDER BY created_at, delivery_id")
+      .toArray()
+      .map(refOf);
+    sql.exec("DELETE FROM held");
+    this.cached = null;
+    this.storage.kv.delete("hold");
+    return held;
+  }
+
+  /** The alarm's step: give up, count a probe that never reported as failed, or send the next probe. */
+  async step(env: Env, now = Date.now()): Promise<void> {
+    let h = this.current;
+    if (!h || h.gaveUp) return;
+    const loaded = loadConfig(env);
+    if (!loaded.ok) {
+      await this.storage.setAlarm(now + 60_000);
+      return;
+    }
+    const config = loaded.config;
+    if (now >= h.giveUpAt) {
+      const held = this.end();
+      await this.set({ ...stopProbing(h), gaveUp: true });
+      await failHeld(env, config, await cachedTenant(env.DB, h.ownerId), h.webhookId, held);
+      return;
+    }
+    if (h.probing && h.probeId && h.probeDeadline !== null && now >= h.probeDeadline) h = afterFailedProbe(h, now);
+    if (h.probing && !h.probeId && h.nextProbeAt !== null && now >= h.nextProbeAt)
+      h = await this.sendProbe(env, h, config.deliveryTimeoutMs, now);
+    await this.set(h);
+  }
+
+  /** The oldest delivery still held goes out as the probe (a real attempt through the queue). */
+  private async sendProbe(env: Env, h: Hold, timeoutMs: number, now: number): Promise<Hold> {
+    const sql = this.storage.sql;
+    for (;;) {
+      const row = sql
+        .exec("SELECT delivery_id, event_tenant_id, created_at FROM held ORDER BY created_at, delivery_id LIMIT 1")
+        .toArray()[0];
+      // Nothing held to probe with: wait as if it had failed.
+      if (!row) return afterFailedProbe(h, now);
+      const ref = refOf(row);
+      if (await stillHeld(env, ref)) {
+        await env.DELIVERY_QUEUE.send({ deliveryId: ref.deliveryId, tenantId: ref.eventTenantId, probe: true });
+        return { ...h, probeId: ref.deliveryId, probeDeadline: now + timeoutMs + PROBE_MARGIN_MS };
+      }
+      sql.exec("DELETE FROM held WHERE delivery_id = ?", ref.deliveryId);
+    }
+  }
+}
