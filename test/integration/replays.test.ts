@@ -1,7 +1,9 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { bucketOf, bucketStart } from "../../src/data/shard-map";
 import { governorFor } from "../../src/delivery/endpoint-governor";
 import { replayLaneFor } from "../../src/replays/lane";
+import { REPLAY_CONCURRENCY } from "../../src/replays/pump";
 import { dataSnapshot, updateDelivery } from "./data-plane";
 import {
   call,
@@ -119,26 +121,32 @@ describe("POST /v1/replays", () => {
     await runDeliveryConsumer([{ deliveryId: sentType, manual: true }]);
     await s.endpoint.answerWith(() => new Response("ok"));
     await runDeliveryConsumer([ok]);
+    // ids[0] becomes older than the rest, still within today's bucket (a row never sits outside
+    // its day's object), so the test holds at any time of day, just after midnight too.
     const now = Date.now();
-    await updateDelivery(s.ids[0]!, "created_at = ?", now - 2 * 3_600_000);
+    const dayStart = bucketStart(bucketOf(now));
+    const older = dayStart + Math.floor((now - dayStart) / 3);
+    await updateDelivery(s.ids[0]!, "created_at = ?", older);
+    const after = new Date(older + 1).toISOString();
+    const fromDayStart = new Date(dayStart).toISOString();
     const count = async (body: Record<string, unknown>) => {
       const r = await startReplay(s.key, { webhookId: s.webhookId, dryRun: true, ...body });
       expect(r.status, r.text).toBe(200);
       return r.body.matched;
     };
-    expect(await count({ since: since() })).toBe(2); // ids[1] and sentType; ids[0] is older
-    expect(await count({ since: since(3 * 3_600_000) })).toBe(3);
-    expect(await count({ since: since(3 * 3_600_000), until: new Date(now - 3_600_000).toISOString() })).toBe(1);
-    expect(await count({ since: since(), eventTypes: [SENT] })).toBe(1);
-    expect(await count({ since: since(), eventTypes: [PAID] })).toBe(1);
-    expect(await count({ since: since(), status: ["succeeded"] })).toBe(1);
-    expect(await count({ since: since(3 * 3_600_000), status: ["failed", "succeeded"] })).toBe(4);
-    expect(await count({ since: since(), status: ["cancelled"] })).toBe(0);
+    expect(await count({ since: after })).toBe(2); // ids[1] and sentType; ids[0] is older
+    expect(await count({ since: fromDayStart })).toBe(3);
+    expect(await count({ since: fromDayStart, until: after })).toBe(1);
+    expect(await count({ since: after, eventTypes: [SENT] })).toBe(1);
+    expect(await count({ since: after, eventTypes: [PAID] })).toBe(1);
+    expect(await count({ since: after, status: ["succeeded"] })).toBe(1);
+    expect(await count({ since: fromDayStart, status: ["failed", "succeeded"] })).toBe(4);
+    expect(await count({ since: after, status: ["cancelled"] })).toBe(0);
     // A pending delivery is never replayed: it is already on its way.
     expect((await getDelivery(s.key, pending)).status).toBe("pending");
     // The real run sends exactly the matched ones.
     const before = s.endpoint.calls.length;
-    const res = await startReplay(s.key, { webhookId: s.webhookId, since: since(), eventTypes: [SENT] });
+    const res = await startReplay(s.key, { webhookId: s.webhookId, since: after, eventTypes: [SENT] });
     expect(res.status, res.text).toBe(202);
     expect(await runToEnd(s.key, s.webhookId, res.body.id)).toMatchObject({ state: "done", matched: 1, sent: 1, succeeded: 1, failed: 0 });
     expect(s.endpoint.calls.slice(before).map((c) => JSON.parse(c.body).type)).toEqual([SENT]);
@@ -189,27 +197,31 @@ describe("POST /v1/replays", () => {
     const lane = replayLaneFor(env, s.webhookId);
     const tick = runDurableObjectAlarm(lane);
     // Wait until the lane's workers have their attempts out.
-    for (let i = 0; i < 50 && s.endpoint.calls.length - before < 4; i++) await sleep(20);
-    expect(s.endpoint.calls.length - before).toBe(4);
+    for (let i = 0; i < 50 && s.endpoint.calls.length - before < REPLAY_CONCURRENCY; i++) await sleep(20);
+    expect(s.endpoint.calls.length - before).toBe(REPLAY_CONCURRENCY);
     const cancelled = await call("POST", `/v1/replays/${res.body.id}/cancel`, { key: s.key });
     expect(cancelled.status, cancelled.text).toBe(200);
-    expect(cancelled.body).toMatchObject({ state: "cancelled", matched: 6, sent: 4 });
+    expect(cancelled.body).toMatchObject({ state: "cancelled", matched: 6, sent: REPLAY_CONCURRENCY });
     expect(cancelled.body.finishedAt).not.toBeNull();
     release();
     await tick;
     const end = await runToEnd(s.key, s.webhookId, res.body.id);
-    expect(end).toMatchObject({ state: "cancelled", matched: 6, sent: 4, succeeded: 4, failed: 0 });
-    expect(s.endpoint.calls.length - before).toBe(4);
+    expect(end).toMatchObject({ state: "cancelled", matched: 6, sent: REPLAY_CONCURRENCY, succeeded: REPLAY_CONCURRENCY, failed: 0 });
+    expect(s.endpoint.calls.length - before).toBe(REPLAY_CONCURRENCY);
     const untouched = await Promise.all(s.ids.map(async (id) => (await getDelivery(s.key, id)).status));
-    expect(untouched.filter((x) => x === "failed").length).toBe(2);
+    expect(untouched.filter((x) => x === "failed").length).toBe(6 - REPLAY_CONCURRENCY);
     expectProblem(await call("POST", `/v1/replays/${res.body.id}/cancel`, { key: s.key }), 409, "conflict");
     const audit = await call("GET", "/v1/audit-log?action=replay.cancelled", { key: s.key });
     expect(audit.body.data[0]).toMatchObject({ target: res.body.id });
 
     const again = await startReplay(s.key, { webhookId: s.webhookId, since: since() });
     expect(again.status, again.text).toBe(202);
-    expect(again.body.matched).toBe(2);
-    expect(await runToEnd(s.key, s.webhookId, again.body.id)).toMatchObject({ state: "done", sent: 2, succeeded: 2 });
+    expect(again.body.matched).toBe(6 - REPLAY_CONCURRENCY);
+    expect(await runToEnd(s.key, s.webhookId, again.body.id)).toMatchObject({
+      state: "done",
+      sent: 6 - REPLAY_CONCURRENCY,
+      succeeded: 6 - REPLAY_CONCURRENCY,
+    });
     expectProblem(await call("POST", `/v1/replays/${again.body.id}/cancel`, { key: s.key }), 409, "conflict");
   });
 
