@@ -58,19 +58,26 @@ export async function releaseHeld(env: Env, refs: HeldRef[]): Promise<number> {
   return ordered.length;
 }
 
+// How many failed deliveries' follow-ups (line, operational event) run at once at give-up.
+const GIVE_UP_FAN_OUT = 16;
+
 /** Give-up: every held delivery still pending becomes `failed` (and says so in the owner's stream). */
 export async function failHeld(env: Env, config: Config, owner: TenantRow | undefined, webhookId: string, refs: HeldRef[]): Promise<void> {
   for (const [name, group] of byShard(refs)) {
     const failed = await shardStub(env, name).failHeld(group.map((r) => r.deliveryId));
-    for (const d of failed) {
-      // An ordered subscription's line moves on past it (a no-op for a delivery in no line).
-      await passTurnOn(env, webhookId, d.id);
-      await emitOperational(env, config, owner, d.eventType, "hookgate.delivery.exhausted", {
-        deliveryId: d.id,
-        webhookId,
-        eventId: d.eventId,
-        attempts: d.attempts,
-      });
+    for (let i = 0; i < failed.length; i += GIVE_UP_FAN_OUT) {
+      await Promise.all(
+        failed.slice(i, i + GIVE_UP_FAN_OUT).map(async (d) => {
+          // An ordered subscription's line moves on past it (a no-op for a delivery in no line).
+          await passTurnOn(env, webhookId, d.id);
+          await emitOperational(env, config, owner, d.eventType, "hookgate.delivery.exhausted", {
+            deliveryId: d.id,
+            webhookId,
+            eventId: d.eventId,
+            attempts: d.attempts,
+          });
+        }),
+      );
     }
   }
 }

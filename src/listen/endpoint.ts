@@ -30,6 +30,12 @@ export async function listenSessionWait(
   return admitted === "go" ? null : { kind: "wait", waitMs: OFFLINE_RECHECK_MS };
 }
 
+/** A deleted `cli:` subscription ends its session: a connected CLI is told and closed. */
+export async function endListenSessionOf(env: Env, url: string): Promise<void> {
+  const sessionId = sessionOfUrl(url);
+  if (sessionId) await sessionStub(env, sessionId).end("The session's subscription was deleted; start hookgate listen again.");
+}
+
 /** One signed request down the session's socket; the CLI's answer as an HTTP send's result. */
 export async function sendThroughSession(
   env: Env,

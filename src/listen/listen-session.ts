@@ -223,6 +223,25 @@ export class ListenSession extends DurableObject<Env> {
     this.store.remove(deliveryId);
   }
 
+  /**
+   * The session's subscription was deleted (DELETE /v1/webhooks/:id): the CLI is told why and let
+   * go, and the session is over (resuming it opens a new one).
+   */
+  async end(message: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) {
+      ws.serializeAttachment({ replaced: true });
+      this.failInFlight(ws);
+      try {
+        ws.send(JSON.stringify({ type: "error", status: 410, message }));
+        ws.close(1008, "session ended");
+      } catch {}
+    }
+    const meta = this.store.meta();
+    if (meta) this.store.saveMeta({ ...meta, expired: true });
+    this.store.clearWaiting();
+    await this.ctx.storage.deleteAlarm();
+  }
+
   /** For tests and the expiry: the stored state. */
   state(): SessionMeta | null {
     return this.store.meta();

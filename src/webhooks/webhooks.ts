@@ -25,6 +25,7 @@ import { generateWebhookSecret } from "../delivery/sign";
 import { forgetCatalog } from "../events/catalog-cache";
 import { newId } from "../lib/crypto";
 import { ForbiddenError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
+import { endListenSessionOf } from "../listen/endpoint";
 import { isOperator, ownedAction } from "../tenants/operator";
 import { filterProblems } from "./filter";
 import { type CustomHeaders, openWebhookHeaders, sealWebhookHeaders, sealWebhookSecret, signingSecrets } from "./secrets";
@@ -225,6 +226,7 @@ export async function deleteWebhook(op: TenantOp, id: string): Promise<void> {
   forgetCatalog(op.tenant.id);
   await governorFor(op.env, id).forget();
   await cancelPendingDeliveries(op.env, op.config, op.tenant, id);
+  await endListenSessionOf(op.env, row.url);
 }
 
 /**

@@ -318,6 +318,16 @@ describe("GET /v1/listen: offline, resume, replace, expiry", () => {
     second.ws.close(1000);
   });
 
+  it("deleting the session's subscription tells the connected CLI (an error, 410) and closes the socket", async () => {
+    const { key, conn, ready } = await session();
+    expect((await call("DELETE", `/v1/webhooks/${ready.webhookId}`, { key })).status).toBe(204);
+    const ended = await conn.next("error");
+    expect(ended).toMatchObject({ type: "error", status: 410 });
+    expect(ended.message).toMatch(/deleted/);
+    expect((await conn.closed).code).toBe(1008);
+    expect((await call("GET", `/v1/webhooks/${ready.webhookId}`, { key })).status).toBe(404);
+  });
+
   it("10 minutes without a connection: the alarm deletes the subscription and cancels its pending deliveries", async () => {
     const { key, conn, ready } = await session();
     conn.ws.close(1000);
