@@ -9,12 +9,11 @@
 // Goals, as ratios to (h): deliveries/s >= 0.25 (1 sub), >= 0.40 (3 subs);
 // receipt p50 < 150 ms, p99 < 500 ms; (w) >= 0.80, (k) >= 0.50.
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { applyLocalMigrations, ROOT, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
-import { measure, printTable } from "./load.mjs";
+import { ROOT } from "../scripts/local-env.mjs";
+import { measure, pct, printTable, startBenchServer } from "./load.mjs";
 
 async function startReceiver() {
   const arrivals = new Map(); // event id -> [times]
@@ -37,25 +36,10 @@ async function startReceiver() {
   };
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
 export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
-  const persistTo = mkdtempSync(path.join(tmpdir(), "hookgate-bench-"));
-  const secrets = throwawaySecrets();
-  applyLocalMigrations({ persistTo, quiet: true });
-  const server = await startWranglerDev({ persistTo, vars: { ...secrets, ALLOW_INSECURE_URLS: "true" } });
+  const { server, call, stop } = await startBenchServer("hookgate-bench-");
   const receiver = await startReceiver();
   try {
-    const call = async (method, p, body, key) => {
-      const res = await fetch(server.url + p, {
-        method,
-        headers: { "content-type": "application/json", authorization: `Bearer ${key ?? secrets.ADMIN_TOKEN}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = await res.json().catch(() => ({}));
-      if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
     const high = { limit: 1_000_000, windowSeconds: 60 };
     const body = JSON.stringify({ id: "evt_x", type: "bench.ping", createdAt: new Date().toISOString(), data: { n: 1 } });
     const a = await measure("(a) receiver ceiling (direct POST)", () => fetch(`${receiver.url}/direct`, { method: "POST", body }), {
@@ -142,7 +126,6 @@ export async function benchDelivery({ events = 300, concurrency = 16 } = {}) {
     );
   } finally {
     await receiver.close();
-    await server.stop();
-    rmSync(persistTo, { recursive: true, force: true });
+    await stop();
   }
 }

@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { applyLocalMigrations, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
+
 // A small closed-loop load generator: `concurrency` workers send requests back
 // to back for `seconds`, after a short warm-up; latencies are kept per request.
 export async function measure(name, makeRequest, { concurrency = 16, seconds = 8, warmupSeconds = 1 } = {}) {
@@ -37,4 +42,35 @@ export function printTable(rows) {
       `${r.name.padEnd(44)} ${r.rps.toFixed(0).padStart(9)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${String(r.errors).padStart(7)}`,
     );
   }
+}
+
+/** The p-th percentile of sorted numbers. */
+export const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+
+/**
+ * A throwaway `wrangler dev` for one benchmark: its own state directory,
+ * fresh secrets, migrations applied, insecure (127.0.0.1) URLs allowed.
+ * `call` sends JSON with the admin token (or `key`) and throws on a non-2xx;
+ * `stop` stops the server and removes its state.
+ */
+export async function startBenchServer(prefix = "hookgate-bench-") {
+  const persistTo = mkdtempSync(path.join(tmpdir(), prefix));
+  const secrets = throwawaySecrets();
+  applyLocalMigrations({ persistTo, quiet: true });
+  const server = await startWranglerDev({ persistTo, vars: { ...secrets, ALLOW_INSECURE_URLS: "true" } });
+  const call = async (method, p, body, key) => {
+    const res = await fetch(server.url + p, {
+      method,
+      headers: { "content-type": "application/json", authorization: `Bearer ${key ?? secrets.ADMIN_TOKEN}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const stop = async () => {
+    await server.stop();
+    rmSync(persistTo, { recursive: true, force: true });
+  };
+  return { server, secrets, persistTo, call, stop };
 }

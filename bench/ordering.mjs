@@ -8,12 +8,8 @@
 // flight at once, and an event whose publish was answered before another's
 // started (same key) arrives first. Goal: (16) / (u) >= 0.5.
 
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { applyLocalMigrations, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
-import { printTable } from "./load.mjs";
+import { printTable, startBenchServer } from "./load.mjs";
 
 async function startReceiver() {
   const arrivals = []; // { k, n, at }
@@ -70,22 +66,9 @@ function inversions(published, arrivals) {
 }
 
 export async function benchOrdering({ events = 400, concurrency = 16 } = {}) {
-  const persistTo = mkdtempSync(path.join(tmpdir(), "hookgate-bench-"));
-  const secrets = throwawaySecrets();
-  applyLocalMigrations({ persistTo, quiet: true });
-  const server = await startWranglerDev({ persistTo, vars: { ...secrets, ALLOW_INSECURE_URLS: "true" } });
+  const { call, stop } = await startBenchServer("hookgate-bench-");
   const receiver = await startReceiver();
   try {
-    const call = async (method, p, body, key) => {
-      const res = await fetch(server.url + p, {
-        method,
-        headers: { "content-type": "application/json", authorization: `Bearer ${key ?? secrets.ADMIN_TOKEN}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = await res.json().catch(() => ({}));
-      if (!res.ok) throw new Error(`${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
     const high = { limit: 1_000_000, windowSeconds: 60 };
     const rows = [];
     const figures = {};
@@ -138,7 +121,6 @@ export async function benchOrdering({ events = 400, concurrency = 16 } = {}) {
     return figures;
   } finally {
     await receiver.close();
-    await server.stop();
-    rmSync(persistTo, { recursive: true, force: true });
+    await stop();
   }
 }

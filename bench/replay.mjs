@@ -10,12 +10,8 @@
 // then the replay's own throughput. Goal: live p99 with the replay <= 1.5x
 // the p99 without.
 
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { applyLocalMigrations, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
-import { printTable } from "./load.mjs";
+import { pct, printTable, startBenchServer } from "./load.mjs";
 
 async function startReceiver() {
   const live = new Map(); // event id -> arrival time
@@ -46,26 +42,12 @@ async function startReceiver() {
   };
 }
 
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchReplay({ failed = 5000, publishers = 4, seconds = 10, concurrency = 16 } = {}) {
-  const persistTo = mkdtempSync(path.join(tmpdir(), "hookgate-bench-replay-"));
-  const secrets = throwawaySecrets();
-  applyLocalMigrations({ persistTo, quiet: true });
-  const server = await startWranglerDev({ persistTo, vars: { ...secrets, ALLOW_INSECURE_URLS: "true" } });
+  const { call, stop } = await startBenchServer("hookgate-bench-replay-");
   const receiver = await startReceiver();
   try {
-    const call = async (method, p, body, key) => {
-      const res = await fetch(server.url + p, {
-        method,
-        headers: { "content-type": "application/json", authorization: `Bearer ${key ?? secrets.ADMIN_TOKEN}` },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = await res.json().catch(() => ({}));
-      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
     const high = { limit: 1_000_000, windowSeconds: 60 };
     const created = await call("POST", "/admin/tenants", { name: `bench-replay-${Date.now()}`, rateLimits: { read: high, write: high } });
     const tenantId = created.tenant.id;
@@ -149,7 +131,6 @@ export async function benchReplay({ failed = 5000, publishers = 4, seconds = 10,
     console.log(`live receipt p99 with / without the replay: ${(during.p99 / alone.p99).toFixed(2)} (goal <= 1.5)`);
   } finally {
     await receiver.close();
-    await server.stop();
-    rmSync(persistTo, { recursive: true, force: true });
+    await stop();
   }
 }

@@ -2,7 +2,20 @@ import { DurableObject } from "cloudflare:workers";
 import type { DeliveryStatus, SourceRequestStatus } from "../db/schema";
 import type { DeliveryMessage } from "../delivery/queue";
 import type { Env } from "../env";
-import type { AttemptInsert, Before, ClaimRecord, DeliveryFilter, DeliveryRecord, EventRecord, SourceRequestRecord } from "./records";
+import type {
+  AttemptInsert,
+  Before,
+  ClaimRecord,
+  DeliveryFilter,
+  DeliveryRecord,
+  EventRecord,
+  ShardPublish,
+  ShardPublishResult,
+  SourceRequestRecord,
+} from "./records";
+
+export type { ShardPublish, ShardPublishResult };
+
 import { BUCKET_MS, bucketStart, CLAIM_WINDOW_MS } from "./shard-map";
 import * as read from "./shard-reads";
 import { SHARD_SCHEMA } from "./shard-schema";
@@ -16,34 +29,6 @@ const REPAIR_BATCH = 500;
 
 type Meta = { tenantId: string; bucket: number; retentionAt: number };
 type Replay = { claim: ClaimRecord; event: EventRecord; deliveries: DeliveryRecord[] };
-
-export type ShardPublish = {
-  tenantId: string;
-  bucket: number;
-  retentionDays: number;
-  event: EventRecord;
-  deliveries: DeliveryRecord[];
-  /**
-   * An idempotency claim. `elsewhere` names the other objects that may hold
-   * the key's first answer: yesterday's bucket, and the key's shard under a
-   * shard count changed within the claim window.
-   */
-  claim?: { key: string; requestHash: string; keyIdentifiesDelivery: boolean; elsewhere: string[] };
-  /** A source's request-log row, written in the same transaction (as a duplicate when the claim was already held). */
-  sourceRequest?: SourceRequestRecord;
-};
-
-export type ShardPublishResult =
-  | { kind: "stored" }
-  | { kind: "replayed"; event: EventRecord; deliveries: DeliveryRecord[] }
-  | { kind: "reused" };
-
-export type SettleSet = {
-  status: DeliveryStatus;
-  lastStatusCode: number | null;
-  nextAttemptAt: Date | null;
-  lastDurationMs?: number | null;
-};
 
 /**
  * One data shard: a day of one shard of one tenant's events, with their

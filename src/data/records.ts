@@ -96,3 +96,25 @@ export type DeliveryFilter = {
 
 /** A position in a newest-first list: strictly before this (time, id). */
 export type Before = { t: number; id: string };
+
+/** One publish into a shard: the rows of one transaction. */
+export type ShardPublish = {
+  tenantId: string;
+  bucket: number;
+  retentionDays: number;
+  event: EventRecord;
+  deliveries: DeliveryRecord[];
+  /**
+   * An idempotency claim. `elsewhere` names the other objects that may hold
+   * the key's first answer: yesterday's bucket, and the key's shard under a
+   * shard count changed within the claim window.
+   */
+  claim?: { key: string; requestHash: string; keyIdentifiesDelivery: boolean; elsewhere: string[] };
+  /** A source's request-log row, written in the same transaction (as a duplicate when the claim was already held). */
+  sourceRequest?: SourceRequestRecord;
+};
+
+export type ShardPublishResult =
+  | { kind: "stored" }
+  | { kind: "replayed"; event: EventRecord; deliveries: DeliveryRecord[] }
+  | { kind: "reused" };

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { REPLAY_STATES, type ReplayableStatus, type SourceDedupe, type SourceResponse, type SourceVerification } from "./enums";
 
 /** `{read?: {limit, windowSeconds}, write?: {...}}` as stored on tenants and keys. */
 export type RateLimitWindow = { limit: number; windowSeconds: number };
@@ -8,6 +9,9 @@ export type RateLimits = { read?: RateLimitWindow; write?: RateLimitWindow };
 export const QUOTA_NAMES = ["apiKeys", "oauthClients", "webhooks", "sources", "eventTypes"] as const;
 export type QuotaName = (typeof QUOTA_NAMES)[number];
 export type Quotas = Record<QuotaName, number>;
+
+// The enumerations (statuses, errors, schemes) live in ./enums.ts; re-exported so one import serves.
+export * from "./enums";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
 
@@ -183,12 +187,6 @@ export const webhooks = sqliteTable(
   (t) => [index("webhooks_tenant_created").on(t.tenantId, t.createdAt, t.id)],
 );
 
-export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "cancelled"] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-export const ATTEMPT_ERRORS = ["timeout", "dns", "connection", "tls", "redirect", "http"] as const;
-export type AttemptError = (typeof ATTEMPT_ERRORS)[number];
-
 /** The operator's product scopes (the whole list is replaced at once); `position` keeps the order given. */
 export const productScopes = sqliteTable("product_scopes", {
   name: text("name").primaryKey(),
@@ -206,32 +204,6 @@ export const gatewayConfig = sqliteTable("gateway_config", {
   routes: text("routes", { mode: "json" }).$type<GatewayRoute[]>().notNull(),
   updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 });
-
-export const VERIFICATION_SCHEMES = [
-  "hmac",
-  "stripe",
-  "github",
-  "meta",
-  "shopify",
-  "slack",
-  "standard-webhooks",
-  "twilio",
-  "basic",
-  "api-key",
-] as const;
-export type VerificationScheme = (typeof VERIFICATION_SCHEMES)[number];
-
-/** A source's verification settings, its secret fields left out (they are sealed in `secretEnc`). */
-export type SourceVerification = {
-  scheme: VerificationScheme;
-  header?: string;
-  algorithm?: "sha1" | "sha256" | "sha512";
-  encoding?: "hex" | "base64";
-  prefix?: string;
-  username?: string;
-};
-export type SourceDedupe = { header: string } | { path: string };
-export type SourceResponse = { status: number; body?: string; contentType?: string };
 
 /** Incoming webhook URLs: each request to `/in/<id>/<token>` is verified, mapped and published. */
 export const sources = sqliteTable(
@@ -269,20 +241,6 @@ export const sources = sqliteTable(
   ],
 );
 
-export const SOURCE_REQUEST_STATUSES = ["accepted", "rejected", "duplicate"] as const;
-export type SourceRequestStatus = (typeof SOURCE_REQUEST_STATUSES)[number];
-export const SOURCE_REJECTIONS = [
-  "invalid_signature",
-  "stale_timestamp",
-  "bad_body",
-  "too_large",
-  "unsupported_media_type",
-  "unknown_event_type",
-  "schema_mismatch",
-  "rate_limited",
-] as const;
-export type SourceRejection = (typeof SOURCE_REJECTIONS)[number];
-
 /** One-time links into the embeddable portal: opening one starts a dashboard session, once. */
 export const portalLinks = sqliteTable(
   "portal_links",
@@ -303,12 +261,6 @@ export const portalLinks = sqliteTable(
 );
 
 // ---- Bulk replays (src/replays/) ----
-export const REPLAY_STATES = ["running", "done", "cancelled"] as const;
-export type ReplayState = (typeof REPLAY_STATES)[number];
-/** The delivery statuses a replay may pick (a pending delivery is already on its way). */
-export const REPLAYABLE_STATUSES = ["failed", "succeeded", "cancelled"] as const;
-export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
-
 /**
  * One bulk replay of an endpoint's deliveries. Its lane (a ReplayLane
  * object per endpoint) runs it and is the source of truth while it runs;
