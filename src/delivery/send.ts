@@ -1,4 +1,5 @@
 import type { AttemptError } from "../db/schema";
+import { readCapped } from "../lib/read-capped";
 import type { DeliveryRequest } from "./request";
 
 export const MAX_RESPONSE_BYTES = 4096;
@@ -25,7 +26,7 @@ export async function sendWebhook(url: string, req: DeliveryRequest, timeoutMs: 
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const res = await fetch(url, { method: "POST", body: req.body, headers: req.headers, redirect: "manual", signal });
-    const responseBody = await readCapped(res, signal);
+    const responseBody = await readCapped(res, MAX_RESPONSE_BYTES, signal);
     const durationMs = Date.now() - started;
     const status = res.status;
     const ok = status >= 200 && status < 300;
@@ -48,33 +49,6 @@ export async function sendWebhook(url: string, req: DeliveryRequest, timeoutMs: 
       errorDetail: err instanceof Error ? err.message.slice(0, 200) : String(err).slice(0, 200),
     };
   }
-}
-
-async function readCapped(res: Response, signal: AbortSignal): Promise<string | null> {
-  if (!res.body) return null;
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_RESPONSE_BYTES && !signal.aborted) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(Math.min(size, MAX_RESPONSE_BYTES));
-  let offset = 0;
-  for (const c of chunks) {
-    const take = Math.min(c.byteLength, all.length - offset);
-    all.set(c.subarray(0, take), offset);
-    offset += take;
-    if (offset >= all.length) break;
-  }
-  // When cut, drop a character the cut split in two: its U+FFFD would take the text past 4 KiB.
-  return new TextDecoder().decode(all, { stream: size >= MAX_RESPONSE_BYTES });
 }
 
 export function classifyError(err: unknown, signal?: AbortSignal): AttemptError {

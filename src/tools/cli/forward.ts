@@ -1,3 +1,4 @@
+import { readCapped } from "../../lib/read-capped";
 import { describeNetworkError, errorCode } from "./io.js";
 
 /** As Hookgate's own attempts: 10 s, at most 4 KiB of the answer read, redirects not followed. */
@@ -46,7 +47,7 @@ export async function forwardDelivery(
   const started = now();
   try {
     const res = await doFetch(url, { method: "POST", headers, body: delivery.body, redirect: "manual", signal });
-    const body = await readCapped(res);
+    const body = (await readCapped(res, MAX_RESPONSE_BYTES)) ?? "";
     const status = res.status;
     const result: ForwardResult = { status, body, durationMs: now() - started };
     if (status < 200 || status >= 300) result.error = status >= 300 && status < 400 ? "redirect" : "http";
@@ -61,33 +62,6 @@ export async function forwardDelivery(
       detail: error === "timeout" ? `no answer within ${(options.timeoutMs ?? FORWARD_TIMEOUT_MS) / 1000} s` : describeNetworkError(err),
     };
   }
-}
-
-/** The first 4 KiB of the answer as text (a character the cut splits is dropped). */
-async function readCapped(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_RESPONSE_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } finally {
-    reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(Math.min(size, MAX_RESPONSE_BYTES));
-  let offset = 0;
-  for (const chunk of chunks) {
-    const take = Math.min(chunk.byteLength, all.length - offset);
-    all.set(chunk.subarray(0, take), offset);
-    offset += take;
-    if (offset >= all.length) break;
-  }
-  return new TextDecoder().decode(all, { stream: size >= MAX_RESPONSE_BYTES });
 }
 
 function classify(err: unknown, signal: AbortSignal): ForwardError {
