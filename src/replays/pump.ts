@@ -6,8 +6,8 @@ import { runHoldingShortWaits } from "../delivery/run-attempt";
 import type { Config, Env } from "../env";
 import type { ItemState, TakenItem } from "./lane-items";
 
-/** Replay attempts in flight at once to an endpoint without flow control (bench/replay: 2 keeps live p99 within 1.3 x at about the same replay rate as 4). */
-export const REPLAY_CONCURRENCY = 2;
+/** Replay attempts in flight at once to an endpoint without flow control (bench/replay: 1 keeps live p99 flat at about the replay rate 2 or 4 reach locally; an endpoint that sets maxConcurrency gives the replay half of it). */
+export const REPLAY_CONCURRENCY = 1;
 
 /**
  * The replay's share of an endpoint: with flow control, half of its
