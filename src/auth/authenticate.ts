@@ -6,18 +6,14 @@ import { AuthenticationError, DomainError, ForbiddenError } from "../lib/errors"
 import { type Bucket, credentialGate, type GateResult, type Refusal } from "../ratelimit/credential-gate";
 import type { Window } from "../ratelimit/gcra";
 import { effectiveWindow, RateLimitedError } from "../ratelimit/limits";
-import type { CredentialPolicy } from "../ratelimit/policy";
 import { cachedTenant, rememberTenant } from "../tenants/cache";
 import { keyRecords } from "./cache";
 import { identifySession } from "./dashboard-sessions";
 import { parseApiKey } from "./key-format";
-import type { Principal } from "./principal";
+import type { Identified, Principal } from "./principal";
 import { hasScope, isHookgateScope } from "./scopes";
 import { isSessionToken } from "./session-tokens";
 import { looksLikeJwt, verifyAccessToken } from "./tokens";
-
-/** A credential that passed the checks needing no Durable Object: format, checksum, known. */
-export type Identified = { principal: Principal; policy: CredentialPolicy | null };
 
 /** What one admitted request spent, for its rate-limit headers. */
 export type Admission = { principal: Principal; bucket: Bucket; window: Window; gate: GateResult };

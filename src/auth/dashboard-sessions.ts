@@ -11,10 +11,9 @@ import { credentialGate } from "../ratelimit/credential-gate";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { cachedTenant } from "../tenants/cache";
 import { keyPolicy } from "./api-keys";
-import type { Identified } from "./authenticate";
 import type { TenantOp } from "./caller";
 import { clientPolicy } from "./oauth-clients";
-import type { DashboardSession, Principal } from "./principal";
+import type { DashboardSession, Identified, Principal } from "./principal";
 import { SESSION_MAX_SECONDS, signSessionToken, verifySessionToken } from "./session-tokens";
 
 /** What starting a session answers: the bearer token the page keeps, and who it acts as. */

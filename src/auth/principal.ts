@@ -1,5 +1,6 @@
 import type { RateLimits } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
+import type { CredentialPolicy } from "../ratelimit/policy";
 
 /** Who is calling, once a tenant credential has been verified. */
 export type Principal = {
@@ -24,3 +25,6 @@ export type Principal = {
 
 /** `dashboard`: signed in with an API key; `portal`: opened from a one-time portal link. */
 export type DashboardSession = { id: string; kind: "dashboard" | "portal"; expiresAt: number };
+
+/** A credential that passed the checks needing no Durable Object: format, checksum, known. */
+export type Identified = { principal: Principal; policy: CredentialPolicy | null };

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { type Admission, admit, type Identified, identify } from "../auth/authenticate";
+import { type Admission, admit, identify } from "../auth/authenticate";
 import { clientIp, extractCredential } from "../auth/credentials";
+import type { Identified } from "../auth/principal";
 import { requiredScope, type ScopeResource } from "../auth/scopes";
 import { constantTimeEqual } from "../lib/crypto";
 import { AuthenticationError } from "../lib/errors";

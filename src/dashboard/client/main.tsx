@@ -10,8 +10,6 @@ import { SourcesScreen } from "./screens/sources";
 import { WebhooksScreen } from "./screens/webhooks";
 import { allows, endSession, loadSession, openPortalLink, type Session, saveSession } from "./session";
 
-export type ScreenProps = { session: Session };
-
 const SCREENS = [
   { id: "keys", title: "API Keys", needs: "keys:read", View: KeysScreen },
   { id: "webhooks", title: "Webhooks", needs: "webhooks:read", View: WebhooksScreen },

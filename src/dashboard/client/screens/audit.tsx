@@ -1,8 +1,8 @@
 import { when } from "../format";
 import { useList } from "../hooks";
 import { pages } from "../lists";
-import type { ScreenProps } from "../main";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../ui";
+import type { ScreenProps } from "./screen";
 
 /** "Audit log": who changed what, newest first. */
 export function AuditScreen(_: ScreenProps) {

@@ -2,10 +2,10 @@ import { useState } from "hono/jsx/dom";
 import { duration, when } from "../format";
 import { useList } from "../hooks";
 import { pages } from "../lists";
-import type { ScreenProps } from "../main";
 import { allows } from "../session";
 import { Cell, DataTable, Empty, ErrorNote, Field, LoadMore } from "../ui";
 import { DeliveryDetail } from "./delivery-detail";
+import type { ScreenProps } from "./screen";
 
 const STATUSES = ["pending", "succeeded", "failed", "cancelled"];
 

@@ -1,7 +1,7 @@
 import { useList } from "../hooks";
 import { pages } from "../lists";
-import type { ScreenProps } from "../main";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../ui";
+import type { ScreenProps } from "./screen";
 
 /** "Event types": the catalog the tenant can publish and subscribe to, with each type's schema. */
 export function EventTypesScreen(_: ScreenProps) {

@@ -3,9 +3,9 @@ import { type ApiKey, type CreateKey, hookgate, type NewApiKey, unwrap } from ".
 import { when } from "../format";
 import { useAction, useList } from "../hooks";
 import { pages } from "../lists";
-import type { ScreenProps } from "../main";
 import { allows } from "../session";
 import { Cell, Confirm, DataTable, Empty, ErrorNote, Field, LoadMore, SecretOnce } from "../ui";
+import type { ScreenProps } from "./screen";
 
 const GRANTABLE = [
   "keys:read",

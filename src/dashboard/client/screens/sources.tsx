@@ -3,9 +3,9 @@ import { type CreateSource, hookgate, type NewSource, type Source, unwrap } from
 import { headerLines, prettyJson, when } from "../format";
 import { useAction, useList } from "../hooks";
 import { pages } from "../lists";
-import type { ScreenProps } from "../main";
 import { allows } from "../session";
 import { Cell, DataTable, Empty, ErrorNote, Field, focusOnMount, LoadMore, SecretOnce } from "../ui";
+import type { ScreenProps } from "./screen";
 
 // The schemes this form sets up with a secret alone; the others (hmac, meta, basic, api-key) take more fields: use the API.
 const SIMPLE_SCHEMES = ["stripe", "github", "shopify", "slack", "standard-webhooks", "twilio"];

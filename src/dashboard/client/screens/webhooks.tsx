@@ -2,9 +2,9 @@ import { useState } from "hono/jsx/dom";
 import { type CreateWebhook, hookgate, unwrap, type Webhook } from "../api";
 import { useAction, useList } from "../hooks";
 import { pages } from "../lists";
-import type { ScreenProps } from "../main";
 import { allows } from "../session";
 import { Empty, ErrorNote, Field, LoadMore, SecretOnce } from "../ui";
+import type { ScreenProps } from "./screen";
 import { WebhookCard } from "./webhook-card";
 
 /** "Webhooks": the tenant's endpoints, each with its status, switch, test send, secret rotation and chart. */
