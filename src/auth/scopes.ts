@@ -29,14 +29,19 @@ const HOOKGATE_SCOPES: ReadonlySet<string> = new Set(ALL_SCOPES);
 /** True for a name Hookgate itself defines (so the operator may not reuse it). */
 export const isHookgateScope = (name: string) => HOOKGATE_SCOPES.has(name);
 
+/** True for `api:read` / `api:write`, the scopes that stand for a whole kind. */
+export const isWildcardScope = (scope: string) => (WILDCARD_SCOPES as readonly string[]).includes(scope);
+
 /**
  * Expands `api:read`/`api:write` into the scopes they stand for: Hookgate's
  * and the operator's product scopes (`product`, the live list) of that kind.
+ * The wildcards themselves are not in the result: use `hasScope` to ask
+ * whether a credential holds a scope.
  */
 export function expandScopes(scopes: readonly string[], product: readonly string[] = []): Set<string> {
   const out = new Set<string>();
   for (const s of scopes) {
-    if (s === "api:read" || s === "api:write") {
+    if (isWildcardScope(s)) {
       const suffix = s.slice(3);
       for (const r of RESOURCE_SCOPES) if (r.endsWith(suffix)) out.add(r);
       for (const p of product) if (p.endsWith(suffix)) out.add(p);
@@ -47,14 +52,29 @@ export function expandScopes(scopes: readonly string[], product: readonly string
   return out;
 }
 
+/**
+ * True when `held` covers `required`. A wildcard is a scope of its own: it is
+ * met only by a credential holding that very wildcard, never by one holding
+ * each of its members today (the wildcard also covers scopes added later).
+ */
 export function hasScope(held: readonly string[], required: string, product: readonly string[] = []): boolean {
-  return expandScopes(held, product).has(required);
+  if (held.includes(required)) return true;
+  return !isWildcardScope(required) && expandScopes(held, product).has(required);
 }
 
 /** Scopes in `requested` that `held` does not cover (empty = no escalation). */
 export function missingScopes(held: readonly string[], requested: readonly string[], product: readonly string[] = []): string[] {
-  const have = expandScopes(held, product);
-  return [...expandScopes(requested, product)].filter((s) => !have.has(s));
+  return [...new Set(requested)].filter((s) => !hasScope(held, s, product));
+}
+
+/**
+ * What a credential may do, as told to an origin: the scopes it holds that
+ * still grant something (Hookgate's, and the product's while listed) plus
+ * every scope its wildcards cover, each once.
+ */
+export function grantedScopes(held: readonly string[], product: readonly string[] = []): string[] {
+  const live = (s: string) => isHookgateScope(s) || product.includes(s);
+  return [...new Set([...held.filter(live), ...expandScopes(held, product)].filter(live))];
 }
 
 /** The scope a request needs: GET/HEAD read the resource, everything else writes it. */

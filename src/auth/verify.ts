@@ -4,7 +4,7 @@ import { productScopeNames } from "../operator/scopes";
 import { policyName } from "../ratelimit/gcra";
 import { bucketFor, RateLimitedError } from "../ratelimit/limits";
 import { admit, identify } from "./authenticate";
-import { expandScopes } from "./scopes";
+import { grantedScopes } from "./scopes";
 
 export type VerifyInput = { credential: string; scope?: string; ip?: string; method?: string; cost?: number };
 
@@ -52,7 +52,7 @@ export async function verifyCredential(env: Env, config: Config, input: VerifyIn
       tenantId: principal.tenant.id,
       credentialId: principal.credentialId,
       type: principal.credentialType === "api_key" ? "key" : "oauth",
-      scopes: [...new Set([...principal.scopes, ...expandScopes(principal.scopes, product)])],
+      scopes: grantedScopes(principal.scopes, product),
       rateLimit: { policy: policyName(bucket, window), limit: window.limit, remaining: gate.remaining, reset: gate.slotSeconds },
     };
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { expandScopes } from "../auth/scopes";
+import { grantedScopes } from "../auth/scopes";
 import { loadConfig } from "../env";
 import { gatewayConfig } from "../gateway/config";
 import { forwardToOrigin } from "../gateway/proxy";
@@ -58,7 +58,7 @@ export const gateway = (): MiddlewareHandler<AppEnv> =>
       {
         tenantId: principal.tenant.id,
         credentialId: principal.credentialId,
-        scopes: [...new Set([...principal.scopes, ...expandScopes(principal.scopes, product)])],
+        scopes: grantedScopes(principal.scopes, product),
         requestId,
       },
       { secret: loaded.config.gatewaySecret, timeoutMs: loaded.config.gatewayTimeoutMs },

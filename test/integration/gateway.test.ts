@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { callUrl, expectedSignature, ORIGIN, putGateway, putScopes, stubOrigin } from "./gateway-kit";
-import { BASE, newClient, newKey, newTenant, tokenFor } from "./helpers";
+import { BASE, expectProblem, newClient, newKey, newTenant, tokenFor } from "./helpers";
 
 beforeEach(async () => {
   expect((await putScopes([{ name: "tests:read" }, { name: "tests:write" }, { name: "reports:read" }])).status).toBe(200);
@@ -134,5 +134,55 @@ describe("gateway: a request to the operator's API", () => {
     expect(res.headers.get("location")).toBe("https://elsewhere.example/");
     expect(res.headers.get("keep-alive")).toBeNull();
     expect(res.headers.get("set-cookie")).toBe("a=1");
+  });
+});
+
+describe("gateway: a route that needs api:read or api:write", () => {
+  // Every individual :read scope there is today, the product's included, but not the wildcard.
+  const EACH_READ = ["keys:read", "webhooks:read", "events:read", "sources:read", "audit:read", "tests:read", "reports:read"];
+
+  it("admits a credential holding that very wildcard, the tenant's first key included", async () => {
+    expect(
+      (
+        await putGateway({
+          routes: [
+            { path: "/tests/*", method: "GET", scope: "api:read" },
+            { path: "/tests/*", method: "POST", scope: "api:write" },
+          ],
+        })
+      ).status,
+    ).toBe(200);
+    const { key, keyId } = await newTenant();
+    const reader = await newKey(key, { scopes: ["api:read"] });
+    const writer = await newClient(key, { scopes: ["api:write"] });
+    const origin = stubOrigin();
+    expect((await callUrl("GET", `${BASE}/tests/1`, { key })).status).toBe(200);
+    expect((await callUrl("GET", `${BASE}/tests/1`, { key: reader.key })).status).toBe(200);
+    expect((await callUrl("POST", `${BASE}/tests/1`, { key })).status).toBe(200);
+    expect((await callUrl("POST", `${BASE}/tests/1`, { key: await tokenFor(writer) })).status).toBe(200);
+    expect(origin.calls.map((c) => c.headers.get("x-hookgate-credential-id"))).toEqual([keyId, reader.id, keyId, writer.id]);
+    expect(origin.calls[1]!.headers.get("x-hookgate-scopes")!.split(" ")).toEqual(
+      expect.arrayContaining(["api:read", "tests:read", "keys:read"]),
+    );
+  });
+
+  it("refuses one holding each member of the wildcard but not the wildcard itself, or the other wildcard", async () => {
+    await putGateway({
+      routes: [
+        { path: "/tests/*", method: "GET", scope: "api:read" },
+        { path: "/tests/*", method: "POST", scope: "api:write" },
+      ],
+    });
+    const { key } = await newTenant();
+    const eachRead = await newKey(key, { scopes: EACH_READ });
+    const reader = await newKey(key, { scopes: ["api:read"] });
+    const origin = stubOrigin();
+    const refused = await callUrl("GET", `${BASE}/tests/1`, { key: eachRead.key });
+    expectProblem(refused, 403, "insufficient_scope");
+    expect(refused.body.requiredScope).toBe("api:read");
+    const write = await callUrl("POST", `${BASE}/tests/1`, { key: reader.key });
+    expectProblem(write, 403, "insufficient_scope");
+    expect(write.body.requiredScope).toBe("api:write");
+    expect(origin.calls).toHaveLength(0);
   });
 });

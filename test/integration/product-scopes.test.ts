@@ -136,3 +136,77 @@ describe("product scopes on credentials", () => {
     expect(refused.body.error).toBe("invalid_scope");
   });
 });
+
+describe("granting api:read / api:write needs that very wildcard", () => {
+  const EACH_READ = ["keys:read", "webhooks:read", "events:read", "sources:read", "audit:read", "tests:read"];
+
+  it("a key holding every :read scope but not api:read cannot create a key, client or portal link with it", async () => {
+    await putScopes([{ name: "tests:read" }, { name: "tests:write" }]);
+    const { key } = await newTenant();
+    const eachRead = await newKey(key, { scopes: [...EACH_READ, "keys:write"] });
+    const escalation = await call("POST", "/v1/keys", { key: eachRead.key, body: { name: "n", scopes: ["api:read"] } });
+    expectProblem(escalation, 403, "scope_escalation");
+    expect(escalation.body.requiredScope).toBe("api:read");
+    expectProblem(
+      await call("POST", "/v1/oauth-clients", { key: eachRead.key, body: { name: "c", scopes: ["api:read"] } }),
+      403,
+      "scope_escalation",
+    );
+    expectProblem(
+      await call("POST", "/v1/portal-sessions", { key: eachRead.key, body: { scopes: ["api:read"] } }),
+      403,
+      "scope_escalation",
+    );
+    // Its members it may hand on.
+    expect((await call("POST", "/v1/keys", { key: eachRead.key, body: { name: "n", scopes: EACH_READ } })).status).toBe(201);
+  });
+
+  it("a key holding api:read (the tenant's first key too) may grant it; api:read does not grant api:write", async () => {
+    await putScopes([{ name: "tests:read" }]);
+    const { key } = await newTenant();
+    const reader = await newKey(key, { scopes: ["api:read", "keys:write"] });
+    expect((await call("POST", "/v1/keys", { key: reader.key, body: { name: "n", scopes: ["api:read"] } })).status).toBe(201);
+    expect((await call("POST", "/v1/portal-sessions", { key: reader.key, body: { scopes: ["api:read"] } })).status).toBe(201);
+    expectProblem(await call("POST", "/v1/keys", { key: reader.key, body: { name: "n", scopes: ["api:write"] } }), 403, "scope_escalation");
+  });
+
+  it("an OAuth token may ask for api:read only when its client holds api:read", async () => {
+    await putScopes([{ name: "tests:read" }]);
+    const { key } = await newTenant();
+    const eachRead = await newClient(key, { scopes: EACH_READ });
+    const wildcard = await newClient(key, { scopes: ["api:read"] });
+    const refused = await tokenRequest(
+      { grant_type: "client_credentials", scope: "api:read" },
+      { headers: { authorization: basic(eachRead.clientId, eachRead.clientSecret) } },
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe("invalid_scope");
+    const token = await tokenRequest(
+      { grant_type: "client_credentials", scope: "api:read" },
+      { headers: { authorization: basic(wildcard.clientId, wildcard.clientSecret) } },
+    );
+    expect(token.status).toBe(200);
+    expect(token.body.scope).toBe("api:read");
+    expect((await call("GET", "/v1/scopes", { key: token.body.access_token })).status).toBe(200);
+  });
+});
+
+describe("a removed product scope is no longer announced", () => {
+  it("the origin's X-Hookgate-Scopes and verify's scopes leave it out, a wildcard's cover follows the live list", async () => {
+    await putScopes([{ name: "tests:read" }, { name: "reports:read" }]);
+    await putGateway({ routes: [{ path: "/reports/*", scope: "reports:read" }] });
+    const { key } = await newTenant();
+    const holder = await newKey(key, { scopes: ["tests:read", "reports:read"] });
+    const wildcard = await newKey(key, { scopes: ["api:read"] });
+    await putScopes([{ name: "reports:read" }]);
+    const origin = stubOrigin();
+    expect((await callUrl("GET", `${BASE}/reports/1`, { key: holder.key })).status).toBe(200);
+    expect((await callUrl("GET", `${BASE}/reports/1`, { key: wildcard.key })).status).toBe(200);
+    expect(origin.calls[0]!.headers.get("x-hookgate-scopes")).toBe("reports:read");
+    const covered = origin.calls[1]!.headers.get("x-hookgate-scopes")!.split(" ");
+    expect(covered).toEqual(expect.arrayContaining(["api:read", "reports:read", "keys:read"]));
+    expect(covered).not.toContain("tests:read");
+    const verified = await call("POST", "/admin/verify", { admin: true, body: { credential: holder.key } });
+    expect(verified.body).toMatchObject({ valid: true, scopes: ["reports:read"] });
+  });
+});

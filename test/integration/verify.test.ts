@@ -57,6 +57,23 @@ describe("POST /admin/verify", () => {
     expect(await code({ credential: key })).toBe("api_access_disabled");
   });
 
+  it("scope api:read / api:write: valid for a credential holding that very wildcard, and only for one", async () => {
+    const { key, keyId } = await newTenant();
+    const reader = await newKey(key, { scopes: ["api:read"] });
+    const eachRead = await newKey(key, {
+      scopes: ["keys:read", "webhooks:read", "events:read", "sources:read", "audit:read", "tests:read"],
+    });
+    const writer = await newClient(key, { scopes: ["api:write"] });
+    expect((await verify({ credential: key, scope: "api:read" })).body).toMatchObject({ valid: true, credentialId: keyId });
+    expect((await verify({ credential: key, scope: "api:write", method: "POST" })).body).toMatchObject({ valid: true });
+    expect((await verify({ credential: reader.key, scope: "api:read" })).body).toMatchObject({ valid: true, credentialId: reader.id });
+    expect((await verify({ credential: await tokenFor(writer), scope: "api:write" })).body).toMatchObject({ valid: true, type: "oauth" });
+    expect((await verify({ credential: eachRead.key, scope: "api:read" })).body).toEqual({ valid: false, code: "insufficient_scope" });
+    expect((await verify({ credential: reader.key, scope: "api:write" })).body).toEqual({ valid: false, code: "insufficient_scope" });
+    // Its members still need no wildcard.
+    expect((await verify({ credential: eachRead.key, scope: "tests:read" })).body.valid).toBe(true);
+  });
+
   it("a well-formed key nobody issued → unknown_credential", async () => {
     const { key } = await newTenant();
     // The same tenant segment and a valid checksum, but a secret never issued.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ALL_SCOPES, expandScopes, hasScope, missingScopes, RESOURCE_SCOPES, requiredScope } from "../../src/auth/scopes";
+import { ALL_SCOPES, expandScopes, grantedScopes, hasScope, missingScopes, RESOURCE_SCOPES, requiredScope } from "../../src/auth/scopes";
 
 const READS = ["keys:read", "webhooks:read", "events:read", "sources:read", "audit:read"];
 const WRITES = ["keys:write", "webhooks:write", "events:write", "sources:write"];
@@ -41,6 +41,17 @@ describe("hasScope", () => {
     expect(hasScope([], "keys:read")).toBe(false);
   });
 
+  it("a required wildcard is met by that very wildcard only, never by its members", () => {
+    const product = ["tests:read", "tests:write"];
+    expect(hasScope(["api:read"], "api:read", product)).toBe(true);
+    expect(hasScope(["api:read", "api:write"], "api:write", product)).toBe(true);
+    expect(hasScope(["api:read", "api:write"], "api:read")).toBe(true);
+    expect(hasScope([...READS, "tests:read"], "api:read", product)).toBe(false);
+    expect(hasScope([...WRITES, "tests:write"], "api:write", product)).toBe(false);
+    expect(hasScope(["api:write"], "api:read", product)).toBe(false);
+    expect(hasScope(["api:read"], "api:write", product)).toBe(false);
+  });
+
   it("does not let write imply read, nor a wildcard-looking string match", () => {
     expect(hasScope(["keys:write"], "keys:read")).toBe(false);
     expect(hasScope(["keys:*"], "keys:read")).toBe(false);
@@ -54,7 +65,6 @@ describe("missingScopes", () => {
     expect(missingScopes(["api:read", "api:write"], ["api:read"])).toEqual([]);
     expect(missingScopes(["api:read", "api:write"], ["webhooks:write", "audit:read"])).toEqual([]);
     expect(missingScopes(["api:read"], ["keys:read", "audit:read"])).toEqual([]);
-    expect(missingScopes([...READS], ["api:read"])).toEqual([]);
     expect(missingScopes(["keys:read"], [])).toEqual([]);
   });
 
@@ -68,10 +78,26 @@ describe("missingScopes", () => {
     expect(missingScopes(["api:write"], ["keys:read"])).toEqual(["keys:read"]);
   });
 
-  it("expands a requested wildcard, so a partial holder cannot grant it", () => {
-    expect(missingScopes(["keys:read"], ["api:read"]).sort()).toEqual(READS.filter((s) => s !== "keys:read").sort());
-    expect(missingScopes(["api:read"], ["api:write"]).sort()).toEqual([...WRITES].sort());
+  it("a requested wildcard needs that very wildcard: holding each of its members today is not enough", () => {
+    expect(missingScopes(["keys:read"], ["api:read"])).toEqual(["api:read"]);
+    expect(missingScopes([...READS], ["api:read"])).toEqual(["api:read"]);
+    expect(missingScopes([...READS, "tests:read"], ["api:read", "tests:read"], ["tests:read"])).toEqual(["api:read"]);
+    expect(missingScopes(["api:read"], ["api:write"])).toEqual(["api:write"]);
+    expect(missingScopes(["api:read", "api:write"], ["api:write", "api:read"])).toEqual([]);
     expect(missingScopes([], ["keys:read"])).toEqual(["keys:read"]);
+  });
+});
+
+describe("grantedScopes", () => {
+  it("lists the held scopes and what their wildcards cover, once each", () => {
+    expect(grantedScopes(["api:read", "keys:read"], ["tests:read", "tests:write"]).sort()).toEqual(
+      ["api:read", ...READS, "tests:read"].sort(),
+    );
+  });
+
+  it("leaves out a product scope that is no longer listed: it grants nothing", () => {
+    expect(grantedScopes(["tests:read", "keys:read"], ["reports:read"])).toEqual(["keys:read"]);
+    expect(grantedScopes(["tests:read"], [])).toEqual([]);
   });
 });
 
