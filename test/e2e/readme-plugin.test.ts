@@ -1,40 +1,32 @@
 import { execFile } from "node:child_process";
-import { createHmac, timingSafeEqual } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, inject, it } from "vitest";
 import { adminToken, baseUrl } from "./client";
+import { consumerProject, docBlock, writeExample } from "./readme-blocks";
 import { startReceiver, until } from "./receiver";
 
-const README = path.resolve(import.meta.dirname, "../../README.md");
+const README = "README.md";
+const GATEWAY_GUIDE = "README.md";
 
-function pluginBlock(): string {
-  const text = readFileSync(README, "utf8");
-  const block = /<!-- plugin:start -->\s*```sh\n([\s\S]*?)```\s*<!-- plugin:end -->/.exec(text);
-  if (!block?.[1]) throw new Error('README has no "Plugging in your product" block');
-  return block[1];
-}
-
-/** The README's Node example for the origin, verbatim in spirit: the signature must check out. */
-function callerOf(req: IncomingMessage, secret: string) {
-  const h = req.headers;
-  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(h["x-hookgate-signature"] ?? "")) ?? [];
-  if (!t || !v1 || Math.abs(Date.now() / 1000 - Number(t)) > 300) return null;
-  const signed = [t, req.method, req.url, h["x-hookgate-tenant-id"], h["x-hookgate-credential-id"], h["x-hookgate-request-id"]].join(".");
-  const mac = createHmac("sha256", secret).update(signed).digest();
-  return timingSafeEqual(mac, Buffer.from(v1, "hex")) ? { tenantId: h["x-hookgate-tenant-id"] } : null;
-}
+type Caller = { tenantId: string; credentialId: string; scopes: string[] } | null;
+type OriginRequest = Pick<IncomingMessage, "method" | "url" | "headers">;
 
 describe('README "Plugging in your product"', () => {
   it("works as printed against wrangler dev, with a real origin and receiver", async () => {
     const secret = inject("gatewaySecret");
-    const calls: { url: string; verified: boolean }[] = [];
+    // The origin checks the gateway's signature with the example the guide prints, as printed.
+    const project = consumerProject();
+    const example = await writeExample(project, "origin", docBlock(GATEWAY_GUIDE, "origin-example", "js"));
+    const { callerOf } = (await import(pathToFileURL(example).href)) as { callerOf: (req: OriginRequest, secret: string) => Caller };
+    const calls: { url: string; verified: boolean; req: OriginRequest }[] = [];
     const origin = createServer((req, res) => {
       const who = callerOf(req, secret);
-      calls.push({ url: req.url ?? "", verified: who !== null });
+      calls.push({ url: req.url ?? "", verified: who !== null, req: { method: req.method, url: req.url, headers: { ...req.headers } } });
       res.writeHead(who ? 200 : 401, { "content-type": "application/json" }).end(JSON.stringify({ ok: who !== null }));
     });
     await new Promise<void>((resolve) => origin.listen(0, "127.0.0.1", resolve));
@@ -44,12 +36,17 @@ describe('README "Plugging in your product"', () => {
     const dir = mkdtempSync(path.join(tmpdir(), "hookgate-plugin-"));
     try {
       writeFileSync(path.join(dir, ".dev.vars"), `ADMIN_TOKEN=${adminToken()}\n`);
-      const script = pluginBlock().replaceAll("http://127.0.0.1:8787", baseUrl());
+      const script = docBlock(README, "plugin", "sh").replaceAll("http://127.0.0.1:8787", baseUrl());
       const { stdout: out } = await promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], {
         cwd: dir,
         encoding: "utf8",
         timeout: 60_000,
-        env: { ...process.env, ORIGIN: `http://127.0.0.1:${address.port}`, OPS_HOOK: `${receiver.url}/hookgate` },
+        env: {
+          ...process.env,
+          ORIGIN: `http://127.0.0.1:${address.port}`,
+          OPS_HOOK: `${receiver.url}/hookgate`,
+          CUSTOMER_HOOK: `${receiver.url}/customer`,
+        },
       });
       expect(out).toContain('["tests:read","tests:write"]');
       expect(out).toContain('"GET /api/tests/* tests:read"');
@@ -58,14 +55,34 @@ describe('README "Plugging in your product"', () => {
       expect(out).toMatch(/\{"valid":true,"tenantId":"ten_\w+","type":"key","scopes":\["tests:read"\]\}/);
       expect(out).toContain('{"name":"test.completed","owner":"operator"}');
       expect(out).toMatch(/"secret":"whsec_/);
-      expect(out).toMatch(/\{"id":"evt_\w+","type":"test.completed"\}/);
+      expect(out).toMatch(/\{"id":"wh_\w+","url":"http:\/\/127\.0\.0\.1:\d+\/customer","eventTypes":\["test\.completed"\]\}/);
+      // The answer lists the tenant's own delivery; the operator's is never shown to the tenant.
+      expect(out).toMatch(/\{"id":"evt_\w+","type":"test.completed","deliveries":\["(pending|succeeded)"\]\}/);
       expect(out).toMatch(/operator scopes\.updated scopes/);
       expect(out).toMatch(/operator gateway\.updated gateway/);
-      expect(calls).toEqual([{ url: "/api/tests/42", verified: true }]);
-      const delivered = await until("the operator endpoint got the event", () => receiver.received.find((r) => r.path === "/hookgate"));
-      expect(JSON.parse(delivered.body)).toMatchObject({ type: "test.completed", data: { testId: "42", passed: true } });
+      expect(calls.map(({ url, verified }) => ({ url, verified }))).toEqual([{ url: "/api/tests/42", verified: true }]);
+      const forwarded = calls[0]?.req as OriginRequest;
+      expect(callerOf(forwarded, secret)).toMatchObject({ tenantId: expect.stringMatching(/^ten_/), scopes: ["tests:read"] });
+      // What the example must refuse: identity headers, method or path changed after signing, another secret.
+      const tampered = (headers: Record<string, string>, change: Partial<OriginRequest> = {}) =>
+        callerOf({ ...forwarded, ...change, headers: { ...forwarded.headers, ...headers } }, secret);
+      expect(tampered({ "x-hookgate-tenant-id": "ten_someoneelse" })).toBeNull();
+      expect(tampered({ "x-hookgate-credential-id": "key_someoneelse" })).toBeNull();
+      expect(tampered({}, { method: "DELETE" })).toBeNull();
+      expect(tampered({}, { url: "/api/tests/43" })).toBeNull();
+      expect(tampered({ "x-hookgate-signature": "" })).toBeNull();
+      expect(callerOf(forwarded, `${secret}x`)).toBeNull();
+
+      for (const [path, who] of [
+        ["/hookgate", "the operator endpoint"],
+        ["/customer", "the tenant's endpoint"],
+      ]) {
+        const delivered = await until(`${who} got the event`, () => receiver.received.find((r) => r.path === path));
+        expect(JSON.parse(delivered.body)).toMatchObject({ type: "test.completed", data: { testId: "42", passed: true } });
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      rmSync(project, { recursive: true, force: true });
       origin.close();
       await receiver.close();
     }
