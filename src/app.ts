@@ -1,8 +1,8 @@
 import { dashboardRoutes } from "./dashboard/routes";
-import { handleError, problemResponse } from "./errors";
 import { gateway } from "./http/gateway";
 import { configGuard, requestId } from "./http/middleware";
 import { createRouter } from "./http/openapi";
+import { handleError, problemResponse } from "./http/problem";
 import { DomainError } from "./lib/errors";
 import { adminAuditLogRoutes } from "./routes/admin/audit-log";
 import { adminDeliveriesRoutes } from "./routes/admin/deliveries";

@@ -2,6 +2,7 @@ import { createDb } from "../db/client";
 import { findClient } from "../db/oauth-clients";
 import type { Config, Env } from "../env";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
+import { OAuthError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { credentialGate, type GateResult } from "../ratelimit/credential-gate";
 import { DEFAULT_LIMITS, RateLimitedError } from "../ratelimit/limits";
@@ -9,25 +10,6 @@ import { cachedTenant } from "../tenants/cache";
 import { clientPolicy } from "./oauth-clients";
 import { ALL_SCOPES, missingScopes } from "./scopes";
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "./tokens";
-
-/** RFC 6749 §5.2 error codes. */
-export type OAuthErrorCode =
-  | "invalid_request"
-  | "invalid_client"
-  | "invalid_grant"
-  | "unauthorized_client"
-  | "unsupported_grant_type"
-  | "invalid_scope";
-
-/** A refused token request, answered in RFC 6749's terms rather than as a problem document. */
-export class OAuthError extends Error {
-  constructor(
-    readonly error: OAuthErrorCode,
-    readonly description: string,
-  ) {
-    super(description);
-  }
-}
 
 export type TokenRequest = {
   /** The raw form body. */

@@ -1,9 +1,11 @@
 import type { z } from "zod";
 
 /**
- * The errors domain code throws. Each has a stable snake_case `code` (part of
- * the API contract) and a `kind` saying what sort of failure it is; only
- * `src/errors.ts` knows which HTTP status a kind becomes.
+ * The errors domain code throws: one type, `DomainError`, and its subclasses. Each has a stable
+ * snake_case `code` (part of the API contract), a `kind` saying what sort of failure it is, the
+ * status number that kind answers with, and the headers the error itself calls for (a 401's
+ * challenge, a 429's or 503's Retry-After). Nothing here builds a response: src/http/problem.ts
+ * turns any thrown error into one.
  */
 export type ErrorKind =
   | "bad_request"
@@ -72,7 +74,7 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** The HTTP status of each kind: src/errors.ts answers with it, and a webhook source logs what it answered. */
+/** The status of each kind: the answer carries it, and a webhook source logs what it answered. */
 export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   bad_request: 400,
   unauthenticated: 401,
@@ -106,6 +108,9 @@ export type ErrorExtras = {
 
 export class DomainError extends Error {
   readonly kind: ErrorKind;
+  readonly status: number;
+  /** The headers this error's answer carries beyond its content type. */
+  readonly headers: Record<string, string> = {};
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
@@ -113,6 +118,12 @@ export class DomainError extends Error {
   ) {
     super(detail);
     this.kind = ERROR_CODES[code];
+    this.status = STATUS_OF_KIND[this.kind];
+    // A webhook sender whose signature failed is not asked for a bearer credential.
+    if (this.status === 401 && code !== "invalid_signature" && code !== "stale_timestamp")
+      this.headers["www-authenticate"] = 'Bearer realm="hookgate"';
+    if ((this.status === 429 || this.status === 503) && extras.retryAfter !== undefined)
+      this.headers["retry-after"] = String(extras.retryAfter);
   }
 }
 
@@ -193,6 +204,27 @@ export class AuthenticationError extends DomainError {
           : "unknown",
   ) {
     super(code, detail);
+  }
+}
+
+/** RFC 6749 §5.2 error codes. */
+export type OAuthErrorCode =
+  | "invalid_request"
+  | "invalid_client"
+  | "invalid_grant"
+  | "unauthorized_client"
+  | "unsupported_grant_type"
+  | "invalid_scope";
+
+/** A refused token request: 401 for `invalid_client` (with a Basic challenge), else 400, answered in RFC 6749's terms. */
+export class OAuthError extends DomainError {
+  constructor(
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+  ) {
+    super(error === "invalid_client" ? "invalid_credential" : "bad_request", description);
+    this.headers["cache-control"] = "no-store";
+    if (this.status === 401) this.headers["www-authenticate"] = 'Basic realm="hookgate"';
   }
 }
 

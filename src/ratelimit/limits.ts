@@ -50,13 +50,12 @@ export function rateLimitHeaders(bucket: Bucket, window: Window, result: GateRes
 
 /** The one 429: its problem names the policy and when to retry; its headers are the bucket's. */
 export class RateLimitedError extends DomainError {
-  readonly headers: Record<string, string>;
   constructor(bucket: Bucket, window: Window, result: GateResult, what = `${bucket} requests`) {
     super("rate_limited", `Rate limit exceeded for ${what}; retry in ${result.slotSeconds} s`, {
       policy: policyName(bucket, window),
       retryAfter: result.slotSeconds,
     });
-    this.headers = rateLimitHeaders(bucket, window, result);
+    Object.assign(this.headers, rateLimitHeaders(bucket, window, result));
   }
 }
 
