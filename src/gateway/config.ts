@@ -7,6 +7,7 @@ import { checkWebhookUrl } from "../delivery/url-guard";
 import { type FieldError, ValidationError } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
 import { productScopeNames } from "../operator/scopes";
+import { normalizeHost } from "./routes";
 
 export type GatewayConfig = { origin: string; hosts: string[]; routes: GatewayRoute[]; updatedAt: Date };
 
@@ -23,7 +24,7 @@ export async function gatewayConfig(d1: D1Database): Promise<GatewayConfig | nul
   let config = cache.get("config");
   if (config === undefined) {
     const row = await getGatewayConfig(createDb(d1));
-    config = row ? { origin: row.origin, hosts: row.hosts, routes: row.routes, updatedAt: row.updatedAt } : null;
+    config = row ? { origin: row.origin, hosts: row.hosts.map(normalizeHost), routes: row.routes, updatedAt: row.updatedAt } : null;
     cache.set("config", config);
   }
   return config;
@@ -69,7 +70,7 @@ export async function setGatewayConfig(
       errors.push({ path: `routes.${i}`, message: `${r.method} ${r.path} is listed twice` });
     }
   });
-  const hosts = [...new Set((input.hosts ?? []).map((h) => h.toLowerCase()))];
+  const hosts = [...new Set((input.hosts ?? []).map(normalizeHost))];
   if (errors.length > 0) throw new ValidationError(errors);
 
   const db = createDb(env.DB);

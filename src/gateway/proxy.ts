@@ -2,7 +2,14 @@ import { toHex } from "../lib/crypto";
 import { DomainError } from "../lib/errors";
 
 /** Who the gateway admitted: the identity headers tell the origin. */
-export type GatewayIdentity = { tenantId: string; credentialId: string; scopes: readonly string[]; requestId: string };
+export type GatewayIdentity = {
+  tenantId: string;
+  credentialId: string;
+  scopes: readonly string[];
+  requestId: string;
+  /** The credential's mode: only `live` credentials exist so far. */
+  mode: "live" | "test";
+};
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never cross a proxy. */
 const HOP_BY_HOP = new Set([
@@ -19,6 +26,26 @@ const HOP_BY_HOP = new Set([
 /** The caller's credential never reaches the origin. */
 const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key"]);
 
+/**
+ * The names a message's `Connection` header lists (RFC 9110 §7.6.1): hop-by-hop
+ * for this message alone, so a proxy drops them along with the standard ones.
+ */
+function connectionNamed(headers: Headers): Set<string> {
+  const named = new Set(HOP_BY_HOP);
+  for (const token of (headers.get("connection") ?? "").split(",")) {
+    const name = token.trim().toLowerCase();
+    if (name) named.add(name);
+  }
+  return named;
+}
+
+/**
+ * True for a name an origin could take for one of the identity headers: any
+ * `X-Hookgate-*`, also spelled with `_` (servers that fold `_` into `-`, as
+ * CGI-style frameworks do, would read `X_Hookgate_Scopes` as `X-Hookgate-Scopes`).
+ */
+const isIdentityLike = (name: string) => name.toLowerCase().replaceAll("_", "-").startsWith("x-hookgate-");
+
 const encoder = new TextEncoder();
 const keys = new Map<string, Promise<CryptoKey>>();
 
@@ -31,23 +58,53 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-/**
- * `X-Hookgate-Signature: t=<unix>,v1=<hex>`: HMAC-SHA256 keyed with
- * GATEWAY_SECRET over `<t>.<METHOD>.<path?query>.<tenant id>.<credential
- * id>.<request id>`, so the origin can trust the identity headers.
- */
-export async function signGatewayRequest(
-  secret: string,
-  input: { timestamp: number; method: string; target: string; tenantId: string; credentialId: string; requestId: string },
-): Promise<string> {
-  const message = [input.timestamp, input.method.toUpperCase(), input.target, input.tenantId, input.credentialId, input.requestId].join(
-    ".",
-  );
-  const mac = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message));
-  return `t=${input.timestamp},v1=${toHex(new Uint8Array(mac))}`;
+async function hmacHex(secret: string, message: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(message))));
 }
 
-/** The headers the origin gets: the caller's, minus credentials, hop-by-hop and any X-Hookgate-*, plus the signed identity. */
+export type SignedRequest = {
+  timestamp: number;
+  method: string;
+  target: string;
+  tenantId: string;
+  credentialId: string;
+  requestId: string;
+  /** As sent in X-Hookgate-Scopes: space-separated. */
+  scopes: string;
+  mode: "live" | "test";
+};
+
+/**
+ * `X-Hookgate-Signature: t=<unix>,v1=<hex>,v2=<hex>`, both HMAC-SHA256 keyed
+ * with GATEWAY_SECRET. v1 (kept for origins that check it) covers
+ * `<t>.<METHOD>.<path?query>.<tenant id>.<credential id>.<request id>`, which
+ * a path holding dots lets one read more than one way. v2 covers the lines
+ * `v2`, t, METHOD, path?query, tenant id, credential id, request id, scopes
+ * and mode joined by `\n`: no field can hold a newline, so it reads one way
+ * only, and it also vouches for the scopes and the mode.
+ */
+export async function signGatewayRequest(secret: string, input: SignedRequest): Promise<string> {
+  const method = input.method.toUpperCase();
+  const v1 = [input.timestamp, method, input.target, input.tenantId, input.credentialId, input.requestId].join(".");
+  const v2 = [
+    "v2",
+    input.timestamp,
+    method,
+    input.target,
+    input.tenantId,
+    input.credentialId,
+    input.requestId,
+    input.scopes,
+    input.mode,
+  ].join("\n");
+  return `t=${input.timestamp},v1=${await hmacHex(secret, v1)},v2=${await hmacHex(secret, v2)}`;
+}
+
+/**
+ * The headers the origin gets: the caller's, minus its credential, the
+ * hop-by-hop ones (and those its Connection header names) and anything that
+ * reads as X-Hookgate-*, plus the signed identity.
+ */
 export async function upstreamHeaders(
   inbound: Headers,
   identity: GatewayIdentity,
@@ -56,16 +113,19 @@ export async function upstreamHeaders(
   secret: string,
 ): Promise<Headers> {
   const out = new Headers();
+  const hop = connectionNamed(inbound);
   for (const [name, value] of inbound) {
     const n = name.toLowerCase();
-    if (HOP_BY_HOP.has(n) || CREDENTIAL_HEADERS.has(n) || n.startsWith("x-hookgate-") || n === "host") continue;
+    if (hop.has(n) || CREDENTIAL_HEADERS.has(n) || isIdentityLike(n) || n === "host") continue;
     out.append(name, value);
   }
   const timestamp = Math.floor(Date.now() / 1000);
+  const scopes = identity.scopes.join(" ");
   out.set("X-Hookgate-Tenant-Id", identity.tenantId);
   out.set("X-Hookgate-Credential-Id", identity.credentialId);
-  out.set("X-Hookgate-Scopes", identity.scopes.join(" "));
+  out.set("X-Hookgate-Scopes", scopes);
   out.set("X-Hookgate-Request-Id", identity.requestId);
+  out.set("X-Hookgate-Mode", identity.mode);
   out.set(
     "X-Hookgate-Signature",
     await signGatewayRequest(secret, {
@@ -75,6 +135,8 @@ export async function upstreamHeaders(
       tenantId: identity.tenantId,
       credentialId: identity.credentialId,
       requestId: identity.requestId,
+      scopes,
+      mode: identity.mode,
     }),
   );
   return out;
@@ -83,9 +145,10 @@ export async function upstreamHeaders(
 /**
  * Sends an admitted request to the origin (same method, path and query; the
  * body streamed, never buffered) and returns the origin's answer, streamed
- * back with its status and headers (hop-by-hop ones dropped). No answer
- * within `timeoutMs` is a 504, a failed connection a 502; neither says
- * anything about the origin's internals.
+ * back with its status and headers (hop-by-hop ones, and those its
+ * Connection header names, dropped). No answer within `timeoutMs` is a 504,
+ * a failed connection a 502; neither says anything about the origin's
+ * internals.
  */
 export async function forwardToOrigin(
   request: Request,
@@ -115,6 +178,7 @@ export async function forwardToOrigin(
     clearTimeout(timer);
   }
   const out = new Headers();
-  for (const [name, value] of upstream.headers) if (!HOP_BY_HOP.has(name.toLowerCase())) out.append(name, value);
+  const hop = connectionNamed(upstream.headers);
+  for (const [name, value] of upstream.headers) if (!hop.has(name.toLowerCase())) out.append(name, value);
   return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });
 }

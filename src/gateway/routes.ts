@@ -11,6 +11,14 @@ export function isHookgatePath(path: string): boolean {
   );
 }
 
+/**
+ * A hostname as the gateway compares it: lowercase, without the trailing
+ * dot of a fully qualified name (`API.example.com.` is `api.example.com`),
+ * so no spelling of a gateway host reaches Hookgate's own API. Callers pass
+ * a hostname, without a port.
+ */
+export const normalizeHost = (host: string) => host.toLowerCase().replace(/\.+$/, "");
+
 export const GATEWAY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
 /**

@@ -3,7 +3,7 @@ import { grantedScopes } from "../auth/scopes";
 import { loadConfig } from "../env";
 import { gatewayConfig } from "../gateway/config";
 import { forwardToOrigin } from "../gateway/proxy";
-import { isHookgatePath, matchRoute } from "../gateway/routes";
+import { isHookgatePath, matchRoute, normalizeHost } from "../gateway/routes";
 import { DomainError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { bucketFor } from "../ratelimit/limits";
@@ -31,7 +31,8 @@ export const gateway = (): MiddlewareHandler<AppEnv> =>
       throw err;
     }
     if (!config) return next();
-    const onGatewayHost = config.hosts.includes(new URL(c.req.url).hostname.toLowerCase());
+    // The URL's hostname has no port; a trailing dot or another case is the same host.
+    const onGatewayHost = config.hosts.includes(normalizeHost(new URL(c.req.url).hostname));
     if (own && !onGatewayHost) return next();
     const route = matchRoute(config.routes, c.req.method, path);
     if (!route) {
@@ -60,6 +61,7 @@ export const gateway = (): MiddlewareHandler<AppEnv> =>
         credentialId: principal.credentialId,
         scopes: grantedScopes(principal.scopes, product),
         requestId,
+        mode: "live",
       },
       { secret: loaded.config.gatewaySecret, timeoutMs: loaded.config.gatewayTimeoutMs },
     );

@@ -3,27 +3,40 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { api, baseUrl, createTenant } from "./client";
 
-type Seen = { method: string; url: string; headers: IncomingMessage["headers"]; body: string; verified: boolean };
+type Seen = { method: string; url: string; headers: IncomingMessage["headers"]; identityLike: string[]; body: string; verified: boolean };
 
 /**
- * The operator's own API, as its README tells it to check the gateway:
- * recompute X-Hookgate-Signature with GATEWAY_SECRET and refuse a mismatch.
+ * The operator's own API, checking the gateway as the README tells it to:
+ * recompute v2 of X-Hookgate-Signature with GATEWAY_SECRET (over the lines v2,
+ * t, method, target, tenant, credential, request id, scopes, mode) and refuse
+ * a mismatch.
  */
 function verifyGatewaySignature(req: IncomingMessage, secret: string): boolean {
   const header = String(req.headers["x-hookgate-signature"] ?? "");
-  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
-  if (!t || !v1 || Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
-  const message = [
-    t,
-    req.method,
-    req.url,
-    req.headers["x-hookgate-tenant-id"],
-    req.headers["x-hookgate-credential-id"],
-    req.headers["x-hookgate-request-id"],
-  ].join(".");
+  const [, t, v2] = /^t=(\d+),v1=[0-9a-f]{64},v2=([0-9a-f]{64})$/.exec(header) ?? [];
+  if (!t || !v2 || Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
+  const h = req.headers;
+  const fields = [h["x-hookgate-tenant-id"], h["x-hookgate-credential-id"], h["x-hookgate-request-id"], h["x-hookgate-scopes"]];
+  const message = ["v2", t, req.method, req.url, ...fields, h["x-hookgate-mode"]].join("\n");
   const expected = createHmac("sha256", secret).update(message).digest();
-  return timingSafeEqual(expected, Buffer.from(v1, "hex"));
+  return timingSafeEqual(expected, Buffer.from(v2, "hex"));
 }
+
+/** The header names the origin received that read as X-Hookgate-* once `_` is taken for `-`, as sent (lowercased). */
+const identityLike = (req: IncomingMessage) =>
+  req.rawHeaders
+    .filter((_, i) => i % 2 === 0)
+    .map((n) => n.toLowerCase())
+    .filter((n) => n.replaceAll("_", "-").startsWith("x-hookgate-"));
+
+const IDENTITY = [
+  "x-hookgate-credential-id",
+  "x-hookgate-mode",
+  "x-hookgate-request-id",
+  "x-hookgate-scopes",
+  "x-hookgate-signature",
+  "x-hookgate-tenant-id",
+];
 
 describe("the edge gateway in front of a real origin", () => {
   const seen: Seen[] = [];
@@ -41,6 +54,7 @@ describe("the edge gateway in front of a real origin", () => {
           method: req.method ?? "",
           url: req.url ?? "",
           headers: req.headers,
+          identityLike: identityLike(req),
           body: Buffer.concat(chunks).toString("utf8"),
           verified,
         });
@@ -77,7 +91,16 @@ describe("the edge gateway in front of a real origin", () => {
     expect(reader.status).toBe(201);
 
     const viaKey = await fetch(`${baseUrl()}/e2e-api/runs/7?detail=1`, {
-      headers: { "x-api-key": reader.body.key, "x-hookgate-tenant-id": "ten_spoofed" },
+      headers: {
+        "x-api-key": reader.body.key,
+        "x-hookgate-tenant-id": "ten_spoofed",
+        // Spelled with underscores: an origin folding _ into - would take these for the identity headers.
+        "X-Hookgate_Scopes": "runs:write",
+        X_HOOKGATE_SCOPES: "runs:write",
+        "x-hookgate_tenant-id": "ten_spoofed",
+        X_Hookgate_Mode: "test",
+        X_Custom_Trace: "kept",
+      },
     });
     expect(viaKey.status).toBe(200);
     expect(await viaKey.json()).toEqual({ tenant: tenant.id, echo: 0 });
@@ -87,6 +110,11 @@ describe("the edge gateway in front of a real origin", () => {
     expect(first.headers["x-api-key"]).toBeUndefined();
     expect(first.headers["x-hookgate-credential-id"]).toBe(reader.body.id);
     expect(first.headers["x-hookgate-request-id"]).toBe(viaKey.headers.get("x-request-id"));
+    expect(first.identityLike.sort()).toEqual(IDENTITY);
+    // Underscored names do cross the hop (this one arrives), so the ones above were dropped by the gateway.
+    expect(first.headers.x_custom_trace).toBe("kept");
+    expect(first.headers["x-hookgate-scopes"]).toBe("runs:read");
+    expect(first.headers["x-hookgate-mode"]).toBe("live");
 
     const client = await api("POST", "/v1/oauth-clients", { key: key.key, body: { name: "runner", scopes: ["runs:write"] } });
     const token = await fetch(`${baseUrl()}/oauth/token`, {
@@ -106,6 +134,7 @@ describe("the edge gateway in front of a real origin", () => {
     expect(viaToken.status).toBe(200);
     expect(await viaToken.json()).toEqual({ tenant: tenant.id, echo: payload.length });
     expect(seen.at(-1)).toMatchObject({ method: "POST", verified: true });
+    expect(seen.at(-1)!.identityLike.sort()).toEqual(IDENTITY);
     expect(seen.at(-1)!.headers.authorization).toBeUndefined();
 
     const before = seen.length;

@@ -13,7 +13,7 @@ import { startReceiver, until } from "./receiver";
 const README = "README.md";
 const GATEWAY_GUIDE = "README.md";
 
-type Caller = { tenantId: string; credentialId: string; scopes: string[] } | null;
+type Caller = { tenantId: string; credentialId: string; scopes: string[]; mode: string } | null;
 type OriginRequest = Pick<IncomingMessage, "method" | "url" | "headers">;
 
 describe('README "Plugging in your product"', () => {
@@ -62,12 +62,14 @@ describe('README "Plugging in your product"', () => {
       expect(out).toMatch(/operator gateway\.updated gateway/);
       expect(calls.map(({ url, verified }) => ({ url, verified }))).toEqual([{ url: "/api/tests/42", verified: true }]);
       const forwarded = calls[0]?.req as OriginRequest;
-      expect(callerOf(forwarded, secret)).toMatchObject({ tenantId: expect.stringMatching(/^ten_/), scopes: ["tests:read"] });
+      expect(callerOf(forwarded, secret)).toMatchObject({ tenantId: expect.stringMatching(/^ten_/), scopes: ["tests:read"], mode: "live" });
       // What the example must refuse: identity headers, method or path changed after signing, another secret.
       const tampered = (headers: Record<string, string>, change: Partial<OriginRequest> = {}) =>
         callerOf({ ...forwarded, ...change, headers: { ...forwarded.headers, ...headers } }, secret);
       expect(tampered({ "x-hookgate-tenant-id": "ten_someoneelse" })).toBeNull();
       expect(tampered({ "x-hookgate-credential-id": "key_someoneelse" })).toBeNull();
+      expect(tampered({ "x-hookgate-scopes": "tests:read tests:write" })).toBeNull();
+      expect(tampered({ "x-hookgate-mode": "test" })).toBeNull();
       expect(tampered({}, { method: "DELETE" })).toBeNull();
       expect(tampered({}, { url: "/api/tests/43" })).toBeNull();
       expect(tampered({ "x-hookgate-signature": "" })).toBeNull();

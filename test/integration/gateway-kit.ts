@@ -53,7 +53,19 @@ export async function callUrl(
   return { status: res.status, headers: res.headers, body, text };
 }
 
-/** The signature the origin checks: HMAC-SHA256(GATEWAY_SECRET, t.METHOD.target.tenant.credential.request). */
+async function hmacHex(message: string): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(TEST_SECRETS.GATEWAY_SECRET),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message));
+  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The v1 signature: HMAC-SHA256(GATEWAY_SECRET, t.METHOD.target.tenant.credential.request). */
 export async function expectedSignature(
   t: string,
   method: string,
@@ -62,17 +74,26 @@ export async function expectedSignature(
   credentialId: string,
   requestId: string,
 ) {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(TEST_SECRETS.GATEWAY_SECRET),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    key,
-    new TextEncoder().encode(`${t}.${method}.${target}.${tenantId}.${credentialId}.${requestId}`),
-  );
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return hmacHex(`${t}.${method}.${target}.${tenantId}.${credentialId}.${requestId}`);
+}
+
+/** The v2 signature the origin checks: HMAC-SHA256(GATEWAY_SECRET) over the lines v2, t, METHOD, target, tenant, credential, request, scopes, mode. */
+export async function expectedSignatureV2(f: {
+  t: string;
+  method: string;
+  target: string;
+  tenantId: string;
+  credentialId: string;
+  requestId: string;
+  scopes: string;
+  mode: string;
+}) {
+  return hmacHex(["v2", f.t, f.method, f.target, f.tenantId, f.credentialId, f.requestId, f.scopes, f.mode].join("\n"));
+}
+
+/** `t=<unix>,v1=<hex>,v2=<hex>` taken apart; throws on any other shape. */
+export function parseSignature(header: string | null): { t: string; v1: string; v2: string } {
+  const [, t, v1, v2] = /^t=(\d+),v1=([0-9a-f]{64}),v2=([0-9a-f]{64})$/.exec(header ?? "") ?? [];
+  if (!t || !v1 || !v2) throw new Error(`not a gateway signature: ${header}`);
+  return { t, v1, v2 };
 }

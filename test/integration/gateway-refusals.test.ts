@@ -151,6 +151,34 @@ describe("gateway: which requests are the gateway's", () => {
     expect(origin.calls).toHaveLength(1);
   });
 
+  it("a Host with a trailing dot, another case or a port is still the gateway host: Hookgate's API is not reachable there", async () => {
+    await putGateway({ hosts: ["api.acme.test"], routes: [{ path: "/v1/*" }] });
+    const { key } = await newTenant();
+    const origin = stubOrigin(() => new Response("origin keys"));
+    for (const host of ["api.acme.test.", "API.Acme.Test.", "api.acme.test:8443", "api.acme.test.:8443"]) {
+      const res = await callUrl("GET", `https://${host}/v1/keys?limit=1`, { key });
+      expect(res.text, host).toBe("origin keys");
+      expectProblem(await callUrl("GET", `https://${host}/health`, { key }), 404, "not_found");
+    }
+    expect(origin.calls.map((c) => c.url)).toEqual(Array(4).fill(`${ORIGIN}/v1/keys?limit=1`));
+    // A name that merely starts or ends like it is another host: Hookgate's own.
+    for (const host of ["api.acme.test.evil", "xapi.acme.test"]) {
+      expect((await callUrl("GET", `https://${host}/v1/keys?limit=1`, { key })).body.data, host).toHaveLength(1);
+    }
+    expect(origin.calls).toHaveLength(4);
+  });
+
+  it("a configured host is stored lowercase without its trailing dot, and matches either spelling", async () => {
+    const put = await putGateway({ hosts: ["Api.Acme.Test.", "api.acme.test"], routes: [{ path: "/v1/*" }] });
+    expect(put.status, put.text).toBe(200);
+    expect(put.body.hosts).toEqual(["api.acme.test"]);
+    const { key } = await newTenant();
+    const origin = stubOrigin(() => new Response("origin"));
+    expect((await callUrl("GET", "https://api.acme.test/v1/keys", { key })).text).toBe("origin");
+    expect((await callUrl("GET", "https://api.acme.test./v1/keys", { key })).text).toBe("origin");
+    expect(origin.calls).toHaveLength(2);
+  });
+
   it("a path outside Hookgate's that matches no route is a plain 404", async () => {
     await putGateway({ routes: [{ path: "/tests/*" }] });
     stubOrigin();

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { callUrl, expectedSignature, ORIGIN, putGateway, putScopes, stubOrigin } from "./gateway-kit";
+import { callUrl, expectedSignature, expectedSignatureV2, ORIGIN, parseSignature, putGateway, putScopes, stubOrigin } from "./gateway-kit";
 import { BASE, expectProblem, newClient, newKey, newTenant, tokenFor } from "./helpers";
 
 beforeEach(async () => {
@@ -45,9 +45,22 @@ describe("gateway: a request to the operator's API", () => {
     expect(sent.headers.get("x-hookgate-credential-id")).toBe(reader.id);
     expect(sent.headers.get("x-hookgate-scopes")).toBe("tests:read");
     expect(sent.headers.get("x-hookgate-request-id")).toBe("trace-gw-1");
-    const [, t, hex] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sent.headers.get("x-hookgate-signature") ?? "") ?? [];
+    const { t, v1, v2 } = parseSignature(sent.headers.get("x-hookgate-signature"));
     expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(5);
-    expect(hex).toBe(await expectedSignature(t!, "GET", "/tests/42?page=2&q=a%20b", tenant.id, reader.id, "trace-gw-1"));
+    expect(v1).toBe(await expectedSignature(t, "GET", "/tests/42?page=2&q=a%20b", tenant.id, reader.id, "trace-gw-1"));
+    expect(sent.headers.get("x-hookgate-mode")).toBe("live");
+    expect(v2).toBe(
+      await expectedSignatureV2({
+        t,
+        method: "GET",
+        target: "/tests/42?page=2&q=a%20b",
+        tenantId: tenant.id,
+        credentialId: reader.id,
+        requestId: "trace-gw-1",
+        scopes: "tests:read",
+        mode: "live",
+      }),
+    );
   });
 
   it("drops X-Api-Key and every inbound X-Hookgate-* header; the path alone is signed when there is no query", async () => {
@@ -69,8 +82,11 @@ describe("gateway: a request to the operator's API", () => {
       expect.arrayContaining(["api:read", "api:write", "tests:read", "tests:write", "keys:read"]),
     );
     const requestId = res.headers.get("x-request-id")!;
-    const [, t, hex] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sent.headers.get("x-hookgate-signature")!)!;
-    expect(hex).toBe(await expectedSignature(t!, "POST", "/reports", tenant.id, keyId, requestId));
+    const { t, v1, v2 } = parseSignature(sent.headers.get("x-hookgate-signature"));
+    expect(v1).toBe(await expectedSignature(t, "POST", "/reports", tenant.id, keyId, requestId));
+    const scopes = sent.headers.get("x-hookgate-scopes")!;
+    const fields = { t, method: "POST", target: "/reports", tenantId: tenant.id, credentialId: keyId, requestId, scopes, mode: "live" };
+    expect(v2).toBe(await expectedSignatureV2(fields));
     expect(sent.headers.get("x-hookgate-request-id")).toBe(requestId);
   });
 

@@ -7,7 +7,8 @@ import { readBody } from "../../http/middleware";
 import { adminSecurity, createRouter, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
 import { DomainError } from "../../lib/errors";
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+/** A hostname; a fully qualified one's trailing dot is allowed (and dropped when stored). */
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+\.?$/i;
 
 const GatewayRouteSchema = z
   .strictObject({
