@@ -1,26 +1,28 @@
 import { and, asc, count, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
 import { OPERATOR_ID } from "../tenants/operator";
-import { type Db, insertUnderQuota } from "./client";
+import type { Db } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { webhooks } from "./schema";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type WebhookPatch = Partial<Omit<WebhookRow, "id" | "tenantId" | "createdAt" | "deletedAt">>;
 
-const live = (tenantId: string) => and(eq(webhooks.tenantId, tenantId), isNull(webhooks.deletedAt));
+/** The owner's subscriptions not deleted. Writes go through src/webhooks/store.ts, never from here. */
+export const liveWebhook = (tenantId: string) => and(eq(webhooks.tenantId, tenantId), isNull(webhooks.deletedAt));
 // `hookgate listen` sessions' subscriptions are temporary and outside the `webhooks` quota.
-const counted = (tenantId: string) => and(live(tenantId), or(isNull(webhooks.managedBy), ne(webhooks.managedBy, "cli")));
+export const countedWebhooks = (tenantId: string) =>
+  and(liveWebhook(tenantId), or(isNull(webhooks.managedBy), ne(webhooks.managedBy, "cli")));
 
 export async function getWebhook(db: Db, tenantId: string, id: string): Promise<WebhookRow | undefined> {
   return db
     .select()
     .from(webhooks)
-    .where(and(live(tenantId), eq(webhooks.id, id)))
+    .where(and(liveWebhook(tenantId), eq(webhooks.id, id)))
     .get();
 }
 
 export async function countWebhooks(db: Db, tenantId: string): Promise<number> {
-  const row = await db.select({ n: count() }).from(webhooks).where(counted(tenantId)).get();
+  const row = await db.select({ n: count() }).from(webhooks).where(countedWebhooks(tenantId)).get();
   return row?.n ?? 0;
 }
 
@@ -28,7 +30,7 @@ export async function listWebhooks(db: Db, tenantId: string, limit: number, afte
   const rows = await db
     .select()
     .from(webhooks)
-    .where(and(live(tenantId), afterCursor(webhooks.createdAt, webhooks.id, after)))
+    .where(and(liveWebhook(tenantId), afterCursor(webhooks.createdAt, webhooks.id, after)))
     .orderBy(asc(webhooks.createdAt), asc(webhooks.id))
     .limit(limit + 1)
     .all();
@@ -51,31 +53,7 @@ export async function subscribersOf(db: Db, tenantId: string): Promise<WebhookRo
   return rows.filter(covers);
 }
 
-export function insertWebhookUnderQuota(db: Db, row: WebhookRow, quota: number) {
-  return insertUnderQuota(db, webhooks, row, counted(row.tenantId), quota);
-}
-
 export const webhookExists = (id: string) => sql`EXISTS (SELECT 1 FROM ${webhooks} WHERE ${eq(webhooks.id, id)})`;
-
-export function updateWebhook(db: Db, tenantId: string, id: string, set: WebhookPatch) {
-  return db
-    .update(webhooks)
-    .set(set)
-    .where(and(live(tenantId), eq(webhooks.id, id)));
-}
-
-/** Soft-deletes the subscription (its pending deliveries are cancelled in the data plane). */
-export function deleteWebhook(db: Db, tenantId: string, id: string, now = new Date()) {
-  return db
-    .update(webhooks)
-    .set({ deletedAt: now, isEnabled: false, updatedAt: now })
-    .where(and(live(tenantId), eq(webhooks.id, id)));
-}
-
-/** Disables a subscription: 410 Gone, or its breaker tripped. */
-export function disableWebhook(db: Db, webhookId: string, reason: "gone" | "circuit_breaker", now = new Date()) {
-  return db.update(webhooks).set({ isEnabled: false, disabledReason: reason, updatedAt: now }).where(eq(webhooks.id, webhookId));
-}
 
 /** A subscription by id alone, deleted ones too: what an attempt checks before it sends. */
 export async function webhookById(db: Db, id: string): Promise<WebhookRow | undefined> {

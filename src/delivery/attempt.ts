@@ -4,15 +4,15 @@ import type { AttemptInsert, DeliveryRecord, EventRecord } from "../data/records
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import type { TenantRow } from "../db/tenants";
-import { disableWebhook, type WebhookRow } from "../db/webhooks";
+import type { WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
-import { forgetCatalog } from "../events/catalog-cache";
 import { emitOperational } from "../events/operational";
 import { newId } from "../lib/crypto";
 import { isListenEndpoint, sendThroughSession } from "../listen/endpoint";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
 import { openWebhookHeaders, signingSecrets } from "../webhooks/secrets";
+import { storeSubscriptionDisabled } from "../webhooks/store";
 import { recoverEndpoint } from "./breaker";
 import { breakerPlan } from "./breaker-schedule";
 import { governorFor } from "./endpoint-governor";
@@ -180,19 +180,16 @@ export async function attemptDelivery(
       });
     }
     const db = createDb(env.DB);
-    await db.batch([
-      disableWebhook(db, webhook.id, reason),
-      auditStatement(
-        db,
-        { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
-        {
-          action: ownedAction(webhook.tenantId, "webhook.disabled"),
-          target: webhook.id,
-          details: { reason, consecutiveFailures: breaker.consecutiveFailures, statusCode: result.statusCode },
-        },
-      ),
-    ]);
-    forgetCatalog(webhook.tenantId);
+    const audit = auditStatement(
+      db,
+      { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
+      {
+        action: ownedAction(webhook.tenantId, "webhook.disabled"),
+        target: webhook.id,
+        details: { reason, consecutiveFailures: breaker.consecutiveFailures, statusCode: result.statusCode },
+      },
+    );
+    await storeSubscriptionDisabled(db, webhook, reason, audit);
     await emitOperational(env, config, owner, delivery.eventType, "hookgate.endpoint.disabled", {
       webhookId: webhook.id,
       url: webhook.url,

@@ -1,17 +1,15 @@
-import { and, eq } from "drizzle-orm";
 import { type DataShard, shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
-import { webhooks } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
 import type { WebhookRow } from "../db/webhooks";
 import { type Config, type Env, loadConfig } from "../env";
-import { forgetCatalog } from "../events/catalog-cache";
 import { emitOperational } from "../events/operational";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
+import { storeSubscriptionRecovered } from "../webhooks/store";
 import { breakerPlan, type HeldRef, type HoldCause } from "./breaker-schedule";
 import { governorFor } from "./endpoint-governor";
 import { passTurnOn } from "./ordering";
@@ -104,22 +102,16 @@ export async function recoverEndpoint(
   if (!ended) return;
   const db = createDb(env.DB);
   const downtimeSeconds = Math.max(0, Math.round((Date.now() - ended.since) / 1000));
-  await db.batch([
-    db
-      .update(webhooks)
-      .set({ isEnabled: true, disabledReason: null, updatedAt: new Date() })
-      .where(and(eq(webhooks.id, webhook.id), eq(webhooks.disabledReason, "circuit_breaker"))),
-    auditStatement(
-      db,
-      { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
-      {
-        action: ownedAction(webhook.tenantId, "webhook.recovered"),
-        target: webhook.id,
-        details: { reason: "probe_succeeded", downtimeSeconds },
-      },
-    ),
-  ]);
-  forgetCatalog(webhook.tenantId);
+  const audit = auditStatement(
+    db,
+    { tenantId: webhook.tenantId, actor: "system", ip: null, requestId: `dlv:${delivery.id}` },
+    {
+      action: ownedAction(webhook.tenantId, "webhook.recovered"),
+      target: webhook.id,
+      details: { reason: "probe_succeeded", downtimeSeconds },
+    },
+  );
+  await storeSubscriptionRecovered(db, webhook, audit);
   await releaseHeld(env, ended.held);
   await emitOperational(env, config, owner, delivery.eventType, "hookgate.endpoint.recovered", {
     webhookId: webhook.id,

@@ -1,7 +1,8 @@
 import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord, EventRecord } from "../data/records";
-import type { WebhookRow } from "../db/webhooks";
+import { createDb } from "../db/client";
+import { type WebhookRow, webhookById } from "../db/webhooks";
 import type { Config, Env } from "../env";
 import { listenSessionWait } from "../listen/endpoint";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
@@ -147,8 +148,12 @@ async function followLine(env: Env, config: Config, webhook: WebhookRow, first: 
       next = await passTurn(env, webhook.id, delivery.id);
       continue;
     }
+    // The subscription as it is now, not as the line's first runner read it: a change made meanwhile (a
+    // rotated secret, a new URL) applies to this delivery. Disabled or deleted: the consumer holds or cancels it.
+    const current = await webhookById(createDb(env.DB), webhook.id);
+    if (!current || current.deletedAt || !current.isEnabled) return wakeByQueue(env, webhook.id, [wake]);
     try {
-      const result = await runHolding(env, config, { delivery, webhook, event, manual: false, turnHeld: true });
+      const result = await runHolding(env, config, { delivery, webhook: current, event, manual: false, turnHeld: true });
       if (result.kind === "retry") await enqueueDeliveries(env, [delivery], { delaySeconds: result.delaySeconds });
       else if (result.kind === "wait") await requeueAfterWait(env, delivery, result.waitMs, false);
       else if (result.outcome === "disabled" && result.next) return handOn(env, config, webhook, result);

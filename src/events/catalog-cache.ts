@@ -10,8 +10,9 @@ import { isOperator } from "../tenants/operator";
  * CATALOG_TTL_MS, so a busy publisher costs one D1 write per event and no
  * read: a type or subscription created, changed or deleted in another
  * isolate takes effect here within two seconds (at once in the isolate that
- * made the change). A delivery to a subscription disabled meanwhile is
- * held when it comes up for its attempt, never sent (src/delivery/breaker.ts).
+ * made the change: a list read while it was being written is not kept). A
+ * delivery to a subscription disabled meanwhile is held when it comes up for
+ * its attempt, never sent (src/delivery/breaker.ts).
  */
 export const CATALOG_TTL_MS = 2_000;
 
@@ -33,18 +34,28 @@ export async function cachedEventType(db: Db, tenantId: string, name: string): P
   return row ?? undefined;
 }
 
-/** Every enabled subscription that may receive the tenant's events (its own, and the operator endpoints covering it). */
+// Counts the changes this isolate made: a list read while one was written may predate it, so it is not kept.
+let changesMade = 0;
+
+/** Every subscription that may receive the tenant's events (its own, and the operator endpoints covering it): see subscribersOf. */
 export async function cachedSubscribers(db: Db, tenantId: string): Promise<WebhookRow[]> {
-  let rows = subscribers.get(tenantId);
-  if (!rows) {
-    rows = await subscribersOf(db, tenantId);
-    subscribers.set(tenantId, rows);
-  }
+  const cached = subscribers.get(tenantId);
+  if (cached) return cached;
+  // Its age counts from before the read: the copy may be as old as the read's start.
+  const readAt = Date.now();
+  const before = changesMade;
+  const rows = await subscribersOf(db, tenantId);
+  if (changesMade === before) subscribers.set(tenantId, rows, readAt);
   return rows;
 }
 
-/** Drops what this isolate knows of an owner's catalog and subscriptions; the operator's reach every tenant. */
+/**
+ * Drops what this isolate knows of an owner's catalog and subscriptions (the
+ * operator's reach every tenant). Subscription writes call it through
+ * src/webhooks/store.ts, the one place they are made.
+ */
 export function forgetCatalog(ownerId: string): void {
+  changesMade++;
   if (isOperator(ownerId)) {
     types.clear();
     subscribers.clear();

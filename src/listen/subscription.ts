@@ -9,15 +9,15 @@ import { auditStatement } from "../db/audit";
 import { createDb, type Db } from "../db/client";
 import { webhooks } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
-import { deleteWebhook, getWebhook, type WebhookRow } from "../db/webhooks";
+import { getWebhook, type WebhookRow } from "../db/webhooks";
 import { cancelPendingDeliveries } from "../delivery/cancel";
 import { generateWebhookSecret } from "../delivery/sign";
 import type { Config, Env } from "../env";
-import { forgetCatalog } from "../events/catalog-cache";
 import { newId, randomBase62 } from "../lib/crypto";
 import { NotFoundError } from "../lib/errors";
 import { ownedAction } from "../tenants/operator";
 import { sealWebhookSecret, signingSecrets } from "../webhooks/secrets";
+import { storeNewSubscription, storeSubscriptionDeleted } from "../webhooks/store";
 import { assertKnownEventTypes } from "../webhooks/validate";
 import { listenUrlOf } from "./address";
 
@@ -82,11 +82,12 @@ export async function createListenSession(op: TenantOp, events: string[]): Promi
     updatedAt: now,
     deletedAt: null,
   };
-  await db.batch([
-    db.insert(webhooks).values(row),
-    auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.created"), target: id, details: { url, eventTypes: events } }),
-  ]);
-  forgetCatalog(op.tenant.id);
+  const audit = auditStatement(db, op.who, {
+    action: ownedAction(op.tenant.id, "webhook.created"),
+    target: id,
+    details: { url, eventTypes: events },
+  });
+  await storeNewSubscription(db, row, null, audit);
   return { sessionId, tenantId: op.tenant.id, webhookId: id, secret, events };
 }
 
@@ -95,19 +96,17 @@ export async function expireListenSession(env: Env, config: Config, owner: Tenan
   const db = createDb(env.DB);
   // Deleted already (DELETE /v1/webhooks/:id): nothing more to record.
   const live = await getWebhook(db, owner.id, webhookId);
-  if (live)
-    await db.batch([
-      deleteWebhook(db, owner.id, webhookId),
-      auditStatement(
-        db,
-        { tenantId: owner.id, actor: "system", ip: null, requestId: `lsn:${sessionId}` },
-        {
-          action: ownedAction(owner.id, "webhook.deleted"),
-          target: webhookId,
-          details: { url: listenUrlOf(sessionId), reason: "listen_session_expired" },
-        },
-      ),
-    ]);
-  forgetCatalog(owner.id);
+  if (live) {
+    const audit = auditStatement(
+      db,
+      { tenantId: owner.id, actor: "system", ip: null, requestId: `lsn:${sessionId}` },
+      {
+        action: ownedAction(owner.id, "webhook.deleted"),
+        target: webhookId,
+        details: { url: listenUrlOf(sessionId), reason: "listen_session_expired" },
+      },
+    );
+    await storeSubscriptionDeleted(db, owner.id, webhookId, audit);
+  }
   await cancelPendingDeliveries(env, config, owner, webhookId);
 }

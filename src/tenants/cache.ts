@@ -4,20 +4,23 @@ import { TtlCache } from "../lib/ttl-cache";
 
 /**
  * Tenant records cached in the isolate: every authenticated request needs
- * its tenant's settings (API access, limits, quotas). Changes reach other
- * isolates within TENANT_CACHE_TTL_MS; the isolate that makes one drops its
- * entry at once.
+ * its tenant's settings (API access, limits, quotas), and every attempt its
+ * retry schedule and breaker threshold. Changes reach other isolates within
+ * TENANT_CACHE_TTL_MS, counted from the start of the read; the isolate that
+ * makes one drops its entry at once (and keeps no row read meanwhile).
  */
-export const TENANT_CACHE_TTL_MS = 10_000;
+export const TENANT_CACHE_TTL_MS = 2_000;
 
 const tenants = new TtlCache<TenantRow>(TENANT_CACHE_TTL_MS, 10_000);
+let changesMade = 0;
 
 export async function cachedTenant(d1: D1Database, id: string): Promise<TenantRow | undefined> {
-  let tenant = tenants.get(id);
-  if (!tenant) {
-    tenant = await getTenant(createDb(d1), id);
-    if (tenant) tenants.set(id, tenant);
-  }
+  const cached = tenants.get(id);
+  if (cached) return cached;
+  const readAt = Date.now();
+  const before = changesMade;
+  const tenant = await getTenant(createDb(d1), id);
+  if (tenant && changesMade === before) tenants.set(id, tenant, readAt);
   return tenant;
 }
 
@@ -27,5 +30,6 @@ export function rememberTenant(tenant: TenantRow): void {
 }
 
 export function forgetTenant(id: string): void {
+  changesMade++;
   tenants.delete(id);
 }

@@ -1,19 +1,9 @@
 import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
-import { changes, createDb } from "../db/client";
+import { createDb } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
 import type { ManagedBy, WebhookFormat, WebhookOrdering } from "../db/schema";
-import {
-  countWebhooks,
-  deleteWebhook as deleteWebhookRows,
-  getWebhook,
-  insertWebhookUnderQuota,
-  listWebhooks,
-  updateWebhook as updateWebhookRow,
-  type WebhookPatch,
-  type WebhookRow,
-  webhookExists,
-} from "../db/webhooks";
+import { countWebhooks, getWebhook, listWebhooks, type WebhookPatch, type WebhookRow, webhookExists } from "../db/webhooks";
 import { releaseHeld } from "../delivery/breaker";
 import { breakerPlan } from "../delivery/breaker-schedule";
 import { cancelPendingDeliveries } from "../delivery/cancel";
@@ -22,13 +12,13 @@ import { clearTurns } from "../delivery/ordering";
 import { buildDeliveryRequest } from "../delivery/request";
 import { sendWebhook } from "../delivery/send";
 import { generateWebhookSecret } from "../delivery/sign";
-import { forgetCatalog } from "../events/catalog-cache";
 import { newId } from "../lib/crypto";
 import { ForbiddenError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
 import { endListenSessionOf } from "../listen/endpoint";
 import { isOperator, ownedAction } from "../tenants/operator";
 import { filterProblems } from "./filter";
 import { type CustomHeaders, openWebhookHeaders, sealWebhookHeaders, sealWebhookSecret, signingSecrets } from "./secrets";
+import { storeNewSubscription, storeSubscriptionChange, storeSubscriptionDeleted } from "./store";
 import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants } from "./validate";
 
 export type WebhookInput = {
@@ -119,17 +109,13 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
     if ((await countWebhooks(db, op.tenant.id)) >= quota) throw new QuotaExceededError("webhooks", quota, "webhooks");
     await verifyEndpoint(row, input.headers ?? null, [secret], op.config.deliveryTimeoutMs);
   }
-  const [inserted] = await db.batch([
-    insertWebhookUnderQuota(db, row, quota),
-    auditStatement(
-      db,
-      op.who,
-      { action: ownedAction(op.tenant.id, "webhook.created"), target: id, details: { url, eventTypes: row.eventTypes } },
-      webhookExists(id),
-    ),
-  ]);
-  if (changes(inserted) !== 1) throw new QuotaExceededError("webhooks", quota, "webhooks");
-  forgetCatalog(op.tenant.id);
+  const audit = auditStatement(
+    db,
+    op.who,
+    { action: ownedAction(op.tenant.id, "webhook.created"), target: id, details: { url, eventTypes: row.eventTypes } },
+    webhookExists(id),
+  );
+  if (!(await storeNewSubscription(db, row, quota, audit))) throw new QuotaExceededError("webhooks", quota, "webhooks");
   return { row, secret };
 }
 
@@ -195,15 +181,17 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   // The answer shows exactly what is stored: the old updatedAt when nothing changed.
   if (Object.keys(set).length === 0) return row;
   set.updatedAt = new Date();
-  await db.batch([
-    updateWebhookRow(db, op.tenant.id, id, set),
+  await storeSubscriptionChange(
+    db,
+    op.tenant.id,
+    id,
+    set,
     auditStatement(db, op.who, {
       action: ownedAction(op.tenant.id, "webhook.updated"),
       target: id,
       details: { fields: auditedFields(set) },
     }),
-  ]);
-  forgetCatalog(op.tenant.id);
+  );
   // Re-enabling starts afresh: the breaker's count goes back to zero, and what was held goes out in order.
   if (fields.isEnabled === true) await releaseHeld(op.env, await governorFor(op.env, id).reset());
   // Switched off: its deliveries are held as they come up, never probed.
@@ -219,11 +207,8 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
 export async function deleteWebhook(op: TenantOp, id: string): Promise<void> {
   const db = createDb(op.env.DB);
   const row = await findWebhook(op, id);
-  await db.batch([
-    deleteWebhookRows(db, op.tenant.id, id),
-    auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.deleted"), target: id, details: { url: row.url } }),
-  ]);
-  forgetCatalog(op.tenant.id);
+  const audit = auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.deleted"), target: id, details: { url: row.url } });
+  await storeSubscriptionDeleted(db, op.tenant.id, id, audit);
   await governorFor(op.env, id).forget();
   await cancelPendingDeliveries(op.env, op.config, op.tenant, id);
   await endListenSessionOf(op.env, row.url);
@@ -242,15 +227,19 @@ export async function rotateWebhookSecret(
   const webhook = await findWebhook(op, id);
   const secret = generateWebhookSecret();
   const expires = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000) : null;
-  await db.batch([
-    updateWebhookRow(db, op.tenant.id, id, {
-      ...(await sealWebhookSecret(op.config, id, secret)),
-      previousSecretEnc: expires ? webhook.secretEnc : null,
-      previousSecretExpiresAt: expires,
-      updatedAt: new Date(),
-    }),
-    auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.secret_rotated"), target: id, details: { graceSeconds } }),
-  ]);
+  const set: WebhookPatch = {
+    ...(await sealWebhookSecret(op.config, id, secret)),
+    previousSecretEnc: expires ? webhook.secretEnc : null,
+    previousSecretExpiresAt: expires,
+    updatedAt: new Date(),
+  };
+  const audit = auditStatement(db, op.who, {
+    action: ownedAction(op.tenant.id, "webhook.secret_rotated"),
+    target: id,
+    details: { graceSeconds },
+  });
+  // Like every change, through the store: this isolate's next delivery is signed with the new secret.
+  await storeSubscriptionChange(db, op.tenant.id, id, set, audit);
   return { secret, previousSecretExpiresAt: expires };
 }
 
