@@ -53,7 +53,6 @@ export type SourceRejection = (typeof SOURCE_REJECTIONS)[number];
 
 // ---- Bulk replays (src/replays/) ----
 export const REPLAY_STATES = ["running", "done", "cancelled"] as const;
-export type ReplayState = (typeof REPLAY_STATES)[number];
 /** The delivery statuses a replay may pick (a pending delivery is already on its way). */
 export const REPLAYABLE_STATUSES = ["failed", "succeeded", "cancelled"] as const;
 export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];

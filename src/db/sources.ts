@@ -1,4 +1,4 @@
-import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { type Db, insertUnderQuota } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { sources } from "./schema";
@@ -19,18 +19,6 @@ export async function getSource(db: Db, tenantId: string, id: string): Promise<S
     .from(sources)
     .where(and(live(tenantId), eq(sources.id, id)))
     .get();
-}
-
-export async function getSourceByName(db: Db, tenantId: string, name: string): Promise<SourceRow | undefined> {
-  return db
-    .select()
-    .from(sources)
-    .where(and(live(tenantId), eq(sources.name, name)))
-    .get();
-}
-
-export async function countSources(db: Db, tenantId: string): Promise<number> {
-  return (await db.select({ n: count() }).from(sources).where(live(tenantId)).get())?.n ?? 0;
 }
 
 export async function listSources(db: Db, tenantId: string, limit: number, after?: Cursor): Promise<Page<SourceRow>> {
