@@ -24,7 +24,7 @@ async function loadPlacement() {
 }
 
 /**
- * The README's rule for a tenant's `dataShards`: enough objects that its
+ * The rule for a tenant's `dataShards` (docs/performance.md, Capacity): enough objects that its
  * peak second takes at most 40 % of one object's request budget on average
  * (events without a key pick a shard at random, so one object's share of a
  * second varies: 40 % keeps it under 50 %), and its busiest day at most

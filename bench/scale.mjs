@@ -5,7 +5,7 @@
 //     and the bytes one event costs on disk (the object's SQLite file, read
 //     after the server stops) with 1 and with 3 subscriptions, all delivered.
 // (2) Simulated (bench/scale-sim.mjs): a day of a billion-a-month workload
-//     through the real placement code with `dataShards` set by the README's
+//     through the real placement code with `dataShards` set by docs/performance.md's
 //     rule; for the busiest and the largest object, writes/s and size at 30
 //     days against Cloudflare's per-object limits. Goal: both <= 50 %.
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -167,7 +167,7 @@ export async function benchScale({ concurrency = 16, seconds = 8, sizedEvents = 
     `  per event: ${sim.requestsPerEvent.toFixed(2)} object requests, ${sim.storedPerEvent.toFixed(0)} B stored (1.5 subscriptions, 5 % retried)`,
   );
   console.log(
-    `  dataShards by the README's rule: ${JSON.stringify(sim.shardCounts)} (tenants per count); the 30 % tenant: ${sim.top.dataShards}`,
+    `  dataShards by the rule (docs/performance.md): ${JSON.stringify(sim.shardCounts)} (tenants per count); the 30 % tenant: ${sim.top.dataShards}`,
   );
   console.log(
     `  busiest object ${sim.peak.name}: ${sim.peak.perSecond.toFixed(0)} requests/s at its peak second = ` +

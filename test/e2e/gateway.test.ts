@@ -6,7 +6,7 @@ import { api, baseUrl, createTenant } from "./client";
 type Seen = { method: string; url: string; headers: IncomingMessage["headers"]; identityLike: string[]; body: string; verified: boolean };
 
 /**
- * The operator's own API, checking the gateway as the README tells it to:
+ * The operator's own API, checking the gateway as docs/gateway-and-operator.md tells it to:
  * recompute v2 of X-Hookgate-Signature with GATEWAY_SECRET (over the lines v2,
  * t, method, target, tenant, credential, request id, scopes, mode) and refuse
  * a mismatch.

@@ -11,7 +11,7 @@ import { consumerProject, docBlock, writeExample } from "./readme-blocks";
 import { startReceiver, until } from "./receiver";
 
 const README = "README.md";
-const GATEWAY_GUIDE = "README.md";
+const GATEWAY_GUIDE = "docs/gateway-and-operator.md";
 
 type Caller = { tenantId: string; credentialId: string; scopes: string[]; mode: string } | null;
 type OriginRequest = Pick<IncomingMessage, "method" | "url" | "headers">;

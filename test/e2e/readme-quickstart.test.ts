@@ -11,7 +11,7 @@ import { consumerProject, docBlock, typeCheck, writeExample } from "./readme-blo
 import { until } from "./receiver";
 
 const README = "README.md";
-const TOOLS_GUIDE = "README.md";
+const TOOLS_GUIDE = "docs/cli-and-sdk.md";
 
 /** What the Quickstart printed, and the tenant key it made (for the examples that build on it). */
 let quickstart: { out: string; key: string };

@@ -37,7 +37,7 @@ const TenantSettings = {
     .min(1)
     .max(MAX_DATA_SHARDS)
     .optional()
-    .openapi({ description: "Data-plane objects a day of the tenant's new events is spread over (README: Capacity)" }),
+    .openapi({ description: "Data-plane objects a day of the tenant's new events is spread over (docs/performance.md: Capacity)" }),
 };
 
 const PortalOriginsSchema = z

@@ -10509,7 +10509,7 @@ export interface components {
       rateLimits?: components["schemas"]["RateLimits"];
       retrySchedule?: (number | string)[] | null;
       breakerThreshold?: number | null;
-      /** @description Data-plane objects a day of the tenant's new events is spread over (README: Capacity) */
+      /** @description Data-plane objects a day of the tenant's new events is spread over (docs/performance.md: Capacity) */
       dataShards?: number;
     };
     Quotas: {
@@ -10526,7 +10526,7 @@ export interface components {
       rateLimits?: components["schemas"]["RateLimits"];
       retrySchedule?: (number | string)[] | null;
       breakerThreshold?: number | null;
-      /** @description Data-plane objects a day of the tenant's new events is spread over (README: Capacity) */
+      /** @description Data-plane objects a day of the tenant's new events is spread over (docs/performance.md: Capacity) */
       dataShards?: number;
       /**
        * @description Origins allowed to embed the dashboard (CSP frame-ancestors): https, or http too where ALLOW_INSECURE_URLS=true. Empty or null: framing refused.
