@@ -7,7 +7,7 @@ import { webhooks } from "./schema";
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type WebhookPatch = Partial<Omit<WebhookRow, "id" | "tenantId" | "createdAt" | "deletedAt">>;
 
-/** The owner's subscriptions not deleted. Writes go through src/webhooks/store.ts, never from here. */
+/** The owner's subscriptions not deleted. Writes go through src/db/webhook-store.ts, never from here. */
 export const liveWebhook = (tenantId: string) => and(eq(webhooks.tenantId, tenantId), isNull(webhooks.deletedAt));
 // `hookgate listen` sessions' subscriptions are temporary and outside the `webhooks` quota.
 export const countedWebhooks = (tenantId: string) =>

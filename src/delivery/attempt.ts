@@ -4,6 +4,7 @@ import type { AttemptInsert, DeliveryRecord, EventRecord } from "../data/records
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import type { TenantRow } from "../db/tenants";
+import { storeSubscriptionDisabled } from "../db/webhook-store";
 import type { WebhookRow } from "../db/webhooks";
 import type { Config, Env } from "../env";
 import { emitOperational } from "../events/operational";
@@ -12,7 +13,6 @@ import { isListenEndpoint, sendThroughSession } from "../listen/endpoint";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
 import { openWebhookHeaders, signingSecrets } from "../webhooks/secrets";
-import { storeSubscriptionDisabled } from "../webhooks/store";
 import { recoverEndpoint } from "./breaker";
 import { breakerPlan } from "./breaker-schedule";
 import { governorFor } from "./endpoint-governor";

@@ -6,6 +6,7 @@ import { locatedId } from "../data/shard-map";
 import { createDb } from "../db/client";
 import { liveEventTypes } from "../db/event-types";
 import type { TenantRow } from "../db/tenants";
+import { cachedSubscribers } from "../db/webhook-store";
 import { dispatchDeliveries, type InlineRuntime, planInline, preclaimLease } from "../delivery/dispatch";
 import { holdBackWaiters, orderedAmong, registerTurns, storeOrForget } from "../delivery/ordering";
 import type { Config, Env } from "../env";
@@ -15,7 +16,7 @@ import { validateAgainstSchema } from "../lib/json-schema";
 import { isOperator, OPERATOR_ID } from "../tenants/operator";
 import { findTenant } from "../tenants/tenants";
 import { matchesFilter } from "../webhooks/filter";
-import { cachedEventType, cachedSubscribers } from "./catalog-cache";
+import { cachedEventType } from "./catalog-cache";
 import { isOperationalType, isReservedType } from "./operational";
 
 /**

@@ -9,6 +9,7 @@ import { auditStatement } from "../db/audit";
 import { createDb, type Db } from "../db/client";
 import { webhooks } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
+import { storeNewSubscription, storeSubscriptionDeleted } from "../db/webhook-store";
 import { getWebhook, type WebhookRow } from "../db/webhooks";
 import { cancelPendingDeliveries } from "../delivery/cancel";
 import { generateWebhookSecret } from "../delivery/sign";
@@ -17,7 +18,6 @@ import { newId, randomBase62 } from "../lib/crypto";
 import { NotFoundError } from "../lib/errors";
 import { ownedAction } from "../tenants/operator";
 import { sealWebhookSecret, signingSecrets } from "../webhooks/secrets";
-import { storeNewSubscription, storeSubscriptionDeleted } from "../webhooks/store";
 import { assertKnownEventTypes } from "../webhooks/validate";
 import { listenUrlOf } from "./address";
 

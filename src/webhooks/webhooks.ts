@@ -3,6 +3,7 @@ import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
 import type { ManagedBy, WebhookFormat, WebhookOrdering } from "../db/schema";
+import { storeNewSubscription, storeSubscriptionChange, storeSubscriptionDeleted } from "../db/webhook-store";
 import { countWebhooks, getWebhook, listWebhooks, type WebhookPatch, type WebhookRow, webhookExists } from "../db/webhooks";
 import { releaseHeld } from "../delivery/breaker";
 import { breakerPlan } from "../delivery/breaker-schedule";
@@ -18,7 +19,6 @@ import { endListenSessionOf } from "../listen/endpoint";
 import { isOperator, ownedAction } from "../tenants/operator";
 import { filterProblems } from "./filter";
 import { type CustomHeaders, openWebhookHeaders, sealWebhookHeaders, sealWebhookSecret, signingSecrets } from "./secrets";
-import { storeNewSubscription, storeSubscriptionChange, storeSubscriptionDeleted } from "./store";
 import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants } from "./validate";
 
 export type WebhookInput = {

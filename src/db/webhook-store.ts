@@ -1,20 +1,48 @@
 import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import { changes, type Db, insertUnderQuota, runBatch } from "../db/client";
-import { webhooks } from "../db/schema";
-import { countedWebhooks, liveWebhook, type WebhookPatch, type WebhookRow } from "../db/webhooks";
-import { forgetCatalog } from "../events/catalog-cache";
+import { TtlCache } from "../lib/ttl-cache";
+import { isOperator } from "../tenants/operator";
+import { changes, type Db, insertUnderQuota, runBatch } from "./client";
+import { webhooks } from "./schema";
+import { countedWebhooks, liveWebhook, subscribersOf, type WebhookPatch, type WebhookRow } from "./webhooks";
 
 /**
- * The one write path of the webhooks table. Every change to a subscription
- * (created, changed, its secret rotated, deleted, disabled by a 410 or its
- * breaker, enabled again when the breaker heals) is written here, in one
- * batch with its audit entry, and the isolate's cached subscriber lists
- * are dropped as the batch returns: the next publish or attempt in this
- * isolate reads the new row, other isolates within the cache's lifetime
- * (src/events/catalog-cache.ts). test/unit/subscription-writes.test.ts keeps
- * every other module off the table's writes.
+ * The subscriptions a publish reads, kept in the isolate, and the one write
+ * path of the webhooks table, side by side so that no write can leave a
+ * cached copy behind. Every change to a subscription (created, changed, its
+ * secret rotated, deleted, disabled by a 410 or its breaker, enabled again
+ * when the breaker heals) is written here, in one batch with its audit
+ * entry, and the isolate's lists are dropped as the batch returns: the next
+ * publish or attempt in this isolate reads the new row; other isolates do
+ * within SUBSCRIBERS_TTL_MS, counted from the start of their read.
+ * test/unit/subscription-writes.test.ts keeps every other module off the
+ * table's writes.
  */
+export const SUBSCRIBERS_TTL_MS = 2_000;
+
+// Per tenant: the subscriptions that may receive its events (subscribersOf).
+const subscribers = new TtlCache<WebhookRow[]>(SUBSCRIBERS_TTL_MS, 10_000);
+// Counts the changes this isolate made: a list read while one was written may predate it, so it is not kept.
+let changesMade = 0;
+
+/** What subscribersOf answers, from the isolate when it read it less than SUBSCRIBERS_TTL_MS ago. */
+export async function cachedSubscribers(db: Db, tenantId: string): Promise<WebhookRow[]> {
+  const cached = subscribers.get(tenantId);
+  if (cached) return cached;
+  // Its age counts from before the read: the copy may be as old as the read's start.
+  const readAt = Date.now();
+  const before = changesMade;
+  const rows = await subscribersOf(db, tenantId);
+  if (changesMade === before) subscribers.set(tenantId, rows, readAt);
+  return rows;
+}
+
+/** Drops the lists an owner's subscriptions are in: its own, or every tenant's for the operator's endpoints. */
+function forgetSubscribers(ownerId: string): void {
+  changesMade++;
+  if (isOperator(ownerId)) subscribers.clear();
+  else subscribers.delete(ownerId);
+}
 
 type Statement = BatchItem<"sqlite">;
 
@@ -23,7 +51,7 @@ async function commit(db: Db, ownerId: string, statements: Statement[]): Promise
     return await runBatch(db, statements);
   } finally {
     // Dropped even when the batch failed: whether it was applied is not known, and a reread costs little.
-    forgetCatalog(ownerId);
+    forgetSubscribers(ownerId);
   }
 }
 

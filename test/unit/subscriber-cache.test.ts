@@ -1,17 +1,23 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Db } from "../../src/db/client";
-import { CATALOG_TTL_MS, cachedSubscribers, forgetCatalog } from "../../src/events/catalog-cache";
+import { cachedSubscribers, SUBSCRIBERS_TTL_MS, storeSubscriptionChange } from "../../src/db/webhook-store";
+import type { WebhookRow } from "../../src/db/webhooks";
 
 afterEach(() => vi.useRealTimers());
 
-/** A stand-in for D1 whose subscriber reads answer when the test says so. */
+/** A stand-in for D1 whose subscriber reads answer when the test says so, and whose writes succeed. */
 function pausedDb() {
   const reads: ((rows: unknown[]) => void)[] = [];
   const db = {
     select: () => ({ from: () => ({ where: () => ({ all: () => new Promise<unknown[]>((resolve) => reads.push(resolve)) }) }) }),
+    update: () => ({ set: () => ({ where: () => ({}) }) }),
+    batch: async (statements: unknown[]) => statements.map(() => ({ meta: { changes: 1 } })),
   } as unknown as Db;
-  return { db, reads };
+  /** A change this isolate makes to one of the tenant's subscriptions, through the one write path. */
+  const change = (tenant: string) => storeSubscriptionChange(db, tenant, "wh_x", { url: "https://new.example.com" }, {} as never);
+  return { db, reads, change };
 }
+const urls = (rows: WebhookRow[]) => rows.map((w) => w.url);
 
 let n = 0;
 const subscription = (tenantId: string, url: string) => ({ id: `wh_${++n}`, tenantId, tenantIds: null, url });
@@ -19,28 +25,29 @@ const subscription = (tenantId: string, url: string) => ({ id: `wh_${++n}`, tena
 describe("the isolate's subscriber lists", () => {
   it("are served from the isolate until a change; a list read while a change was written is used once, never kept", async () => {
     const tenant = `ten_race${++n}`;
-    const { db, reads } = pausedDb();
+    const { db, reads, change } = pausedDb();
     const first = cachedSubscribers(db, tenant);
     reads[0]!([subscription(tenant, "https://old.example.com")]);
-    expect((await first).map((w) => w.url)).toEqual(["https://old.example.com"]);
+    expect(urls(await first)).toEqual(["https://old.example.com"]);
     // Kept: the next publish reads nothing.
-    expect((await cachedSubscribers(db, tenant)).map((w) => w.url)).toEqual(["https://old.example.com"]);
+    expect(urls(await cachedSubscribers(db, tenant))).toEqual(["https://old.example.com"]);
     expect(reads).toHaveLength(1);
 
-    forgetCatalog(tenant);
-    // A read starts, the subscription changes (and the change's write drops the lists), then the read answers with the old row.
+    // A change drops the list: the next publish reads again.
+    await change(tenant);
+    // That read is out when another change is written; it answers with the old row.
     const inFlight = cachedSubscribers(db, tenant);
-    forgetCatalog(tenant);
+    await change(tenant);
     reads[1]!([subscription(tenant, "https://old.example.com")]);
     await inFlight;
     const after = cachedSubscribers(db, tenant);
     expect(reads, "the next publish reads again").toHaveLength(3);
     reads[2]!([subscription(tenant, "https://new.example.com")]);
-    expect((await after).map((w) => w.url)).toEqual(["https://new.example.com"]);
+    expect(urls(await after)).toEqual(["https://new.example.com"]);
   });
 
-  it("keep a list at most CATALOG_TTL_MS (2 s) from the moment its read began", async () => {
-    expect(CATALOG_TTL_MS).toBeLessThanOrEqual(2_000);
+  it("keep a list at most SUBSCRIBERS_TTL_MS (2 s) from the moment its read began", async () => {
+    expect(SUBSCRIBERS_TTL_MS).toBeLessThanOrEqual(2_000);
     vi.useFakeTimers({ toFake: ["Date"] });
     const start = 1_800_000_000_000;
     vi.setSystemTime(start);
@@ -51,10 +58,10 @@ describe("the isolate's subscriber lists", () => {
     vi.setSystemTime(start + 1_500);
     reads[0]!([subscription(tenant, "https://a.example.com")]);
     await first;
-    vi.setSystemTime(start + CATALOG_TTL_MS - 1);
+    vi.setSystemTime(start + SUBSCRIBERS_TTL_MS - 1);
     await cachedSubscribers(db, tenant);
     expect(reads).toHaveLength(1);
-    vi.setSystemTime(start + CATALOG_TTL_MS);
+    vi.setSystemTime(start + SUBSCRIBERS_TTL_MS);
     const again = cachedSubscribers(db, tenant);
     expect(reads).toHaveLength(2);
     reads[1]!([]);
