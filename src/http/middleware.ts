@@ -1,21 +1,25 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { loadConfig } from "../env";
 import { randomBase62 } from "../lib/crypto";
 import { DomainError } from "../lib/errors";
 import { jsonTooDeep } from "../lib/json";
 import { bodyTooLarge, readLimited } from "../lib/read-limited";
+import { INTAKE_CSP } from "../sources/answer-type";
 import type { AppEnv } from "./context";
 
 /** Largest request body we accept: 256 KiB. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+// At most 128 of these: anything else (spaces, quotes, colons, markup) is replaced, never echoed.
+const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
  * Echoes a sane inbound `X-Request-Id`, else makes one up, and sets it on
- * every response. Hono's `requestId` middleware does the same but refuses
- * `.` and `:`, which tracing systems put in their ids (`trace.42`,
- * `svc:req-1`), so callers would lose their correlation id.
+ * every response, with `X-Content-Type-Options: nosniff`; every answer
+ * under `/in/` (a tenant's text, a sender's echo, or an error) also gets a
+ * sandboxing Content-Security-Policy. Mounted first, so the headers are
+ * stamped on whatever comes back: a route's answer, an error, a 404, a
+ * Response a handler built itself, or the gateway's proxied one.
  */
 export const requestId = (): MiddlewareHandler<AppEnv> =>
   async function requestIdMiddleware(c, next) {
@@ -24,7 +28,24 @@ export const requestId = (): MiddlewareHandler<AppEnv> =>
     c.set("requestId", id);
     c.header("X-Request-Id", id);
     await next();
+    const headers: [string, string][] = [
+      ["X-Request-Id", id],
+      ["X-Content-Type-Options", "nosniff"],
+    ];
+    if (c.req.path === "/in" || c.req.path.startsWith("/in/")) headers.push(["Content-Security-Policy", INTAKE_CSP]);
+    stamp(c, headers);
   };
+
+function stamp(c: Context<AppEnv>, headers: [string, string][]): void {
+  try {
+    for (const [name, value] of headers) c.res.headers.set(name, value);
+  } catch {
+    // A fetched Response has immutable headers: answer with a copy (never a WebSocket upgrade's, which cannot be copied).
+    if (c.res.status === 101) return;
+    c.res = new Response(c.res.body, c.res);
+    for (const [name, value] of headers) c.res.headers.set(name, value);
+  }
+}
 
 /** Parses config once; a missing or bad secret answers 503 instead of crashing. */
 export const configGuard = (): MiddlewareHandler<AppEnv> =>

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { SOURCE_REJECTIONS, SOURCE_REQUEST_STATUSES, VERIFICATION_SCHEMES } from "../db/schema";
+import { ANSWER_TYPES, isSafeAnswerType } from "../sources/answer-type";
 import { NameSchema } from "./schemas";
 
 /** Request and response schemas of incoming webhook sources. */
@@ -50,13 +51,19 @@ const Mapping = z
     example: { repo: "{{trigger.repository.full_name}}", action: "{{trigger.action}}" },
   });
 const Dedupe = z.union([z.strictObject({ header: HeaderName }), z.strictObject({ path: z.string().min(1).max(200) })]);
-// A media type as a header carries it: the answer's Content-Type is set from it on every request.
-const MEDIA_TYPE = /^[\w!#$&^.+-]+\/[\w!#$&^.+-]+(\s*;\s*[\w!#$&^.+-]+=([\w!#$&^.+-]+|"[\x20\x21\x23-\x7e]*"))*$/;
+// The answer is served on Hookgate's origin: only types a browser never runs (no HTML, SVG, XML, script).
+const AnswerType = z
+  .string()
+  .max(100)
+  .refine(isSafeAnswerType, {
+    message: `must be ${ANSWER_TYPES.join(" or ")}, with an optional "; charset=..." (a tenant's text never becomes a page on this origin)`,
+    params: { allowed: [...ANSWER_TYPES] },
+  });
 const Response = z
   .strictObject({
     status: z.number().int().min(200).max(299),
     body: z.string().max(1000).optional(),
-    contentType: z.string().max(100).regex(MEDIA_TYPE, "must be a media type such as text/plain; charset=utf-8").optional(),
+    contentType: AnswerType.optional(),
   })
   .refine((r) => !(r.status === 204 || r.status === 205) || !r.body, { path: ["body"], message: "a 204 or 205 answer has no body" });
 const EventTypeTemplate = z.string().min(1).max(200).openapi({ example: "github.{{headers.x-github-event}}" });

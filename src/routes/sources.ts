@@ -9,6 +9,7 @@ import { readBody } from "../http/middleware";
 import { conflictResponse, createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { CreateSourceBody, NewSourceSchema, PatchSourceBody, SourceRequestSchema, SourceSchema } from "../http/source-schemas";
+import { servedAnswerType } from "../sources/answer-type";
 import { findSourceRequest, replaySourceRequest } from "../sources/replay";
 import { listRequestLog } from "../sources/request-log";
 import { changeSource, createSource, deleteSource, findSource, MAX_TOKEN_GRACE_SECONDS, rotateSourceToken } from "../sources/sources";
@@ -22,7 +23,8 @@ export function serializeSource(s: SourceRow) {
     mapping: s.mapping ?? null,
     orderingKey: s.orderingKey ?? null,
     dedupe: s.dedupe ?? null,
-    response: s.response ?? null,
+    // A source saved before answer types were restricted shows the type it is actually served with.
+    response: s.response?.contentType ? { ...s.response, contentType: servedAnswerType(s.response.contentType) } : (s.response ?? null),
     rateLimit: s.rateLimit,
     isEnabled: s.isEnabled,
     createdAt: s.createdAt.toISOString(),

@@ -11,6 +11,7 @@ import { decryptSecret } from "../lib/secret-box";
 import { credentialGate } from "../ratelimit/credential-gate";
 import { RateLimitedError } from "../ratelimit/limits";
 import { cachedTenant } from "../tenants/cache";
+import { servedAnswerType } from "./answer-type";
 import { type ParsedBody, parseIntakeBody, readIntakeBody } from "./body";
 import { renderMapping, renderString, type TemplateContext } from "./mapping";
 import { type LoggedRequest, logRequest, rejectionOf, requestLogDraft } from "./request-log";
@@ -139,7 +140,7 @@ async function metaHandshake(config: Config, source: SourceRow, log: LoggedReque
   if (q.get("hub.mode") !== "subscribe" || !(await safeEqual(expected, q.get("hub.verify_token") ?? ""))) {
     throw new DomainError("invalid_signature", "The subscribe handshake's verify token does not match");
   }
-  return { status: 200, body: q.get("hub.challenge") ?? "", contentType: "text/plain" };
+  return { status: 200, body: q.get("hub.challenge") ?? "", contentType: "text/plain; charset=utf-8" };
 }
 
 /** Slack's `url_verification` (answered with its challenge) and `ssl_check`: no event is published. */
@@ -149,7 +150,7 @@ function slackHandshake(source: SourceRow, body: ParsedBody): IntakeAnswer | nul
   if (t && typeof t === "object" && t.type === "url_verification") {
     return { status: 200, body: JSON.stringify({ challenge: t.challenge ?? null }), contentType: "application/json" };
   }
-  if (t && typeof t === "object" && t.ssl_check === "1") return { status: 200, body: "", contentType: "text/plain" };
+  if (t && typeof t === "object" && t.ssl_check === "1") return { status: 200, body: "", contentType: "text/plain; charset=utf-8" };
   return null;
 }
 
@@ -251,7 +252,7 @@ const answerStatus = (source: SourceRow) => source.response?.status ?? 202;
 function answerOf(source: SourceRow, eventId: string): IntakeAnswer {
   const r = source.response;
   if (!r) return { status: 202, body: JSON.stringify({ eventId }), contentType: "application/json" };
-  return { status: r.status, body: r.body ?? "", contentType: r.contentType ?? "text/plain" };
+  return { status: r.status, body: r.body ?? "", contentType: servedAnswerType(r.contentType) };
 }
 
 /** The status an error answers with, for the log (src/errors.ts sends the same). */

@@ -9,6 +9,8 @@ declare module "vitest" {
     baseUrl: string;
     adminToken: string;
     gatewaySecret: string;
+    /** The instance's local state (its D1 among it), for a test that must write a row the API no longer accepts. */
+    persistTo: string;
   }
 }
 
@@ -27,6 +29,7 @@ export default async function setup(project: TestProject) {
   project.provide("baseUrl", server.url);
   project.provide("adminToken", secrets.ADMIN_TOKEN);
   project.provide("gatewaySecret", secrets.GATEWAY_SECRET);
+  project.provide("persistTo", persistTo);
   return async () => {
     await server.stop();
     rmSync(persistTo, { recursive: true, force: true });

@@ -33,7 +33,7 @@ describe("X-Request-Id", () => {
     expect(a.headers.get("x-request-id")).not.toBe(b.headers.get("x-request-id"));
   });
 
-  it.each(["abc-123", "req_Client.Trace:42", "a", "x".repeat(128), "0af7651916cd43dd8448eb211c80319c"])(
+  it.each(["abc-123", "req_Client.Trace-42", "a", "x".repeat(128), "0af7651916cd43dd8448eb211c80319c", "trace.42_A-z"])(
     "echoes a sane inbound id %j",
     async (id) => {
       const res = await call("GET", "/health", { headers: { "x-request-id": id } });
@@ -50,6 +50,9 @@ describe("X-Request-Id", () => {
     ["slash", "a/b"],
     ["a tab", "a\tb"],
     ["a comma list", "a,b"],
+    ["a colon", "svc:req-1"],
+    ["a semicolon", "a;b"],
+    ["non-ASCII", "r\u00e9q-1"],
     ["empty", ""],
   ])("replaces an insane inbound id (%s)", async (_label, id) => {
     const res = await call("GET", "/health", { headers: { "x-request-id": id } });

@@ -178,3 +178,64 @@ describe("415 stays 415", () => {
     }
   });
 });
+
+describe("X-Content-Type-Options: nosniff and X-Request-Id on every response", () => {
+  it("the API, its errors, the pages and their assets, the operator's routes, source URLs, and the gateway's answers", async () => {
+    const { key } = await newRoomyTenant();
+    const docs = await call("GET", "/docs");
+    const asset = /src="(\/docs\/assets\/[^"]+)"/.exec(docs.text)![1]!;
+    const responses: [string, { status: number; headers: Headers }][] = [
+      ["/health", await call("GET", "/health")],
+      ["HEAD /health", await call("HEAD", "/health")],
+      ["an unknown route", await call("GET", "/nope")],
+      ["a wrong method", await call("DELETE", "/health")],
+      ["/openapi.json", await call("GET", "/openapi.json")],
+      ["/docs", docs],
+      ["an asset", await call("GET", asset)],
+      ["/dashboard", await call("GET", "/dashboard")],
+      ["a portal page", await call("GET", "/dashboard/portal/ten_nope")],
+      ["a tenant's list", await call("GET", "/v1/keys", { key })],
+      ["401", await call("GET", "/v1/keys")],
+      ["400", await call("POST", "/v1/keys", json("{", { key }))],
+      ["415", await call("POST", "/v1/keys", { key, rawBody: "x", headers: { "content-type": "text/plain" } })],
+      ["422", await call("POST", "/v1/keys", json("{}", { key }))],
+      [
+        "the token endpoint's error",
+        await call("POST", "/oauth/token", {
+          rawBody: "grant_type=password",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+        }),
+      ],
+      ["the operator API", await call("GET", "/admin/tenants", { admin: true })],
+      ["a refused listen upgrade", await call("GET", "/v1/listen", { key: "hg_live_bogus", headers: { upgrade: "websocket" } })],
+      ["a source URL", await call("POST", "/in/src_nope/token", json("{}"))],
+    ];
+    for (const [what, res] of responses) {
+      expect(res.headers.get("x-content-type-options"), what).toBe("nosniff");
+      expect(res.headers.get("x-request-id"), what).toMatch(/^req_[0-9A-Za-z]{22}$/);
+    }
+  });
+
+  it("a proxied answer of the operator's API too, whatever the origin sent", async () => {
+    expect((await call("PUT", "/admin/scopes", { admin: true, body: { scopes: [{ name: "sniff:read" }] } })).status).toBe(200);
+    const route = { path: "/sniff-probe/*", scope: "sniff:read" };
+    const put = await call("PUT", "/admin/gateway", { admin: true, body: { origin: "https://origin.example.com", routes: [route] } });
+    expect(put.status, put.text).toBe(200);
+    try {
+      const { key } = await newRoomyTenant();
+      const reader = await call("POST", "/v1/keys", { key, body: { name: "sniffer", scopes: ["sniff:read"] } });
+      // The origin claims HTML and asks for sniffing.
+      vi.spyOn(globalThis, "fetch").mockImplementation(
+        async () => new Response("<b>hi</b>", { headers: { "content-type": "text/html", "x-content-type-options": "sniff" } }),
+      );
+      const res = await call("GET", "/sniff-probe/1", { key: reader.body.key, headers: { "x-request-id": "trace-sniff-1" } });
+      expect(res.status, res.text).toBe(200);
+      expect(res.text).toBe("<b>hi</b>");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("x-request-id")).toBe("trace-sniff-1");
+    } finally {
+      vi.restoreAllMocks();
+      await call("PUT", "/admin/gateway", { admin: true, body: { origin: "https://origin.example.com", routes: [] } });
+    }
+  });
+});
