@@ -136,9 +136,11 @@ export async function verifySignature(
 /**
  * Twilio signs the URL it called (tried with and without the default port,
  * as Twilio's own library does), then, for a form body, each parameter's
- * name and value sorted by name; a JSON body is covered instead by the
+ * name and value sorted by name; any other body is covered instead by the
  * `bodySHA256` query parameter (the body's SHA-256, hex) inside the signed
- * URL. HMAC-SHA1 with the auth token, or SHA-256 where the request says so.
+ * URL, and without one it is refused: a signature over the URL alone says
+ * nothing about the body. HMAC-SHA1 with the auth token, or SHA-256 where
+ * the request says so.
  */
 async function verifyTwilio(authToken: string, req: SignedRequest): Promise<boolean> {
   const given = req.headers.get("x-twilio-signature") ?? "";
@@ -150,7 +152,9 @@ async function verifyTwilio(authToken: string, req: SignedRequest): Promise<bool
   if (bodyHash !== null) {
     const digest = toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", req.body)));
     if (!(await safeEqual(digest, bodyHash.toLowerCase()))) return false;
-  } else if (req.form) {
+  } else if (!req.form) {
+    return false;
+  } else {
     const byName = new Map<string, Set<string>>();
     for (const [k, val] of req.form) byName.set(k, (byName.get(k) ?? new Set()).add(val));
     params = [...byName.keys()]

@@ -311,6 +311,15 @@ describe("twilio (the documented recipe over the URL the Worker sees)", () => {
       await send(src.path, TAMPERED, { query, headers: { "x-twilio-signature": signature } }),
       "invalid_signature",
     );
+    // Signed over the URL alone, without bodySHA256: the body is anyone's, so it is refused.
+    const urlAlone = await twilioSignature(authToken, workerUrl(src.path));
+    await expectRefused(
+      key,
+      tenantId,
+      src,
+      await send(src.path, BODY, { headers: { "x-twilio-signature": urlAlone } }),
+      "invalid_signature",
+    );
     expectAccepted(await send(src.path, BODY, { query, headers: { "x-twilio-signature": signature } }));
   });
 });

@@ -154,6 +154,29 @@ describe("twilio (twilio's getExpectedTwilioSignature)", () => {
     expect(await check(v, token, req(`${BODY} `, { "x-twilio-signature": sig }, url))).toBe("invalid_signature");
     expect(await check(v, "other", req(BODY, { "x-twilio-signature": sig }, url))).toBe("invalid_signature");
   });
+  it("a JSON body signed over the URL alone (no bodySHA256) is refused: the signature says nothing of the body", async () => {
+    const sig = twilio.getExpectedTwilioSignature(token, URL_, {});
+    // Twilio's own URL-and-parameters check passes: what it signs is genuine, but the body is anyone's.
+    expect(twilio.validateRequest(token, sig, URL_, {})).toBe(true);
+    expect(await check(v, token, req(BODY, { "x-twilio-signature": sig }, URL_))).toBe("invalid_signature");
+    const sha256 = twilio.getExpectedTwilioSignature(token, URL_, {}, "HMAC_SHA256");
+    const settings = { "x-twilio-webhooks-signature-settings": "key=k1,algorithm=HMAC_SHA256" };
+    expect(await check(v, token, req(BODY, { "x-twilio-signature": sha256, ...settings }, URL_))).toBe("invalid_signature");
+  });
+  it("with bodySHA256, the signature covers the full URL, that parameter included, and the hash must be the body's", async () => {
+    const url = `${URL_}?bodySHA256=${twilio.getExpectedBodyHash(BODY)}`;
+    const overBareUrl = twilio.getExpectedTwilioSignature(token, URL_, {});
+    expect(twilio.validateRequestWithBody(token, overBareUrl, url, BODY)).toBe(false);
+    expect(await check(v, token, req(BODY, { "x-twilio-signature": overBareUrl }, url))).toBe("invalid_signature");
+    // A URL signed with another body's hash: the signature is right, the body is not the one it names.
+    const otherUrl = `${URL_}?bodySHA256=${twilio.getExpectedBodyHash(`${BODY}x`)}`;
+    const otherSig = twilio.getExpectedTwilioSignature(token, otherUrl, {});
+    expect(twilio.validateRequestWithBody(token, otherSig, otherUrl, BODY)).toBe(false);
+    expect(await check(v, token, req(BODY, { "x-twilio-signature": otherSig }, otherUrl))).toBe("invalid_signature");
+    const sig = twilio.getExpectedTwilioSignature(token, url, {});
+    expect(twilio.validateRequestWithBody(token, sig, url, BODY)).toBe(true);
+    expect(await check(v, token, req(BODY, { "x-twilio-signature": sig }, url))).toBe("ok");
+  });
 });
 
 describe("basic and api-key", () => {
