@@ -117,6 +117,8 @@ export async function createSource(
     throw err;
   }
   if (changes(inserted) !== 1) throw new QuotaExceededError("sources", quota, "sources");
+  // Should this isolate remember the id as unknown, the new URL works at once.
+  forgetSource(id);
   return { row, token, url: sourceUrl(origin, id, token) };
 }
 
