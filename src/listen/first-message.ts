@@ -13,22 +13,28 @@ import { DomainError, STATUS_OF_KIND } from "../lib/errors";
 import { type ListenRequest, openListenSession } from "./open";
 
 export const FIRST_MESSAGE_WAIT_MS = 10_000;
-// Close codes: 1008 (policy violation) for a refusal, 1011 for our own failure.
+/** `{"type":"auth","key":"…"}` fits in far less; a bigger first message is refused unread. */
+export const MAX_FIRST_MESSAGE_BYTES = 4 * 1024;
+// Close codes: 1008 (policy violation) for a refusal, 1009 (message too big) for an oversized first message, 1011 for our own failure.
 const REFUSED = 1008;
+const TOO_BIG = 1009;
 
 export function acceptAwaitingKey(env: Env, config: Config, request: Request, requestId: string, input: ListenRequest): Response {
   const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
   server.accept();
-  const refuse = (status: number, code: string, detail: string) => {
+  const refuse = (status: number, code: string, detail: string, closeCode = REFUSED) => {
     try {
       server.send(JSON.stringify({ type: "error", status, message: `${code}: ${detail}` }));
-      server.close(REFUSED, code);
+      server.close(closeCode, code);
     } catch {}
   };
   const timer = setTimeout(() => refuse(401, "unauthorized", 'Send {"type":"auth","key":"…"} first'), FIRST_MESSAGE_WAIT_MS);
   const onFirst = async (event: MessageEvent) => {
     server.removeEventListener("message", onFirst);
     clearTimeout(timer);
+    if (sizeOf(event.data) > MAX_FIRST_MESSAGE_BYTES) {
+      return refuse(413, "payload_too_large", `The first message must be at most ${MAX_FIRST_MESSAGE_BYTES} bytes`, TOO_BIG);
+    }
     const key = keyOf(event.data);
     if (key === null) return refuse(401, "unauthorized", 'The first message must be {"type":"auth","key":"…"}');
     try {
@@ -49,6 +55,15 @@ export function acceptAwaitingKey(env: Env, config: Config, request: Request, re
   };
   server.addEventListener("message", onFirst);
   return new Response(null, { status: 101, webSocket: client });
+}
+
+/** Bytes of a text or binary message (a string's UTF-8 length is at least its length in code units). */
+function sizeOf(data: unknown): number {
+  if (typeof data === "string") return data.length > MAX_FIRST_MESSAGE_BYTES ? data.length : new TextEncoder().encode(data).byteLength;
+  // A binary frame: a Blob, an ArrayBuffer or a view (of whichever realm, so not told apart by instanceof).
+  const binary = data as { byteLength?: unknown; size?: unknown } | null;
+  if (typeof binary?.byteLength === "number") return binary.byteLength;
+  return typeof binary?.size === "number" ? binary.size : 0;
 }
 
 function keyOf(data: unknown): string | null {
