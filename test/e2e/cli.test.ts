@@ -89,3 +89,35 @@ describe("hookgate trigger (against wrangler dev)", () => {
     expect((await api("GET", "/v1/events?type=cli.tested", { key })).body.data.length).toBe(before);
   });
 });
+
+describe("hookgate listen refused (against wrangler dev)", () => {
+  let key: string;
+  beforeAll(async () => {
+    await buildTools({ declarations: false });
+    key = (await createTenant()).key.key;
+  }, 60_000);
+
+  it("--events naming a type outside the catalog: the server's 422 and its detail, in one line, exit 1", async () => {
+    const res = await hookgate(["listen", "--forward-to", "http://127.0.0.1:9/x", "--events", "no.such.type"], {
+      HOOKGATE_URL: baseUrl(),
+      HOOKGATE_API_KEY: key,
+    });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe("");
+    expect(res.stderr).toMatch(/^hookgate: 422 [a-z_]+: [^\n]*no\.such\.type is not in the event catalog[^\n]*\n$/);
+    // Nothing was created for the refused session.
+    const hooks = await api("GET", "/v1/webhooks", { key });
+    expect(hooks.body.data.filter((w: any) => w.managedBy === "cli")).toEqual([]);
+  });
+
+  it("a key without webhooks:write: the server's 403, in one line", async () => {
+    const reader = await api("POST", "/v1/keys", { key, body: { name: "reader", scopes: ["events:read"] } });
+    expect(reader.status).toBe(201);
+    const res = await hookgate(["listen", "--forward-to", "http://127.0.0.1:9/x"], {
+      HOOKGATE_URL: baseUrl(),
+      HOOKGATE_API_KEY: reader.body.key,
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^hookgate: 403 [a-z_]+: [^\n]*webhooks:write[^\n]*\n$/);
+  });
+});

@@ -16,13 +16,18 @@ export type FakeConnection = {
   close(code?: number, reason?: string): void;
   /** An abrupt drop: the TCP connection is destroyed without a close frame. */
   drop(): void;
+  /** Bytes as they are, for frames the helpers above do not make. */
+  writeRaw(bytes: Buffer): void;
+  /** Every frame from the client, in order: its opcode, whether it was masked, its payload. */
+  frames: { opcode: number; masked: boolean; payload: Buffer }[];
   /** The close code the client sent, once it has. */
   clientClose?: { code: number; reason: string };
   closed: Promise<void>;
   nextMessage(): Promise<any>;
 };
 
-export type UpgradeDecision = { status: number; body?: unknown } | undefined;
+/** A refusal of the upgrade: a string body is sent as it is (with `contentType`), anything else as JSON problem. */
+export type UpgradeDecision = { status: number; body?: unknown; contentType?: string } | undefined;
 
 export async function startFakeListenServer(
   options: {
@@ -51,9 +56,10 @@ export async function startFakeListenServer(
     upgrades.push(req);
     const refusal = options.onUpgrade?.(req);
     if (refusal) {
-      const body = refusal.body === undefined ? "" : JSON.stringify(refusal.body);
+      const body = refusal.body === undefined ? "" : typeof refusal.body === "string" ? refusal.body : JSON.stringify(refusal.body);
+      const type = refusal.contentType ?? "application/problem+json";
       socket.end(
-        `HTTP/1.1 ${refusal.status} Refused\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${refusal.status} Refused\r\ncontent-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );
       return;
     }
@@ -72,6 +78,8 @@ export async function startFakeListenServer(
 
   return {
     url: `http://127.0.0.1:${address.port}`,
+    /** The node:http server, for a test that answers in its own way. */
+    raw: server,
     connections,
     upgrades,
     requests,
@@ -129,6 +137,8 @@ function connection(req: IncomingMessage, socket: Duplex): FakeConnection {
       socket.end();
     },
     drop: () => socket.destroy(),
+    writeRaw: (bytes) => socket.write(bytes),
+    frames: [],
     nextMessage: () => (inbox.length > 0 ? Promise.resolve(inbox.shift()) : new Promise((resolve) => readers.push(resolve))),
   };
 
@@ -155,6 +165,7 @@ function connection(req: IncomingMessage, socket: Duplex): FakeConnection {
       const payload = Buffer.from(buffer.subarray(offset, offset + length));
       if (mask) for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i % 4]!;
       buffer = buffer.subarray(offset + length);
+      conn.frames.push({ opcode, masked, payload });
 
       if (opcode === 0x1) {
         const message = JSON.parse(payload.toString("utf8"));

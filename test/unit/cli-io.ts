@@ -1,6 +1,7 @@
-import type { CliIO, WebSocketClass } from "../../src/tools/cli/io";
+import type { CliIO } from "../../src/tools/cli/io";
+import { NodeWebSocket } from "../../src/tools/cli/websocket";
 
-/** A CliIO that records output, with the real fetch and WebSocket, and Ctrl-C as `interrupt()`. */
+/** A CliIO that records output, with the real fetch and the CLI's WebSocket, and Ctrl-C as `interrupt()`. */
 export function testIO(env: Record<string, string | undefined> = {}, files: Record<string, string> = {}) {
   const controller = new AbortController();
   const out: string[] = [];
@@ -11,7 +12,7 @@ export function testIO(env: Record<string, string | undefined> = {}, files: Reco
     err: (line) => err.push(line),
     interrupt: controller.signal,
     fetch: globalThis.fetch,
-    WebSocket: (globalThis as unknown as { WebSocket: WebSocketClass }).WebSocket,
+    WebSocket: NodeWebSocket,
     readText: async (path) => {
       const text = files[path];
       if (text === undefined) throw new Error(`ENOENT: no such file, open '${path}'`);

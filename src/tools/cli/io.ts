@@ -8,14 +8,19 @@ export interface CliIO {
   /** Aborted on Ctrl-C (SIGINT) or SIGTERM. */
   interrupt: AbortSignal;
   fetch: typeof fetch;
-  /** The WebSocket class; undefined where the runtime has none (Node 20 without --experimental-websocket). */
-  WebSocket: WebSocketClass | undefined;
+  /** The WebSocket class (NodeWebSocket, in websocket.ts). */
+  WebSocket: WebSocketClass;
   /** Reads a file or stdin ("-") as text, for `--data @file`. */
   readText(path: string): Promise<string>;
   now(): Date;
 }
 
-/** The parts of the WHATWG WebSocket the CLI uses (Node's global one, from undici). */
+/** A refused upgrade: the server's HTTP answer instead of 101. */
+export type Refusal = { status: number; statusText: string; body: string };
+/** The "error" event of a connection that never opened: the refusal, or why it failed (a network error). */
+export type SocketErrorEvent = { refusal?: Refusal; error?: Error };
+
+/** The parts of the WHATWG WebSocket the CLI uses, and an "error" event that carries a refused upgrade's answer. */
 export interface SocketLike {
   readonly readyState: number;
   send(data: string): void;
@@ -23,10 +28,10 @@ export interface SocketLike {
   addEventListener(type: "open", listener: () => void): void;
   addEventListener(type: "message", listener: (event: { data: unknown }) => void): void;
   addEventListener(type: "close", listener: (event: { code: number; reason: string }) => void): void;
-  addEventListener(type: "error", listener: (event: unknown) => void): void;
+  addEventListener(type: "error", listener: (event: SocketErrorEvent) => void): void;
 }
 
-/** Node's WebSocket takes `{ headers }` as its second argument (undici's WebSocketInit). */
+/** A WebSocket constructor that takes the upgrade request's `{ headers }`. */
 export type WebSocketClass = new (url: string, init: { headers: Record<string, string> }) => SocketLike;
 
 /** A failure to report as one line and a non-zero exit. */

@@ -5,7 +5,17 @@
  * (`?session=lsn_…`), which the server keeps for 10 minutes; Ctrl-C closes it cleanly.
  */
 import { forwardDelivery } from "./forward.js";
-import { CliError, type CliIO, describeHttpError, describeNetworkError, type SocketLike, trimBase } from "./io.js";
+import {
+  CliError,
+  type CliIO,
+  describeHttpError,
+  describeNetworkError,
+  errorCode,
+  oneLine,
+  type SocketErrorEvent,
+  type SocketLike,
+  trimBase,
+} from "./io.js";
 import { ListenSession, type ResultMessage } from "./listen-session.js";
 
 export interface ListenOptions {
@@ -31,7 +41,7 @@ const PING_EVERY_MS = 30_000;
 type Outcome =
   | { kind: "exit"; code: number; message?: string }
   | { kind: "interrupted" }
-  | { kind: "dropped"; opened: boolean; ready: boolean; code: number; reason: string };
+  | { kind: "dropped"; opened: boolean; ready: boolean; code: number; reason: string; failure?: SocketErrorEvent };
 
 /** The `ws(s)://…/v1/listen?events=…&session=…` URL (no credential in it). */
 export function listenUrl(baseUrl: string, events: string[] | undefined, session: string | undefined): string {
@@ -44,10 +54,6 @@ export function listenUrl(baseUrl: string, events: string[] | undefined, session
 }
 
 export async function listen(options: ListenOptions, io: CliIO): Promise<number> {
-  const WebSocketClass = io.WebSocket;
-  if (!WebSocketClass) {
-    throw new CliError("hookgate listen needs a WebSocket client: use Node 22 or newer (on Node 20: node --experimental-websocket)");
-  }
   const firstDelay = options.reconnect?.firstDelayMs ?? 1000;
   const maxDelay = options.reconnect?.maxDelayMs ?? 30_000;
   const giveUpAfter = options.reconnect?.giveUpAfterMs ?? SESSION_KEPT_MS;
@@ -72,7 +78,7 @@ export async function listen(options: ListenOptions, io: CliIO): Promise<number>
   let delay = firstDelay;
   for (;;) {
     const url = listenUrl(options.baseUrl, options.events, session.sessionId ?? options.session);
-    const outcome = await connectOnce(url, options.apiKey, session, io, WebSocketClass, closeWait, options.pingEveryMs ?? PING_EVERY_MS);
+    const outcome = await connectOnce(url, options.apiKey, session, io, closeWait, options.pingEveryMs ?? PING_EVERY_MS);
 
     if (outcome.kind === "exit") {
       if (outcome.code !== 0) throw new CliError(outcome.message ?? "the server ended the session");
@@ -84,14 +90,14 @@ export async function listen(options: ListenOptions, io: CliIO): Promise<number>
     if (!outcome.ready && session.readyCount === 0) {
       // Never got a session: say why, once, and stop.
       if (outcome.opened) throw new CliError(`the server closed the connection before the session was ready (${closeText(outcome)})`);
-      throw new CliError((await diagnose(url, options.apiKey, io, options.baseUrl)).message);
+      throw new CliError(whyNotOpen(outcome.failure, options.baseUrl).message);
     }
     let problem = `connection lost (${closeText(outcome)})`;
     if (outcome.ready) {
       droppedSince = Date.now();
       delay = firstDelay;
     } else if (!outcome.opened) {
-      const why = await diagnose(url, options.apiKey, io, options.baseUrl);
+      const why = whyNotOpen(outcome.failure, options.baseUrl);
       if (why.refused) throw new CliError(why.message);
       problem = `could not reconnect: ${why.message}`;
     }
@@ -117,16 +123,16 @@ function connectOnce(
   apiKey: string,
   session: ListenSession,
   io: CliIO,
-  WebSocketClass: NonNullable<CliIO["WebSocket"]>,
   closeWait: number,
   pingEvery: number,
 ): Promise<Outcome> {
   return new Promise((resolve) => {
     let socket: SocketLike;
     try {
-      socket = new WebSocketClass(url, { headers: { authorization: `Bearer ${apiKey}` } });
+      socket = new io.WebSocket(url, { headers: { authorization: `Bearer ${apiKey}` } });
     } catch (err) {
-      resolve({ kind: "dropped", opened: false, ready: false, code: 1006, reason: describeNetworkError(err) });
+      const error = err instanceof Error ? err : new Error(String(err));
+      resolve({ kind: "dropped", opened: false, ready: false, code: 1006, reason: "", failure: { error } });
       return;
     }
     const readyBefore = session.readyCount;
@@ -172,10 +178,10 @@ function connectOnce(
       const step = session.handle(event.data, reply);
       if (step.kind === "exit") finish(step, true);
     });
-    socket.addEventListener("error", () => {
-      // A failed upgrade fires only this in Node 22 (no close event): it ends the attempt here.
-      // Once open, a close event follows; the timer covers a runtime where it does not.
-      if (!opened) settle(pending ?? { kind: "dropped", opened: false, ready: false, code: 1006, reason: "" });
+    socket.addEventListener("error", (failure) => {
+      // A failed upgrade ends the attempt here, with the server's answer or the network's error.
+      // Once open, a close event follows; the timer covers a socket where it does not.
+      if (!opened) settle(pending ?? { kind: "dropped", opened: false, ready: false, code: 1006, reason: "", failure });
       else if (!pending)
         closeTimer = setTimeout(
           () => settle({ kind: "dropped", opened, ready: session.readyCount > readyBefore, code: 1006, reason: "" }),
@@ -191,23 +197,21 @@ function connectOnce(
 }
 
 /**
- * Why the upgrade failed: the WebSocket API hides the HTTP answer, so the same URL is asked
- * again as a plain GET with the same key, and its problem document (401, 403, 404…) is the
- * reason. A refusal (4xx) is final; anything else may pass (a restart, a network blip).
+ * Why the upgrade failed, from the answer to the upgrade request itself: a refusal's status and
+ * problem document (401, 403, 404, 409, 422…), else the network's error. A 4xx refusal is final;
+ * 408, 429, 5xx and network errors may pass (a restart, a blip, a rate limit's window).
  */
-async function diagnose(url: string, apiKey: string, io: CliIO, baseUrl: string): Promise<{ message: string; refused: boolean }> {
-  const httpUrl = url.replace(/^ws/, "http");
-  let res: Response;
-  try {
-    res = await io.fetch(httpUrl, { headers: { authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(5000) });
-  } catch (err) {
-    return { message: `cannot reach ${trimBase(baseUrl)}: ${describeNetworkError(err)}`, refused: false };
+function whyNotOpen(failure: SocketErrorEvent | undefined, baseUrl: string): { message: string; refused: boolean } {
+  const refusal = failure?.refusal;
+  if (refusal) {
+    const refused = refusal.status >= 400 && refusal.status < 500 && refusal.status !== 408 && refusal.status !== 429;
+    return { message: describeHttpError(refusal.status, refusal.body, refusal.statusText), refused };
   }
-  const text = await res.text().catch(() => "");
-  if (res.status >= 400 && res.status < 500 && ![408, 426, 429].includes(res.status)) {
-    return { message: describeHttpError(res.status, text, res.statusText), refused: true };
+  const error = failure?.error;
+  if (error && errorCode(error) === undefined) {
+    return { message: oneLine(`the WebSocket to ${trimBase(baseUrl)}/v1/listen failed: ${error.message}`), refused: false };
   }
-  return { message: `the WebSocket to ${httpUrl.split("?")[0]} was not accepted (a plain GET answers ${res.status})`, refused: false };
+  return { message: `cannot reach ${trimBase(baseUrl)}: ${error ? describeNetworkError(error) : "the connection failed"}`, refused: false };
 }
 
 function closeText(outcome: { code: number; reason: string }): string {

@@ -1,7 +1,7 @@
 /** The `hookgate` executable: the process around `run` (signals, stdio, exit code). */
 import { readFile } from "node:fs/promises";
-import type { WebSocketClass } from "./io.js";
 import { run } from "./run.js";
+import { NodeWebSocket } from "./websocket.js";
 
 const interrupt = new AbortController();
 let interrupts = 0;
@@ -21,7 +21,7 @@ const code = await run(process.argv.slice(2), {
   err: (line) => process.stderr.write(`${line}\n`),
   interrupt: interrupt.signal,
   fetch: globalThis.fetch,
-  WebSocket: (globalThis as unknown as { WebSocket?: WebSocketClass }).WebSocket,
+  WebSocket: NodeWebSocket,
   readText: async (path) => (path === "-" ? readStdin() : readFile(path, "utf8")),
   now: () => new Date(),
 });
