@@ -60,7 +60,11 @@ export function throwawaySecrets() {
   return Object.fromEntries(Object.entries(generators).map(([k, gen]) => [k, gen()]));
 }
 
-/** Applies the D1 migrations to the local database (optionally in `persistTo`). */
+/**
+ * Applies the D1 migrations to the local database (optionally in `persistTo`).
+ * Answers the names of the migrations it applied (none: already up to date).
+ * With `quiet`, wrangler's tables are not shown, only its output on failure.
+ */
 export function applyLocalMigrations({ persistTo, quiet = false } = {}) {
   const args = ["d1", "migrations", "apply", "DB", "--local"];
   if (persistTo) args.push("--persist-to", persistTo);
@@ -73,6 +77,23 @@ export function applyLocalMigrations({ persistTo, quiet = false } = {}) {
   if (res.status !== 0) {
     throw new Error(`wrangler d1 migrations apply failed (${res.status}):\n${res.stdout ?? ""}${res.stderr ?? ""}`);
   }
+  return migrationsApplied(res.stdout ?? "");
+}
+
+/** The migration files wrangler's `d1 migrations apply` output lists as to be applied. */
+export function migrationsApplied(output) {
+  const start = output.indexOf("Migrations to be applied");
+  if (start < 0) return [];
+  const end = output.indexOf("About to apply", start);
+  const table = output.slice(start, end < 0 ? undefined : end);
+  return [...table.matchAll(/^\s*│\s*(\S+\.sql)\s*│/gm)].map((m) => m[1]);
+}
+
+/** One line for `npm start`: what the migrations did to the local database. */
+export function migrationsLine(applied) {
+  if (applied.length === 0) return "Local D1 database: up to date, no migration to apply.";
+  const names = applied.length === 1 ? applied[0] : `${applied[0]} … ${applied.at(-1)}`;
+  return `Local D1 database: applied ${applied.length} migration${applied.length === 1 ? "" : "s"} (${names}).`;
 }
 
 /** A TCP port free on 127.0.0.1 right now. */

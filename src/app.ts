@@ -20,6 +20,7 @@ import { dashboardSessionsRoutes } from "./routes/dashboard-sessions";
 import { deliveriesRoutes } from "./routes/deliveries";
 import { eventTypesRoutes } from "./routes/event-types";
 import { eventsRoutes } from "./routes/events";
+import { homeRoutes } from "./routes/home";
 import { intakeRoutes } from "./routes/intake";
 import { keysRoutes } from "./routes/keys";
 import { listenRoutes } from "./routes/listen";
@@ -42,6 +43,8 @@ export function createApp() {
   // First: on a gateway host every path is the operator's API, /health included.
   app.use("*", gateway());
   app.get("/health", (c) => c.json({ ok: true, version: VERSION }));
+  // Links to the dashboard and /docs for whoever opens the bare hostname.
+  app.route("/", homeRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",
