@@ -1,7 +1,6 @@
 import { createApp } from "./app";
 import { handleDeliveryBatch } from "./delivery/consumer";
 import type { DeliveryMessage } from "./delivery/queue";
-import type { Env } from "./env";
 
 export { DataShard } from "./data/data-shard";
 export { EndpointGovernor } from "./delivery/endpoint-governor";

@@ -13,7 +13,6 @@ import {
   updateKey,
 } from "../db/keys";
 import type { RateLimits } from "../db/schema";
-import type { Env } from "../env";
 import { newId, sha256Hex } from "../lib/crypto";
 import { ConflictError, NotFoundError, QuotaExceededError } from "../lib/errors";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";

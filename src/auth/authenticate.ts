@@ -1,6 +1,6 @@
+import type { Config } from "../config";
 import { createDb } from "../db/client";
 import { findKeyByHash } from "../db/keys";
-import type { Config, Env } from "../env";
 import { sha256Hex } from "../lib/crypto";
 import { AuthenticationError, DomainError, ForbiddenError } from "../lib/errors";
 import { type Bucket, credentialGate, type GateResult, type Refusal } from "../ratelimit/credential-gate";

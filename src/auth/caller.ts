@@ -1,6 +1,6 @@
+import type { Config } from "../config";
 import type { AuditActor } from "../db/audit";
 import type { TenantRow } from "../db/tenants";
-import type { Config, Env } from "../env";
 import type { Principal } from "./principal";
 
 /** Who asks for an operation: a tenant credential (bound by its scopes and restrictions), or the operator. */

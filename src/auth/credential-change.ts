@@ -1,7 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { type AuditActor, type AuditEntry, auditStatement } from "../db/audit";
 import { type Db, runBatch } from "../db/client";
-import type { Env } from "../env";
 import { credentialGate } from "../ratelimit/credential-gate";
 import type { CredentialPolicy } from "../ratelimit/policy";
 

@@ -1,10 +1,10 @@
+import type { Config } from "../config";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, type Db } from "../db/client";
 import { getKey } from "../db/keys";
 import { getClient } from "../db/oauth-clients";
 import type { RateLimits } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
-import type { Config, Env } from "../env";
 import { newId } from "../lib/crypto";
 import { AuthenticationError, ForbiddenError } from "../lib/errors";
 import { credentialGate } from "../ratelimit/credential-gate";

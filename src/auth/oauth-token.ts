@@ -1,6 +1,6 @@
+import type { Config } from "../config";
 import { createDb } from "../db/client";
 import { findClient } from "../db/oauth-clients";
-import type { Config, Env } from "../env";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
 import { OAuthError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";

@@ -1,10 +1,10 @@
 import { lt, sql } from "drizzle-orm";
+import type { Config } from "../config";
 import type { AuditActor } from "../db/audit";
 import { auditStatement } from "../db/audit";
 import { changes, createDb } from "../db/client";
 import { claimedAt, claimPortalLink, findPortalLinkByHash, insertPortalLink, type PortalLinkRow } from "../db/portal-links";
 import { portalLinks } from "../db/schema";
-import type { Config, Env } from "../env";
 import { newId, randomBase62, sha256Hex } from "../lib/crypto";
 import { DomainError, ForbiddenError } from "../lib/errors";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";

@@ -1,4 +1,4 @@
-import type { Config, Env } from "../env";
+import type { Config } from "../config";
 import { AuthenticationError, DomainError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { policyName } from "../ratelimit/gcra";

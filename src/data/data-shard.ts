@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DeliveryStatus, SourceRequestStatus } from "../db/schema";
 import type { DeliveryMessage } from "../delivery/queue";
-import type { Env } from "../env";
 import type {
   AttemptInsert,
   Before,

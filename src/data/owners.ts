@@ -1,7 +1,6 @@
 import { createDb } from "../db/client";
 import { tenants } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
-import type { Env } from "../env";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator } from "../tenants/operator";
 import type { DataTenant } from "./placement";

@@ -1,5 +1,4 @@
 import type { Cursor, Page } from "../db/cursor";
-import type { Env } from "../env";
 import { shardStub } from "./data-shard";
 import { coveredShards, type DataTenant } from "./placement";
 import type { EventRecord } from "./records";

@@ -1,3 +1,4 @@
+import type { Config } from "../config";
 import { shardStub } from "../data/data-shard";
 import { type DataTenant, objectOfId, placeLoose } from "../data/placement";
 import type { AttemptInsert, DeliveryRecord, EventRecord } from "../data/records";
@@ -6,7 +7,6 @@ import { createDb } from "../db/client";
 import type { TenantRow } from "../db/tenants";
 import { storeSubscriptionDisabled } from "../db/webhook-store";
 import type { WebhookRow } from "../db/webhooks";
-import type { Config, Env } from "../env";
 import { emitOperational } from "../events/operational";
 import { newId } from "../lib/crypto";
 import { isListenEndpoint, sendThroughSession } from "../listen/endpoint";

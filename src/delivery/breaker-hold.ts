@@ -1,5 +1,4 @@
-import type { Env } from "../env";
-import { loadConfig } from "../env";
+import { loadConfig } from "../config";
 import { cachedTenant } from "../tenants/cache";
 import { failHeld, stillHeld } from "./breaker";
 import { afterFailedProbe, type HeldRef, type Hold, nextWake, stopProbing } from "./breaker-schedule";

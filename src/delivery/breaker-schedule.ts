@@ -1,4 +1,4 @@
-import type { Config } from "../env";
+import type { Config } from "../config";
 
 /**
  * The breaker's schedule, pure (SPEC §13): when to probe, when to give up,

@@ -1,3 +1,4 @@
+import { type Config, loadConfig } from "../config";
 import { type DataShard, shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord } from "../data/records";
@@ -6,7 +7,6 @@ import { createDb } from "../db/client";
 import type { TenantRow } from "../db/tenants";
 import { storeSubscriptionRecovered } from "../db/webhook-store";
 import type { WebhookRow } from "../db/webhooks";
-import { type Config, type Env, loadConfig } from "../env";
 import { emitOperational } from "../events/operational";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";

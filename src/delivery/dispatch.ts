@@ -1,6 +1,6 @@
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
-import type { Config, Env } from "../env";
+import type { Config } from "../config";
 import { isListenEndpoint } from "../listen/endpoint";
 import { attemptDelivery, settingsOwner } from "./attempt";
 import { isSlow } from "./endpoint-speed";

@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
-import type { Env } from "../env";
 import { BreakerHold } from "./breaker-hold";
 import {
   afterFailedProbe,

@@ -1,6 +1,5 @@
 import type { DeliveryRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
-import type { Env } from "../env";
 import { governorFor } from "./endpoint-governor";
 import type { DeliveryMessage } from "./queue";
 import { NO_KEY, type Place, type TurnRequest, type WakeTarget } from "./sequencer";

@@ -1,5 +1,3 @@
-import type { Env } from "../env";
-
 /** The one message the delivery queue carries: which delivery to attempt, and whose data shard holds it. */
 export type DeliveryMessage = {
   deliveryId: string;

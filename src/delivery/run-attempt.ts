@@ -1,9 +1,9 @@
+import type { Config } from "../config";
 import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import { createDb } from "../db/client";
 import { type WebhookRow, webhookById } from "../db/webhooks";
-import type { Config, Env } from "../env";
 import { listenSessionWait } from "../listen/endpoint";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
 import { governorFor } from "./endpoint-governor";

@@ -1,6 +1,6 @@
+import type { Config } from "../config";
 import type { EventTypeRow } from "../db/event-types";
 import type { TenantRow } from "../db/tenants";
-import type { Config, Env } from "../env";
 import { isOperator } from "../tenants/operator";
 import { publishEvent } from "./publish";
 

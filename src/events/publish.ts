@@ -9,7 +9,7 @@ import type { TenantRow } from "../db/tenants";
 import { cachedSubscribers } from "../db/webhook-store";
 import { dispatchDeliveries, type InlineRuntime, planInline, preclaimLease } from "../delivery/dispatch";
 import { holdBackWaiters, orderedAmong, registerTurns, storeOrForget } from "../delivery/ordering";
-import type { Config, Env } from "../env";
+import type { Config } from "../config";
 import { sha256Hex } from "../lib/crypto";
 import { ForbiddenError, ValidationError } from "../lib/errors";
 import { validateAgainstSchema } from "../lib/json-schema";

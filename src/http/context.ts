@@ -2,10 +2,10 @@ import type { Context } from "hono";
 import { actorOf, type TenantOp } from "../auth/caller";
 import { clientIp } from "../auth/credentials";
 import type { Principal } from "../auth/principal";
+import type { Config } from "../config";
 import type { AuditActor } from "../db/audit";
 import type { TenantRow } from "../db/tenants";
 import type { InlineRuntime } from "../delivery/dispatch";
-import type { Config, Env } from "../env";
 import { OPERATOR_ID } from "../tenants/operator";
 
 /** Hono environment shared by every route: bindings and per-request variables. */

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { grantedScopes } from "../auth/scopes";
-import { loadConfig } from "../env";
+import { loadConfig } from "../config";
 import { gatewayConfig } from "../gateway/config";
 import { forwardToOrigin } from "../gateway/proxy";
 import { isHookgatePath, matchRoute, normalizeHost } from "../gateway/routes";

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { loadConfig } from "../env";
+import { loadConfig } from "../config";
 import { randomBase62 } from "../lib/crypto";
 import { DomainError } from "../lib/errors";
 import { jsonTooDeep } from "../lib/json";

@@ -5,7 +5,6 @@
  */
 import type { DeliveryRequest } from "../delivery/request";
 import type { SendResult } from "../delivery/send";
-import type { Env } from "../env";
 import { sessionOfUrl } from "./address";
 
 /** While no CLI is connected, a waiting delivery looks again this often (it keeps its place in line; a reconnect hands it back at once). */

@@ -8,7 +8,7 @@
 import { admit, identify } from "../auth/authenticate";
 import { actorOf, type TenantOp } from "../auth/caller";
 import { clientIp } from "../auth/credentials";
-import type { Config, Env } from "../env";
+import type { Config } from "../config";
 import { DomainError, STATUS_OF_KIND } from "../lib/errors";
 import { type ListenRequest, openListenSession } from "./open";
 

@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../config";
 import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryMessage } from "../delivery/queue";
-import { type Env, loadConfig } from "../env";
 import { cachedTenant } from "../tenants/cache";
 import { PING, PONG, parseResult, type ReadyMessage, type SocketDelivery, type SocketResult } from "./protocol";
 import { type SessionMeta, SessionStore } from "./session-store";

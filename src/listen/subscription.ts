@@ -5,6 +5,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { TenantOp } from "../auth/caller";
+import type { Config } from "../config";
 import { auditStatement } from "../db/audit";
 import { createDb, type Db } from "../db/client";
 import { webhooks } from "../db/schema";
@@ -13,7 +14,6 @@ import { storeNewSubscription, storeSubscriptionDeleted } from "../db/webhook-st
 import { getWebhook, type WebhookRow } from "../db/webhooks";
 import { cancelPendingDeliveries } from "../delivery/cancel";
 import { generateWebhookSecret } from "../delivery/sign";
-import type { Config, Env } from "../env";
 import { newId, randomBase62 } from "../lib/crypto";
 import { NotFoundError } from "../lib/errors";
 import { ownedAction } from "../tenants/operator";

@@ -1,6 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
 import { recordCredentialUsage } from "../db/credential-usage";
-import type { Env } from "../env";
 import { gcra, type Tat, type Window } from "./gcra";
 import { type CredentialPolicy, evaluatePolicy, type PolicyVerdict } from "./policy";
 

@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import type { Config } from "../config";
+import { loadConfig } from "../config";
 import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import { type WebhookRow, webhookById } from "../db/webhooks";
-import type { Config, Env } from "../env";
-import { loadConfig } from "../env";
 import { ownedAction } from "../tenants/operator";
 import { addItems, clearItems, countItems, type ItemState, LANE_SCHEMA, nextDue, orphans, setItemState, takeNext } from "./lane-items";
 import { pump, replayOne, replayPace } from "./pump";

@@ -1,8 +1,8 @@
+import type { Config } from "../config";
 import { dataTenantOf } from "../data/owners";
 import type { SourceRow } from "../db/sources";
 import type { TenantRow } from "../db/tenants";
 import type { InlineRuntime } from "../delivery/dispatch";
-import type { Config, Env } from "../env";
 import { publishEvent, type RequestLogDraft } from "../events/publish";
 import { sha256Hex } from "../lib/crypto";
 import { DomainError, ForbiddenError, STATUS_OF_KIND, ValidationError } from "../lib/errors";

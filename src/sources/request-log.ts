@@ -1,4 +1,5 @@
 import type { TenantOp } from "../auth/caller";
+import type { Config } from "../config";
 import { shardStub } from "../data/data-shard";
 import { dataTenantOf } from "../data/owners";
 import { type DataTenant, placeLoose } from "../data/placement";
@@ -7,7 +8,6 @@ import type { SourceRequestRecord } from "../data/records";
 import { locatedId } from "../data/shard-map";
 import type { Cursor, Page } from "../db/cursor";
 import type { SourceRejection, SourceRequestStatus, SourceVerification } from "../db/schema";
-import type { Config, Env } from "../env";
 import type { RequestLogDraft } from "../events/publish";
 import type { ErrorCode } from "../lib/errors";
 

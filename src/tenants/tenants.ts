@@ -1,10 +1,10 @@
 import { type IssuedKey, issueApiKey } from "../auth/api-keys";
+import type { Config } from "../config";
 import { nextShardHistory } from "../data/placement";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, isUniqueViolation } from "../db/client";
 import type { Quotas, RateLimits } from "../db/schema";
 import { DEFAULT_QUOTAS, getTenant, insertTenant, patchedTenant, type TenantPatch, type TenantRow, updateTenant } from "../db/tenants";
-import type { Config, Env } from "../env";
 import { newId } from "../lib/crypto";
 import { ConflictError, NotFoundError } from "../lib/errors";
 import { forgetTenant } from "./cache";

@@ -1,5 +1,5 @@
+import type { Config } from "../config";
 import type { WebhookRow } from "../db/webhooks";
-import type { Config } from "../env";
 import { decryptSecret, encryptSecret } from "../lib/secret-box";
 import { TtlCache } from "../lib/ttl-cache";
 

@@ -1,14 +1,10 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env as AppEnv } from "../../src/env";
 
+// The Worker's bindings come from worker-configuration.d.ts (`wrangler types`); the tests add their own.
 declare global {
   namespace Cloudflare {
-    interface Env extends AppEnv {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
-    }
-    // Types `exports` from "cloudflare:workers" (what `wrangler types` would generate).
-    interface GlobalProps {
-      mainModule: typeof import("../../src/index");
     }
   }
 }

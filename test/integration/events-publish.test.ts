@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { DeliveryMessage } from "../../src/delivery/queue";
 import { countDataRows, dataRows, shardSql } from "./data-plane";
 import { call, expectProblem, fieldError, newRoomyTenant, type Result } from "./helpers";
 
@@ -143,7 +144,7 @@ describe("POST /v1/events: fan-out", () => {
     await createType(key, "queue.check");
     await createWebhook(key, { eventTypes: ["*"] });
     await createWebhook(key, { eventTypes: ["queue.check"] });
-    const sendBatch = vi.spyOn(env.DELIVERY_QUEUE, "sendBatch");
+    const sendBatch = vi.spyOn(env.DELIVERY_QUEUE as Queue<DeliveryMessage>, "sendBatch");
 
     const res = await publish(key, "queue.check", { n: 1 }, "queue-key-1");
     expect(res.status, res.text).toBe(202);

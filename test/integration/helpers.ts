@@ -219,14 +219,14 @@ export async function stubDeliveryQueue() {
   const { vi } = await import("vitest");
   const { noteDeliveryTenant } = await import("./data-plane");
   const bodies: { body: DeliveryMessage; delaySeconds?: number }[] = [];
-  const sendBatch = vi.spyOn(env.DELIVERY_QUEUE, "sendBatch").mockImplementation(async (messages) => {
+  const sendBatch = vi.spyOn(env.DELIVERY_QUEUE as Queue<DeliveryMessage>, "sendBatch").mockImplementation(async (messages) => {
     for (const m of messages) {
       noteDeliveryTenant(m.body.deliveryId, m.body.tenantId);
       bodies.push({ body: m.body, ...(m.delaySeconds !== undefined && { delaySeconds: m.delaySeconds }) });
     }
     return undefined as never;
   });
-  const send = vi.spyOn(env.DELIVERY_QUEUE, "send").mockImplementation(async (body, opts) => {
+  const send = vi.spyOn(env.DELIVERY_QUEUE as Queue<DeliveryMessage>, "send").mockImplementation(async (body, opts) => {
     noteDeliveryTenant(body.deliveryId, body.tenantId);
     bodies.push({ body, ...(opts?.delaySeconds !== undefined && { delaySeconds: opts.delaySeconds }) });
     return undefined as never;

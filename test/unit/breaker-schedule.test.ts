@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config";
 import {
   afterFailedProbe,
   breakerPlan,
@@ -9,7 +10,6 @@ import {
   openHold,
   stopProbing,
 } from "../../src/delivery/breaker-schedule";
-import { type Env, loadConfig } from "../../src/env";
 import { TEST_SECRETS } from "../test-secrets";
 
 const plan = { probeMs: 60_000, giveUpMs: 72 * 3_600_000 };
