@@ -38,16 +38,24 @@ export async function listWebhooks(db: Db, tenantId: string, limit: number, afte
 }
 
 /**
- * Enabled subscriptions that may receive events of `tenantId`: the tenant's
- * own, and the operator's endpoints that cover the tenant (`tenantIds`
- * null: every tenant). Which of them a given event reaches is decided by
- * their event types and filters.
+ * Subscriptions that may receive events of `tenantId`: the tenant's own,
+ * and the operator's endpoints that cover the tenant (`tenantIds` null:
+ * every tenant); enabled, or disabled by their breaker (their deliveries
+ * are created held until it heals). One switched off by its owner or by a
+ * 410 receives nothing new. Which of them a given event reaches is decided
+ * by their event types and filters.
  */
 export async function subscribersOf(db: Db, tenantId: string): Promise<WebhookRow[]> {
   const rows = await db
     .select()
     .from(webhooks)
-    .where(and(inArray(webhooks.tenantId, [tenantId, OPERATOR_ID]), isNull(webhooks.deletedAt), eq(webhooks.isEnabled, true)))
+    .where(
+      and(
+        inArray(webhooks.tenantId, [tenantId, OPERATOR_ID]),
+        isNull(webhooks.deletedAt),
+        or(eq(webhooks.isEnabled, true), eq(webhooks.disabledReason, "circuit_breaker")),
+      ),
+    )
     .all();
   const covers = (w: WebhookRow) => w.tenantId === tenantId || w.tenantIds === null || w.tenantIds.includes(tenantId);
   return rows.filter(covers);

@@ -1,7 +1,7 @@
 import { loadConfig } from "../config";
 import { cachedTenant } from "../tenants/cache";
 import { failHeld, stillHeld } from "./breaker";
-import { afterFailedProbe, type HeldRef, type Hold, nextWake, stopProbing } from "./breaker-schedule";
+import { afterFailedProbe, type HeldRef, type Hold, type NewHold, nextWake, stopProbing } from "./breaker-schedule";
 
 /** The deliveries held while the subscription is disabled, in the order they go out again. */
 const HELD_SCHEMA =
@@ -50,6 +50,22 @@ export class BreakerHold {
       ref.eventTenantId,
       ref.createdAt,
     );
+  }
+
+  /**
+   * A delivery a publish creates while the subscription is disabled, asked
+   * before it is stored (`stored` false) and again once stored, or held
+   * (the hold may have ended meanwhile): listed in order while the hold
+   * lasts; see NewHold for the other answers.
+   */
+  holdNew(refs: HeldRef[], stored: boolean): NewHold {
+    const h = this.current;
+    if (!h) return "open";
+    if (h.gaveUp) return "gave_up";
+    // Not the breaker's hold: nothing new for it, but a row already stored is kept with the others.
+    if (!h.probing && !stored) return "off";
+    for (const r of refs) this.add(r);
+    return "held";
   }
 
   /** Ends the hold: every held delivery, oldest first, for the caller to release or fail. */

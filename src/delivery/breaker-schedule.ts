@@ -21,6 +21,14 @@ export const breakerPlan = (config: Config): BreakerPlan => ({
 /** A held delivery as the governor lists it: enough to find its shard and keep the order. */
 export type HeldRef = { deliveryId: string; eventTenantId: string; createdAt: number };
 
+/**
+ * What the governor says of a delivery created, or coming up, while the
+ * subscription is disabled: `held` (listed with the others), `open` (no
+ * hold any more: it goes out as usual), `off` (switched off or a 410: a
+ * publish creates none) or `gave_up` (it fails at once).
+ */
+export type NewHold = "held" | "open" | "off" | "gave_up";
+
 /** The governor's record of a hold. */
 export type Hold = {
   webhookId: string;

@@ -10,19 +10,21 @@ import type { WebhookRow } from "../db/webhooks";
 import { emitOperational } from "../events/operational";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
-import { breakerPlan, type HeldRef, type HoldCause } from "./breaker-schedule";
+import { breakerPlan, type HeldRef, type HoldCause, type NewHold } from "./breaker-schedule";
 import { governorFor } from "./endpoint-governor";
 import { passTurnOn } from "./ordering";
 import { enqueueDeliveries } from "./queue";
 
 /**
- * The breaker that heals (SPEC §13). A tripped, 410'd or switched-off
- * subscription's deliveries are HELD: still `pending`, with no due time, so
- * neither the queue nor the shard's repair sends them. The subscription's
- * governor keeps the list of held deliveries and, for a tripped breaker
- * only, probes with the oldest one (a real, logged attempt): a 2xx closes
- * the breaker and releases the rest in order; after the give-up time they
- * fail. The schedule itself is pure, in breaker-schedule.ts.
+ * The breaker that heals. A tripped, 410'd or switched-off subscription's
+ * deliveries are HELD: still `pending`, with no due time, so neither the
+ * queue nor the shard's repair sends them. Events published while the
+ * breaker is open get their deliveries created held (breaker-publish.ts).
+ * The subscription's governor keeps the list of held deliveries and, for a
+ * tripped breaker only, probes with the oldest one (a real, logged
+ * attempt): a 2xx closes the breaker and releases the rest in order; after
+ * the give-up time they fail. The schedule itself is pure, in
+ * breaker-schedule.ts.
  */
 
 const shardOfRef = (env: Env, r: Pick<HeldRef, "deliveryId" | "eventTenantId">) => {
@@ -123,6 +125,9 @@ export async function recoverEndpoint(
 /**
  * A delivery came up for a disabled subscription: held (pending, no due
  * time) and listed with the governor; after give-up it fails instead.
+ * Listed first: a run that dies before the row is held leaves it due, and
+ * the shard's repair brings it back. Asked again once held, as the hold may
+ * have ended meanwhile (healed: it goes out now; given up: it fails).
  */
 export async function holdDelivery(
   env: Env,
@@ -134,10 +139,14 @@ export async function holdDelivery(
   const cause: HoldCause =
     webhook.disabledReason === "circuit_breaker" ? "circuit_breaker" : webhook.disabledReason === "gone" ? "gone" : "manual";
   const ref = { deliveryId: delivery.id, eventTenantId: delivery.eventTenantId, createdAt: delivery.createdAt.getTime() };
-  // Held in the shard first, so that give-up below finds it as a held row.
-  if (!(await shard.hold(delivery.id))) return;
   const who = { webhookId: webhook.id, ownerId: webhook.tenantId };
-  if ((await governorFor(env, webhook.id).holdFor(who, cause, ref, breakerPlan(config))) === "held") return;
+  const governor = governorFor(env, webhook.id);
+  let answer: NewHold = (await governor.holdFor(who, cause, ref, breakerPlan(config))) === "held" ? "held" : "gave_up";
+  // Settled meanwhile (cancelled, sent by someone else): nothing to hold.
+  if (!(await shard.hold(delivery.id))) return;
+  if (answer === "held") answer = await governor.holdNew([ref], true);
+  if (answer === "open") await releaseHeld(env, [ref]);
+  if (answer !== "gave_up") return;
   const owner = isOperator(webhook.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, webhook.tenantId);
   await failHeld(env, config, owner, webhook.id, [ref]);
 }

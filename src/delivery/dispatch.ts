@@ -1,6 +1,6 @@
+import type { Config } from "../config";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
-import type { Config } from "../config";
 import { isListenEndpoint } from "../listen/endpoint";
 import { attemptDelivery, settingsOwner } from "./attempt";
 import { isSlow } from "./endpoint-speed";
@@ -31,7 +31,8 @@ export function planInline(runtime: InlineRuntime | undefined, receivers: Webhoo
   if (runtime?.config.firstAttempt !== "inline") return { preclaimed, inline };
   for (const w of receivers) {
     if (inline.size >= INLINE_FANOUT) break;
-    if (isSlow(w.id)) continue;
+    // A disabled one (its breaker open) is held, never attempted now.
+    if (!w.isEnabled || isSlow(w.id)) continue;
     inline.add(w.id);
     // A listen session's attempt must first ask whether a CLI is connected (runAttempt does).
     // An ordered one must hold its key's turn first: it is claimed by runAttempt, once its place is known.

@@ -9,6 +9,7 @@ import {
   breakerView,
   type HeldRef,
   type HoldCause,
+  type NewHold,
   openHold,
   stopProbing,
 } from "./breaker-schedule";
@@ -177,6 +178,11 @@ export class EndpointGovernor extends DurableObject<Env> {
     if (ref) this.breaker.add(ref);
     await this.breaker.set(h);
     return "held";
+  }
+
+  /** A delivery a publish creates, or one just held, while the subscription is disabled: what becomes of it (breaker-hold.ts). */
+  holdNew(refs: HeldRef[], stored: boolean): NewHold {
+    return this.breaker.holdNew(refs, stored);
   }
 
   /** The probe failed: the next one waits twice as long (at most an hour). */

@@ -1,3 +1,4 @@
+import type { Config } from "../config";
 import { type ShardPublishResult, shardStub } from "../data/data-shard";
 import { dataTenantOf } from "../data/owners";
 import { placeEvent } from "../data/placement";
@@ -7,13 +8,13 @@ import { createDb } from "../db/client";
 import { liveEventTypes } from "../db/event-types";
 import type { TenantRow } from "../db/tenants";
 import { cachedSubscribers } from "../db/webhook-store";
+import { confirmHeldAtPublish, holdAtPublish, storedHeld } from "../delivery/breaker-publish";
 import { dispatchDeliveries, type InlineRuntime, planInline, preclaimLease } from "../delivery/dispatch";
 import { holdBackWaiters, orderedAmong, registerTurns, storeOrForget } from "../delivery/ordering";
-import type { Config } from "../config";
 import { sha256Hex } from "../lib/crypto";
 import { ForbiddenError, ValidationError } from "../lib/errors";
 import { validateAgainstSchema } from "../lib/json-schema";
-import { isOperator, OPERATOR_ID } from "../tenants/operator";
+import { isOperator, OPERATOR_ID, OPERATOR_TENANT } from "../tenants/operator";
 import { findTenant } from "../tenants/tenants";
 import { matchesFilter } from "../webhooks/filter";
 import { cachedEventType } from "./catalog-cache";
@@ -71,7 +72,8 @@ async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInpu
  * type's schema, then stores it with one pending delivery per enabled
  * matching subscription (the tenant's own, and the operator endpoints
  * covering the tenant, whose deliveries are the operator's; a
- * subscription's filter decides too), its idempotency claim and a source's
+ * subscription's filter decides too; one whose breaker is open gets its
+ * delivery held until it heals), its idempotency claim and a source's
  * request-log entry in one transaction of one data shard, then starts the
  * first attempts (inline when `runtime` allows, else through the queue).
  * `deliveries` of the answer are the tenant's own. Of two concurrent
@@ -129,9 +131,12 @@ export async function publishEvent(
       updatedAt: now,
     };
   });
+  // --- breaker --- A subscription whose breaker is open gets its delivery too, held until it heals.
+  const byId = new Map(receivers.map((w) => [w.id, w]));
+  const { rows: kept, held } = await holdAtPublish(env, planned, byId);
   // --- ordering --- Registered before the write, so no stored delivery is ever missing from its key's line.
-  const turns = await registerTurns(env, planned, orderedAmong(receivers), event.orderingKey ?? null);
-  const { rows, startable } = holdBackWaiters(planned, turns, plan.inline, now);
+  const turns = await registerTurns(env, kept, orderedAmong(receivers), event.orderingKey ?? null);
+  const { rows, startable } = storedHeld(holdBackWaiters(kept, turns, plan.inline, now), held);
   const requestId = input.requestLog && locatedId("req", place);
   const requestHash = key && (await sha256Hex(`${input.type}\n${dataText}`));
   const result = await storeOrForget<ShardPublishResult>(env, rows, turns, () =>
@@ -161,7 +166,8 @@ export async function publishEvent(
     );
   }
   if (result.kind === "replayed") return { event: result.event, deliveries: result.deliveries, replayed: true, ...logged };
-  await dispatchDeliveries(env, runtime, event, startable, new Map(receivers.map((w) => [w.id, w])), plan);
+  await confirmHeldAtPublish(env, config, rows, held, (d) => (isOperator(d.tenantId) ? OPERATOR_TENANT : tenant));
+  await dispatchDeliveries(env, runtime, event, startable, byId, plan);
   return { event, deliveries: rows.filter((d) => d.tenantId === tenant.id), replayed: false, ...logged };
 }
 
