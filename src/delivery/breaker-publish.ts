@@ -2,9 +2,8 @@ import type { Config } from "../config";
 import type { DeliveryRecord } from "../data/records";
 import type { TenantRow } from "../db/tenants";
 import type { WebhookRow } from "../db/webhooks";
-import { failHeld, releaseHeld } from "./breaker";
+import { askHold, failHeld, releaseHeld } from "./breaker";
 import type { HeldRef, NewHold } from "./breaker-schedule";
-import { governorFor } from "./endpoint-governor";
 
 /**
  * Events published while a subscription's breaker is open get their
@@ -34,7 +33,7 @@ export async function holdAtPublish(
   const held = new Set<string>();
   const disabled = rows.filter((r) => receivers.get(r.webhookId)?.isEnabled === false);
   if (disabled.length === 0) return { rows, held };
-  const answers = await Promise.allSettled(disabled.map((r) => governorFor(env, r.webhookId).holdNew([refOf(r)], false)));
+  const answers = await Promise.allSettled(disabled.map((r) => askHold(env, r.webhookId, [refOf(r)], false)));
   const off = new Set<string>();
   disabled.forEach((r, i) => {
     const answer = answers[i]!;
@@ -74,7 +73,7 @@ export async function confirmHeldAtPublish(
       .map(async (r) => {
         const ref = refOf(r);
         try {
-          const answer: NewHold = await governorFor(env, r.webhookId).holdNew([ref], true);
+          const answer: NewHold = await askHold(env, r.webhookId, [ref], true);
           if (answer === "open") await releaseHeld(env, [ref]);
           else if (answer === "gave_up") await failHeld(env, config, ownerOf(r), r.webhookId, [ref]);
         } catch (err) {

@@ -144,12 +144,16 @@ export async function holdDelivery(
   let answer: NewHold = (await governor.holdFor(who, cause, ref, breakerPlan(config))) === "held" ? "held" : "gave_up";
   // Settled meanwhile (cancelled, sent by someone else): nothing to hold.
   if (!(await shard.hold(delivery.id))) return;
-  if (answer === "held") answer = await governor.holdNew([ref], true);
+  if (answer === "held") answer = await askHold(env, webhook.id, [ref], true);
   if (answer === "open") await releaseHeld(env, [ref]);
   if (answer !== "gave_up") return;
   const owner = isOperator(webhook.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, webhook.tenantId);
   await failHeld(env, config, owner, webhook.id, [ref]);
 }
+
+/** What the governor says of deliveries created or just held while the subscription is disabled (BreakerHold.holdNew). */
+export const askHold = (env: Env, webhookId: string, refs: HeldRef[], stored: boolean): Promise<NewHold> =>
+  governorFor(env, webhookId).holdNew(refs, stored);
 
 /** A delivery the dead-letter queue failed for good: `hookgate.delivery.exhausted` in its owner's stream. */
 export async function announceExhausted(env: Env, d: DeliveryRecord): Promise<void> {
