@@ -249,10 +249,12 @@ describe("events published while the breaker is open", () => {
       await endpoint.answerWith(new Response("ok"));
       const before = queue.sent().length;
       expect((await call("PATCH", `/admin/webhooks/${hook.id}`, { admin: true, body: { isEnabled: true } })).status).toBe(200);
+      // (A probe the governor's alarm may have sent meanwhile is only recorded: the stubbed queue runs nothing.)
       expect(
         queue
           .sent()
           .slice(before)
+          .filter((m) => !(m as { probe?: boolean }).probe)
           .map((m) => m.deliveryId),
       ).toEqual(held);
       await runDeliveryConsumer(held);
