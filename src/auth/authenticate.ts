@@ -6,12 +6,12 @@ import { AuthenticationError, DomainError, ForbiddenError } from "../lib/errors"
 import { type Bucket, credentialGate, type GateResult, type Refusal } from "../ratelimit/credential-gate";
 import type { Window } from "../ratelimit/gcra";
 import { effectiveWindow, RateLimitedError } from "../ratelimit/limits";
+import { hasScope, isHookgateScope } from "../shared/scopes";
 import { cachedTenant, rememberTenant } from "../tenants/cache";
 import { keyRecords } from "./cache";
 import { identifySession } from "./dashboard-sessions";
 import { parseApiKey } from "./key-format";
 import type { Identified, Principal } from "./principal";
-import { hasScope, isHookgateScope } from "./scopes";
 import { isSessionToken } from "./session-tokens";
 import { looksLikeJwt, verifyAccessToken } from "./tokens";
 

@@ -6,9 +6,9 @@ import { OAuthError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { credentialGate, type GateResult } from "../ratelimit/credential-gate";
 import { DEFAULT_LIMITS, RateLimitedError } from "../ratelimit/limits";
+import { ALL_SCOPES, missingScopes } from "../shared/scopes";
 import { cachedTenant } from "../tenants/cache";
 import { clientPolicy } from "./oauth-clients";
-import { ALL_SCOPES, missingScopes } from "./scopes";
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "./tokens";
 
 export type TokenRequest = {

@@ -3,8 +3,8 @@ import { AuthenticationError, DomainError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { policyName } from "../ratelimit/gcra";
 import { bucketFor, RateLimitedError } from "../ratelimit/limits";
+import { grantedScopes } from "../shared/scopes";
 import { admit, identify } from "./authenticate";
-import { grantedScopes } from "./scopes";
 
 export type VerifyInput = { credential: string; scope?: string; ip?: string; method?: string; cost?: number };
 

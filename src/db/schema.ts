@@ -1,6 +1,15 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { REPLAY_STATES, type ReplayableStatus, type SourceDedupe, type SourceResponse, type SourceVerification } from "./enums";
+import {
+  MANAGED_BY,
+  REPLAY_STATES,
+  type ReplayableStatus,
+  type SourceDedupe,
+  type SourceResponse,
+  type SourceVerification,
+  WEBHOOK_FORMATS,
+  WEBHOOK_ORDERINGS,
+} from "../shared/enums";
 
 /** `{read?: {limit, windowSeconds}, write?: {...}}` as stored on tenants and keys. */
 export type RateLimitWindow = { limit: number; windowSeconds: number };
@@ -10,8 +19,8 @@ export const QUOTA_NAMES = ["apiKeys", "oauthClients", "webhooks", "sources", "e
 export type QuotaName = (typeof QUOTA_NAMES)[number];
 export type Quotas = Record<QuotaName, number>;
 
-// The enumerations (statuses, errors, schemes) live in ./enums.ts; re-exported so one import serves.
-export * from "./enums";
+// The enumerations (statuses, errors, schemes) live in src/shared/enums.ts; re-exported so one import serves.
+export * from "../shared/enums";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
 
@@ -117,11 +126,6 @@ export const credentialUsage = sqliteTable(
   (t) => [primaryKey({ columns: [t.credentialId, t.day] })],
 );
 
-/** Who a catalog type belongs to, as tenants see it: their own, or the operator's (stored under its owner id). */
-// "hookgate": the reserved operational types (src/events/operational.ts), never stored in D1.
-export const EVENT_TYPE_OWNERS = ["tenant", "operator", "hookgate"] as const;
-export type EventTypeOwner = (typeof EVENT_TYPE_OWNERS)[number];
-
 export const eventTypes = sqliteTable(
   "event_types",
   {
@@ -139,14 +143,6 @@ export const eventTypes = sqliteTable(
   // By name alone too: a name is unique across the operator's catalog and every tenant's.
   (t) => [primaryKey({ columns: [t.tenantId, t.name] }), index("event_types_name").on(t.name)],
 );
-
-export const WEBHOOK_FORMATS = ["json", "form"] as const;
-export const WEBHOOK_ORDERINGS = ["none", "key"] as const;
-export type WebhookOrdering = (typeof WEBHOOK_ORDERINGS)[number];
-export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
-// "cli": a `hookgate listen` session's subscription (url `cli:<lsn_id>`), created only by GET /v1/listen.
-export const MANAGED_BY = ["zapier", "n8n", "make", "cli"] as const;
-export type ManagedBy = (typeof MANAGED_BY)[number];
 
 export const webhooks = sqliteTable(
   "webhooks",

@@ -2,11 +2,11 @@ import type { Context, MiddlewareHandler } from "hono";
 import { type Admission, admit, identify } from "../auth/authenticate";
 import { clientIp, extractCredential } from "../auth/credentials";
 import type { Identified } from "../auth/principal";
-import { requiredScope, type ScopeResource } from "../auth/scopes";
 import { constantTimeEqual } from "../lib/crypto";
 import { AuthenticationError } from "../lib/errors";
 import type { Bucket } from "../ratelimit/credential-gate";
 import { bucketFor, rateLimitHeaders } from "../ratelimit/limits";
+import { requiredScope, type ScopeResource } from "../shared/scopes";
 import type { AppEnv } from "./context";
 
 /**

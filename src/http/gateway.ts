@@ -1,5 +1,4 @@
 import type { MiddlewareHandler } from "hono";
-import { grantedScopes } from "../auth/scopes";
 import { loadConfig } from "../config";
 import { gatewayConfig } from "../gateway/config";
 import { forwardToOrigin } from "../gateway/proxy";
@@ -7,6 +6,7 @@ import { isHookgatePath, matchRoute, normalizeHost } from "../gateway/routes";
 import { DomainError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { bucketFor } from "../ratelimit/limits";
+import { grantedScopes } from "../shared/scopes";
 import { authenticateRequest, setRateLimitHeaders } from "./authenticate";
 import type { AppEnv } from "./context";
 

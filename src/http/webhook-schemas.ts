@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { MANAGED_BY, WEBHOOK_ORDERINGS } from "../db/schema";
+import { MANAGED_BY, WEBHOOK_FORMATS, WEBHOOK_ORDERINGS } from "../db/schema";
 
 /** Request schemas for webhook subscriptions. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
@@ -76,7 +76,7 @@ export const EventTypesListSchema = z
   .transform((list) => [...new Set(list)])
   .openapi({ example: ["invoice.paid", "invoice.voided"] });
 
-export const FormatSchema = z.enum(["json", "form"]);
+export const FormatSchema = z.enum(WEBHOOK_FORMATS);
 export const ManagedBySchema = z.enum(["zapier", "n8n", "make"]);
 
 export const WebhookSecretSchema = z

@@ -10,6 +10,7 @@ import { actorOf, type TenantOp } from "../auth/caller";
 import { clientIp } from "../auth/credentials";
 import type { Config } from "../config";
 import { DomainError, STATUS_OF_KIND } from "../lib/errors";
+import type { AuthMessage, ErrorMessage } from "../shared/listen-protocol";
 import { type ListenRequest, openListenSession } from "./open";
 
 export const FIRST_MESSAGE_WAIT_MS = 10_000;
@@ -24,7 +25,7 @@ export function acceptAwaitingKey(env: Env, config: Config, request: Request, re
   server.accept();
   const refuse = (status: number, code: string, detail: string, closeCode = REFUSED) => {
     try {
-      server.send(JSON.stringify({ type: "error", status, message: `${code}: ${detail}` }));
+      server.send(JSON.stringify({ type: "error", status, message: `${code}: ${detail}` } satisfies ErrorMessage));
       server.close(closeCode, code);
     } catch {}
   };
@@ -69,7 +70,7 @@ function sizeOf(data: unknown): number {
 function keyOf(data: unknown): string | null {
   if (typeof data !== "string") return null;
   try {
-    const m = JSON.parse(data) as { type?: unknown; key?: unknown };
+    const m = JSON.parse(data) as { [F in keyof AuthMessage]?: unknown };
     return m?.type === "auth" && typeof m.key === "string" && m.key !== "" ? m.key : null;
   } catch {
     return null;

@@ -3,14 +3,21 @@ import { loadConfig } from "../config";
 import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryMessage } from "../delivery/queue";
+import {
+  type DeliveryMessage as DeliveryFrame,
+  type ErrorMessage,
+  PING,
+  PONG,
+  type ReadyMessage,
+  type ReplacedMessage,
+  SESSION_KEPT_MS,
+} from "../shared/listen-protocol";
 import { cachedTenant } from "../tenants/cache";
-import { PING, PONG, parseResult, type ReadyMessage, type SocketDelivery, type SocketResult } from "./protocol";
+import { parseResult, type SocketDelivery, type SocketResult } from "./protocol";
 import { type SessionMeta, SessionStore } from "./session-store";
 import type { SessionStart } from "./subscription";
 import { expireListenSession } from "./subscription";
 
-/** A session without a connection is kept this long, then its subscription is deleted. */
-export const SESSION_KEPT_MS = 10 * 60_000;
 /** How long a delivery waits for those that queued before it (a cancelled one never comes). */
 export const ORDER_WAIT_MS = 5_000;
 /** The header that carries a connection's start from the listen route to its object (never the client's). */
@@ -104,7 +111,7 @@ export class ListenSession extends DurableObject<Env> {
       this.waiters.set(key, waiter);
     });
     try {
-      ws.send(JSON.stringify({ type: "delivery", ...delivery }));
+      ws.send(JSON.stringify({ type: "delivery", ...delivery } satisfies DeliveryFrame));
     } catch {
       this.waiters.get(key)?.resolve(failed("connection"));
     }
@@ -160,7 +167,8 @@ export class ListenSession extends DurableObject<Env> {
     old.serializeAttachment({ replaced: true });
     this.failInFlight(old);
     try {
-      old.send(JSON.stringify({ type: "replaced", message: "Another hookgate listen connected to this session and took it over." }));
+      const message = "Another hookgate listen connected to this session and took it over.";
+      old.send(JSON.stringify({ type: "replaced", message } satisfies ReplacedMessage));
       old.close(4000, "replaced by another connection");
     } catch {}
   }
@@ -232,7 +240,7 @@ export class ListenSession extends DurableObject<Env> {
       ws.serializeAttachment({ replaced: true });
       this.failInFlight(ws);
       try {
-        ws.send(JSON.stringify({ type: "error", status: 410, message }));
+        ws.send(JSON.stringify({ type: "error", status: 410, message } satisfies ErrorMessage));
         ws.close(1008, "session ended");
       } catch {}
     }

@@ -1,37 +1,15 @@
 /**
- * The messages of `GET /v1/listen` (the CLI's side is src/tools/cli/listen-session.ts).
- *
- * Server → client: `ready` once per connection, `delivery` per attempt, `replaced` before a
- * connection is closed for a newer one, `error` before a fatal close; `pong` answers `ping`.
- * Client → server: `result` per delivery, `ping` (answered without waking the object).
+ * The server's side of `GET /v1/listen`'s messages (declared in src/shared/listen-protocol.ts,
+ * which the CLI shares): what the session object takes and gives, and a client's `result` checked.
  */
-import type { AttemptError } from "../db/schema";
-import { ATTEMPT_ERRORS } from "../db/schema";
-
-export const MAX_RESULT_BODY_BYTES = 4096;
-export const PING = '{"type":"ping"}';
-export const PONG = '{"type":"pong"}';
-
-export type ReadyMessage = { type: "ready"; sessionId: string; secret: string; webhookId: string; events: string[] };
+import { ATTEMPT_ERRORS, type AttemptError } from "../shared/enums";
+import { type DeliveryMessage, MAX_RESULT_BODY_BYTES, type ResultMessage } from "../shared/listen-protocol";
 
 /** One signed request, exactly as an HTTP delivery would carry it. */
-export type SocketDelivery = {
-  deliveryId: string;
-  attempt: number;
-  eventId: string;
-  eventType: string;
-  headers: Record<string, string>;
-  body: string;
-};
+export type SocketDelivery = Omit<DeliveryMessage, "type">;
 
-export type SocketResult = {
-  deliveryId: string;
-  attempt: number;
-  status: number | null;
-  body: string | null;
-  durationMs: number;
-  error: AttemptError | null;
-};
+/** A client's result as the attempt records it: `error` null on a success. */
+export type SocketResult = Omit<ResultMessage, "type" | "error"> & { error: AttemptError | null };
 
 const ERRORS = new Set<string>(ATTEMPT_ERRORS);
 

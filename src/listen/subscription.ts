@@ -8,7 +8,7 @@ import type { TenantOp } from "../auth/caller";
 import type { Config } from "../config";
 import { auditStatement } from "../db/audit";
 import { createDb, type Db } from "../db/client";
-import { webhooks } from "../db/schema";
+import { LISTEN_MANAGED_BY, webhooks } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
 import { storeNewSubscription, storeSubscriptionDeleted } from "../db/webhook-store";
 import { getWebhook, type WebhookRow } from "../db/webhooks";
@@ -42,7 +42,7 @@ export async function findListenSession(
   sessionId: string,
 ): Promise<SessionStart | "expired"> {
   const row = await sessionRow(createDb(op.env.DB), op.tenant.id, sessionId);
-  if (row?.managedBy !== "cli") throw new NotFoundError("Listen session");
+  if (row?.managedBy !== LISTEN_MANAGED_BY) throw new NotFoundError("Listen session");
   if (row.deletedAt) return "expired";
   const [secret] = await signingSecrets(op.config, row);
   return { sessionId, tenantId: row.tenantId, webhookId: row.id, secret: secret!, events: row.eventTypes };
@@ -73,7 +73,7 @@ export async function createListenSession(op: TenantOp, events: string[]): Promi
     ...(await sealWebhookSecret(op.config, id, secret)),
     previousSecretEnc: null,
     previousSecretExpiresAt: null,
-    managedBy: "cli",
+    managedBy: LISTEN_MANAGED_BY,
     tenantIds: null,
     filter: null,
     rateLimit: null,

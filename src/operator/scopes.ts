@@ -1,9 +1,9 @@
-import { ALL_SCOPES, isHookgateScope, RESOURCE_SCOPES, WILDCARD_SCOPES } from "../auth/scopes";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
 import { listProductScopes, replaceProductScopes } from "../db/product-scopes";
 import { type FieldError, ValidationError } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
+import { ALL_SCOPES, describeScope, isHookgateScope } from "../shared/scopes";
 
 /** `tests:read`, `contacts:write`, `billing-admin:manage`: lowercase `resource:action`. */
 export const SCOPE_NAME = /^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$/;
@@ -37,18 +37,9 @@ export async function productScopeNames(d1: D1Database): Promise<string[]> {
   return (await productScopes(d1)).map((s) => s.name);
 }
 
-const HOOKGATE_DESCRIPTIONS: Record<string, string> = {
-  "api:read": "Every :read scope, the product's included",
-  "api:write": "Every :write scope, the product's included",
-};
-
 /** What a tenant may grant: Hookgate's scopes, then the product's, unpaginated. */
 export async function grantableScopes(d1: D1Database): Promise<ListedScope[]> {
-  const own = [...RESOURCE_SCOPES, ...WILDCARD_SCOPES].map((name) => ({
-    name,
-    description: HOOKGATE_DESCRIPTIONS[name] ?? `${name.endsWith(":read") ? "Read" : "Change"} ${name.split(":")[0]}`,
-    owner: "hookgate" as const,
-  }));
+  const own = ALL_SCOPES.map((name) => ({ name, description: describeScope(name), owner: "hookgate" as const }));
   return [...own, ...(await productScopes(d1)).map((s) => ({ ...s, owner: "operator" as const }))];
 }
 

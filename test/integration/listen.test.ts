@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DeliveryMessage } from "../../src/delivery/queue";
-import { SESSION_KEPT_MS } from "../../src/listen/listen-session";
+import { SESSION_KEPT_MS } from "../../src/shared/listen-protocol";
 import { verifyWebhook } from "../../src/tools/verify/index";
 import { deliveryRow } from "./data-plane";
 import {

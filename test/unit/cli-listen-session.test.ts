@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import type { DeliveryMessage, ResultMessage } from "../../src/shared/listen-protocol";
 import type { ForwardResult } from "../../src/tools/cli/forward";
-import { type DeliveryMessage, ListenSession, parseServerMessage, type ResultMessage } from "../../src/tools/cli/listen-session";
+import { ListenSession, parseServerMessage } from "../../src/tools/cli/listen-session";
 
 const READY = JSON.stringify({ type: "ready", sessionId: "lsn_1", secret: "whsec_abc", webhookId: "wh_1", events: ["a.b", "c.d"] });
 const DELIVERY = {

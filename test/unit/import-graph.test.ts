@@ -159,6 +159,25 @@ describe("the import graph (fixtures)", () => {
     expect(ruleViolations(sources)).toEqual(files.slice(0, 4).map((f) => `delivery above its layer: src/delivery/x.ts -> ${f}`));
   });
 
+  it("keeps src/shared free of imports, and the dashboard and tools off the server's modules", () => {
+    const v = ruleViolations({
+      "src/shared/a.ts": 'import type { B } from "./b";\nimport "../lib/x";\nimport { z } from "zod";',
+      "src/shared/b.ts": "",
+      "src/lib/x.ts": "",
+      "src/lib/read-capped.ts": "",
+      "src/db/schema.ts": 'export * from "../shared/a";',
+      "src/tools/cli/c.ts": 'import "../../shared/a";\nimport "../../lib/read-capped";\nimport "../../lib/x";\nimport "node:fs";',
+      "src/dashboard/client/d.tsx":
+        'import "../../tools/cli/c";\nimport "../../shared/b";\nimport "../../db/schema";\nimport "hono/jsx/dom";',
+    });
+    expect(v).toEqual([
+      "client reaches the server: src/dashboard/client/d.tsx -> src/db/schema.ts",
+      "shared beyond src/shared: src/shared/a.ts -> src/lib/x.ts",
+      "shared beyond src/shared: src/shared/a.ts -> zod",
+      "client reaches the server: src/tools/cli/c.ts -> src/lib/x.ts",
+    ]);
+  });
+
   it("lets only src/index.ts import a module that defines a Durable Object class", () => {
     const v = ruleViolations({
       "src/data/shard.ts": OBJECT,

@@ -2,11 +2,12 @@
  * The lists the page shows, one page at a time: each returns a `PageLoader` for `useList`, whose
  * key is the list's path and filters (a new key starts the list again).
  */
+import { DELIVERY_STATUSES } from "../../shared/enums";
 import { type Delivery, hookgate, unwrap } from "./api";
 import type { PageLoader } from "./hooks";
 
 type Status = Delivery["status"];
-const STATUSES: readonly string[] = ["pending", "succeeded", "failed", "cancelled"] satisfies Status[];
+const STATUSES: readonly string[] = DELIVERY_STATUSES satisfies readonly Status[];
 const isStatus = (s: string): s is Status => STATUSES.includes(s);
 
 export const pages = {

@@ -1,3 +1,4 @@
+import { hasScope } from "../../shared/scopes";
 import { hookgate, type Session, unwrap } from "./api";
 
 /** A dashboard session as the API grants it; the page keeps it for this tab only. */
@@ -51,8 +52,7 @@ export async function endSession(s: Session): Promise<void> {
   await unwrap(hookgate(s.token).DELETE("/v1/dashboard-sessions/current"), s.token);
 }
 
-/** True when the session's scopes allow `scope` (`api:read` / `api:write` stand for every read / write). */
+/** True when the session's scopes allow `scope` (the API's own rule: `api:read` / `api:write` stand for every read / write). */
 export function allows(s: Session, scope: string): boolean {
-  const kind = scope.endsWith(":write") ? "api:write" : "api:read";
-  return s.scopes.includes(scope) || s.scopes.includes(kind);
+  return hasScope(s.scopes, scope);
 }

@@ -1,12 +1,10 @@
 import { readCapped } from "../../lib/read-capped";
+import type { AttemptError } from "../../shared/enums";
+import { MAX_RESULT_BODY_BYTES } from "../../shared/listen-protocol";
 import { describeNetworkError, errorCode } from "./io.js";
 
 /** As Hookgate's own attempts: 10 s, at most 4 KiB of the answer read, redirects not followed. */
 export const FORWARD_TIMEOUT_MS = 10_000;
-export const MAX_RESPONSE_BYTES = 4096;
-
-/** The attempt's error, in the delivery log's words. */
-export type ForwardError = "timeout" | "dns" | "connection" | "tls" | "redirect" | "http";
 
 export interface ForwardResult {
   /** The local endpoint's status; null when it gave no answer. */
@@ -14,7 +12,8 @@ export interface ForwardResult {
   /** At most 4 KiB of its answer, as text; null when it gave no answer. */
   body: string | null;
   durationMs: number;
-  error?: ForwardError;
+  /** The attempt's error, in the delivery log's words. */
+  error?: AttemptError;
   /** A short human reason for `error` when no status came back ("connection refused"). */
   detail?: string;
 }
@@ -47,7 +46,7 @@ export async function forwardDelivery(
   const started = now();
   try {
     const res = await doFetch(url, { method: "POST", headers, body: delivery.body, redirect: "manual", signal });
-    const body = (await readCapped(res, MAX_RESPONSE_BYTES)) ?? "";
+    const body = (await readCapped(res, MAX_RESULT_BODY_BYTES)) ?? "";
     const status = res.status;
     const result: ForwardResult = { status, body, durationMs: now() - started };
     if (status < 200 || status >= 300) result.error = status >= 300 && status < 400 ? "redirect" : "http";
@@ -64,7 +63,7 @@ export async function forwardDelivery(
   }
 }
 
-function classify(err: unknown, signal: AbortSignal): ForwardError {
+function classify(err: unknown, signal: AbortSignal): AttemptError {
   const name = err instanceof Error ? err.name : "";
   if (signal.aborted || name === "TimeoutError" || name === "AbortError") return "timeout";
   const code = errorCode(err) ?? "";

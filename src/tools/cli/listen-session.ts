@@ -1,47 +1,17 @@
 /**
- * The client side of `GET /v1/listen`'s protocol, free of sockets: it takes the server's messages
- * one at a time and answers through the functions it is given.
- *
- * Server → client (JSON text frames):
- *   {type: "ready", sessionId, secret, webhookId, events}
- *   {type: "delivery", deliveryId, attempt, eventId, eventType, headers, body}
- *   {type: "replaced", message}        another connection took the session; the server closes
- *   {type: "error", message, status?}  fatal; the server closes
- *   {type: "pong"}                     the answer to a ping
- * Client → server:
- *   {type: "result", deliveryId, attempt, status, body, durationMs, error?}
- *   {type: "ping"}                     a keepalive while idle
- *     status and body are null when the local endpoint gave no answer (then error says why).
+ * The client side of `GET /v1/listen`'s protocol (src/shared/listen-protocol.ts), free of
+ * sockets: it takes the server's messages one at a time and answers through the functions it is
+ * given.
  */
+import {
+  type DeliveryMessage,
+  type ReadyMessage,
+  type ResultMessage,
+  SESSION_KEPT_MS,
+  type ServerMessage,
+} from "../../shared/listen-protocol";
 import type { ForwardResult } from "./forward.js";
 import { oneLine } from "./io.js";
-
-export type ReadyMessage = { type: "ready"; sessionId: string; secret: string; webhookId: string; events: string[] };
-export type DeliveryMessage = {
-  type: "delivery";
-  deliveryId: string;
-  attempt: number;
-  eventId: string;
-  eventType: string;
-  headers: Record<string, string>;
-  body: string;
-};
-export type ServerMessage =
-  | ReadyMessage
-  | DeliveryMessage
-  | { type: "replaced"; message: string }
-  | { type: "error"; message: string; status?: number }
-  | { type: "pong" };
-
-export type ResultMessage = {
-  type: "result";
-  deliveryId: string;
-  attempt: number;
-  status: number | null;
-  body: string | null;
-  durationMs: number;
-  error?: string;
-};
 
 /** What the socket should do after a message. */
 export type Step = { kind: "continue" } | { kind: "exit"; code: number; message?: string };
@@ -160,7 +130,10 @@ export class ListenSession {
 
   /** The line that says how to come back to this session. */
   keptLine(): string | undefined {
-    return this.sessionId && `session ${this.sessionId} kept for 10 minutes: hookgate listen --session ${this.sessionId} to resume`;
+    return (
+      this.sessionId &&
+      `session ${this.sessionId} kept for ${SESSION_KEPT_MS / 60_000} minutes: hookgate listen --session ${this.sessionId} to resume`
+    );
   }
 
   private ready(message: ReadyMessage): Step {

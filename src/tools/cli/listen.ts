@@ -4,6 +4,7 @@
  * A connection that drops after the session was ready is reopened on the same session
  * (`?session=lsn_…`), which the server keeps for 10 minutes; Ctrl-C closes it cleanly.
  */
+import { PING, type ResultMessage, SESSION_KEPT_MS } from "../../shared/listen-protocol";
 import { forwardDelivery } from "./forward.js";
 import {
   CliError,
@@ -16,7 +17,7 @@ import {
   type SocketLike,
   trimBase,
 } from "./io.js";
-import { ListenSession, type ResultMessage } from "./listen-session.js";
+import { ListenSession } from "./listen-session.js";
 
 export interface ListenOptions {
   baseUrl: string;
@@ -34,7 +35,6 @@ export interface ListenOptions {
 }
 
 const OPEN = 1;
-const SESSION_KEPT_MS = 10 * 60_000;
 /** An idle socket is kept alive with a ping this often (the server answers without waking its object). */
 const PING_EVERY_MS = 30_000;
 
@@ -169,7 +169,7 @@ function connectOnce(
     socket.addEventListener("open", () => {
       opened = true;
       pinger = setInterval(() => {
-        if (socket.readyState === OPEN && !pending) socket.send('{"type":"ping"}');
+        if (socket.readyState === OPEN && !pending) socket.send(PING);
       }, pingEvery);
       (pinger as { unref?: () => void }).unref?.();
     });

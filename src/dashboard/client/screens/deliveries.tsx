@@ -1,4 +1,5 @@
 import { useState } from "hono/jsx/dom";
+import { DELIVERY_STATUSES } from "../../../shared/enums";
 import { duration, when } from "../format";
 import { useList } from "../hooks";
 import { pages } from "../lists";
@@ -6,8 +7,6 @@ import { allows } from "../session";
 import { Cell, DataTable, Empty, ErrorNote, Field, LoadMore } from "../ui";
 import { DeliveryDetail } from "./delivery-detail";
 import type { ScreenProps } from "./screen";
-
-const STATUSES = ["pending", "succeeded", "failed", "cancelled"];
 
 /** "Delivery log": filters for status and event type; a row opens every attempt, with "Retry". */
 export function DeliveriesScreen({ session }: ScreenProps) {
@@ -42,7 +41,7 @@ export function DeliveriesScreen({ session }: ScreenProps) {
               <option value="" selected={status === ""}>
                 Any status
               </option>
-              {STATUSES.map((s) => (
+              {DELIVERY_STATUSES.map((s) => (
                 <option value={s} selected={status === s}>
                   {s}
                 </option>

@@ -1,4 +1,5 @@
 import { useState } from "hono/jsx/dom";
+import { hasScope, RESOURCE_SCOPES } from "../../../shared/scopes";
 import { type ApiKey, type CreateKey, hookgate, type NewApiKey, unwrap } from "../api";
 import { when } from "../format";
 import { useAction, useList } from "../hooks";
@@ -6,18 +7,6 @@ import { pages } from "../lists";
 import { allows } from "../session";
 import { Cell, Confirm, DataTable, Empty, ErrorNote, Field, LoadMore, SecretOnce } from "../ui";
 import type { ScreenProps } from "./screen";
-
-const GRANTABLE = [
-  "keys:read",
-  "keys:write",
-  "webhooks:read",
-  "webhooks:write",
-  "events:read",
-  "events:write",
-  "sources:read",
-  "sources:write",
-  "audit:read",
-];
 
 type Pending = { kind: "rotate" | "revoke"; key: ApiKey } | null;
 
@@ -119,7 +108,7 @@ export function KeysScreen({ session }: ScreenProps) {
 }
 
 function CreateKeyForm({ held, onCreated, onCancel }: { held: string[]; onCreated: (k: NewApiKey) => void; onCancel: () => void }) {
-  const grantable = GRANTABLE.filter((s) => held.includes(s) || held.includes(s.endsWith(":write") ? "api:write" : "api:read"));
+  const grantable = RESOURCE_SCOPES.filter((s) => hasScope(held, s));
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState<string[]>(grantable.filter((s) => s.endsWith(":read")));
   const [expires, setExpires] = useState("");

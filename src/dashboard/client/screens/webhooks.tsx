@@ -1,4 +1,5 @@
 import { useState } from "hono/jsx/dom";
+import { LISTEN_MANAGED_BY } from "../../../shared/enums";
 import { type CreateWebhook, hookgate, unwrap, type Webhook } from "../api";
 import { useAction, useList } from "../hooks";
 import { pages } from "../lists";
@@ -13,7 +14,7 @@ export function WebhooksScreen({ session }: ScreenProps) {
   const canWrite = allows(session, "webhooks:write");
   const [adding, setAdding] = useState(false);
   const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
-  const endpoints = list.items.filter((w) => w.managedBy !== "cli");
+  const endpoints = list.items.filter((w) => w.managedBy !== LISTEN_MANAGED_BY);
   return (
     <section aria-labelledby="webhooks-h">
       <h1 id="webhooks-h">Webhooks</h1>

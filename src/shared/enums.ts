@@ -1,6 +1,8 @@
 /**
  * The enumerations Hookgate declares once: the zod enums of the API, the
- * D1 columns and the data shards' rows all derive from these.
+ * D1 columns, the data shards' rows, the dashboard and the CLI all derive
+ * from these. Dependency-free (src/shared/ imports nothing else), so the
+ * browser and Node bundles take them without any server package.
  */
 
 // ---- Deliveries and attempts (stored in the data shards, src/data/) ----
@@ -9,6 +11,23 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const ATTEMPT_ERRORS = ["timeout", "dns", "connection", "tls", "redirect", "http"] as const;
 export type AttemptError = (typeof ATTEMPT_ERRORS)[number];
+
+// ---- Subscriptions (webhooks) ----
+export const WEBHOOK_FORMATS = ["json", "form"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+export const WEBHOOK_ORDERINGS = ["none", "key"] as const;
+export type WebhookOrdering = (typeof WEBHOOK_ORDERINGS)[number];
+/** The tools that may manage a subscription (then only `isEnabled` changes through the API). */
+export const MANAGED_BY = ["zapier", "n8n", "make", "cli"] as const;
+export type ManagedBy = (typeof MANAGED_BY)[number];
+/** A `hookgate listen` session's subscription (url `cli:<lsn_id>`), created only by GET /v1/listen. */
+export const LISTEN_MANAGED_BY = "cli" satisfies ManagedBy;
+
+// ---- Event types ----
+/** Who a catalog type belongs to, as tenants see it: their own, or the operator's (stored under its owner id). */
+// "hookgate": the reserved operational types (src/events/operational.ts), never stored in D1.
+export const EVENT_TYPE_OWNERS = ["tenant", "operator", "hookgate"] as const;
+export type EventTypeOwner = (typeof EVENT_TYPE_OWNERS)[number];
 
 // ---- Incoming webhooks (sources) ----
 export const VERIFICATION_SCHEMES = [
