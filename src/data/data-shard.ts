@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DeliveryStatus, SourceRequestStatus } from "../db/schema";
-import type { DeliveryMessage } from "../delivery/queue";
+import { enqueueDeliveries } from "../delivery/queue";
 import type {
   AttemptInsert,
   Before,
@@ -22,8 +22,9 @@ import * as write from "./shard-writes";
 
 /** A pending delivery this long past due (or past its lease) has lost its queue message: the alarm re-enqueues it. */
 export const REPAIR_GRACE_MS = 30_000;
-/** A repaired row still waiting (the queue is behind) is repaired again at most this often. */
-export const REPAIR_BACKOFF_MS = 120_000;
+/** A repaired row still pending this long after (that message lost too, or the queue behind) is repaired again: 90 s past due with the grace, within two minutes. */
+export const REPAIR_BACKOFF_MS = 60_000;
+const REPAIR_RETRY_MS = 5_000; // a repair whose send failed (its rows put back as they were) comes back this soon
 const REPAIR_BATCH = 500;
 
 type Meta = { tenantId: string; bucket: number; retentionAt: number };
@@ -279,8 +280,15 @@ export class DataShard extends DurableObject<Env> {
       return;
     }
     const lost = write.takeLostDeliveries(this.sql, now, REPAIR_GRACE_MS, REPAIR_BACKOFF_MS, REPAIR_BATCH);
-    const messages = lost.map((deliveryId) => ({ body: { deliveryId, tenantId: meta.tenantId } satisfies DeliveryMessage }));
-    for (let i = 0; i < messages.length; i += 100) await this.env.DELIVERY_QUEUE.sendBatch(messages.slice(i, i + 100));
+    const sent = await enqueueDeliveries(
+      this.env,
+      lost.map((r) => ({ id: r.id, eventTenantId: meta.tenantId })),
+    );
+    if (!sent) {
+      write.untakeLost(this.sql, lost, now);
+      await this.arm(now + REPAIR_RETRY_MS);
+      return;
+    }
     const next = write.nextRepairAt(this.sql, REPAIR_GRACE_MS, REPAIR_BACKOFF_MS);
     const due = lost.length === REPAIR_BATCH ? now : (next ?? meta.retentionAt);
     await this.arm(Math.max(due, now + 1_000));

@@ -136,23 +136,44 @@ export function updateSourceRequest(sql: SqlStorage, id: string, set: RequestLog
   );
 }
 
+/** A row the outbox's pass took, with the times it had before. */
+export type TakenRow = { id: string; nextAttemptAt: number; repairedAt: number | null };
+
 /**
  * The outbox's pass: pending deliveries `graceMs` past due (or past their
  * lease) and not repaired within `backoffMs` have lost their queue
  * message; they are marked repaired now, and returned to be re-enqueued.
  */
-export function takeLostDeliveries(sql: SqlStorage, now: number, graceMs: number, backoffMs: number, limit: number): string[] {
+export function takeLostDeliveries(sql: SqlStorage, now: number, graceMs: number, backoffMs: number, limit: number): TakenRow[] {
   const lost = sql
     .exec(
-      "SELECT id FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? AND (repaired_at IS NULL OR repaired_at <= ?) ORDER BY next_attempt_at LIMIT ?",
+      "SELECT id, next_attempt_at, repaired_at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? AND (repaired_at IS NULL OR repaired_at <= ?) ORDER BY next_attempt_at LIMIT ?",
       now - graceMs,
       now - backoffMs,
       limit,
     )
     .toArray()
-    .map((r) => String(r.id));
-  for (const id of lost) sql.exec("UPDATE deliveries SET next_attempt_at = ?, repaired_at = ? WHERE id = ?", now, now, id);
+    .map((r) => ({
+      id: String(r.id),
+      nextAttemptAt: Number(r.next_attempt_at),
+      repairedAt: r.repaired_at === null ? null : Number(r.repaired_at),
+    }));
+  for (const r of lost) sql.exec("UPDATE deliveries SET next_attempt_at = ?, repaired_at = ? WHERE id = ?", now, now, r.id);
   return lost;
+}
+
+/** Puts back rows taken at `takenAt` whose messages never left, unless something changed them since (a claim, a settle). */
+export function untakeLost(sql: SqlStorage, rows: TakenRow[], takenAt: number): void {
+  for (const r of rows) {
+    sql.exec(
+      "UPDATE deliveries SET next_attempt_at = ?, repaired_at = ? WHERE id = ? AND status = 'pending' AND next_attempt_at = ? AND repaired_at = ?",
+      r.nextAttemptAt,
+      r.repairedAt,
+      r.id,
+      takenAt,
+      takenAt,
+    );
+  }
 }
 
 /** When the outbox next has something to look at, or null when nothing is pending. */

@@ -31,6 +31,9 @@ const repairedBy = async (tenantId: string, id: string, queue: Awaited<ReturnTyp
     .map((m) => m.deliveryId);
 };
 
+/** SPEC: a delivery whose message or attempt was lost is attempted again within two minutes of being due. */
+const TWO_MINUTES = 120_000;
+
 const alarmOf = (tenantId: string, id: string) => runInDurableObject(shardOf(tenantId, id), (_o, state) => state.storage.getAlarm());
 
 describe("the outbox alarm", () => {
@@ -79,6 +82,37 @@ describe("the outbox alarm", () => {
     await updateDelivery(deliveryId, "next_attempt_at = ?", Date.now() - REPAIR_GRACE_MS - 1_000);
     expect(await repairedBy(tenantId, deliveryId, queue)).toEqual([]);
     await updateDelivery(deliveryId, "repaired_at = ?", Date.now() - REPAIR_BACKOFF_MS - 1_000);
+    expect(await repairedBy(tenantId, deliveryId, queue)).toEqual([deliveryId]);
+  });
+
+  it("a repaired delivery whose message was lost again is re-sent in time for an attempt within two minutes of being due", async () => {
+    const { tenantId, deliveryId, queue } = await oneDelivery();
+    const due = Date.now() - REPAIR_GRACE_MS - 1_000;
+    await updateDelivery(deliveryId, "next_attempt_at = ?", due);
+    // The repair's message is lost too (the process died before the consumer claimed the row).
+    expect(await repairedBy(tenantId, deliveryId, queue)).toEqual([deliveryId]);
+    const comeBack = (await alarmOf(tenantId, deliveryId))!;
+    expect(comeBack - due).toBeLessThan(TWO_MINUTES);
+    // Time passes until that alarm (the row's times move back by as much), and it sends the row again.
+    const passed = comeBack - Date.now();
+    await updateDelivery(deliveryId, "next_attempt_at = next_attempt_at - ?, repaired_at = repaired_at - ?", passed, passed);
+    expect(await repairedBy(tenantId, deliveryId, queue)).toEqual([deliveryId]);
+  });
+
+  it("a repair whose send fails leaves the rows as they were and comes back at once, not after the backoff", async () => {
+    const { tenantId, deliveryId, queue } = await oneDelivery();
+    const due = Date.now() - REPAIR_GRACE_MS - 1_000;
+    await updateDelivery(deliveryId, "next_attempt_at = ?", due);
+    queue.sendBatch.mockRejectedValueOnce(new Error("queue unavailable"));
+    const sent = queue.sent().length;
+    const before = Date.now();
+    await runShardAlarm(tenantId, deliveryId).catch(() => false);
+    expect(queue.sent().slice(sent)).toEqual([]);
+    expect(await deliveryRow(deliveryId)).toMatchObject({ status: "pending", next_attempt_at: due, repaired_at: null });
+    // The alarm comes back well within the grace, not after the backoff.
+    const again = await alarmOf(tenantId, deliveryId);
+    expect(again).not.toBeNull();
+    expect(again! - before).toBeLessThan(REPAIR_GRACE_MS);
     expect(await repairedBy(tenantId, deliveryId, queue)).toEqual([deliveryId]);
   });
 
