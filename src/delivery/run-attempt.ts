@@ -1,18 +1,18 @@
 import type { Config } from "../config";
-import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import { createDb } from "../db/client";
 import { type WebhookRow, webhookById } from "../db/webhooks";
 import { listenSessionWait } from "../listen/endpoint";
+import { shardStub } from "../objects";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
 import { governorFor } from "./endpoint-governor";
+import { LEASE_MARGIN_MS } from "./lease";
 import { isOrdered, passTurn, takeTurn, wakeByQueue } from "./ordering";
 import { enqueueDeliveries } from "./queue";
 import type { WakeTarget } from "./sequencer";
 
-// While an attempt is in flight the repair leaves the row alone for this long past the timeout.
-export const LEASE_MARGIN_MS = 30_000;
+export { LEASE_MARGIN_MS };
 
 export type AttemptTarget = {
   delivery: DeliveryRecord;
