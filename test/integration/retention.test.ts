@@ -1,9 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { shardStub } from "../../src/data/data-shard";
 import type { DeliveryRecord, EventRecord } from "../../src/data/records";
-import { BUCKET_MS, bucketOf, bucketStart, hash32, locatedId, objectName } from "../../src/data/shard-map";
+import { BUCKET_MS, bucketOf, bucketStart, hash32, locate, locatedId, objectName } from "../../src/data/shard-map";
+import { shardStub } from "../../src/objects";
 import { dataRows, runShardAlarm, shardOf, shardSql } from "./data-plane";
 import { call, callWithEnv, newRoomyTenant, stubDeliveryQueue } from "./helpers";
 
@@ -124,7 +124,8 @@ describe("retention: each day's object drops itself at its horizon", () => {
   it("the horizon is the end of the object's day plus EVENT_RETENTION_DAYS, fixed when it is first written", async () => {
     const { key, tenantId } = await setup();
     const first = await publish(key);
-    const bucket = bucketOf(Date.now());
+    // The day the event was stored on (read from its id: the clock may have passed midnight since).
+    const bucket = locate(first.id, "evt")!.bucket;
     expect(await metaOf(tenantId, first.id)).toMatchObject({ bucket, retentionAt: bucketStart(bucket + 1) + 30 * DAY });
     expect(await runInDurableObject(shardOf(tenantId, first.id), (_o, state) => state.storage.getAlarm())).not.toBeNull();
 
@@ -135,7 +136,8 @@ describe("retention: each day's object drops itself at its horizon", () => {
       body: { type: "keep.me", data: {} },
     });
     expect(res.status, res.text).toBe(202);
-    expect(await metaOf(other.tenant.id, res.body.id)).toMatchObject({ retentionAt: bucketStart(bucket + 1) + 3 * DAY });
+    const otherBucket = locate(res.body.id, "evt")!.bucket;
+    expect(await metaOf(other.tenant.id, res.body.id)).toMatchObject({ retentionAt: bucketStart(otherBucket + 1) + 3 * DAY });
   });
 
   it("polling never reaches back past the horizon, whatever the cursor", async () => {
