@@ -1,10 +1,10 @@
 import type { Config } from "../config";
+import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import { createDb } from "../db/client";
 import { type WebhookRow, webhookById } from "../db/webhooks";
 import { listenSessionWait } from "../listen/endpoint";
-import { shardStub } from "../objects";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
 import { governorFor } from "./endpoint-governor";
 import { LEASE_MARGIN_MS } from "./lease";
