@@ -1,6 +1,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { type AuditEntry, auditStatement } from "../db/audit";
 import { changes, createDb, type Db } from "../db/client";
+import type { Cursor, Page } from "../db/cursor";
 import {
   type ApiKeyPatch,
   type ApiKeyRow,
@@ -8,6 +9,7 @@ import {
   getKey,
   insertKeyUnderQuota,
   keyExists,
+  listKeys,
   predecessorInGrace,
   releaseRotation,
   updateKey,
@@ -61,6 +63,17 @@ export async function issueApiKey(ctx: TenantOp, input: NewKeyInput): Promise<Is
   ]);
   if (changes(inserted) !== 1) throw new QuotaExceededError("apiKeys", ctx.tenant.quotas.apiKeys, "API keys");
   return issued;
+}
+
+/** A page of the tenant's keys. */
+export async function listApiKeys(ctx: Pick<TenantOp, "env" | "tenant">, limit: number, after?: Cursor): Promise<Page<ApiKeyRow>> {
+  return listKeys(createDb(ctx.env.DB), ctx.tenant.id, limit, after);
+}
+
+/** Requests per UTC day made with one of the tenant's keys: its own object counts every admitted request (D1 gets a copy each minute). */
+export async function apiKeyUsage(ctx: Pick<TenantOp, "env" | "tenant">, id: string) {
+  const key = await findApiKey(ctx, id);
+  return credentialGate(ctx.env, key.id).usage();
 }
 
 /** A live key of the tenant, or 404 (another tenant's id too). */

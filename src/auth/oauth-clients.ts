@@ -1,6 +1,7 @@
 import { auditStatement } from "../db/audit";
 import { changes, createDb } from "../db/client";
-import { clientExists, getClient, insertClientUnderQuota, type OAuthClientRow, updateClient } from "../db/oauth-clients";
+import type { Cursor, Page } from "../db/cursor";
+import { clientExists, getClient, insertClientUnderQuota, listClients, type OAuthClientRow, updateClient } from "../db/oauth-clients";
 import { newId, randomBase62, sha256Hex } from "../lib/crypto";
 import { NotFoundError, QuotaExceededError } from "../lib/errors";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";
@@ -68,6 +69,15 @@ export async function createOAuthClient(ctx: TenantOp, input: NewClientInput): P
   if (changes(inserted) !== 1) throw new QuotaExceededError("oauthClients", ctx.tenant.quotas.oauthClients, "OAuth clients");
   await credentialGate(ctx.env, row.id).setPolicy(row.id, clientPolicy(row));
   return { row, secret };
+}
+
+/** A page of the tenant's OAuth clients. */
+export async function listOAuthClients(
+  ctx: Pick<TenantOp, "env" | "tenant">,
+  limit: number,
+  after?: Cursor,
+): Promise<Page<OAuthClientRow>> {
+  return listClients(createDb(ctx.env.DB), ctx.tenant.id, limit, after);
 }
 
 export async function findOAuthClient(ctx: Pick<TenantOp, "env" | "tenant">, id: string): Promise<OAuthClientRow> {

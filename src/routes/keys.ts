@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { findApiKey, issueApiKey, revokeApiKey, rotateApiKey, updateApiKey } from "../auth/api-keys";
-import { createDb } from "../db/client";
-import { type ApiKeyRow, listKeys } from "../db/keys";
+import { apiKeyUsage, findApiKey, issueApiKey, listApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from "../auth/api-keys";
+import type { ApiKeyRow } from "../db/keys";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
@@ -18,7 +17,6 @@ import {
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { CidrListSchema, FutureDateSchema, NameSchema, RateLimitsSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
-import { credentialGate } from "../ratelimit/credential-gate";
 
 export const ApiKeySchema = z
   .object({
@@ -180,7 +178,7 @@ export function keysRoutes() {
 
   app.openapi(listKeysRoute, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(page(await listKeys(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor)), serializeKey), 200);
+    return c.json(page(await listApiKeys(tenantOp(c), limit, decodeCursor(cursor)), serializeKey), 200);
   });
 
   app.openapi(getKeyRoute, async (c) => {
@@ -188,9 +186,7 @@ export function keysRoutes() {
   });
 
   app.openapi(keyUsageRoute, async (c) => {
-    const key = await findApiKey(tenantOp(c), c.req.valid("param").id);
-    // The key's own object counts every admitted request; D1 gets a copy each minute.
-    return c.json({ data: await credentialGate(c.env, key.id).usage() }, 200);
+    return c.json({ data: await apiKeyUsage(tenantOp(c), c.req.valid("param").id) }, 200);
   });
 
   app.openapi(patchKeyRoute, async (c) => {

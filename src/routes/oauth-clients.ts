@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createOAuthClient, deleteOAuthClient, findOAuthClient, rotateOAuthClientSecret } from "../auth/oauth-clients";
-import { createDb } from "../db/client";
-import { listClients, type OAuthClientRow } from "../db/oauth-clients";
+import { createOAuthClient, deleteOAuthClient, findOAuthClient, listOAuthClients, rotateOAuthClientSecret } from "../auth/oauth-clients";
+import type { OAuthClientRow } from "../db/oauth-clients";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
@@ -127,10 +126,7 @@ export function oauthClientsRoutes() {
 
   app.openapi(listClientsRoute, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(
-      page(await listClients(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor)), serializeClient),
-      200,
-    );
+    return c.json(page(await listOAuthClients(tenantOp(c), limit, decodeCursor(cursor)), serializeClient), 200);
   });
 
   app.openapi(getClientRoute, async (c) => {

@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { SourceRequestRecord } from "../data/records";
-import { createDb } from "../db/client";
 import { SOURCE_REQUEST_STATUSES } from "../db/schema";
-import { listSources, type SourceRow } from "../db/sources";
+import type { SourceRow } from "../db/sources";
 import { requireCredential } from "../http/authenticate";
 import { inlineRuntime, tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
@@ -12,7 +11,15 @@ import { CreateSourceBody, NewSourceSchema, PatchSourceBody, SourceRequestSchema
 import { servedAnswerType } from "../sources/answer-type";
 import { findSourceRequest, replaySourceRequest } from "../sources/replay";
 import { listRequestLog } from "../sources/request-log";
-import { changeSource, createSource, deleteSource, findSource, MAX_TOKEN_GRACE_SECONDS, rotateSourceToken } from "../sources/sources";
+import {
+  changeSource,
+  createSource,
+  deleteSource,
+  findSource,
+  listTenantSources,
+  MAX_TOKEN_GRACE_SECONDS,
+  rotateSourceToken,
+} from "../sources/sources";
 
 export function serializeSource(s: SourceRow) {
   return {
@@ -172,10 +179,7 @@ export function sourcesRoutes() {
 
   app.openapi(listSourcesRoute, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(
-      page(await listSources(createDb(c.env.DB), c.get("principal").tenant.id, limit, decodeCursor(cursor)), serializeSource),
-      200,
-    );
+    return c.json(page(await listTenantSources(tenantOp(c), limit, decodeCursor(cursor)), serializeSource), 200);
   });
 
   app.openapi(getSourceRoute, async (c) => c.json(serializeSource(await findSource(tenantOp(c), c.req.valid("param").id)), 200));
@@ -196,11 +200,8 @@ export function sourcesRoutes() {
   });
 
   app.openapi(listRequestsRoute, async (c) => {
-    const op = tenantOp(c);
-    const { id } = c.req.valid("param");
     const { limit, cursor, status } = c.req.valid("query");
-    await findSource(op, id);
-    const requests = await listRequestLog(op, id, limit, status, decodeCursor(cursor));
+    const requests = await listRequestLog(tenantOp(c), c.req.valid("param").id, limit, status, decodeCursor(cursor));
     return c.json(page(requests, serializeSourceRequest), 200);
   });
 

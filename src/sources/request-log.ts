@@ -10,6 +10,7 @@ import type { Cursor, Page } from "../db/cursor";
 import type { SourceRejection, SourceRequestStatus, SourceVerification } from "../db/schema";
 import type { RequestLogDraft } from "../events/publish";
 import type { ErrorCode } from "../lib/errors";
+import { findSource } from "./sources";
 
 /** The log keeps at most this much of each body. */
 export const LOGGED_BODY_BYTES = 64 * 1024;
@@ -90,7 +91,7 @@ export async function logRequest(
   await shardStub(env, place.name).logSourceRequest(tenant.id, place.bucket, config.eventRetentionDays, row);
 }
 
-/** A source's request log, newest first, across the tenant's shards. */
+/** A source's request log, newest first, across the tenant's shards; 404 for a source the tenant does not have. */
 export async function listRequestLog(
   op: Pick<TenantOp, "env" | "config" | "tenant">,
   sourceId: string,
@@ -98,6 +99,7 @@ export async function listRequestLog(
   status: SourceRequestStatus | undefined,
   after?: Cursor,
 ): Promise<Page<SourceRequestRecord>> {
+  await findSource(op, sourceId);
   return newestFirst({
     tenants: [dataTenantOf(op.tenant)],
     buckets: bucketsBefore(Date.now(), op.config.eventRetentionDays, {}, after),

@@ -1,9 +1,18 @@
 import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
 import { changes, createDb, isUniqueViolation, runBatch } from "../db/client";
+import type { Cursor, Page } from "../db/cursor";
 import { liveEventTypes } from "../db/event-types";
 import type { SourceDedupe, SourceResponse, SourceVerification, VerificationScheme } from "../db/schema";
-import { getSource, insertSourceUnderQuota, type SourcePatch, type SourceRow, sourceExists, updateSource } from "../db/sources";
+import {
+  getSource,
+  insertSourceUnderQuota,
+  listSources,
+  type SourcePatch,
+  type SourceRow,
+  sourceExists,
+  updateSource,
+} from "../db/sources";
 import { newId, randomBase62, sha256Hex } from "../lib/crypto";
 import { ConflictError, type FieldError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
 import { decryptSecret, encryptSecret } from "../lib/secret-box";
@@ -123,6 +132,11 @@ export async function createSource(
 }
 
 const duplicateName = (name: string) => new ConflictError("duplicate_name", `A source named "${name}" already exists`);
+
+/** A page of the tenant's sources. */
+export async function listTenantSources(op: Pick<TenantOp, "env" | "tenant">, limit: number, after?: Cursor): Promise<Page<SourceRow>> {
+  return listSources(createDb(op.env.DB), op.tenant.id, limit, after);
+}
 
 /** A live source of the tenant, or 404 (another tenant's id too). */
 export async function findSource(op: Pick<TenantOp, "env" | "tenant">, id: string): Promise<SourceRow> {

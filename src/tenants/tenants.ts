@@ -3,8 +3,18 @@ import type { Config } from "../config";
 import { nextShardHistory } from "../data/placement";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, isUniqueViolation } from "../db/client";
+import type { Cursor, Page } from "../db/cursor";
 import type { Quotas, RateLimits } from "../db/schema";
-import { DEFAULT_QUOTAS, getTenant, insertTenant, patchedTenant, type TenantPatch, type TenantRow, updateTenant } from "../db/tenants";
+import {
+  DEFAULT_QUOTAS,
+  getTenant,
+  insertTenant,
+  listTenants,
+  patchedTenant,
+  type TenantPatch,
+  type TenantRow,
+  updateTenant,
+} from "../db/tenants";
 import { newId } from "../lib/crypto";
 import { ConflictError, NotFoundError } from "../lib/errors";
 import { forgetTenant } from "./cache";
@@ -71,6 +81,11 @@ export async function createTenant(
     { name: "Default key", scopes: ["api:read", "api:write"] },
   );
   return { tenant, key };
+}
+
+/** A page of every tenant, oldest first. */
+export async function listAllTenants(env: Env, limit: number, after?: Cursor): Promise<Page<TenantRow>> {
+  return listTenants(createDb(env.DB), limit, after);
 }
 
 export async function findTenant(env: Env, id: string): Promise<TenantRow> {

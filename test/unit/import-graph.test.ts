@@ -60,7 +60,6 @@ const KNOWN_TODAY = {
       "src/replays/match.ts -> src/data/data-shard.ts",
       "src/replays/pump.ts -> src/data/data-shard.ts",
       "src/replays/replays.ts -> src/replays/lane.ts",
-      "src/routes/keys.ts -> src/ratelimit/credential-gate.ts",
       "src/sources/intake.ts -> src/ratelimit/credential-gate.ts",
       "src/sources/replay.ts -> src/data/data-shard.ts",
       "src/sources/request-log.ts -> src/data/data-shard.ts",

@@ -1,8 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_DATA_SHARDS } from "../../data/shard-map";
-import { createDb } from "../../db/client";
 import { QUOTA_NAMES, type QuotaName } from "../../db/schema";
-import { listTenants, type TenantRow } from "../../db/tenants";
+import type { TenantRow } from "../../db/tenants";
 import { requireAdmin } from "../../http/authenticate";
 import { adminActor } from "../../http/context";
 import { readBody } from "../../http/middleware";
@@ -10,7 +9,7 @@ import { adminSecurity, conflictResponse, createRouter, errorResponses, idParam,
 import { decodeCursor, page, pageQuery } from "../../http/pagination";
 import { NameSchema, RateLimitsSchema } from "../../http/schemas";
 import { MAX_PORTAL_ORIGINS } from "../../tenants/portal-origins";
-import { changeTenant, createTenant, findTenant } from "../../tenants/tenants";
+import { changeTenant, createTenant, findTenant, listAllTenants } from "../../tenants/tenants";
 import { NewApiKeySchema, serializeKey } from "../keys";
 
 const quota = z.number().int().min(0).max(100_000);
@@ -146,7 +145,7 @@ export function adminTenantsRoutes() {
 
   app.openapi(listTenantsRoute, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return c.json(page(await listTenants(createDb(c.env.DB), limit, decodeCursor(cursor)), serializeTenant), 200);
+    return c.json(page(await listAllTenants(c.env, limit, decodeCursor(cursor)), serializeTenant), 200);
   });
 
   app.openapi(getTenantRoute, async (c) => {
