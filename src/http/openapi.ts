@@ -53,6 +53,12 @@ export const errorResponses = {
 
 export const conflictResponse = { 409: problem("Quota exceeded or duplicate name") } as const;
 
+/**
+ * A route's words in the document. A tenant route and its admin twin share one definition and
+ * differ only in these, their security and their tags.
+ */
+export type RouteText = { summary: string; description?: string };
+
 /** OpenAPI security requirement for tenant credentials. */
 export const tenantSecurity: Record<string, string[]>[] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 export const adminSecurity: Record<string, string[]>[] = [{ adminToken: [] }];

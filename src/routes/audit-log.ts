@@ -1,9 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type AuditRow, listAudit } from "../db/audit";
-import { createDb } from "../db/client";
+import type { Context } from "hono";
+import type { TenantOp } from "../auth/caller";
+import type { AuditRow } from "../db/audit";
 import { requireCredential } from "../http/authenticate";
-import { createRouter, errorResponses, jsonResponse, listOf, tenantSecurity } from "../http/openapi";
+import { type AppEnv, tenantOp } from "../http/context";
+import { createRouter, errorResponses, jsonResponse, listOf, type RouteText, tenantSecurity } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
+import { listAuditLog } from "../tenants/audit-log";
 
 export const AuditEntrySchema = z
   .object({
@@ -37,26 +40,36 @@ export const AuditQuery = pageQuery.extend({
     .optional(),
 });
 
-export const listAuditRoute = createRoute({
-  method: "get",
-  path: "/",
-  tags: ["Audit log"],
-  summary: "List audit entries, newest first",
-  security: tenantSecurity,
-  request: { query: AuditQuery },
-  responses: { 200: jsonResponse(listOf(AuditEntrySchema), "A page of entries"), ...errorResponses },
-});
+/** The audit log's one route, for a tenant's log or (the admin twin) the operator's own. */
+export function auditLogRoute(security: Record<string, string[]>[], tags: string[], text: RouteText) {
+  return createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    ...text,
+    security,
+    request: { query: AuditQuery },
+    responses: { 200: jsonResponse(listOf(AuditEntrySchema), "A page of entries"), ...errorResponses },
+  });
+}
 
+/** Mounts the audit log's route on `app`, its log the one `op(c)` owns. */
+export function mountAuditLog(
+  app: ReturnType<typeof createRouter>,
+  route: ReturnType<typeof auditLogRoute>,
+  op: (c: Context<AppEnv>) => Pick<TenantOp, "env" | "tenant">,
+) {
+  app.openapi(route, async (c) => {
+    const { limit, cursor, action } = c.req.valid("query");
+    const entries = await listAuditLog(op(c), limit, { after: decodeCursor(cursor), ...(action && { action }) });
+    return c.json(page(entries, serializeAuditEntry), 200);
+  });
+}
+
+/** `GET /v1/audit-log`: the tenant's log (audit:read). */
 export function auditLogRoutes() {
   const app = createRouter();
   app.use("*", requireCredential("audit"));
-  app.openapi(listAuditRoute, async (c) => {
-    const { limit, cursor, action } = c.req.valid("query");
-    const entries = await listAudit(createDb(c.env.DB), c.get("principal").tenant.id, limit, {
-      after: decodeCursor(cursor),
-      ...(action && { action }),
-    });
-    return c.json(page(entries, serializeAuditEntry), 200);
-  });
+  mountAuditLog(app, auditLogRoute(tenantSecurity, ["Audit log"], { summary: "List audit entries, newest first" }), tenantOp);
   return app;
 }

@@ -6,7 +6,7 @@ import { retryDelivery } from "../delivery/retry";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
-import { createRouter, errorResponses, idParam, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
+import { createRouter, errorResponses, idParam, jsonResponse, listOf, type RouteText, tenantSecurity, toIso } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { IsoTimeQuery } from "../http/schemas";
 
@@ -76,59 +76,79 @@ export const DeliveryQuery = pageQuery.extend({
   until: IsoTimeQuery.optional(),
 });
 
-const tags = ["Deliveries"];
+export type DeliveryTexts = Record<"list" | "get" | "retry", RouteText>;
 
-const listDeliveriesRoute = createRoute({
-  method: "get",
-  path: "/",
-  tags,
-  summary: "The delivery log, newest first",
-  security: tenantSecurity,
-  request: { query: DeliveryQuery },
-  responses: { 200: jsonResponse(listOf(DeliverySchema), "A page of deliveries"), ...errorResponses },
-});
+/** Tenant and operator alike. */
+export const RETRY_DESCRIPTION =
+  "For a failed, cancelled or succeeded delivery: one more attempt outside the schedule. 409 while one is pending.";
 
-const getDeliveryRoute = createRoute({
-  method: "get",
-  path: "/{id}",
-  tags,
-  summary: "A delivery with every attempt",
-  security: tenantSecurity,
-  request: { params: idParam("dlv") },
-  responses: {
-    200: jsonResponse(DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi("DeliveryWithAttempts"), "The delivery"),
-    ...errorResponses,
-  },
-});
+/**
+ * The delivery log's three routes, for a tenant's deliveries or (the admin twin) those to the
+ * operator's endpoints, whose rows and filters carry `tenantId` as well: `schemas` says which.
+ */
+export function deliveryRoutes<Q extends typeof DeliveryQuery, D extends z.ZodType, A extends z.ZodType>(
+  security: Record<string, string[]>[],
+  tags: string[],
+  text: DeliveryTexts,
+  schemas: { query: Q; shown: D; withAttempts: A },
+) {
+  return {
+    list: createRoute({
+      method: "get",
+      path: "/",
+      tags,
+      ...text.list,
+      security,
+      request: { query: schemas.query },
+      responses: { 200: jsonResponse(listOf(schemas.shown), "A page of deliveries"), ...errorResponses },
+    }),
+    get: createRoute({
+      method: "get",
+      path: "/{id}",
+      tags,
+      ...text.get,
+      security,
+      request: { params: idParam("dlv") },
+      responses: { 200: jsonResponse(schemas.withAttempts, "The delivery"), ...errorResponses },
+    }),
+    retry: createRoute({
+      method: "post",
+      path: "/{id}/retry",
+      tags,
+      ...text.retry,
+      security,
+      request: { params: idParam("dlv") },
+      responses: { 202: jsonResponse(schemas.shown, "Queued"), ...errorResponses, 409: errorResponses[400] },
+    }),
+  };
+}
 
-const retryDeliveryRoute = createRoute({
-  method: "post",
-  path: "/{id}/retry",
-  tags,
-  summary: "Attempt a delivery once more, now",
-  description: "For a failed, cancelled or succeeded delivery: one more attempt outside the schedule. 409 while one is pending.",
-  security: tenantSecurity,
-  request: { params: idParam("dlv") },
-  responses: { 202: jsonResponse(DeliverySchema, "Queued"), ...errorResponses, 409: errorResponses[400] },
-});
+const DeliveryWithAttemptsSchema = DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi("DeliveryWithAttempts");
 
+const TENANT_TEXT: DeliveryTexts = {
+  list: { summary: "The delivery log, newest first" },
+  get: { summary: "A delivery with every attempt" },
+  retry: { summary: "Attempt a delivery once more, now", description: RETRY_DESCRIPTION },
+};
+
+/** `/v1/deliveries`: the tenant's delivery log (webhooks:read / webhooks:write). */
 export function deliveriesRoutes() {
   const app = createRouter();
   app.use("*", requireCredential("webhooks"), readBody());
+  const routes = deliveryRoutes(tenantSecurity, ["Deliveries"], TENANT_TEXT, {
+    query: DeliveryQuery,
+    shown: DeliverySchema,
+    withAttempts: DeliveryWithAttemptsSchema,
+  });
 
-  app.openapi(listDeliveriesRoute, async (c) => {
+  app.openapi(routes.list, async (c) => {
     const { limit, cursor, ...filter } = c.req.valid("query");
     return c.json(page(await listDeliveryLog(tenantOp(c), limit, filter, decodeCursor(cursor)), serializeDelivery), 200);
   });
-
-  app.openapi(getDeliveryRoute, async (c) => {
+  app.openapi(routes.get, async (c) => {
     const { delivery, attempts } = await deliveryWithAttempts(tenantOp(c), c.req.valid("param").id);
     return c.json({ ...serializeDelivery(delivery), attempts: attempts.map(serializeAttempt) }, 200);
   });
-
-  app.openapi(retryDeliveryRoute, async (c) => {
-    return c.json(serializeDelivery(await retryDelivery(tenantOp(c), c.req.valid("param").id)), 202);
-  });
-
+  app.openapi(routes.retry, async (c) => c.json(serializeDelivery(await retryDelivery(tenantOp(c), c.req.valid("param").id)), 202));
   return app;
 }

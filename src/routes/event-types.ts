@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { TenantOp } from "../auth/caller";
 import type { EventTypeRow } from "../db/event-types";
 import { EVENT_TYPE_OWNERS } from "../db/schema";
 import {
@@ -11,9 +13,19 @@ import {
   listCatalog,
 } from "../events/event-types";
 import { requireCredential } from "../http/authenticate";
-import { tenantOp } from "../http/context";
+import { type AppEnv, tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
-import { conflictResponse, createRouter, errorResponses, jsonBody, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
+import {
+  conflictResponse,
+  createRouter,
+  errorResponses,
+  jsonBody,
+  jsonResponse,
+  listOf,
+  type RouteText,
+  tenantSecurity,
+  toIso,
+} from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 
 const EventTypeName = z
@@ -86,21 +98,6 @@ export const EventTypeNameParam = z.object({
     .max(100)
     .openapi({ param: { name: "name", in: "path" }, example: "invoice.paid" }),
 });
-const tags = ["Event types"];
-
-const createEventTypeRoute = createRoute({
-  method: "post",
-  path: "/",
-  tags,
-  summary: "Add an event type to the catalog",
-  description:
-    "Re-creating an archived type's name brings it back with the new description and schema. " +
-    "A name of the operator's catalog cannot be taken (409 `duplicate_name`); `hookgate.*` names are reserved (403 `reserved_event_type`).",
-  security: tenantSecurity,
-  request: jsonBody(CreateEventTypeBody),
-  responses: { 201: jsonResponse(EventTypeSchema, "Created"), ...errorResponses, ...conflictResponse },
-});
-
 export const EventTypesQuery = pageQuery.extend({
   includeArchived: z
     .enum(["true", "false"])
@@ -108,79 +105,103 @@ export const EventTypesQuery = pageQuery.extend({
     .transform((v) => v === "true"),
 });
 
-const listEventTypesRoute = createRoute({
-  method: "get",
-  path: "/",
-  tags,
-  summary: "List event types, by name: the account's own and the operator's",
-  security: tenantSecurity,
-  request: { query: EventTypesQuery },
-  responses: { 200: jsonResponse(listOf(EventTypeSchema), "A page of types"), ...errorResponses },
-});
+export type EventTypeTexts = Record<"create" | "list" | "get" | "patch" | "delete", RouteText>;
 
-const getEventTypeRoute = createRoute({
-  method: "get",
-  path: "/{name}",
-  tags,
-  summary: "Get an event type (archived ones too)",
-  security: tenantSecurity,
-  request: { params: EventTypeNameParam },
-  responses: { 200: jsonResponse(EventTypeSchema, "The type"), ...errorResponses },
-});
+const READ_ONLY_HERE =
+  "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`; Hookgate's own " +
+  "(`owner: hookgate`, `hookgate.*`) everywhere: 403 `reserved_event_type`.";
 
-const patchEventTypeRoute = createRoute({
-  method: "patch",
-  path: "/{name}",
-  tags,
-  summary: "Update an event type's description, schema or deprecation",
-  description:
-    "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`; Hookgate's own " +
-    "(`owner: hookgate`, `hookgate.*`) everywhere: 403 `reserved_event_type`.",
-  security: tenantSecurity,
-  request: { params: EventTypeNameParam, ...jsonBody(PatchEventTypeBody) },
-  responses: { 200: jsonResponse(EventTypeSchema, "The updated type"), ...errorResponses },
-});
+const TENANT_TEXT: EventTypeTexts = {
+  create: {
+    summary: "Add an event type to the catalog",
+    description:
+      "Re-creating an archived type's name brings it back with the new description and schema. " +
+      "A name of the operator's catalog cannot be taken (409 `duplicate_name`); `hookgate.*` names are reserved (403 `reserved_event_type`).",
+  },
+  list: { summary: "List event types, by name: the account's own and the operator's" },
+  get: { summary: "Get an event type (archived ones too)" },
+  patch: { summary: "Update an event type's description, schema or deprecation", description: READ_ONLY_HERE },
+  delete: { summary: "Archive an event type (its events stay)", description: READ_ONLY_HERE },
+};
 
-const deleteEventTypeRoute = createRoute({
-  method: "delete",
-  path: "/{name}",
-  tags,
-  summary: "Archive an event type (its events stay)",
-  description:
-    "The operator's types (`owner: operator`) are read-only here: 403 `operator_event_type`; Hookgate's own " +
-    "(`owner: hookgate`, `hookgate.*`) everywhere: 403 `reserved_event_type`.",
-  security: tenantSecurity,
-  request: { params: EventTypeNameParam },
-  responses: { 204: { description: "Archived" }, ...errorResponses },
-});
+/** The catalog's five routes, for a tenant's own types or (the admin twin) the operator's. */
+export function eventTypeRoutes(security: Record<string, string[]>[], tags: string[], text: EventTypeTexts) {
+  return {
+    create: createRoute({
+      method: "post",
+      path: "/",
+      tags,
+      ...text.create,
+      security,
+      request: jsonBody(CreateEventTypeBody),
+      responses: { 201: jsonResponse(EventTypeSchema, "Created"), ...errorResponses, ...conflictResponse },
+    }),
+    list: createRoute({
+      method: "get",
+      path: "/",
+      tags,
+      ...text.list,
+      security,
+      request: { query: EventTypesQuery },
+      responses: { 200: jsonResponse(listOf(EventTypeSchema), "A page of types"), ...errorResponses },
+    }),
+    get: createRoute({
+      method: "get",
+      path: "/{name}",
+      tags,
+      ...text.get,
+      security,
+      request: { params: EventTypeNameParam },
+      responses: { 200: jsonResponse(EventTypeSchema, "The type"), ...errorResponses },
+    }),
+    patch: createRoute({
+      method: "patch",
+      path: "/{name}",
+      tags,
+      ...text.patch,
+      security,
+      request: { params: EventTypeNameParam, ...jsonBody(PatchEventTypeBody) },
+      responses: { 200: jsonResponse(EventTypeSchema, "The updated type"), ...errorResponses },
+    }),
+    delete: createRoute({
+      method: "delete",
+      path: "/{name}",
+      tags,
+      ...text.delete,
+      security,
+      request: { params: EventTypeNameParam },
+      responses: { 204: { description: "Archived" }, ...errorResponses },
+    }),
+  };
+}
 
+/** Mounts the catalog routes on `app`, each operation run as `op(c)`. */
+export function mountEventTypes(
+  app: ReturnType<typeof createRouter>,
+  routes: ReturnType<typeof eventTypeRoutes>,
+  op: (c: Context<AppEnv>) => TenantOp,
+) {
+  app.openapi(routes.create, async (c) => c.json(serializeEventType(await createEventType(op(c), c.req.valid("json"))), 201));
+  app.openapi(routes.list, async (c) => {
+    const { limit, cursor, includeArchived } = c.req.valid("query");
+    const after = decodeCursor(cursor);
+    const types = await listCatalog(op(c), limit, { ...(after && { afterName: after.id }), includeArchived });
+    return c.json(page(types, serializeEventType), 200);
+  });
+  app.openapi(routes.get, async (c) => c.json(serializeEventType(await findEventType(op(c), c.req.valid("param").name)), 200));
+  app.openapi(routes.patch, async (c) => {
+    return c.json(serializeEventType(await changeEventType(op(c), c.req.valid("param").name, c.req.valid("json"))), 200);
+  });
+  app.openapi(routes.delete, async (c) => {
+    await archiveEventType(op(c), c.req.valid("param").name);
+    return c.body(null, 204);
+  });
+}
+
+/** `/v1/event-types`: the tenant's catalog (events:read / events:write). */
 export function eventTypesRoutes() {
   const app = createRouter();
   app.use("*", requireCredential("events"), readBody());
-
-  app.openapi(createEventTypeRoute, async (c) => {
-    return c.json(serializeEventType(await createEventType(tenantOp(c), c.req.valid("json"))), 201);
-  });
-
-  app.openapi(listEventTypesRoute, async (c) => {
-    const { limit, cursor, includeArchived } = c.req.valid("query");
-    const after = decodeCursor(cursor);
-    const types = await listCatalog(tenantOp(c), limit, { ...(after && { afterName: after.id }), includeArchived });
-    return c.json(page(types, serializeEventType), 200);
-  });
-
-  app.openapi(getEventTypeRoute, async (c) => {
-    return c.json(serializeEventType(await findEventType(tenantOp(c), c.req.valid("param").name)), 200);
-  });
-
-  app.openapi(patchEventTypeRoute, async (c) => {
-    return c.json(serializeEventType(await changeEventType(tenantOp(c), c.req.valid("param").name, c.req.valid("json"))), 200);
-  });
-
-  app.openapi(deleteEventTypeRoute, async (c) => {
-    await archiveEventType(tenantOp(c), c.req.valid("param").name);
-    return c.body(null, 204);
-  });
-
+  mountEventTypes(app, eventTypeRoutes(tenantSecurity, ["Event types"], TENANT_TEXT), tenantOp);
   return app;
 }

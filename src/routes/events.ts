@@ -56,6 +56,14 @@ export const serializeEvent = (e: EventRecord) => ({
   ...(e.orderingKey && { orderingKey: e.orderingKey }),
 });
 
+/** A publish's body and Idempotency-Key as the domain takes them (the tenant's and the operator's publish alike). */
+export const publishInput = (body: z.infer<typeof PublishBody>, idempotencyKey: string | undefined) => ({
+  type: body.type,
+  data: body.data,
+  ...(idempotencyKey && { idempotencyKey }),
+  ...(body.orderingKey !== undefined && { orderingKey: body.orderingKey }),
+});
+
 export const serializeDeliverySummary = (d: DeliveryRecord) => ({
   id: d.id,
   webhookId: d.webhookId,
@@ -130,21 +138,8 @@ export function eventsRoutes() {
   app.use("*", requireCredential("events"), readBody());
 
   app.openapi(publishRoute, async (c) => {
-    const body = c.req.valid("json");
-    const idempotencyKey = c.req.valid("header")["idempotency-key"];
-    const result = await publishEvent(
-      c.env,
-      c.get("config"),
-      c.get("principal").tenant,
-      {
-        type: body.type,
-        data: body.data,
-        publisher: "tenant",
-        ...(idempotencyKey && { idempotencyKey }),
-        ...(body.orderingKey !== undefined && { orderingKey: body.orderingKey }),
-      },
-      inlineRuntime(c),
-    );
+    const input = { ...publishInput(c.req.valid("json"), c.req.valid("header")["idempotency-key"]), publisher: "tenant" as const };
+    const result = await publishEvent(c.env, c.get("config"), c.get("principal").tenant, input, inlineRuntime(c));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json({ ...serializeEvent(result.event), deliveries: result.deliveries.map(serializeDeliverySummary) }, 202);
   });

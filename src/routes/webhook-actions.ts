@@ -1,9 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { TenantOp } from "../auth/caller";
 import type { SendResult } from "../delivery/send";
 import { requireCredential } from "../http/authenticate";
-import { tenantOp } from "../http/context";
+import { type AppEnv, tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
-import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, tenantSecurity } from "../http/openapi";
+import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, type RouteText, tenantSecurity } from "../http/openapi";
 import { recoverFailedDeliveries, sendTestEvent, webhookStats } from "../webhooks/actions";
 import { STATS_WINDOWS } from "../webhooks/stats-series";
 import { rotateWebhookSecret } from "../webhooks/webhooks";
@@ -59,82 +61,87 @@ export const RecoverBody = z
   .openapi("Recover");
 export const RecoverResult = z.object({ recovered: z.number().int() });
 
-const tags = ["Webhooks"];
-const WebhookId = idParam("wh");
+export type WebhookActionTexts = Record<"test" | "stats" | "rotateSecret" | "recover", RouteText>;
 
-const testWebhookRoute = createRoute({
-  method: "post",
-  path: "/{id}/test",
-  tags,
-  summary: "Send a signed sample event now and report the endpoint's answer",
-  security: tenantSecurity,
-  request: {
-    params: WebhookId,
-    ...jsonBody(TestSendBody, false),
-  },
-  responses: { 200: jsonResponse(TestSendResult, "What the endpoint answered"), ...errorResponses },
-});
+/** Tenant and operator alike. */
+export const ROTATE_SECRET_DESCRIPTION =
+  "With `graceSeconds` > 0 the old secret keeps signing too (both signatures on every delivery) until it ends.";
 
-const webhookStatsRoute = createRoute({
-  method: "get",
-  path: "/{id}/stats",
-  tags,
-  summary: "Health of a subscription over the last 24 h, and a series of delivered vs failed attempts",
-  security: tenantSecurity,
-  request: { params: WebhookId, query: StatsQuery },
-  responses: { 200: jsonResponse(WebhookStatsSchema, "Stats"), ...errorResponses },
-});
+const TENANT_TEXT: WebhookActionTexts = {
+  test: { summary: "Send a signed sample event now and report the endpoint's answer" },
+  stats: { summary: "Health of a subscription over the last 24 h, and a series of delivered vs failed attempts" },
+  rotateSecret: { summary: "Replace the signing secret", description: ROTATE_SECRET_DESCRIPTION },
+  recover: { summary: "Re-send every failed delivery since a time (one more attempt each)" },
+};
 
-const rotateSecretRoute = createRoute({
-  method: "post",
-  path: "/{id}/rotate-secret",
-  tags,
-  summary: "Replace the signing secret",
-  description: "With `graceSeconds` > 0 the old secret keeps signing too (both signatures on every delivery) until it ends.",
-  security: tenantSecurity,
-  request: {
-    params: WebhookId,
-    ...jsonBody(RotateSecretBody, false),
-  },
-  responses: { 200: jsonResponse(RotateSecretResult, "The new secret, shown once"), ...errorResponses },
-});
+/** Test sends, stats, secret rotation and recovery, for a tenant's subscriptions or (the admin twin) the operator's endpoints. */
+export function webhookActionRoutes(security: Record<string, string[]>[], tags: string[], text: WebhookActionTexts) {
+  const WebhookId = idParam("wh");
+  return {
+    test: createRoute({
+      method: "post",
+      path: "/{id}/test",
+      tags,
+      ...text.test,
+      security,
+      request: { params: WebhookId, ...jsonBody(TestSendBody, false) },
+      responses: { 200: jsonResponse(TestSendResult, "What the endpoint answered"), ...errorResponses },
+    }),
+    stats: createRoute({
+      method: "get",
+      path: "/{id}/stats",
+      tags,
+      ...text.stats,
+      security,
+      request: { params: WebhookId, query: StatsQuery },
+      responses: { 200: jsonResponse(WebhookStatsSchema, "Stats"), ...errorResponses },
+    }),
+    rotateSecret: createRoute({
+      method: "post",
+      path: "/{id}/rotate-secret",
+      tags,
+      ...text.rotateSecret,
+      security,
+      request: { params: WebhookId, ...jsonBody(RotateSecretBody, false) },
+      responses: { 200: jsonResponse(RotateSecretResult, "The new secret, shown once"), ...errorResponses },
+    }),
+    recover: createRoute({
+      method: "post",
+      path: "/{id}/recover",
+      tags,
+      ...text.recover,
+      security,
+      request: { params: WebhookId, ...jsonBody(RecoverBody) },
+      responses: { 202: jsonResponse(RecoverResult, "Queued"), ...errorResponses },
+    }),
+  };
+}
 
-const recoverRoute = createRoute({
-  method: "post",
-  path: "/{id}/recover",
-  tags,
-  summary: "Re-send every failed delivery since a time (one more attempt each)",
-  security: tenantSecurity,
-  request: {
-    params: WebhookId,
-    ...jsonBody(RecoverBody),
-  },
-  responses: { 202: jsonResponse(RecoverResult, "Queued"), ...errorResponses },
-});
+/** Mounts the action routes on `app`, each operation run as `op(c)`. */
+export function mountWebhookActions(
+  app: ReturnType<typeof createRouter>,
+  routes: ReturnType<typeof webhookActionRoutes>,
+  op: (c: Context<AppEnv>) => TenantOp,
+) {
+  app.openapi(routes.test, async (c) => {
+    return c.json(serializeTestSend(await sendTestEvent(op(c), c.req.valid("param").id, c.req.valid("json").type)), 200);
+  });
+  app.openapi(routes.stats, async (c) => c.json(await webhookStats(op(c), c.req.valid("param").id, c.req.valid("query").window), 200));
+  app.openapi(routes.rotateSecret, async (c) => {
+    const grace = c.req.valid("json").graceSeconds ?? 0;
+    const { secret, previousSecretExpiresAt } = await rotateWebhookSecret(op(c), c.req.valid("param").id, grace);
+    return c.json({ secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null }, 200);
+  });
+  app.openapi(routes.recover, async (c) => {
+    const recovered = await recoverFailedDeliveries(op(c), c.req.valid("param").id, new Date(c.req.valid("json").since));
+    return c.json({ recovered }, 202);
+  });
+}
 
 /** Test sends, stats, secret rotation and recovery: `/v1/webhooks/{id}/...`. */
 export function webhookActionsRoutes() {
   const app = createRouter();
   app.use("/:id/*", requireCredential("webhooks"), readBody());
-
-  app.openapi(testWebhookRoute, async (c) => {
-    return c.json(serializeTestSend(await sendTestEvent(tenantOp(c), c.req.valid("param").id, c.req.valid("json").type)), 200);
-  });
-
-  app.openapi(webhookStatsRoute, async (c) => {
-    return c.json(await webhookStats(tenantOp(c), c.req.valid("param").id, c.req.valid("query").window), 200);
-  });
-
-  app.openapi(rotateSecretRoute, async (c) => {
-    const grace = c.req.valid("json").graceSeconds ?? 0;
-    const { secret, previousSecretExpiresAt } = await rotateWebhookSecret(tenantOp(c), c.req.valid("param").id, grace);
-    return c.json({ secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null }, 200);
-  });
-
-  app.openapi(recoverRoute, async (c) => {
-    const recovered = await recoverFailedDeliveries(tenantOp(c), c.req.valid("param").id, new Date(c.req.valid("json").since));
-    return c.json({ recovered }, 202);
-  });
-
+  mountWebhookActions(app, webhookActionRoutes(tenantSecurity, ["Webhooks"], TENANT_TEXT), tenantOp);
   return app;
 }

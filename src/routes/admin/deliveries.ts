@@ -1,81 +1,63 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import type { DeliveryRecord } from "../../data/records";
 import { deliveryWithAttempts, listDeliveryLog } from "../../delivery/log";
 import { retryDelivery } from "../../delivery/retry";
 import { requireAdmin } from "../../http/authenticate";
 import { operatorOp } from "../../http/context";
 import { readBody } from "../../http/middleware";
-import { adminSecurity, createRouter, errorResponses, idParam, jsonResponse, listOf } from "../../http/openapi";
+import { adminSecurity, createRouter } from "../../http/openapi";
 import { decodeCursor, page } from "../../http/pagination";
 import { OPERATOR_TENANT } from "../../tenants/operator";
-import { AttemptSchema, DeliveryQuery, DeliverySchema, serializeAttempt, serializeDelivery } from "../deliveries";
+import {
+  AttemptSchema,
+  DeliveryQuery,
+  DeliverySchema,
+  type DeliveryTexts,
+  deliveryRoutes,
+  RETRY_DESCRIPTION,
+  serializeAttempt,
+  serializeDelivery,
+} from "../deliveries";
 
 const OperatorDeliverySchema = DeliverySchema.extend({
   tenantId: z.string().openapi({ description: "The tenant whose event this delivery carries" }),
 }).openapi("OperatorDelivery");
 
+const OperatorDeliveryWithAttempts = OperatorDeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi(
+  "OperatorDeliveryWithAttempts",
+);
+
+const OperatorDeliveryQuery = DeliveryQuery.extend({
+  tenantId: z.string().max(64).optional().openapi({ description: "Only events of this tenant" }),
+});
+
 const serializeOperatorDelivery = (d: DeliveryRecord) => ({ ...serializeDelivery(d), tenantId: d.eventTenantId });
 
-const tags = ["Operator"];
-
-const listOperatorDeliveriesRoute = createRoute({
-  method: "get",
-  path: "/",
-  tags,
-  summary: "The delivery log of the operator's endpoints, newest first",
-  security: adminSecurity,
-  request: {
-    query: DeliveryQuery.extend({ tenantId: z.string().max(64).optional().openapi({ description: "Only events of this tenant" }) }),
-  },
-  responses: { 200: jsonResponse(listOf(OperatorDeliverySchema), "A page of deliveries"), ...errorResponses },
-});
-
-const getOperatorDeliveryRoute = createRoute({
-  method: "get",
-  path: "/{id}",
-  tags,
-  summary: "A delivery to an operator endpoint, with every attempt",
-  security: adminSecurity,
-  request: { params: idParam("dlv") },
-  responses: {
-    200: jsonResponse(
-      OperatorDeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi("OperatorDeliveryWithAttempts"),
-      "The delivery",
-    ),
-    ...errorResponses,
-  },
-});
-
-const retryOperatorDeliveryRoute = createRoute({
-  method: "post",
-  path: "/{id}/retry",
-  tags,
-  summary: "Attempt a delivery to an operator endpoint once more, now",
-  description: "For a failed, cancelled or succeeded delivery: one more attempt outside the schedule. 409 while one is pending.",
-  security: adminSecurity,
-  request: { params: idParam("dlv") },
-  responses: { 202: jsonResponse(OperatorDeliverySchema, "Queued"), ...errorResponses, 409: errorResponses[400] },
-});
+const OPERATOR_TEXT: DeliveryTexts = {
+  list: { summary: "The delivery log of the operator's endpoints, newest first" },
+  get: { summary: "A delivery to an operator endpoint, with every attempt" },
+  retry: { summary: "Attempt a delivery to an operator endpoint once more, now", description: RETRY_DESCRIPTION },
+};
 
 /** The deliveries to the operator's own endpoints: `/admin/deliveries`. Tenants never see them. */
 export function adminDeliveriesRoutes() {
   const app = createRouter();
   app.use("*", requireAdmin(), readBody());
-
-  app.openapi(listOperatorDeliveriesRoute, async (c) => {
-    const { limit, cursor, ...filter } = c.req.valid("query");
-    const found = await listDeliveryLog(operatorOp(c, OPERATOR_TENANT), limit, filter, decodeCursor(cursor));
-    return c.json(page(found, serializeOperatorDelivery), 200);
+  const routes = deliveryRoutes(adminSecurity, ["Operator"], OPERATOR_TEXT, {
+    query: OperatorDeliveryQuery,
+    shown: OperatorDeliverySchema,
+    withAttempts: OperatorDeliveryWithAttempts,
   });
+  const op = (c: Parameters<typeof operatorOp>[0]) => operatorOp(c, OPERATOR_TENANT);
 
-  app.openapi(getOperatorDeliveryRoute, async (c) => {
-    const { delivery, attempts } = await deliveryWithAttempts(operatorOp(c, OPERATOR_TENANT), c.req.valid("param").id);
+  app.openapi(routes.list, async (c) => {
+    const { limit, cursor, ...filter } = c.req.valid("query");
+    return c.json(page(await listDeliveryLog(op(c), limit, filter, decodeCursor(cursor)), serializeOperatorDelivery), 200);
+  });
+  app.openapi(routes.get, async (c) => {
+    const { delivery, attempts } = await deliveryWithAttempts(op(c), c.req.valid("param").id);
     return c.json({ ...serializeOperatorDelivery(delivery), attempts: attempts.map(serializeAttempt) }, 200);
   });
-
-  app.openapi(retryOperatorDeliveryRoute, async (c) => {
-    return c.json(serializeOperatorDelivery(await retryDelivery(operatorOp(c, OPERATOR_TENANT), c.req.valid("param").id)), 202);
-  });
-
+  app.openapi(routes.retry, async (c) => c.json(serializeOperatorDelivery(await retryDelivery(op(c), c.req.valid("param").id)), 202));
   return app;
 }

@@ -4,7 +4,7 @@ import { requireAdmin } from "../../http/authenticate";
 import { inlineRuntime } from "../../http/context";
 import { readBody } from "../../http/middleware";
 import { adminSecurity, createRouter, errorResponses, idParam, jsonBody, jsonResponse } from "../../http/openapi";
-import { EventWithDeliveries, IdempotencyHeader, PublishBody, serializeDeliverySummary, serializeEvent } from "../events";
+import { EventWithDeliveries, IdempotencyHeader, PublishBody, publishInput, serializeDeliverySummary, serializeEvent } from "../events";
 
 const publishForTenantRoute = createRoute({
   method: "post",
@@ -27,20 +27,8 @@ export function adminTenantEventsRoutes() {
   app.use("/:id/events", requireAdmin(), readBody());
 
   app.openapi(publishForTenantRoute, async (c) => {
-    const body = c.req.valid("json");
-    const idempotencyKey = c.req.valid("header")["idempotency-key"];
-    const result = await publishForTenant(
-      c.env,
-      c.get("config"),
-      c.req.valid("param").id,
-      {
-        type: body.type,
-        data: body.data,
-        ...(idempotencyKey && { idempotencyKey }),
-        ...(body.orderingKey !== undefined && { orderingKey: body.orderingKey }),
-      },
-      inlineRuntime(c),
-    );
+    const input = publishInput(c.req.valid("json"), c.req.valid("header")["idempotency-key"]);
+    const result = await publishForTenant(c.env, c.get("config"), c.req.valid("param").id, input, inlineRuntime(c));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json({ ...serializeEvent(result.event), deliveries: result.deliveries.map(serializeDeliverySummary) }, 202);
   });
