@@ -17,8 +17,8 @@ import {
 import type { RateLimits } from "../db/schema";
 import { newId, sha256Hex } from "../lib/crypto";
 import { ConflictError, NotFoundError, QuotaExceededError } from "../lib/errors";
+import { credentialGate } from "../objects";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";
-import { credentialGate } from "../ratelimit/credential-gate";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { forgetKey } from "./cache";
 import type { TenantOp } from "./caller";

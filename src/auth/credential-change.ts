@@ -1,7 +1,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { type AuditActor, type AuditEntry, auditStatement } from "../db/audit";
 import { type Db, runBatch } from "../db/client";
-import { credentialGate } from "../ratelimit/credential-gate";
+import { credentialGate } from "../objects";
 import type { CredentialPolicy } from "../ratelimit/policy";
 
 /**

@@ -7,7 +7,7 @@ import type { RateLimits } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
 import { newId } from "../lib/crypto";
 import { AuthenticationError, ForbiddenError } from "../lib/errors";
-import { credentialGate } from "../ratelimit/credential-gate";
+import { credentialGate } from "../objects";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { cachedTenant } from "../tenants/cache";
 import { keyPolicy } from "./api-keys";

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DeliveryStatus, SourceRequestStatus } from "../db/schema";
 import { enqueueDeliveries } from "../delivery/queue";
+import { shardStub } from "../objects";
 import type {
   AttemptInsert,
   Before,
@@ -12,9 +13,6 @@ import type {
   ShardPublishResult,
   SourceRequestRecord,
 } from "./records";
-
-export type { ShardPublish, ShardPublishResult };
-
 import { BUCKET_MS, bucketStart, CLAIM_WINDOW_MS } from "./shard-map";
 import * as read from "./shard-reads";
 import { SHARD_SCHEMA } from "./shard-schema";
@@ -293,8 +291,4 @@ export class DataShard extends DurableObject<Env> {
     const due = lost.length === REPAIR_BATCH ? now : (next ?? meta.retentionAt);
     await this.arm(Math.max(due, now + 1_000));
   }
-}
-
-export function shardStub(env: Env, name: string): DurableObjectStub<DataShard> {
-  return env.DATA_SHARD.get(env.DATA_SHARD.idFromName(name));
 }

@@ -1,5 +1,5 @@
 import type { Cursor, Page } from "../db/cursor";
-import { shardStub } from "./data-shard";
+import { shardStub } from "../objects";
 import { coveredShards, type DataTenant } from "./placement";
 import type { EventRecord } from "./records";
 import { bucketOf, bucketStart, liveBuckets, objectName } from "./shard-map";

@@ -1,5 +1,4 @@
 import { type Config, loadConfig } from "../config";
-import { type DataShard, shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
@@ -8,10 +7,10 @@ import type { TenantRow } from "../db/tenants";
 import { storeSubscriptionRecovered } from "../db/webhook-store";
 import type { WebhookRow } from "../db/webhooks";
 import { emitOperational } from "../events/operational";
+import { governorFor, type ShardStub, shardStub } from "../objects";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
 import { breakerPlan, type HeldRef, type HoldCause, type NewHold } from "./breaker-schedule";
-import { governorFor } from "./endpoint-governor";
 import { passTurnOn } from "./ordering";
 import { enqueueDeliveries } from "./queue";
 
@@ -132,7 +131,7 @@ export async function recoverEndpoint(
 export async function holdDelivery(
   env: Env,
   config: Config,
-  shard: DurableObjectStub<DataShard>,
+  shard: ShardStub,
   delivery: DeliveryRecord,
   webhook: Pick<WebhookRow, "id" | "tenantId" | "disabledReason">,
 ): Promise<void> {

@@ -1,9 +1,9 @@
 import type { Config } from "../config";
-import { shardStub } from "../data/data-shard";
 import { shardsHolding } from "../data/owners";
 import { coveredShards } from "../data/placement";
 import { liveBuckets, objectName } from "../data/shard-map";
 import type { TenantRow } from "../db/tenants";
+import { shardStub } from "../objects";
 import { clearTurns } from "./ordering";
 
 const FAN_OUT = 16;

@@ -1,8 +1,8 @@
 import { loadConfig } from "../config";
-import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import { createDb } from "../db/client";
 import { webhookById } from "../db/webhooks";
+import { shardStub } from "../objects";
 import { announceExhausted, holdDelivery } from "./breaker";
 import { isOrdered, passTurnOn, turnOfMessage } from "./ordering";
 import type { DeliveryMessage } from "./queue";

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
+import { shardStub } from "../objects";
 import { BreakerHold } from "./breaker-hold";
 import {
   afterFailedProbe,
@@ -279,8 +279,4 @@ export class EndpointGovernor extends DurableObject<Env> {
     clearLines(this.turns);
   }
   // --- end ordering ---
-}
-
-export function governorFor(env: Env, webhookId: string): DurableObjectStub<EndpointGovernor> {
-  return env.ENDPOINT_GOVERNOR.get(env.ENDPOINT_GOVERNOR.idFromName(webhookId));
 }

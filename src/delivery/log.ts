@@ -1,5 +1,4 @@
 import type { TenantOp } from "../auth/caller";
-import { shardStub } from "../data/data-shard";
 import { shardsHolding } from "../data/owners";
 import { objectOfId } from "../data/placement";
 import { bucketsBefore, newestFirst } from "../data/reads";
@@ -7,6 +6,7 @@ import type { AttemptInsert, AttemptRecord, DeliveryFilter, DeliveryRecord, Even
 import { locate } from "../data/shard-map";
 import type { Cursor, Page } from "../db/cursor";
 import { NotFoundError } from "../lib/errors";
+import { shardStub } from "../objects";
 import { deliveryBody } from "./request";
 
 export type DeliveryLogFilter = Omit<DeliveryFilter, "owner"> & { tenantId?: string };

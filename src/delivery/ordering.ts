@@ -1,11 +1,12 @@
 import type { DeliveryRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
-import { governorFor } from "./endpoint-governor";
+import { governorFor } from "../objects";
 import type { DeliveryMessage } from "./queue";
 import { NO_KEY, type Place, type TurnRequest, type WakeTarget } from "./sequencer";
 
 /**
- * Ordered delivery's glue (SPEC §13): the subscription's governor keeps the
+ * Ordered delivery's glue (one delivery at a time per key, in acceptance
+ * order): the subscription's governor keeps the
  * lines (src/delivery/sequencer.ts); these calls are where a publish, an
  * attempt and a settle meet them. An unordered subscription never gets here.
  */

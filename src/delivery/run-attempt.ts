@@ -1,12 +1,11 @@
 import type { Config } from "../config";
-import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import { createDb } from "../db/client";
 import { type WebhookRow, webhookById } from "../db/webhooks";
 import { listenSessionWait } from "../listen/endpoint";
+import { governorFor, shardStub } from "../objects";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
-import { governorFor } from "./endpoint-governor";
 import { LEASE_MARGIN_MS } from "./lease";
 import { isOrdered, passTurn, takeTurn, wakeByQueue } from "./ordering";
 import { enqueueDeliveries } from "./queue";

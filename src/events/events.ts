@@ -1,10 +1,10 @@
 import type { TenantOp } from "../auth/caller";
-import { shardStub } from "../data/data-shard";
 import { dataTenantOf } from "../data/owners";
 import { objectOfId } from "../data/placement";
 import { type PollPosition, type PollQuery, pollEvents } from "../data/reads";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import { NotFoundError } from "../lib/errors";
+import { shardStub } from "../objects";
 
 /** An event of the tenant with its deliveries, or 404 (another tenant's id too). */
 export async function eventWithDeliveries(

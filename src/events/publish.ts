@@ -1,8 +1,7 @@
 import type { Config } from "../config";
-import { type ShardPublishResult, shardStub } from "../data/data-shard";
 import { dataTenantOf } from "../data/owners";
 import { placeEvent } from "../data/placement";
-import type { DeliveryRecord, EventRecord, SourceRequestRecord } from "../data/records";
+import type { DeliveryRecord, EventRecord, ShardPublishResult, SourceRequestRecord } from "../data/records";
 import { locatedId } from "../data/shard-map";
 import { createDb } from "../db/client";
 import { liveEventTypes } from "../db/event-types";
@@ -14,6 +13,7 @@ import { holdBackWaiters, orderedAmong, registerTurns, storeOrForget } from "../
 import { sha256Hex } from "../lib/crypto";
 import { ForbiddenError, ValidationError } from "../lib/errors";
 import { validateAgainstSchema } from "../lib/json-schema";
+import { shardStub } from "../objects";
 import { isOperator, OPERATOR_ID, OPERATOR_TENANT } from "../tenants/operator";
 import { findTenant } from "../tenants/tenants";
 import { matchesFilter } from "../webhooks/filter";
@@ -39,7 +39,7 @@ export type PublishInput = {
   keyIdentifiesDelivery?: boolean;
   sourceId?: string;
   requestLog?: RequestLogDraft;
-  /** Deliveries to an ordered subscription go one at a time per key, in acceptance order (SPEC §13). */
+  /** Deliveries to an ordered subscription go one at a time per key, in acceptance order. */
   orderingKey?: string;
 };
 export type Published = { event: EventRecord; deliveries: DeliveryRecord[]; replayed: boolean; requestId?: string };

@@ -4,7 +4,7 @@ import { clientIp, extractCredential } from "../auth/credentials";
 import type { Identified } from "../auth/principal";
 import { constantTimeEqual } from "../lib/crypto";
 import { AuthenticationError } from "../lib/errors";
-import type { Bucket } from "../ratelimit/credential-gate";
+import type { Bucket } from "../ratelimit/gate-types";
 import { bucketFor, rateLimitHeaders } from "../ratelimit/limits";
 import { requiredScope, type ScopeResource } from "../shared/scopes";
 import type { AppEnv } from "./context";

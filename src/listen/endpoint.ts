@@ -5,12 +5,11 @@
  */
 import type { DeliveryRequest } from "../delivery/request";
 import type { SendResult } from "../delivery/send";
+import { listenSessionFor } from "../objects";
 import { sessionOfUrl } from "./address";
 
 /** While no CLI is connected, a waiting delivery looks again this often (it keeps its place in line; a reconnect hands it back at once). */
 export const OFFLINE_RECHECK_MS = 60_000;
-
-const sessionStub = (env: Env, sessionId: string) => env.LISTEN_SESSION.get(env.LISTEN_SESSION.idFromName(sessionId));
 
 export const isListenEndpoint = (url: string): boolean => sessionOfUrl(url) !== null;
 
@@ -25,14 +24,14 @@ export async function listenSessionWait(
 ): Promise<{ kind: "wait"; waitMs: number } | null> {
   const sessionId = sessionOfUrl(url);
   if (!sessionId) return null;
-  const admitted = await sessionStub(env, sessionId).admit(delivery.id, delivery.eventTenantId);
+  const admitted = await listenSessionFor(env, sessionId).admit(delivery.id, delivery.eventTenantId);
   return admitted === "go" ? null : { kind: "wait", waitMs: OFFLINE_RECHECK_MS };
 }
 
 /** A deleted `cli:` subscription ends its session: a connected CLI is told and closed. */
 export async function endListenSessionOf(env: Env, url: string): Promise<void> {
   const sessionId = sessionOfUrl(url);
-  if (sessionId) await sessionStub(env, sessionId).end("The session's subscription was deleted; start hookgate listen again.");
+  if (sessionId) await listenSessionFor(env, sessionId).end("The session's subscription was deleted; start hookgate listen again.");
 }
 
 /** One signed request down the session's socket; the CLI's answer as an HTTP send's result. */
@@ -46,7 +45,7 @@ export async function sendThroughSession(
   const sessionId = sessionOfUrl(url);
   const started = Date.now();
   const result = sessionId
-    ? await sessionStub(env, sessionId).deliver({ ...message, headers: request.headers, body: request.body }, timeoutMs)
+    ? await listenSessionFor(env, sessionId).deliver({ ...message, headers: request.headers, body: request.body }, timeoutMs)
     : null;
   if (!result) {
     return { success: false, statusCode: null, durationMs: 0, responseBody: null, error: "connection", retryAfterSeconds: null };

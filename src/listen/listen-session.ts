@@ -1,8 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
-import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { DeliveryMessage } from "../delivery/queue";
+import { shardStub } from "../objects";
 import {
   type DeliveryMessage as DeliveryFrame,
   type ErrorMessage,
@@ -13,15 +13,13 @@ import {
   SESSION_KEPT_MS,
 } from "../shared/listen-protocol";
 import { cachedTenant } from "../tenants/cache";
-import { parseResult, type SocketDelivery, type SocketResult } from "./protocol";
+import { parseResult, type SocketDelivery, type SocketResult, START_HEADER } from "./protocol";
 import { type SessionMeta, SessionStore } from "./session-store";
 import type { SessionStart } from "./subscription";
 import { expireListenSession } from "./subscription";
 
 /** How long a delivery waits for those that queued before it (a cancelled one never comes). */
 export const ORDER_WAIT_MS = 5_000;
-/** The header that carries a connection's start from the listen route to its object (never the client's). */
-export const START_HEADER = "x-hookgate-listen-start";
 
 type Waiter = { ws: WebSocket; resolve: (result: SocketResult) => void; timer: ReturnType<typeof setTimeout> };
 

@@ -1,6 +1,7 @@
 import type { TenantOp } from "../auth/caller";
 import { DomainError } from "../lib/errors";
-import { START_HEADER } from "./listen-session";
+import { listenSessionFor } from "../objects";
+import { START_HEADER } from "./protocol";
 import { createListenSession, findListenSession, type SessionStart } from "./subscription";
 
 export const isUpgrade = (request: Request): boolean => request.headers.get("upgrade")?.toLowerCase() === "websocket";
@@ -20,7 +21,7 @@ export async function openListenSession(op: TenantOp, input: ListenRequest, requ
   }
   const start: SessionStart =
     found && found !== "expired" ? found : await createListenSession(op, input.events.length > 0 ? input.events : ["*"]);
-  const stub = op.env.LISTEN_SESSION.get(op.env.LISTEN_SESSION.idFromName(start.sessionId));
+  const stub = listenSessionFor(op.env, start.sessionId);
   const headers = new Headers();
   for (const name of ["upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"]) {
     const value = request.headers.get(name);

@@ -5,6 +5,9 @@
 import { ATTEMPT_ERRORS, type AttemptError } from "../shared/enums";
 import { type DeliveryMessage, MAX_RESULT_BODY_BYTES, type ResultMessage } from "../shared/listen-protocol";
 
+/** The header that carries a connection's start from the listen route to its object (never the client's). */
+export const START_HEADER = "x-hookgate-listen-start";
+
 /** One signed request, exactly as an HTTP delivery would carry it. */
 export type SocketDelivery = Omit<DeliveryMessage, "type">;
 

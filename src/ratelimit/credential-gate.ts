@@ -1,56 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { recordCredentialUsage } from "../db/credential-usage";
-import { gcra, type Tat, type Window } from "./gcra";
+import type { GateRequest, GateResult } from "./gate-types";
+import { gcra, type Tat } from "./gcra";
 import { type CredentialPolicy, evaluatePolicy, type PolicyVerdict } from "./policy";
-
-/** `intake`: requests to a webhook source, limited per source (the object is named by the source id). */
-export type Bucket = "read" | "write" | "token" | "intake";
-
-export type GateRequest = {
-  credentialId: string;
-  bucket: Bucket;
-  window: Window;
-  /** Slots this request spends (a gateway route's `cost`); default 1. */
-  cost?: number;
-  /**
-   * A refusal the caller already decided without storage (API access off,
-   * scope missing). It is reported only after the live state is checked, so
-   * a revoked or expired credential hears that first (the documented order),
-   * and it spends nothing.
-   */
-  refusal?: Refusal | null;
-  /**
-   * The credential's policy as the caller read it (possibly from an isolate
-   * cache). Once the object has been told a policy with `setPolicy`, its own
-   * copy wins: that is how a revocation reaches every isolate at once.
-   * `null` (OAuth tokens): only the object's copy counts.
-   */
-  policy: CredentialPolicy | null;
-  /** Store `policy` as the object's own first (it was just read from D1, the source of truth). */
-  storePolicy?: boolean;
-  ip: string | null;
-  /**
-   * A dashboard session of this credential (its id): admitted only while the
-   * object holds it live, so signing out ends it everywhere at once.
-   */
-  session?: string | null;
-  /**
-   * Count an admitted request as use of the credential (default). Token
-   * requests spend the token bucket but are not use: a wrong-secret guess
-   * must not make a client look used.
-   */
-  countUse?: boolean;
-};
-
-export type Refusal = "api_access_disabled" | "insufficient_scope";
-
-export type GateResult = {
-  verdict: PolicyVerdict | Refusal | "unknown" | "session_ended" | "rate_limited";
-  limit: number;
-  remaining: number;
-  slotSeconds: number;
-  fullResetSeconds: number;
-};
 
 // Usage is written to D1 at most this often, never per request.
 const FLUSH_INTERVAL_MS = 60_000;
@@ -235,14 +187,6 @@ export class CredentialGate extends DurableObject<Env> {
     }
     this.save();
   }
-}
-
-/**
- * The object that gates credential `id`. (Stubs cannot be kept across
- * requests: workerd ties each to the request that made it.)
- */
-export function credentialGate(env: Env, id: string): DurableObjectStub<CredentialGate> {
-  return env.CREDENTIAL_GATE.get(env.CREDENTIAL_GATE.idFromName(id));
 }
 
 function earliest(a: number | null, b: number | null): number | null {

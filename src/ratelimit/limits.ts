@@ -1,6 +1,6 @@
 import type { RateLimits } from "../db/schema";
 import { DomainError } from "../lib/errors";
-import type { Bucket, GateResult } from "./credential-gate";
+import type { Bucket, GateResult } from "./gate-types";
 import { policyName, type Window } from "./gcra";
 
 export const DEFAULT_LIMITS: Record<Bucket, Window> = {

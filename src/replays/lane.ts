@@ -1,11 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Config } from "../config";
 import { loadConfig } from "../config";
-import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import { type WebhookRow, webhookById } from "../db/webhooks";
+import { shardStub } from "../objects";
 import { ownedAction } from "../tenants/operator";
 import { addItems, clearItems, countItems, type ItemState, LANE_SCHEMA, nextDue, orphans, setItemState, takeNext } from "./lane-items";
 import { pump, replayOne, replayPace } from "./pump";
@@ -231,8 +231,4 @@ export class ReplayLane extends DurableObject<Env> {
     if (!c.flushed) await this.flush(c);
     clearItems(this.sql, c.id);
   }
-}
-
-export function replayLaneFor(env: Env, webhookId: string): DurableObjectStub<ReplayLane> {
-  return env.REPLAY_LANE.get(env.REPLAY_LANE.idFromName(webhookId));
 }

@@ -1,9 +1,9 @@
 import type { TenantOp } from "../auth/caller";
-import { shardStub } from "../data/data-shard";
 import { shardsHolding } from "../data/owners";
 import { coveredShards } from "../data/placement";
 import { liveBuckets, objectName } from "../data/shard-map";
 import type { ReplayFilter } from "../data/shard-reads";
+import { shardStub } from "../objects";
 
 /** Object calls one match keeps in flight at once. */
 const FAN_OUT = 16;

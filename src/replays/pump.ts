@@ -1,9 +1,9 @@
 import type { Config } from "../config";
-import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { WebhookRow } from "../db/webhooks";
 import { enqueueDeliveries } from "../delivery/queue";
 import { runHoldingShortWaits } from "../delivery/run-attempt";
+import { shardStub } from "../objects";
 import type { ItemState, TakenItem } from "./lane-items";
 
 /** Replay attempts in flight at once to an endpoint without flow control (bench/replay: 1 keeps live p99 flat at about the replay rate 2 or 4 reach locally; an endpoint that sets maxConcurrency gives the replay half of it). */

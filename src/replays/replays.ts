@@ -6,9 +6,9 @@ import type { Cursor, Page } from "../db/cursor";
 import type { ReplayableStatus } from "../db/schema";
 import { newId } from "../lib/crypto";
 import { ConflictError, NotFoundError, ValidationError } from "../lib/errors";
+import { replayLaneFor } from "../objects";
 import { ownedAction } from "../tenants/operator";
 import { findWebhook } from "../webhooks/webhooks";
-import { replayLaneFor } from "./lane";
 import { matchDeliveries } from "./match";
 import { getReplay, insertReplay, listReplays, type ReplayRow, saveReplay } from "./store";
 

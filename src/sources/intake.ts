@@ -8,7 +8,7 @@ import { sha256Hex } from "../lib/crypto";
 import { DomainError, ForbiddenError, STATUS_OF_KIND, ValidationError } from "../lib/errors";
 import { valueTooDeep } from "../lib/json";
 import { decryptSecret } from "../lib/secret-box";
-import { credentialGate } from "../ratelimit/credential-gate";
+import { credentialGate } from "../objects";
 import { RateLimitedError } from "../ratelimit/limits";
 import { cachedTenant } from "../tenants/cache";
 import { servedAnswerType } from "./answer-type";

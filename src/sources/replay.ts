@@ -1,11 +1,11 @@
 import type { TenantOp } from "../auth/caller";
-import { shardStub } from "../data/data-shard";
 import { objectOfId } from "../data/placement";
 import type { SourceRequestRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import type { InlineRuntime } from "../delivery/dispatch";
 import { ConflictError, DomainError, NotFoundError } from "../lib/errors";
+import { shardStub } from "../objects";
 import { parseIntakeBody } from "./body";
 import { mapAndPublish } from "./intake";
 import { rejectionOf } from "./request-log";

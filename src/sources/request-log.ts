@@ -1,6 +1,5 @@
 import type { TenantOp } from "../auth/caller";
 import type { Config } from "../config";
-import { shardStub } from "../data/data-shard";
 import { dataTenantOf } from "../data/owners";
 import { type DataTenant, placeLoose } from "../data/placement";
 import { bucketsBefore, newestFirst } from "../data/reads";
@@ -10,6 +9,7 @@ import type { Cursor, Page } from "../db/cursor";
 import type { SourceRejection, SourceRequestStatus, SourceVerification } from "../db/schema";
 import type { RequestLogDraft } from "../events/publish";
 import type { ErrorCode } from "../lib/errors";
+import { shardStub } from "../objects";
 import { findSource } from "./sources";
 
 /** The log keeps at most this much of each body. */

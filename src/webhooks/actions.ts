@@ -1,16 +1,15 @@
 import type { TenantOp } from "../auth/caller";
-import { shardStub } from "../data/data-shard";
 import { dataTenantOf, shardsHolding } from "../data/owners";
 import { coveredShards } from "../data/placement";
 import { liveBuckets, objectName } from "../data/shard-map";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import { sendTestAndLog } from "../delivery/attempt";
-import { governorFor } from "../delivery/endpoint-governor";
 import { enqueueDeliveries } from "../delivery/queue";
 import type { SendResult } from "../delivery/send";
 import { newId } from "../lib/crypto";
 import { ConflictError, ValidationError } from "../lib/errors";
+import { governorFor, shardStub } from "../objects";
 import { isOperator, ownedAction } from "../tenants/operator";
 import { type SeriesPoint, type StatsWindow, seriesBuckets } from "./stats-series";
 import { isReceivableType } from "./validate";

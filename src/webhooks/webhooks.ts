@@ -8,7 +8,6 @@ import { countWebhooks, getWebhook, listWebhooks, type WebhookPatch, type Webhoo
 import { releaseHeld } from "../delivery/breaker";
 import { breakerPlan } from "../delivery/breaker-schedule";
 import { cancelPendingDeliveries } from "../delivery/cancel";
-import { governorFor } from "../delivery/endpoint-governor";
 import { clearTurns } from "../delivery/ordering";
 import { buildDeliveryRequest } from "../delivery/request";
 import { sendWebhook } from "../delivery/send";
@@ -16,6 +15,7 @@ import { generateWebhookSecret } from "../delivery/sign";
 import { newId } from "../lib/crypto";
 import { ForbiddenError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
 import { endListenSessionOf } from "../listen/endpoint";
+import { governorFor } from "../objects";
 import { isOperator, ownedAction } from "../tenants/operator";
 import { filterProblems } from "./filter";
 import { type CustomHeaders, openWebhookHeaders, sealWebhookHeaders, sealWebhookSecret, signingSecrets } from "./secrets";

@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { governorFor } from "../../src/delivery/endpoint-governor";
+import { governorFor } from "../../src/objects";
 import { deliveryRow, runShardAlarm } from "./data-plane";
 import { call, deliverySetup, getDelivery, publishEvent, runDeliveryConsumer, stubDeliveryQueue, stubEndpoint } from "./helpers";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { governorFor } from "../../src/delivery/endpoint-governor";
+import { governorFor } from "../../src/objects";
 import { deliveryRow } from "./data-plane";
 import { call, deliverySetup, getDelivery, publishEvent, runDeliveryConsumer, stubDeliveryQueue, stubEndpoint } from "./helpers";
 

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { governorFor } from "../../src/delivery/endpoint-governor";
+import { governorFor } from "../../src/objects";
 import { deliveryRow, runShardAlarm } from "./data-plane";
 import {
   call,

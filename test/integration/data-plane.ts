@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { shardStub } from "../../src/data/data-shard";
 import { bucketOf, locate, objectName } from "../../src/data/shard-map";
+import { shardStub } from "../../src/objects";
 
 /**
  * Test access to the data plane (events, deliveries, attempts, source

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { governorFor } from "../../src/delivery/endpoint-governor";
+import { governorFor } from "../../src/objects";
 import {
   call,
   deliverySetup,

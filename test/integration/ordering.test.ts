@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { locate } from "../../src/data/shard-map";
-import { governorFor } from "../../src/delivery/endpoint-governor";
+import { governorFor } from "../../src/objects";
 import { deliveryRow, shardSql, updateDelivery } from "./data-plane";
 import {
   call,

@@ -1,8 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { bucketOf, bucketStart } from "../../src/data/shard-map";
-import { governorFor } from "../../src/delivery/endpoint-governor";
-import { replayLaneFor } from "../../src/replays/lane";
+import { governorFor, replayLaneFor } from "../../src/objects";
 import { REPLAY_CONCURRENCY } from "../../src/replays/pump";
 import { dataSnapshot, updateDelivery } from "./data-plane";
 import {

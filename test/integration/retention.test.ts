@@ -1,9 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { shardStub } from "../../src/data/data-shard";
 import type { DeliveryRecord, EventRecord } from "../../src/data/records";
 import { BUCKET_MS, bucketOf, bucketStart, hash32, locate, locatedId, objectName } from "../../src/data/shard-map";
+import { shardStub } from "../../src/objects";
 import { dataRows, runShardAlarm, shardOf, shardSql } from "./data-plane";
 import { call, callWithEnv, newRoomyTenant, stubDeliveryQueue } from "./helpers";
 

@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import pkg from "../../package.json";
-import { governorFor } from "../../src/delivery/endpoint-governor";
+import { governorFor } from "../../src/objects";
 import { dataRows } from "./data-plane";
 import {
   call,

@@ -1,0 +1,23 @@
+/**
+ * The Durable Objects' stubs, from the bindings `wrangler types` generates: the one place callers
+ * reach an object, so no module but src/index.ts imports an object's class. (A stub cannot be kept
+ * across requests: workerd ties each to the request that made it.)
+ */
+
+/** A data shard, named `<tenant>/<day>/<shard>` (src/data/shard-map.ts). */
+export const shardStub = (env: Env, name: string) => env.DATA_SHARD.get(env.DATA_SHARD.idFromName(name));
+
+/** A webhook subscription's governor: its breaker, flow control and ordered lines. */
+export const governorFor = (env: Env, webhookId: string) => env.ENDPOINT_GOVERNOR.get(env.ENDPOINT_GOVERNOR.idFromName(webhookId));
+
+/** The gate of credential `id` (API key or OAuth client), or of a source's intake (named by the source id). */
+export const credentialGate = (env: Env, id: string) => env.CREDENTIAL_GATE.get(env.CREDENTIAL_GATE.idFromName(id));
+
+/** A subscription's bulk replay lane. */
+export const replayLaneFor = (env: Env, webhookId: string) => env.REPLAY_LANE.get(env.REPLAY_LANE.idFromName(webhookId));
+
+/** A `hookgate listen` session (`lsn_…`). */
+export const listenSessionFor = (env: Env, sessionId: string) => env.LISTEN_SESSION.get(env.LISTEN_SESSION.idFromName(sessionId));
+
+export type ShardStub = ReturnType<typeof shardStub>;
+export type GovernorStub = ReturnType<typeof governorFor>;
