@@ -5,10 +5,11 @@ import { isOperator } from "../tenants/operator";
 import { publishEvent } from "./publish";
 
 /**
- * Hookgate's own event types (SPEC §13): published into the tenant's stream
- * when its endpoints fail or heal, listed in every catalog with
- * `owner: "hookgate"`, never writable or publishable through the API, and
- * never delivered to `["*"]` subscriptions (they must list them).
+ * Hookgate's own event types (docs/webhooks-and-deliveries.md, "Operational
+ * events"): published into the tenant's stream when its endpoints fail or
+ * heal, listed in every catalog with `owner: "hookgate"`, never writable or
+ * publishable through the API, and never delivered to `["*"]` subscriptions
+ * (they must list them).
  */
 export const RESERVED_PREFIX = "hookgate.";
 /** The owner of the reserved types' catalog rows (never a tenant id: those start with ten_). */

@@ -74,7 +74,7 @@ describe("the circuit breaker", () => {
     expect(audit[0]).toMatchObject({ actor: "system", action: "webhook.disabled", target: h.webhookId });
     expect(audit[0]!.details).toMatchObject({ reason: "circuit_breaker", consecutiveFailures: 20 });
 
-    // The tripping delivery is held (pending, no due time: SPEC §13), not failed; the other pending one
+    // The tripping delivery is held (pending, no due time, until a probe succeeds or give-up), not failed; the other pending one
     // is held when its message comes, which sends nothing.
     expect(await getDelivery(h.key, h.used[3]!)).toMatchObject({ status: "pending", attemptCount: 5, nextAttemptAt: null });
     const calls = h.endpoint.calls.length;

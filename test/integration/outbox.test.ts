@@ -31,7 +31,7 @@ const repairedBy = async (tenantId: string, id: string, queue: Awaited<ReturnTyp
     .map((m) => m.deliveryId);
 };
 
-/** SPEC: a delivery whose message or attempt was lost is attempted again within two minutes of being due. */
+/** The rule: a delivery whose message or attempt was lost is attempted again within two minutes of being due. */
 const TWO_MINUTES = 120_000;
 
 const alarmOf = (tenantId: string, id: string) => runInDurableObject(shardOf(tenantId, id), (_o, state) => state.storage.getAlarm());

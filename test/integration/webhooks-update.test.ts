@@ -245,7 +245,7 @@ describe("webhooks: tenants and scopes", () => {
   });
 });
 
-describe("PATCH with managedBy and verify (SPEC 6: any field but secret)", () => {
+describe("PATCH with managedBy and verify (any field but secret can change)", () => {
   it("hands an unmanaged subscription to a tool; from then on only isEnabled can change", async () => {
     const { key } = await newRoomyTenant();
     const hook = await created(key);

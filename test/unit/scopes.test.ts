@@ -5,7 +5,7 @@ const READS = ["keys:read", "webhooks:read", "events:read", "sources:read", "aud
 const WRITES = ["keys:write", "webhooks:write", "events:write", "sources:write"];
 
 describe("scope lists", () => {
-  it("hold exactly the SPEC's scopes", () => {
+  it("hold exactly Hookgate's own scopes: a read and (but audit) a write per resource, and the two wildcards", () => {
     expect([...RESOURCE_SCOPES].sort()).toEqual([...READS, ...WRITES].sort());
     expect([...ALL_SCOPES].sort()).toEqual([...READS, ...WRITES, "api:read", "api:write"].sort());
   });
