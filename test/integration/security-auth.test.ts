@@ -93,7 +93,7 @@ describe("security: authentication on every route", () => {
         continue;
       }
       expectClientProblem(res, `${op.label} wrong scope`, 403, "insufficient_scope");
-      // A GET reads, except GET /v1/listen: opening a listen session creates a subscription (§14: webhooks:write).
+      // A GET reads, except GET /v1/listen: opening a listen session creates a subscription, so it needs webhooks:write.
       const reads = (op.method === "GET" || op.method === "HEAD") && op.template !== "/v1/listen";
       const write = reads ? ":read" : ":write";
       expect(res.body.requiredScope, op.label).toMatch(new RegExp(`^[a-z]+${write}$`));
