@@ -1,6 +1,6 @@
 import { createApp } from "./app";
+import type { QueueBody } from "./data/outbox";
 import { handleDeliveryBatch } from "./delivery/consumer";
-import type { DeliveryMessage } from "./delivery/queue";
 
 export { DataShard } from "./data/data-shard";
 export { EndpointGovernor } from "./delivery/endpoint-governor";
@@ -14,4 +14,4 @@ export default {
   fetch: app.fetch,
 
   queue: handleDeliveryBatch,
-} satisfies ExportedHandler<Env, DeliveryMessage>;
+} satisfies ExportedHandler<Env, QueueBody>;

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { DeliveryStatus, SourceRequestStatus } from "../db/schema";
-import { enqueueDeliveries } from "../delivery/queue";
 import { shardStub } from "../objects";
+import { enqueueDeliveries } from "./outbox";
 import type {
   AttemptInsert,
   Before,

@@ -1,4 +1,5 @@
 import { loadConfig } from "../config";
+import { sendToQueue } from "../data/outbox";
 import { cachedTenant } from "../tenants/cache";
 import { failHeld, stillHeld } from "./breaker";
 import { afterFailedProbe, type HeldRef, type Hold, type NewHold, nextWake, stopProbing } from "./breaker-schedule";
@@ -114,7 +115,7 @@ export class BreakerHold {
       if (!row) return afterFailedProbe(h, now);
       const ref = refOf(row);
       if (await stillHeld(env, ref)) {
-        await env.DELIVERY_QUEUE.send({ deliveryId: ref.deliveryId, tenantId: ref.eventTenantId, probe: true });
+        await sendToQueue(env, [{ body: { kind: "probe", deliveryId: ref.deliveryId, tenantId: ref.eventTenantId } }]);
         return { ...h, probeId: ref.deliveryId, probeDeadline: now + timeoutMs + PROBE_MARGIN_MS };
       }
       sql.exec("DELETE FROM held WHERE delivery_id = ?", ref.deliveryId);

@@ -1,4 +1,5 @@
 import { type Config, loadConfig } from "../config";
+import { enqueueDeliveries } from "../data/outbox";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
@@ -12,7 +13,6 @@ import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
 import { breakerPlan, type HeldRef, type HoldCause, type NewHold } from "./breaker-schedule";
 import { passTurnOn } from "./ordering";
-import { enqueueDeliveries } from "./queue";
 
 /**
  * The breaker that heals. A tripped, 410'd or switched-off subscription's

@@ -1,11 +1,11 @@
 import { loadConfig } from "../config";
+import { decodeQueueMessage, type QueueBody, type QueueMessage } from "../data/outbox";
 import { objectOfId } from "../data/placement";
 import { createDb } from "../db/client";
 import { webhookById } from "../db/webhooks";
 import { shardStub } from "../objects";
 import { announceExhausted, holdDelivery } from "./breaker";
-import { isOrdered, passTurnOn, turnOfMessage } from "./ordering";
-import type { DeliveryMessage } from "./queue";
+import { isOrdered, passTurnOn } from "./ordering";
 import { requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
 export const DLQ_NAME = "hookgate-deliveries-dlq";
@@ -20,7 +20,7 @@ const TRANSIENT_RETRY_SECONDS = 30;
  * run concurrently, so one slow endpoint does not hold up the others; each is
  * acked or retried (with the schedule's delay) on its own.
  */
-export async function handleDeliveryBatch(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+export async function handleDeliveryBatch(batch: MessageBatch<QueueBody>, env: Env): Promise<void> {
   if (batch.queue === DLQ_NAME) return handleDeadLetters(batch, env);
   const loaded = loadConfig(env);
   if (!loaded.ok) {
@@ -30,7 +30,9 @@ export async function handleDeliveryBatch(batch: MessageBatch<DeliveryMessage>, 
   await Promise.all(
     batch.messages.map(async (message) => {
       try {
-        const next = await processMessage(env, message.body);
+        // Either shape (src/data/outbox.ts); one that names no delivery is acked, there is nothing to send.
+        const body = decodeQueueMessage(message.body);
+        const next = body ? await processMessage(env, body) : "ack";
         if (next === "ack") message.ack();
         else message.retry({ delaySeconds: next.delaySeconds });
       } catch (err) {
@@ -42,12 +44,12 @@ export async function handleDeliveryBatch(batch: MessageBatch<DeliveryMessage>, 
 }
 
 /** The shard a message's delivery lives in, or null for a message that names none of ours. */
-function shardOfMessage(env: Env, body: DeliveryMessage) {
-  const object = typeof body.tenantId === "string" ? objectOfId(body.tenantId, body.deliveryId, "dlv") : null;
+function shardOfMessage(env: Env, body: QueueMessage | null) {
+  const object = body ? objectOfId(body.tenantId, body.deliveryId, "dlv") : null;
   return object ? shardStub(env, object.name) : null;
 }
 
-async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | { delaySeconds: number }> {
+async function processMessage(env: Env, body: QueueMessage): Promise<"ack" | { delaySeconds: number }> {
   const config = loadConfig(env);
   if (!config.ok) return { delaySeconds: 300 };
   const shard = shardOfMessage(env, body);
@@ -55,8 +57,7 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
   // Dropped with its expired bucket, or already settled: nothing to send (an idempotent consumer).
   if (!shard || row?.delivery.status !== "pending") {
     // --- ordering --- Handed a turn it no longer needs: the turn passes on.
-    const turnOf = turnOfMessage(body);
-    if (turnOf && row) await passTurnOn(env, turnOf, body.deliveryId);
+    if (body.kind === "turn" && row) await passTurnOn(env, body.turnOf, body.deliveryId);
     return "ack";
   }
   const { delivery, event } = row;
@@ -70,7 +71,7 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
     return "ack";
   }
   // Only the breaker's own probe goes to a disabled subscription; every other delivery is held.
-  const probe = body.probe === true && !webhook.isEnabled && webhook.disabledReason === "circuit_breaker";
+  const probe = body.kind === "probe" && !webhook.isEnabled && webhook.disabledReason === "circuit_breaker";
   if (!webhook.isEnabled && !probe) {
     await holdDelivery(env, config.config, shard, delivery, webhook);
     return "ack";
@@ -80,10 +81,10 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
   // delay and start a second chain. If this guess is ever wrong, the shard's alarm re-enqueues the row.
   // A wake from an ordered line is due now: the row's time was only its recheck while it waited.
   const early = delivery.nextAttemptAt && delivery.nextAttemptAt.getTime() - Date.now() > EARLY_TOLERANCE_MS;
-  if (!body.manual && !turnOfMessage(body) && early) {
+  const manual = body.kind === "attempt" && body.manual === true;
+  if (!manual && body.kind !== "turn" && early) {
     return "ack";
   }
-  const manual = body.manual === true;
   const result = await runHoldingShortWaits(env, config.config, { delivery, webhook, event, manual, ...(probe && { probe }) });
   if (result.kind === "retry") return { delaySeconds: result.delaySeconds };
   // Waiting for the endpoint's flow control is not a failure.
@@ -92,10 +93,10 @@ async function processMessage(env: Env, body: DeliveryMessage): Promise<"ack" | 
 }
 
 /** Messages that exhausted the queue's retries end as `failed`, never silently gone. */
-async function handleDeadLetters(batch: MessageBatch<DeliveryMessage>, env: Env): Promise<void> {
+async function handleDeadLetters(batch: MessageBatch<QueueBody>, env: Env): Promise<void> {
   for (const message of batch.messages) {
     try {
-      const shard = shardOfMessage(env, message.body);
+      const shard = shardOfMessage(env, decodeQueueMessage(message.body));
       const failed = await shard?.settleIfPending(message.body.deliveryId, "failed");
       // --- ordering --- Failed for good: its line moves on (a no-op for a delivery in no line).
       const row = failed ? await shard?.loadForAttempt(message.body.deliveryId) : null;

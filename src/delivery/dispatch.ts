@@ -1,11 +1,11 @@
 import type { Config } from "../config";
+import { enqueueDeliveries } from "../data/outbox";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
 import { isListenEndpoint } from "../listen/endpoint";
 import { attemptDelivery, settingsOwner } from "./attempt";
 import { isSlow } from "./endpoint-speed";
 import { isOrdered } from "./ordering";
-import { enqueueDeliveries } from "./queue";
 import { type AttemptTarget, LEASE_MARGIN_MS, requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
 /**

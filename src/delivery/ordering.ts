@@ -1,7 +1,7 @@
+import { sendToQueue } from "../data/outbox";
 import type { DeliveryRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
 import { governorFor } from "../objects";
-import type { DeliveryMessage } from "./queue";
 import { NO_KEY, type Place, type TurnRequest, type WakeTarget } from "./sequencer";
 
 /**
@@ -12,15 +12,6 @@ import { NO_KEY, type Place, type TurnRequest, type WakeTarget } from "./sequenc
  */
 
 export const isOrdered = (w: Pick<WebhookRow, "ordering">) => w.ordering === "key";
-
-/** A queue message that wakes a delivery whose turn came: due now, whatever its row says. */
-export type TurnMessage = DeliveryMessage & { turnOf: string };
-
-/** The subscription whose turn the message hands over, or null for any other message. */
-export const turnOfMessage = (body: DeliveryMessage): string | null => {
-  const of = (body as Partial<TurnMessage>).turnOf;
-  return typeof of === "string" ? of : null;
-};
 
 const requestOf = (d: DeliveryRecord, key: string | null): TurnRequest => ({
   deliveryId: d.id,
@@ -83,9 +74,10 @@ export async function passTurn(env: Env, webhookId: string, deliveryId: string):
 export async function wakeByQueue(env: Env, webhookId: string, wakes: WakeTarget[], delaySeconds = 0): Promise<void> {
   if (wakes.length === 0) return;
   try {
-    await env.DELIVERY_QUEUE.sendBatch(
+    await sendToQueue(
+      env,
       wakes.map((w) => ({
-        body: { deliveryId: w.deliveryId, tenantId: w.eventTenantId, turnOf: webhookId } satisfies TurnMessage,
+        body: { kind: "turn", deliveryId: w.deliveryId, tenantId: w.eventTenantId, turnOf: webhookId },
         ...(delaySeconds > 0 && { delaySeconds }),
       })),
     );

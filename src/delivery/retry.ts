@@ -1,4 +1,5 @@
 import type { TenantOp } from "../auth/caller";
+import { enqueueDeliveries } from "../data/outbox";
 import type { DeliveryRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
@@ -7,7 +8,6 @@ import { ConflictError } from "../lib/errors";
 import { ownedAction } from "../tenants/operator";
 import { shardOfDelivery } from "./attempt";
 import { findDelivery } from "./log";
-import { enqueueDeliveries } from "./queue";
 
 /** One more attempt now, outside the schedule, for a delivery that is not pending (409 while it is). */
 export async function retryDelivery(op: TenantOp, id: string): Promise<DeliveryRecord> {

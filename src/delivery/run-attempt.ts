@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import { attemptMessage, enqueueDeliveries, type QueueMessage, sendToQueue } from "../data/outbox";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import { createDb } from "../db/client";
@@ -8,7 +9,6 @@ import { governorFor, shardStub } from "../objects";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
 import { LEASE_MARGIN_MS } from "./lease";
 import { isOrdered, passTurn, takeTurn, wakeByQueue } from "./ordering";
-import { enqueueDeliveries } from "./queue";
 import type { WakeTarget } from "./sequencer";
 
 export { LEASE_MARGIN_MS };
@@ -115,10 +115,10 @@ async function runHolding(env: Env, config: Config, target: AttemptTarget): Prom
 export async function requeueAfterWait(env: Env, delivery: DeliveryRecord, waitMs: number, manual: boolean, probe = false): Promise<void> {
   const delaySeconds = Math.ceil(waitMs / 1000);
   await shardOfDelivery(env, delivery).defer(delivery.id, new Date(Date.now() + delaySeconds * 1000));
-  await env.DELIVERY_QUEUE.send(
-    { deliveryId: delivery.id, tenantId: delivery.eventTenantId, ...(manual && { manual: true }), ...(probe && { probe: true }) },
-    { delaySeconds },
-  );
+  const body: QueueMessage = probe
+    ? { kind: "probe", deliveryId: delivery.id, tenantId: delivery.eventTenantId }
+    : attemptMessage(delivery.id, delivery.eventTenantId, manual);
+  await sendToQueue(env, [{ body, delaySeconds }]);
 }
 
 // --- ordering ---

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
+import { attemptMessage, sendToQueue } from "../data/outbox";
 import { objectOfId } from "../data/placement";
-import type { DeliveryMessage } from "../delivery/queue";
 import { shardStub } from "../objects";
 import {
   type DeliveryMessage as DeliveryFrame,
@@ -206,11 +206,10 @@ export class ListenSession extends DurableObject<Env> {
           if (object) await shardStub(this.env, object.name).defer(w.deliveryId, new Date(now));
         }),
       );
-      for (let i = 0; i < waiting.length; i += 100) {
-        await this.env.DELIVERY_QUEUE.sendBatch(
-          waiting.slice(i, i + 100).map((w) => ({ body: { deliveryId: w.deliveryId, tenantId: w.tenantId } satisfies DeliveryMessage })),
-        );
-      }
+      await sendToQueue(
+        this.env,
+        waiting.map((w) => ({ body: attemptMessage(w.deliveryId, w.tenantId) })),
+      );
     } catch (err) {
       console.error(`listen session: handing back ${waiting.length} waiting deliveries failed`, err);
     }

@@ -1,7 +1,7 @@
 import type { Config } from "../config";
+import { enqueueDeliveries } from "../data/outbox";
 import { objectOfId } from "../data/placement";
 import type { WebhookRow } from "../db/webhooks";
-import { enqueueDeliveries } from "../delivery/queue";
 import { runHoldingShortWaits } from "../delivery/run-attempt";
 import { shardStub } from "../objects";
 import type { ItemState, TakenItem } from "./lane-items";

@@ -1,11 +1,11 @@
 import type { TenantOp } from "../auth/caller";
+import { enqueueDeliveries } from "../data/outbox";
 import { dataTenantOf, shardsHolding } from "../data/owners";
 import { coveredShards } from "../data/placement";
 import { liveBuckets, objectName } from "../data/shard-map";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import { sendTestAndLog } from "../delivery/attempt";
-import { enqueueDeliveries } from "../delivery/queue";
 import type { SendResult } from "../delivery/send";
 import { newId } from "../lib/crypto";
 import { ConflictError, ValidationError } from "../lib/errors";

@@ -38,7 +38,7 @@ async function tripped() {
   expect(trip.retryMessages, "the tripping attempt is not retried").toEqual([]);
   const webhook = async () => (await call("GET", `/v1/webhooks/${setup.webhookId}`, { key: setup.key })).body;
   const stats = async () => (await call("GET", `/v1/webhooks/${setup.webhookId}/stats`, { key: setup.key })).body;
-  const probes = () => queue.sent().filter((m) => (m as { probe?: boolean }).probe === true);
+  const probes = () => queue.sent().filter((m) => m.kind === "probe");
   return { ...setup, queue, endpoint, status, a, b, c, tripAt, webhook, stats, probes };
 }
 
@@ -89,7 +89,7 @@ describe("a breaker that heals", () => {
     expect(h.probes()).toEqual([]);
     // Due: the oldest held delivery (A, the tripping one) goes out as the probe.
     await governorTick(h.webhookId, h.tripAt + 61_000);
-    expect(h.probes()).toEqual([{ deliveryId: h.a, tenantId: h.tenantId, probe: true }]);
+    expect(h.probes()).toEqual([{ kind: "probe", deliveryId: h.a, tenantId: h.tenantId }]);
     expect(await h.stats()).toMatchObject({ state: "half_open", nextProbeAt: null });
 
     // The probe fails: a real, logged attempt; held again; the next wait is twice as long.
@@ -135,7 +135,7 @@ describe("a breaker that heals", () => {
       .slice(sentBefore)
       .filter((m) => m.deliveryId === h.b || m.deliveryId === h.c);
     expect(released.map((m) => m.deliveryId)).toEqual([h.b, h.c]);
-    expect(released.every((m) => (m as { probe?: boolean }).probe === undefined)).toBe(true);
+    expect(released.every((m) => m.kind === "attempt")).toBe(true);
     const audit = await call("GET", "/v1/audit-log?action=webhook.recovered", { key: h.key });
     expect(audit.body.data).toHaveLength(1);
     expect(audit.body.data[0]).toMatchObject({ actor: "system", target: h.webhookId });
@@ -248,7 +248,7 @@ describe("a breaker that heals", () => {
     expect(await getDelivery(key, other)).toMatchObject({ status: "pending", attemptCount: 0, nextAttemptAt: null });
     expect((await call("GET", `/v1/webhooks/${webhookId}/stats`, { key })).body).toMatchObject({ state: "closed", disabledReason: "gone" });
     await governorTick(webhookId, Date.now() + 2 * HOUR);
-    expect(queue.sent().filter((m) => (m as { probe?: boolean }).probe)).toEqual([]);
+    expect(queue.sent().filter((m) => m.kind === "probe")).toEqual([]);
     const before = queue.sent().length;
     expect((await call("PATCH", `/v1/webhooks/${webhookId}`, { key, body: { isEnabled: true } })).status).toBe(200);
     expect(
@@ -258,7 +258,7 @@ describe("a breaker that heals", () => {
         .map((m) => m.deliveryId),
     ).toEqual([other]);
     await governorTick(webhookId, Date.now() + 2 * HOUR);
-    expect(queue.sent().filter((m) => (m as { probe?: boolean }).probe)).toEqual([]);
+    expect(queue.sent().filter((m) => m.kind === "probe")).toEqual([]);
   });
 
   it("deleting the subscription still cancels its pending deliveries, held ones included, and ends the probes", async () => {

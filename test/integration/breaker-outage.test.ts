@@ -50,7 +50,7 @@ async function probeMessage(t: { webhookId: string; probeDue: number; queue: Awa
   while (Date.now() < t.probeDue) await sleep(50);
   await runDurableObjectAlarm(governorFor(env, t.webhookId));
   const probes = await eventually(async () => {
-    const sent = t.queue.sent().filter((m) => (m as { probe?: boolean }).probe);
+    const sent = t.queue.sent().filter((m) => m.kind === "probe");
     return sent.length > 0 ? sent : undefined;
   });
   expect(probes).toHaveLength(1);
@@ -100,7 +100,7 @@ describe("events published while the breaker is open", () => {
 
     // The probe is the oldest held delivery (the tripping one); the endpoint is back when it goes out.
     const probe = await probeMessage(t);
-    expect(probe).toEqual({ deliveryId: t.first, tenantId: t.tenantId, probe: true });
+    expect(probe).toEqual({ kind: "probe", deliveryId: t.first, tenantId: t.tenantId });
     expect(await heldList(t.webhookId)).toEqual([t.first, ...ids]);
     t.status.current = 200;
     const before = t.queue.sent().length;
@@ -254,7 +254,7 @@ describe("events published while the breaker is open", () => {
         queue
           .sent()
           .slice(before)
-          .filter((m) => !(m as { probe?: boolean }).probe)
+          .filter((m) => m.kind !== "probe")
           .map((m) => m.deliveryId),
       ).toEqual(held);
       await runDeliveryConsumer(held);

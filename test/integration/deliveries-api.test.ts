@@ -245,7 +245,7 @@ describe("POST /v1/deliveries/:id/retry", () => {
     expect(res.body.nextAttemptAt).toEqual(expect.any(String));
     // Enqueued now, as a manual attempt.
     const sent = queue.messages.slice(sentBefore);
-    expect(sent).toEqual([{ body: { deliveryId: id, tenantId, manual: true } }]);
+    expect(sent).toEqual([{ body: { kind: "attempt", deliveryId: id, tenantId, manual: true } }]);
     expect(await getDelivery(key, id)).toMatchObject({ status: "pending", attemptCount: 5 });
 
     const r = await runDeliveryConsumer([sent[0]!.body]);
@@ -295,7 +295,7 @@ describe("POST /v1/deliveries/:id/retry", () => {
     const queue = await stubDeliveryQueue();
     const endpoint = await stubEndpoint(new Response("again"));
     expect((await call("POST", `/v1/deliveries/${f.d1}/retry`, { key: f.key })).status).toBe(202);
-    expect(queue.sent()).toEqual([{ deliveryId: f.d1, tenantId: f.tenantId, manual: true }]);
+    expect(queue.sent()).toEqual([{ kind: "attempt", deliveryId: f.d1, tenantId: f.tenantId, manual: true }]);
     await runDeliveryConsumer(queue.sent());
     expect(endpoint.calls).toHaveLength(1);
     expect(await getDelivery(f.key, f.d1)).toMatchObject({ status: "succeeded", attemptCount: 2 });
@@ -334,7 +334,7 @@ describe("POST /v1/webhooks/:id/recover", () => {
     expect(res.body).toEqual({ recovered: 3 });
     const sent = queue.messages.slice(sentBefore);
     expect(sent.map((m) => m.body.deliveryId).sort()).toEqual(made.slice(1).sort());
-    for (const m of sent) expect(m.body.manual).toBe(true);
+    for (const m of sent) expect(m.body).toMatchObject({ kind: "attempt", manual: true });
     for (const id of made.slice(1)) expect((await getDelivery(key, id)).status).toBe("pending");
     expect((await getDelivery(key, made[0]!)).status).toBe("failed");
     expect((await getDelivery(key, ok)).status).toBe("succeeded");
@@ -368,7 +368,7 @@ describe("POST /v1/webhooks/:id/recover", () => {
     const queue = await stubDeliveryQueue();
     const res = await call("POST", `/v1/webhooks/${f.W2}/recover`, { key: f.key, body: { since: new Date(f.T0 - 1000).toISOString() } });
     expect(res.body).toEqual({ recovered: 1 });
-    expect(queue.sent()).toEqual([{ deliveryId: f.d2, tenantId: f.tenantId, manual: true }]);
+    expect(queue.sent()).toEqual([{ kind: "attempt", deliveryId: f.d2, tenantId: f.tenantId, manual: true }]);
     expect((await getDelivery(f.key, f.d3)).status).toBe("failed");
   });
 

@@ -34,7 +34,7 @@ describe("first attempt inline", () => {
     const published = await publishInline(key);
     const id = published.body.deliveries[0].id as string;
     expect(queue.messages).toHaveLength(1);
-    expect(queue.messages[0]!.body).toEqual({ deliveryId: id, tenantId });
+    expect(queue.messages[0]!.body).toEqual({ kind: "attempt", deliveryId: id, tenantId });
     expect(queue.messages[0]!.delaySeconds).toBeGreaterThanOrEqual(30);
     expect(queue.messages[0]!.delaySeconds).toBeLessThanOrEqual(33);
     const delivery = await getDelivery(key, id);
@@ -132,7 +132,7 @@ describe("first attempt inline", () => {
     expect(queue.messages).toHaveLength(1); // the timed-out first attempt's retry
     const second = await publishInline(key, "invoice.paid", { amount: 2 }, { DELIVERY_TIMEOUT_MS: "150" });
     expect(queue.messages).toHaveLength(2);
-    expect(queue.messages[1]!.body).toEqual({ deliveryId: second.body.deliveries[0].id, tenantId });
+    expect(queue.messages[1]!.body).toEqual({ kind: "attempt", deliveryId: second.body.deliveries[0].id, tenantId });
     expect(queue.messages[1]!.delaySeconds).toBeUndefined();
     expect((await getDelivery(key, second.body.deliveries[0].id)).attemptCount).toBe(0);
   });

@@ -82,7 +82,7 @@ describe("the delivery request, byte for byte", () => {
       webhook: { headers: { Authorization: "Bearer endpoint-token-123", "X-Team": "billing" } },
     });
     const after = Math.ceil(Date.now() / 1000);
-    expect(queue.sent()).toEqual([{ deliveryId, tenantId }]);
+    expect(queue.sent()).toEqual([{ kind: "attempt", deliveryId, tenantId }]);
     expect(result.explicitAcks).toEqual(result.ids);
     expect(result.retryMessages).toEqual([]);
     expect(endpoint.calls).toHaveLength(1);

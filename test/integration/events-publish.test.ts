@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { DeliveryMessage } from "../../src/delivery/queue";
+import type { QueueMessage } from "../../src/data/outbox";
 import { countDataRows, dataRows, shardSql } from "./data-plane";
 import { call, expectProblem, fieldError, newRoomyTenant, type Result } from "./helpers";
 
@@ -139,12 +139,12 @@ describe("POST /v1/events: fan-out", () => {
     }
   });
 
-  it("enqueues a {deliveryId, tenantId} message for each new delivery", async () => {
+  it("enqueues an attempt message {kind, deliveryId, tenantId} for each new delivery", async () => {
     const { key, tenant } = await newRoomyTenant({ quotas: { webhooks: 10 } });
     await createType(key, "queue.check");
     await createWebhook(key, { eventTypes: ["*"] });
     await createWebhook(key, { eventTypes: ["queue.check"] });
-    const sendBatch = vi.spyOn(env.DELIVERY_QUEUE as Queue<DeliveryMessage>, "sendBatch");
+    const sendBatch = vi.spyOn(env.DELIVERY_QUEUE as Queue<QueueMessage>, "sendBatch");
 
     const res = await publish(key, "queue.check", { n: 1 }, "queue-key-1");
     expect(res.status, res.text).toBe(202);
@@ -152,7 +152,7 @@ describe("POST /v1/events: fan-out", () => {
     expect(ids).toHaveLength(2);
     const sent = sendBatch.mock.calls.flatMap(([messages]) => [...messages].map((m) => m.body));
     expect(sent.map((b) => b.deliveryId).sort()).toEqual(ids);
-    for (const body of sent) expect(body).toEqual({ deliveryId: body.deliveryId, tenantId: tenant.id });
+    for (const body of sent) expect(body).toEqual({ kind: "attempt", deliveryId: body.deliveryId, tenantId: tenant.id });
 
     // A replay enqueues nothing new.
     sendBatch.mockClear();

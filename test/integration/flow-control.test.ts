@@ -90,7 +90,7 @@ describe("flow control: rateLimit and maxConcurrency", () => {
     expect(result.explicitAcks).toHaveLength(1);
     expect(result.retryMessages).toHaveLength(0);
     expect(endpoint.calls).toHaveLength(0);
-    expect(queue.messages.slice(before)).toEqual([{ body: { deliveryId: id, tenantId }, delaySeconds: 1 }]);
+    expect(queue.messages.slice(before)).toEqual([{ body: { kind: "attempt", deliveryId: id, tenantId }, delaySeconds: 1 }]);
     expect(await getDelivery(key, id!)).toMatchObject({ status: "pending", attemptCount: 0 });
     const stats = await call("GET", `/v1/webhooks/${webhookId}/stats`, { key });
     expect(stats.body).toMatchObject({ consecutiveFailures: 0, state: "closed" });

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { DeliveryMessage } from "../../src/delivery/queue";
+import type { QueueBody, QueueMessage } from "../../src/data/outbox";
 import { TEST_SECRETS } from "../test-secrets";
 
 export const ADMIN_TOKEN = TEST_SECRETS.ADMIN_TOKEN;
@@ -218,15 +218,15 @@ export async function stubDeliveryQueue() {
   const { env } = await import("cloudflare:workers");
   const { vi } = await import("vitest");
   const { noteDeliveryTenant } = await import("./data-plane");
-  const bodies: { body: DeliveryMessage; delaySeconds?: number }[] = [];
-  const sendBatch = vi.spyOn(env.DELIVERY_QUEUE as Queue<DeliveryMessage>, "sendBatch").mockImplementation(async (messages) => {
+  const bodies: { body: QueueMessage; delaySeconds?: number }[] = [];
+  const sendBatch = vi.spyOn(env.DELIVERY_QUEUE as Queue<QueueMessage>, "sendBatch").mockImplementation(async (messages) => {
     for (const m of messages) {
       noteDeliveryTenant(m.body.deliveryId, m.body.tenantId);
       bodies.push({ body: m.body, ...(m.delaySeconds !== undefined && { delaySeconds: m.delaySeconds }) });
     }
     return undefined as never;
   });
-  const send = vi.spyOn(env.DELIVERY_QUEUE as Queue<DeliveryMessage>, "send").mockImplementation(async (body, opts) => {
+  const send = vi.spyOn(env.DELIVERY_QUEUE as Queue<QueueMessage>, "send").mockImplementation(async (body, opts) => {
     noteDeliveryTenant(body.deliveryId, body.tenantId);
     bodies.push({ body, ...(opts?.delaySeconds !== undefined && { delaySeconds: opts.delaySeconds }) });
     return undefined as never;
@@ -328,7 +328,7 @@ export async function runDeliveryConsumer(
     attempts: 1,
     body,
   }));
-  const batch = createMessageBatch<DeliveryMessage>(queue, messages);
+  const batch = createMessageBatch<QueueBody>(queue, messages);
   // getQueueResult does not report delays: record each retry's options on the way through.
   const delays = new Map<string, number | undefined>();
   for (const message of batch.messages) {
@@ -341,7 +341,7 @@ export async function runDeliveryConsumer(
     });
   }
   const ctx = createExecutionContext();
-  await (worker.queue as ExportedHandlerQueueHandler<typeof env, DeliveryMessage>)(batch, env, ctx);
+  await (worker.queue as ExportedHandlerQueueHandler<typeof env, QueueBody>)(batch, env, ctx);
   const result = await getQueueResult(batch, ctx);
   return {
     ...result,

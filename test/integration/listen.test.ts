@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { DeliveryMessage } from "../../src/delivery/queue";
+import type { QueueBody } from "../../src/data/outbox";
 import { SESSION_KEPT_MS } from "../../src/shared/listen-protocol";
 import { verifyWebhook } from "../../src/tools/verify/index";
 import { deliveryRow } from "./data-plane";
@@ -81,15 +81,15 @@ async function session(query = "?events=invoice.paid") {
 }
 
 /** Runs the consumer on a batch with other vars (a short delivery timeout). */
-async function consumeWith(overrides: Record<string, string>, bodies: DeliveryMessage[]) {
+async function consumeWith(overrides: Record<string, string>, bodies: QueueBody[]) {
   const { createExecutionContext, createMessageBatch, getQueueResult } = await import("cloudflare:test");
   const worker = (await import("../../src/index")).default;
-  const batch = createMessageBatch<DeliveryMessage>(
+  const batch = createMessageBatch<QueueBody>(
     "hookgate-deliveries",
     bodies.map((body, i) => ({ id: `m-${Date.now()}-${i}`, timestamp: new Date(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
-  await (worker.queue as ExportedHandlerQueueHandler<typeof env, DeliveryMessage>)(batch, { ...env, ...overrides }, ctx);
+  await (worker.queue as ExportedHandlerQueueHandler<typeof env, QueueBody>)(batch, { ...env, ...overrides }, ctx);
   return getQueueResult(batch, ctx);
 }
 

@@ -188,7 +188,7 @@ describe("operational events", () => {
     await runInDurableObject(governorFor(env, h.webhookId), (instance) =>
       (instance as unknown as { breakerAlarm(now: number): Promise<void> }).breakerAlarm(trippedAt + 61_000),
     );
-    const probe = h.queue.sent().find((m) => (m as { probe?: boolean }).probe)!;
+    const probe = h.queue.sent().find((m) => m.kind === "probe")!;
     expect(probe.deliveryId).toBe(d);
     await runDeliveryConsumer([probe]);
     const recovered = await eventsOf(h.key, "hookgate.endpoint.recovered");

@@ -69,7 +69,7 @@ describe("fan-out to operator endpoints", () => {
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ eventId: forA.id, webhookId: hook.id, tenantId: a.id, eventType: type, status: "pending" });
     // The message names the shard that holds it: the event's tenant's.
-    expect(queue.sent()).toEqual([{ deliveryId: listed[0]!.id, tenantId: a.id }]);
+    expect(queue.sent()).toEqual([{ kind: "attempt", deliveryId: listed[0]!.id, tenantId: a.id }]);
   });
 
   it("operator deliveries are invisible to the tenant: not in /v1/deliveries, nor in GET /v1/events/:id", async () => {
@@ -276,8 +276,8 @@ describe("GET /admin/deliveries", () => {
     expect(retried.status, retried.text).toBe(202);
     expect(retried.body).toMatchObject({ id: delivery!.id, status: "pending", tenantId: a.id });
     expect(queue.sent()).toEqual([
-      { deliveryId: delivery!.id, tenantId: a.id },
-      { deliveryId: delivery!.id, tenantId: a.id, manual: true },
+      { kind: "attempt", deliveryId: delivery!.id, tenantId: a.id },
+      { kind: "attempt", deliveryId: delivery!.id, tenantId: a.id, manual: true },
     ]);
     const entry = (await operatorAudit("operator_delivery.retried")).find((e) => e.target === delivery!.id);
     expect(entry).toMatchObject({ actor: "operator", requestId: retried.headers.get("x-request-id") });
@@ -299,7 +299,7 @@ describe("GET /admin/deliveries", () => {
     expect(
       queue
         .sent()
-        .filter((m) => m.manual)
+        .filter((m) => m.kind === "attempt" && m.manual)
         .map((m) => m.deliveryId)
         .sort(),
     ).toEqual([...ids].sort());

@@ -151,7 +151,7 @@ describe("the operator publishes for a tenant", () => {
     expect(one.body.deliveries.map((d: { id: string }) => d.id)).toEqual([res.body.deliveries[0].id]);
 
     const endpoint = await stubEndpoint(new Response("ok"));
-    expect(queue.sent()).toEqual([{ deliveryId: res.body.deliveries[0].id, tenantId }]);
+    expect(queue.sent()).toEqual([{ kind: "attempt", deliveryId: res.body.deliveries[0].id, tenantId }]);
     await runDeliveryConsumer(queue.sent());
     expect(endpoint.calls).toHaveLength(1);
     const sent = endpoint.calls[0]!;

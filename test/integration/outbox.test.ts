@@ -57,7 +57,7 @@ describe("the outbox alarm", () => {
     const before = Date.now();
     const repaired = await repairedBy(tenantId, lost, queue);
     expect(repaired).toEqual([lost]);
-    expect(queue.messages.at(-1)!.body).toEqual({ deliveryId: lost, tenantId });
+    expect(queue.messages.at(-1)!.body).toEqual({ kind: "attempt", deliveryId: lost, tenantId });
     const row = (await deliveryRow(lost))!;
     expect(row.status).toBe("pending");
     expect(row.next_attempt_at as number).toBeGreaterThanOrEqual(before - 1000);
