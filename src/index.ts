@@ -1,17 +1,25 @@
 import { createApp } from "./app";
 import type { QueueBody } from "./data/outbox";
 import { handleDeliveryBatch } from "./delivery/consumer";
+import { EndpointGovernor as Governor } from "./delivery/endpoint-governor";
+import { deliveryPorts } from "./wiring";
 
 export { DataShard } from "./data/data-shard";
-export { EndpointGovernor } from "./delivery/endpoint-governor";
 export { ListenSession } from "./listen/listen-session";
 export { CredentialGate } from "./ratelimit/credential-gate";
 export { ReplayLane } from "./replays/lane";
+
+/** The governor with the Worker's ports: its alarm's give-up reports the deliveries it fails. */
+export class EndpointGovernor extends Governor {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, deliveryPorts);
+  }
+}
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
 
-  queue: handleDeliveryBatch,
+  queue: (batch, env) => handleDeliveryBatch(batch, env, deliveryPorts),
 } satisfies ExportedHandler<Env, QueueBody>;

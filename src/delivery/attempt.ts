@@ -6,7 +6,6 @@ import { createDb } from "../db/client";
 import type { TenantRow } from "../db/tenants";
 import { storeSubscriptionDisabled } from "../db/webhook-store";
 import type { WebhookRow } from "../db/webhooks";
-import { emitOperational } from "../events/operational";
 import { newId } from "../lib/crypto";
 import { isListenEndpoint, sendThroughSession } from "../listen/endpoint";
 import { governorFor, shardStub } from "../objects";
@@ -16,6 +15,7 @@ import { openWebhookHeaders, signingSecrets } from "../webhooks/secrets";
 import { recoverEndpoint } from "./breaker";
 import { breakerPlan } from "./breaker-schedule";
 import { noteDuration } from "./endpoint-speed";
+import type { DeliveryPorts } from "./ports";
 import { buildDeliveryRequest, type OutgoingEvent, redactHeaders } from "./request";
 import { nextRetryDelay, totalAttempts } from "./retry-policy";
 import { type SendResult, sendWebhook } from "./send";
@@ -125,6 +125,7 @@ export const settingsOwner = async (env: Env, d: Pick<DeliveryRecord, "tenantId"
 export async function attemptDelivery(
   env: Env,
   config: Config,
+  ports: DeliveryPorts,
   input: {
     delivery: DeliveryRecord;
     webhook: WebhookRow;
@@ -151,11 +152,11 @@ export async function attemptDelivery(
 
   if (result.success) {
     await shard.settle(delivery.id, { status: "succeeded", ...done }, false, row);
-    if (breaker.recovered) await recoverEndpoint(env, config, owner, webhook, delivery);
+    if (breaker.recovered) await recoverEndpoint(env, ports, owner, webhook, delivery);
     return { kind: "succeeded" };
   }
   if (attempt === 3) {
-    await emitOperational(env, config, owner, delivery.eventType, "hookgate.delivery.failing", {
+    await ports.notify.operational(owner, delivery.eventType, "hookgate.delivery.failing", {
       deliveryId: delivery.id,
       webhookId: webhook.id,
       eventId: delivery.eventId,
@@ -171,7 +172,7 @@ export async function attemptDelivery(
     await shard.settle(delivery.id, { status: gone ? "failed" : "pending", ...done }, true, row);
     await governorFor(env, webhook.id).holdFor(who, reason, gone ? null : ref, breakerPlan(config));
     if (gone) {
-      await emitOperational(env, config, owner, delivery.eventType, "hookgate.delivery.exhausted", {
+      await ports.notify.operational(owner, delivery.eventType, "hookgate.delivery.exhausted", {
         deliveryId: delivery.id,
         webhookId: webhook.id,
         eventId: delivery.eventId,
@@ -189,7 +190,7 @@ export async function attemptDelivery(
       },
     );
     await storeSubscriptionDisabled(db, webhook, reason, audit);
-    await emitOperational(env, config, owner, delivery.eventType, "hookgate.endpoint.disabled", {
+    await ports.notify.operational(owner, delivery.eventType, "hookgate.endpoint.disabled", {
       webhookId: webhook.id,
       url: webhook.url,
       reason,
@@ -207,7 +208,7 @@ export async function attemptDelivery(
   const delay = input.manual || attempt >= totalAttempts(schedule) ? null : nextRetryDelay(schedule, attempt, result.retryAfterSeconds);
   if (delay === null) {
     await shard.settle(delivery.id, { status: "failed", ...done }, false, row);
-    await emitOperational(env, config, owner, delivery.eventType, "hookgate.delivery.exhausted", {
+    await ports.notify.operational(owner, delivery.eventType, "hookgate.delivery.exhausted", {
       deliveryId: delivery.id,
       webhookId: webhook.id,
       eventId: delivery.eventId,

@@ -3,6 +3,7 @@ import { sendToQueue } from "../data/outbox";
 import { cachedTenant } from "../tenants/cache";
 import { failHeld, stillHeld } from "./breaker";
 import { afterFailedProbe, type HeldRef, type Hold, type NewHold, nextWake, stopProbing } from "./breaker-schedule";
+import type { PortsFor } from "./ports";
 
 /** The deliveries held while the subscription is disabled, in the order they go out again. */
 const HELD_SCHEMA =
@@ -24,7 +25,10 @@ const refOf = (r: Record<string, SqlStorageValue>): HeldRef => ({
 export class BreakerHold {
   private cached: Hold | null | undefined;
 
-  constructor(private readonly storage: DurableObjectStorage) {
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly portsFor: PortsFor,
+  ) {
     storage.sql.exec(HELD_SCHEMA);
   }
 
@@ -95,7 +99,7 @@ export class BreakerHold {
     if (now >= h.giveUpAt) {
       const held = this.end();
       await this.set({ ...stopProbing(h), gaveUp: true });
-      await failHeld(env, config, await cachedTenant(env.DB, h.ownerId), h.webhookId, held);
+      await failHeld(env, this.portsFor(env, config), await cachedTenant(env.DB, h.ownerId), h.webhookId, held);
       return;
     }
     if (h.probing && h.probeId && h.probeDeadline !== null && now >= h.probeDeadline) h = afterFailedProbe(h, now);

@@ -1,9 +1,9 @@
-import type { Config } from "../config";
 import type { DeliveryRecord } from "../data/records";
 import type { TenantRow } from "../db/tenants";
 import type { WebhookRow } from "../db/webhooks";
 import { askHold, failHeld, releaseHeld } from "./breaker";
 import type { HeldRef, NewHold } from "./breaker-schedule";
+import type { DeliveryPorts } from "./ports";
 
 /**
  * Events published while a subscription's breaker is open get their
@@ -62,7 +62,7 @@ export function storedHeld(split: { rows: DeliveryRecord[]; startable: DeliveryR
  */
 export async function confirmHeldAtPublish(
   env: Env,
-  config: Config,
+  ports: DeliveryPorts,
   rows: DeliveryRecord[],
   held: ReadonlySet<string>,
   ownerOf: (d: DeliveryRecord) => TenantRow | undefined,
@@ -75,7 +75,7 @@ export async function confirmHeldAtPublish(
         try {
           const answer: NewHold = await askHold(env, r.webhookId, [ref], true);
           if (answer === "open") await releaseHeld(env, [ref]);
-          else if (answer === "gave_up") await failHeld(env, config, ownerOf(r), r.webhookId, [ref]);
+          else if (answer === "gave_up") await failHeld(env, ports, ownerOf(r), r.webhookId, [ref]);
         } catch (err) {
           // Listed before the write: the hold, if still on, releases or fails it with the others.
           console.error(`breaker ${r.webhookId}: held delivery ${r.id} not confirmed`, err);

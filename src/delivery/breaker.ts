@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from "../config";
+import type { Config } from "../config";
 import { enqueueDeliveries } from "../data/outbox";
 import { objectOfId } from "../data/placement";
 import type { DeliveryRecord } from "../data/records";
@@ -7,12 +7,12 @@ import { createDb } from "../db/client";
 import type { TenantRow } from "../db/tenants";
 import { storeSubscriptionRecovered } from "../db/webhook-store";
 import type { WebhookRow } from "../db/webhooks";
-import { emitOperational } from "../events/operational";
 import { governorFor, type ShardStub, shardStub } from "../objects";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
 import { breakerPlan, type HeldRef, type HoldCause, type NewHold } from "./breaker-schedule";
 import { passTurnOn } from "./ordering";
+import type { DeliveryPorts } from "./ports";
 
 /**
  * The breaker that heals. A tripped, 410'd or switched-off subscription's
@@ -61,7 +61,13 @@ export async function releaseHeld(env: Env, refs: HeldRef[]): Promise<number> {
 const GIVE_UP_FAN_OUT = 16;
 
 /** Give-up: every held delivery still pending becomes `failed` (and says so in the owner's stream). */
-export async function failHeld(env: Env, config: Config, owner: TenantRow | undefined, webhookId: string, refs: HeldRef[]): Promise<void> {
+export async function failHeld(
+  env: Env,
+  ports: DeliveryPorts,
+  owner: TenantRow | undefined,
+  webhookId: string,
+  refs: HeldRef[],
+): Promise<void> {
   for (const [name, group] of byShard(refs)) {
     const failed = await shardStub(env, name).failHeld(group.map((r) => r.deliveryId));
     for (let i = 0; i < failed.length; i += GIVE_UP_FAN_OUT) {
@@ -69,7 +75,7 @@ export async function failHeld(env: Env, config: Config, owner: TenantRow | unde
         failed.slice(i, i + GIVE_UP_FAN_OUT).map(async (d) => {
           // An ordered subscription's line moves on past it (a no-op for a delivery in no line).
           await passTurnOn(env, webhookId, d.id);
-          await emitOperational(env, config, owner, d.eventType, "hookgate.delivery.exhausted", {
+          await ports.notify.operational(owner, d.eventType, "hookgate.delivery.exhausted", {
             deliveryId: d.id,
             webhookId,
             eventId: d.eventId,
@@ -94,7 +100,7 @@ export async function stillHeld(env: Env, r: HeldRef): Promise<boolean> {
  */
 export async function recoverEndpoint(
   env: Env,
-  config: Config,
+  ports: DeliveryPorts,
   owner: TenantRow | undefined,
   webhook: { id: string; tenantId: string; url: string },
   delivery: { id: string; eventType: string },
@@ -114,7 +120,7 @@ export async function recoverEndpoint(
   );
   await storeSubscriptionRecovered(db, webhook, audit);
   await releaseHeld(env, ended.held);
-  await emitOperational(env, config, owner, delivery.eventType, "hookgate.endpoint.recovered", {
+  await ports.notify.operational(owner, delivery.eventType, "hookgate.endpoint.recovered", {
     webhookId: webhook.id,
     url: webhook.url,
     downtimeSeconds,
@@ -131,6 +137,7 @@ export async function recoverEndpoint(
 export async function holdDelivery(
   env: Env,
   config: Config,
+  ports: DeliveryPorts,
   shard: ShardStub,
   delivery: DeliveryRecord,
   webhook: Pick<WebhookRow, "id" | "tenantId" | "disabledReason">,
@@ -147,7 +154,7 @@ export async function holdDelivery(
   if (answer === "open") await releaseHeld(env, [ref]);
   if (answer !== "gave_up") return;
   const owner = isOperator(webhook.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, webhook.tenantId);
-  await failHeld(env, config, owner, webhook.id, [ref]);
+  await failHeld(env, ports, owner, webhook.id, [ref]);
 }
 
 /** What the governor says of deliveries created or just held while the subscription is disabled (BreakerHold.holdNew). */
@@ -155,10 +162,9 @@ export const askHold = (env: Env, webhookId: string, refs: HeldRef[], stored: bo
   governorFor(env, webhookId).holdNew(refs, stored);
 
 /** A delivery the dead-letter queue failed for good: `hookgate.delivery.exhausted` in its owner's stream. */
-export async function announceExhausted(env: Env, d: DeliveryRecord): Promise<void> {
-  const loaded = loadConfig(env);
-  if (!loaded.ok || isOperator(d.tenantId)) return;
-  await emitOperational(env, loaded.config, await cachedTenant(env.DB, d.tenantId), d.eventType, "hookgate.delivery.exhausted", {
+export async function announceExhausted(env: Env, ports: DeliveryPorts, d: DeliveryRecord): Promise<void> {
+  if (isOperator(d.tenantId)) return;
+  await ports.notify.operational(await cachedTenant(env.DB, d.tenantId), d.eventType, "hookgate.delivery.exhausted", {
     deliveryId: d.id,
     webhookId: d.webhookId,
     eventId: d.eventId,

@@ -6,6 +6,7 @@ import { webhookById } from "../db/webhooks";
 import { shardStub } from "../objects";
 import { announceExhausted, holdDelivery } from "./breaker";
 import { isOrdered, passTurnOn } from "./ordering";
+import type { DeliveryPorts, PortsFor } from "./ports";
 import { requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
 export const DLQ_NAME = "hookgate-deliveries-dlq";
@@ -20,19 +21,20 @@ const TRANSIENT_RETRY_SECONDS = 30;
  * run concurrently, so one slow endpoint does not hold up the others; each is
  * acked or retried (with the schedule's delay) on its own.
  */
-export async function handleDeliveryBatch(batch: MessageBatch<QueueBody>, env: Env): Promise<void> {
-  if (batch.queue === DLQ_NAME) return handleDeadLetters(batch, env);
+export async function handleDeliveryBatch(batch: MessageBatch<QueueBody>, env: Env, portsFor: PortsFor): Promise<void> {
+  if (batch.queue === DLQ_NAME) return handleDeadLetters(batch, env, portsFor);
   const loaded = loadConfig(env);
   if (!loaded.ok) {
     batch.retryAll({ delaySeconds: 300 });
     return;
   }
+  const ports = portsFor(env, loaded.config);
   await Promise.all(
     batch.messages.map(async (message) => {
       try {
         // Either shape (src/data/outbox.ts); one that names no delivery is acked, there is nothing to send.
         const body = decodeQueueMessage(message.body);
-        const next = body ? await processMessage(env, body) : "ack";
+        const next = body ? await processMessage(env, ports, body) : "ack";
         if (next === "ack") message.ack();
         else message.retry({ delaySeconds: next.delaySeconds });
       } catch (err) {
@@ -49,7 +51,7 @@ function shardOfMessage(env: Env, body: QueueMessage | null) {
   return object ? shardStub(env, object.name) : null;
 }
 
-async function processMessage(env: Env, body: QueueMessage): Promise<"ack" | { delaySeconds: number }> {
+async function processMessage(env: Env, ports: DeliveryPorts, body: QueueMessage): Promise<"ack" | { delaySeconds: number }> {
   const config = loadConfig(env);
   if (!config.ok) return { delaySeconds: 300 };
   const shard = shardOfMessage(env, body);
@@ -73,7 +75,7 @@ async function processMessage(env: Env, body: QueueMessage): Promise<"ack" | { d
   // Only the breaker's own probe goes to a disabled subscription; every other delivery is held.
   const probe = body.kind === "probe" && !webhook.isEnabled && webhook.disabledReason === "circuit_breaker";
   if (!webhook.isEnabled && !probe) {
-    await holdDelivery(env, config.config, shard, delivery, webhook);
+    await holdDelivery(env, config.config, ports, shard, delivery, webhook);
     return "ack";
   }
   // A scheduled message never arrives before its delivery is due. One that does is a duplicate
@@ -85,7 +87,7 @@ async function processMessage(env: Env, body: QueueMessage): Promise<"ack" | { d
   if (!manual && body.kind !== "turn" && early) {
     return "ack";
   }
-  const result = await runHoldingShortWaits(env, config.config, { delivery, webhook, event, manual, ...(probe && { probe }) });
+  const result = await runHoldingShortWaits(env, config.config, ports, { delivery, webhook, event, manual, ...(probe && { probe }) });
   if (result.kind === "retry") return { delaySeconds: result.delaySeconds };
   // Waiting for the endpoint's flow control is not a failure.
   if (result.kind === "wait") await requeueAfterWait(env, delivery, result.waitMs, manual, probe);
@@ -93,7 +95,10 @@ async function processMessage(env: Env, body: QueueMessage): Promise<"ack" | { d
 }
 
 /** Messages that exhausted the queue's retries end as `failed`, never silently gone. */
-async function handleDeadLetters(batch: MessageBatch<QueueBody>, env: Env): Promise<void> {
+async function handleDeadLetters(batch: MessageBatch<QueueBody>, env: Env, portsFor: PortsFor): Promise<void> {
+  const loaded = loadConfig(env);
+  // Without a config the failures still land; only their announcement waits for none.
+  const ports = loaded.ok ? portsFor(env, loaded.config) : null;
   for (const message of batch.messages) {
     try {
       const shard = shardOfMessage(env, decodeQueueMessage(message.body));
@@ -105,7 +110,7 @@ async function handleDeadLetters(batch: MessageBatch<QueueBody>, env: Env): Prom
         await passTurnOn(env, webhookId, row.delivery.id);
       }
       // --- breaker --- Failed for good: said so in the owner's stream.
-      if (row) await announceExhausted(env, row.delivery);
+      if (row && ports) await announceExhausted(env, ports, row.delivery);
       message.ack();
     } catch (err) {
       console.error(`dead letter ${message.body.deliveryId}`, err);

@@ -6,6 +6,7 @@ import { isListenEndpoint } from "../listen/endpoint";
 import { attemptDelivery, settingsOwner } from "./attempt";
 import { isSlow } from "./endpoint-speed";
 import { isOrdered } from "./ordering";
+import type { DeliveryPorts } from "./ports";
 import { type AttemptTarget, LEASE_MARGIN_MS, requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
 /**
@@ -15,8 +16,12 @@ import { type AttemptTarget, LEASE_MARGIN_MS, requeueAfterWait, runHoldingShortW
  */
 export const INLINE_FANOUT = 4;
 
-/** What an inline attempt needs beyond the rows: the parsed config, and a way to outlive the response. */
-export type InlineRuntime = { config: Config; defer: (work: Promise<unknown>) => void };
+/**
+ * What a publish's deliveries need beyond the rows: the parsed config, the
+ * entry point's ports, and, for first attempts to run inline, a way to
+ * outlive the response (without one, every first attempt is queued).
+ */
+export type DispatchRuntime = { config: Config; ports: DeliveryPorts; defer?: (work: Promise<unknown>) => void };
 
 /**
  * Which of a publish's receivers get their first attempt inline, in the
@@ -25,10 +30,10 @@ export type InlineRuntime = { config: Config; defer: (work: Promise<unknown>) =>
  * publish's own batch (attempt 1, leased), so their attempt costs no
  * separate claim; a flow-controlled one asks its governor first.
  */
-export function planInline(runtime: InlineRuntime | undefined, receivers: WebhookRow[]): { preclaimed: Set<string>; inline: Set<string> } {
+export function planInline(runtime: DispatchRuntime, receivers: WebhookRow[]): { preclaimed: Set<string>; inline: Set<string> } {
   const preclaimed = new Set<string>();
   const inline = new Set<string>();
-  if (runtime?.config.firstAttempt !== "inline") return { preclaimed, inline };
+  if (!runtime.defer || runtime.config.firstAttempt !== "inline") return { preclaimed, inline };
   for (const w of receivers) {
     if (inline.size >= INLINE_FANOUT) break;
     // A disabled one (its breaker open) is held, never attempted now.
@@ -52,7 +57,7 @@ export const preclaimLease = (config: Config, now: Date) => new Date(now.getTime
  */
 export async function dispatchDeliveries(
   env: Env,
-  runtime: InlineRuntime | undefined,
+  runtime: DispatchRuntime,
   event: EventRecord,
   rows: DeliveryRecord[],
   webhooks: ReadonlyMap<string, WebhookRow>,
@@ -60,25 +65,31 @@ export async function dispatchDeliveries(
 ): Promise<void> {
   const queued = rows.filter((r) => !plan.inline.has(r.webhookId));
   if (queued.length > 0) await enqueueDeliveries(env, queued);
-  if (!runtime) return;
+  const defer = runtime.defer;
+  if (!defer) return;
   for (const delivery of rows) {
     const webhook = webhooks.get(delivery.webhookId);
     if (!webhook || !plan.inline.has(webhook.id)) continue;
     // An ordered row here holds its key's turn: the publish registered it as the head (waiters are not dispatched).
     const target = { delivery, webhook, event, manual: false, ...(isOrdered(webhook) && { turnHeld: true }) };
-    runtime.defer(attemptInline(env, runtime.config, target, plan.preclaimed.has(webhook.id)));
+    defer(attemptInline(env, runtime, target, plan.preclaimed.has(webhook.id)));
   }
 }
 
 /** One inline first attempt; what it cannot finish (a retry, a long wait, a failure to run) goes to the queue. */
-async function attemptInline(env: Env, config: Config, target: AttemptTarget, preclaimed: boolean): Promise<void> {
+async function attemptInline(env: Env, runtime: DispatchRuntime, target: AttemptTarget, preclaimed: boolean): Promise<void> {
+  const { config, ports } = runtime;
   try {
     if (preclaimed) {
-      const outcome = await attemptDelivery(env, config, { ...target, tenant: await settingsOwner(env, target.delivery), attempt: 1 });
+      const outcome = await attemptDelivery(env, config, ports, {
+        ...target,
+        tenant: await settingsOwner(env, target.delivery),
+        attempt: 1,
+      });
       if (outcome.kind === "retry") await enqueueDeliveries(env, [target.delivery], { delaySeconds: outcome.delaySeconds });
       return;
     }
-    const result = await runHoldingShortWaits(env, config, target);
+    const result = await runHoldingShortWaits(env, config, ports, target);
     if (result.kind === "retry") await enqueueDeliveries(env, [target.delivery], { delaySeconds: result.delaySeconds });
     if (result.kind === "wait") await requeueAfterWait(env, target.delivery, result.waitMs, false);
   } catch (err) {

@@ -14,6 +14,7 @@ import {
   stopProbing,
 } from "./breaker-schedule";
 import { type AttemptStats, ENDPOINT_STATS_SCHEMA, pruneAttemptStats, readAttemptStats, recordAttemptStats } from "./endpoint-stats";
+import type { PortsFor } from "./ports";
 import {
   clearLines,
   confirm,
@@ -60,10 +61,11 @@ export class EndpointGovernor extends DurableObject<Env> {
   private prunedHour = 0;
   private readonly breaker: BreakerHold;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  /** `portsFor`: how the alarm's give-up reports the deliveries it fails (the Worker's entry passes the real one). */
+  constructor(ctx: DurableObjectState, env: Env, portsFor: PortsFor) {
     super(ctx, env);
     ctx.storage.sql.exec(ENDPOINT_STATS_SCHEMA);
-    this.breaker = new BreakerHold(ctx.storage);
+    this.breaker = new BreakerHold(ctx.storage, portsFor);
   }
 
   private get state(): State {

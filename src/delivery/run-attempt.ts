@@ -9,6 +9,7 @@ import { governorFor, shardStub } from "../objects";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
 import { LEASE_MARGIN_MS } from "./lease";
 import { isOrdered, passTurn, takeTurn, wakeByQueue } from "./ordering";
+import type { DeliveryPorts } from "./ports";
 import type { WakeTarget } from "./sequencer";
 
 export { LEASE_MARGIN_MS };
@@ -40,7 +41,7 @@ const hasFlowControl = (w: WebhookRow) => w.rateLimit !== null || w.maxConcurren
  * breaker count), then the claim of attempt `attempts + 1` in its data
  * shard (so of two runners, one sends), then the attempt itself.
  */
-export async function runAttempt(env: Env, config: Config, target: AttemptTarget): Promise<RunResult> {
+export async function runAttempt(env: Env, config: Config, ports: DeliveryPorts, target: AttemptTarget): Promise<RunResult> {
   const { delivery, webhook } = target;
   const leaseMs = config.deliveryTimeoutMs + LEASE_MARGIN_MS;
   // A `hookgate listen` session with no CLI connected: the delivery waits its turn there (no attempt).
@@ -70,7 +71,7 @@ export async function runAttempt(env: Env, config: Config, target: AttemptTarget
     if (permit) await governorFor(env, webhook.id).release(permit);
     return { kind: "done" };
   }
-  const outcome = await attemptDelivery(env, config, {
+  const outcome = await attemptDelivery(env, config, ports, {
     ...target,
     tenant: await settingsOwner(env, delivery),
     attempt: delivery.attempts + 1,
@@ -92,15 +93,15 @@ const MAX_HOLDS = 5;
  * and answering with what is left to schedule: a retry, or a wait to hand
  * to the queue.
  */
-export async function runHoldingShortWaits(env: Env, config: Config, target: AttemptTarget): Promise<RunResult> {
-  const result = await runHolding(env, config, target);
-  if (result.kind === "done" && result.next) await handOn(env, config, target.webhook, result);
+export async function runHoldingShortWaits(env: Env, config: Config, ports: DeliveryPorts, target: AttemptTarget): Promise<RunResult> {
+  const result = await runHolding(env, config, ports, target);
+  if (result.kind === "done" && result.next) await handOn(env, config, ports, target.webhook, result);
   return result;
 }
 
-async function runHolding(env: Env, config: Config, target: AttemptTarget): Promise<RunResult> {
+async function runHolding(env: Env, config: Config, ports: DeliveryPorts, target: AttemptTarget): Promise<RunResult> {
   for (let i = 0; ; i++) {
-    const result = await runAttempt(env, config, target);
+    const result = await runAttempt(env, config, ports, target);
     if (result.kind !== "wait" || result.waitMs > MAX_HOLD_MS || i === MAX_HOLDS - 1) return result;
     await new Promise((resolve) => setTimeout(resolve, result.waitMs));
   }
@@ -132,7 +133,7 @@ const LINE_BUDGET_MS = 10_000;
  * carries the turn on. A woken delivery not stored yet (its publish is
  * between registering and writing) is woken again a second later.
  */
-async function followLine(env: Env, config: Config, webhook: WebhookRow, first: WakeTarget): Promise<void> {
+async function followLine(env: Env, config: Config, ports: DeliveryPorts, webhook: WebhookRow, first: WakeTarget): Promise<void> {
   const deadline = Date.now() + LINE_BUDGET_MS;
   let next: WakeTarget | null = first;
   while (next) {
@@ -152,10 +153,10 @@ async function followLine(env: Env, config: Config, webhook: WebhookRow, first: 
     const current = await webhookById(createDb(env.DB), webhook.id);
     if (!current || current.deletedAt || !current.isEnabled) return wakeByQueue(env, webhook.id, [wake]);
     try {
-      const result = await runHolding(env, config, { delivery, webhook: current, event, manual: false, turnHeld: true });
+      const result = await runHolding(env, config, ports, { delivery, webhook: current, event, manual: false, turnHeld: true });
       if (result.kind === "retry") await enqueueDeliveries(env, [delivery], { delaySeconds: result.delaySeconds });
       else if (result.kind === "wait") await requeueAfterWait(env, delivery, result.waitMs, false);
-      else if (result.outcome === "disabled" && result.next) return handOn(env, config, webhook, result);
+      else if (result.outcome === "disabled" && result.next) return handOn(env, config, ports, webhook, result);
       else next = result.next ?? null;
     } catch (err) {
       console.error(`ordering ${webhook.id}: ${delivery.id} failed to run; the queue takes it`, err);
@@ -164,10 +165,16 @@ async function followLine(env: Env, config: Config, webhook: WebhookRow, first: 
   }
 }
 /** Passes the turn on: in place, unless the attempt disabled the subscription (the queue then holds the next one). */
-async function handOn(env: Env, config: Config, webhook: WebhookRow, result: { outcome?: string; next?: WakeTarget }): Promise<void> {
+async function handOn(
+  env: Env,
+  config: Config,
+  ports: DeliveryPorts,
+  webhook: WebhookRow,
+  result: { outcome?: string; next?: WakeTarget },
+): Promise<void> {
   if (!result.next) return;
   if (result.outcome === "disabled") return wakeByQueue(env, webhook.id, [result.next]);
-  return followLine(env, config, webhook, result.next);
+  return followLine(env, config, ports, webhook, result.next);
 }
 
 /** A woken delivery's row; its publish may still be writing it (it registered first), so a miss is asked again shortly. */

@@ -19,7 +19,7 @@ import { ConflictError, ForbiddenError, NotFoundError, QuotaExceededError, Valid
 import { schemaProblems } from "../lib/json-schema";
 import { isOperator } from "../tenants/operator";
 import { forgetCatalog } from "./catalog-cache";
-import { HOOKGATE_OWNER, isReservedType, operationalTypeRows } from "./operational";
+import { HOOKGATE_OWNER, isReservedType, operationalTypeRows } from "./operational-types";
 
 /** Lowercase dotted names, case-sensitive: `invoice.paid`, `user.profile_updated`. */
 export const EVENT_TYPE_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;

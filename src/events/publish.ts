@@ -8,7 +8,7 @@ import { liveEventTypes } from "../db/event-types";
 import type { TenantRow } from "../db/tenants";
 import { cachedSubscribers } from "../db/webhook-store";
 import { confirmHeldAtPublish, holdAtPublish, storedHeld } from "../delivery/breaker-publish";
-import { dispatchDeliveries, type InlineRuntime, planInline, preclaimLease } from "../delivery/dispatch";
+import { type DispatchRuntime, dispatchDeliveries, planInline, preclaimLease } from "../delivery/dispatch";
 import { holdBackWaiters, orderedAmong, registerTurns, storeOrForget } from "../delivery/ordering";
 import { sha256Hex } from "../lib/crypto";
 import { ForbiddenError, ValidationError } from "../lib/errors";
@@ -18,7 +18,7 @@ import { isOperator, OPERATOR_ID, OPERATOR_TENANT } from "../tenants/operator";
 import { findTenant } from "../tenants/tenants";
 import { matchesFilter } from "../webhooks/filter";
 import { cachedEventType } from "./catalog-cache";
-import { isOperationalType, isReservedType } from "./operational";
+import { isOperationalType, isReservedType } from "./operational-types";
 
 /**
  * Who fires the event: the tenant itself (its key, its sources) or the
@@ -75,7 +75,8 @@ async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInpu
  * subscription's filter decides too; one whose breaker is open gets its
  * delivery held until it heals), its idempotency claim and a source's
  * request-log entry in one transaction of one data shard, then starts the
- * first attempts (inline when `runtime` allows, else through the queue).
+ * first attempts (inline when `runtime` allows, else through the queue;
+ * what they report goes through `runtime.ports`).
  * `deliveries` of the answer are the tenant's own. Of two concurrent
  * publishes with one key exactly one stores anything; the other gets the
  * first one's result. A crash after the commit leaves pending rows that the
@@ -86,7 +87,7 @@ export async function publishEvent(
   config: Config,
   tenant: TenantRow,
   input: PublishInput,
-  runtime?: InlineRuntime,
+  runtime: DispatchRuntime,
 ): Promise<Published> {
   await assertPublishable(env, tenant, input);
   const dataText = JSON.stringify(input.data);
@@ -166,7 +167,7 @@ export async function publishEvent(
     );
   }
   if (result.kind === "replayed") return { event: result.event, deliveries: result.deliveries, replayed: true, ...logged };
-  await confirmHeldAtPublish(env, config, rows, held, (d) => (isOperator(d.tenantId) ? OPERATOR_TENANT : tenant));
+  await confirmHeldAtPublish(env, runtime.ports, rows, held, (d) => (isOperator(d.tenantId) ? OPERATOR_TENANT : tenant));
   await dispatchDeliveries(env, runtime, event, startable, byId, plan);
   return { event, deliveries: rows.filter((d) => d.tenantId === tenant.id), replayed: false, ...logged };
 }
@@ -177,7 +178,7 @@ export async function publishForTenant(
   config: Config,
   tenantId: string,
   input: Omit<PublishInput, "publisher">,
-  runtime?: InlineRuntime,
+  runtime: DispatchRuntime,
 ): Promise<Published> {
   return publishEvent(env, config, await findTenant(env, tenantId), { ...input, publisher: "operator" }, runtime);
 }

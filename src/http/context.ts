@@ -5,8 +5,9 @@ import type { Principal } from "../auth/principal";
 import type { Config } from "../config";
 import type { AuditActor } from "../db/audit";
 import type { TenantRow } from "../db/tenants";
-import type { InlineRuntime } from "../delivery/dispatch";
+import type { DispatchRuntime } from "../delivery/dispatch";
 import { OPERATOR_ID } from "../tenants/operator";
+import { deliveryPorts } from "../wiring";
 
 /** Hono environment shared by every route: bindings and per-request variables. */
 export type AppEnv = {
@@ -31,9 +32,10 @@ export function tenantOp(c: Context<AppEnv>): TenantOp {
   };
 }
 
-/** Lets an operation outlive the response: a delivery's first attempt runs in `waitUntil`. */
-export function inlineRuntime(c: Context<AppEnv>): InlineRuntime {
-  return { config: c.get("config"), defer: (work) => c.executionCtx.waitUntil(work) };
+/** A request's delivery runtime: the Worker's ports, and a delivery's first attempt may run in `waitUntil`, outliving the response. */
+export function inlineRuntime(c: Context<AppEnv>): DispatchRuntime {
+  const config = c.get("config");
+  return { config, ports: deliveryPorts(c.env, config), defer: (work) => c.executionCtx.waitUntil(work) };
 }
 
 /**

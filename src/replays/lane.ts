@@ -7,6 +7,7 @@ import { createDb } from "../db/client";
 import { type WebhookRow, webhookById } from "../db/webhooks";
 import { shardStub } from "../objects";
 import { ownedAction } from "../tenants/operator";
+import { deliveryPorts } from "../wiring";
 import { addItems, clearItems, countItems, type ItemState, LANE_SCHEMA, nextDue, orphans, setItemState, takeNext } from "./lane-items";
 import { pump, replayOne, replayPace } from "./pump";
 import type { ReplayRow } from "./store";
@@ -159,6 +160,7 @@ export class ReplayLane extends DurableObject<Env> {
 
   private async feed(c: Current, first: WebhookRow, config: Config): Promise<void> {
     let webhook = first;
+    const ports = deliveryPorts(this.env, config);
     await pump({
       ...replayPace(webhook),
       starts: this.starts,
@@ -173,7 +175,7 @@ export class ReplayLane extends DurableObject<Env> {
         webhook = (await this.endpoint(c)) ?? webhook;
         return this.current?.id === c.id && this.current.state === "running";
       },
-      run: (item) => replayOne(this.env, config, webhook, c.statuses, item),
+      run: (item) => replayOne(this.env, config, ports, webhook, c.statuses, item),
       finish: (item, result) => {
         this.running.delete(item.seq);
         setItemState(this.sql, c.id, item.seq, result.state, result.notBefore ?? 0);

@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import { enqueueDeliveries } from "../data/outbox";
 import { objectOfId } from "../data/placement";
 import type { WebhookRow } from "../db/webhooks";
+import type { DeliveryPorts } from "../delivery/ports";
 import { runHoldingShortWaits } from "../delivery/run-attempt";
 import { shardStub } from "../objects";
 import type { ItemState, TakenItem } from "./lane-items";
@@ -30,7 +31,14 @@ export type ItemResult = { state: ItemState; notBefore?: number; stop?: boolean 
  * nothing in flight is touched), then one manual attempt through the one
  * attempt path (flow-control permit, claim, send, breaker, settle).
  */
-export async function replayOne(env: Env, config: Config, webhook: WebhookRow, statuses: string[], item: TakenItem): Promise<ItemResult> {
+export async function replayOne(
+  env: Env,
+  config: Config,
+  ports: DeliveryPorts,
+  webhook: WebhookRow,
+  statuses: string[],
+  item: TakenItem,
+): Promise<ItemResult> {
   const object = objectOfId(item.tenantId, item.deliveryId, "dlv");
   if (!object) return { state: "skipped" };
   const shard = shardStub(env, object.name);
@@ -40,7 +48,7 @@ export async function replayOne(env: Env, config: Config, webhook: WebhookRow, s
     await shard.settleIfPending(item.deliveryId, "cancelled");
     return { state: "skipped" };
   }
-  const result = await runHoldingShortWaits(env, config, { delivery: target.delivery, webhook, event: target.event, manual: true });
+  const result = await runHoldingShortWaits(env, config, ports, { delivery: target.delivery, webhook, event: target.event, manual: true });
   if (result.kind === "done") {
     if (!result.outcome) return { state: "skipped" };
     return { state: result.outcome === "succeeded" ? "succeeded" : "failed", stop: result.outcome === "disabled" };

@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import { dataTenantOf } from "../data/owners";
 import type { SourceRow } from "../db/sources";
 import type { TenantRow } from "../db/tenants";
-import type { InlineRuntime } from "../delivery/dispatch";
+import type { DispatchRuntime } from "../delivery/dispatch";
 import { publishEvent, type RequestLogDraft } from "../events/publish";
 import { sha256Hex } from "../lib/crypto";
 import { DomainError, ForbiddenError, STATUS_OF_KIND, ValidationError } from "../lib/errors";
@@ -40,7 +40,7 @@ const NO_SOURCE_HASH = "0".repeat(64);
  * mapping, deduplication, then the same publish as `POST /v1/events`. Every
  * request that reached a known source is logged with its outcome.
  */
-export async function receive(env: Env, config: Config, req: IntakeRequest, runtime?: InlineRuntime): Promise<IntakeAnswer> {
+export async function receive(env: Env, config: Config, req: IntakeRequest, runtime: DispatchRuntime): Promise<IntakeAnswer> {
   const { source, tenant } = await admitSource(env, req);
   const log: LoggedRequest = {
     tenantId: source.tenantId,
@@ -192,7 +192,7 @@ export async function mapAndPublish(
   tenant: TenantRow,
   source: SourceRow,
   ctx: TemplateContext,
-  runtime?: InlineRuntime,
+  runtime: DispatchRuntime,
   requestLog?: RequestLogDraft,
 ): Promise<{ eventId: string; duplicate: boolean }> {
   const type = renderString(source.eventType, ctx);

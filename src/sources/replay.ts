@@ -3,7 +3,7 @@ import { objectOfId } from "../data/placement";
 import type { SourceRequestRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
-import type { InlineRuntime } from "../delivery/dispatch";
+import type { DispatchRuntime } from "../delivery/dispatch";
 import { ConflictError, DomainError, NotFoundError } from "../lib/errors";
 import { shardStub } from "../objects";
 import { parseIntakeBody } from "./body";
@@ -34,7 +34,7 @@ export async function replaySourceRequest(
   op: TenantOp,
   sourceId: string,
   requestId: string,
-  runtime?: InlineRuntime,
+  runtime: DispatchRuntime,
 ): Promise<{ eventId: string }> {
   const db = createDb(op.env.DB);
   const source = await findSource(op, sourceId);

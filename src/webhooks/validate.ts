@@ -3,7 +3,7 @@ import { catalogOwners, getVisibleEventType, liveEventTypes, liveNamesAmong } fr
 import { unknownTenantIds } from "../db/tenants";
 import type { WebhookRow } from "../db/webhooks";
 import { checkWebhookUrl } from "../delivery/url-guard";
-import { isOperationalType } from "../events/operational";
+import { isOperationalType } from "../events/operational-types";
 import { type FieldError, ValidationError } from "../lib/errors";
 import { isOperator, OPERATOR_ID } from "../tenants/operator";
 
