@@ -7,18 +7,18 @@ import type { TenantRow } from "../db/tenants";
 import { storeSubscriptionDisabled } from "../db/webhook-store";
 import type { WebhookRow } from "../db/webhooks";
 import { newId } from "../lib/crypto";
-import { isListenEndpoint, sendThroughSession } from "../listen/endpoint";
 import { governorFor, shardStub } from "../objects";
 import { cachedTenant } from "../tenants/cache";
 import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
-import { openWebhookHeaders, signingSecrets } from "../webhooks/secrets";
 import { recoverEndpoint } from "./breaker";
 import { breakerPlan } from "./breaker-schedule";
 import { noteDuration } from "./endpoint-speed";
 import type { DeliveryPorts } from "./ports";
 import { buildDeliveryRequest, type OutgoingEvent, redactHeaders } from "./request";
 import { nextRetryDelay, totalAttempts } from "./retry-policy";
-import { type SendResult, sendWebhook } from "./send";
+import { openWebhookHeaders, signingSecrets } from "./secrets";
+import type { SendResult } from "./send";
+import { transportFor } from "./transport";
 
 /** What happens after one attempt. */
 export type AttemptOutcome =
@@ -50,8 +50,8 @@ export function shardOfDelivery(env: Env, d: Pick<DeliveryRecord, "id" | "eventT
  * body, only how it was built from the event; a test send's keeps its body.
  */
 async function sendSigned(
-  env: Env,
   config: Config,
+  ports: DeliveryPorts,
   webhook: WebhookRow,
   event: OutgoingEvent,
   attempt: number,
@@ -66,16 +66,13 @@ async function sendSigned(
   });
   const at = new Date();
   const id = newId("att");
-  // A `hookgate listen` session's subscription: the same request goes down its WebSocket.
-  const result = isListenEndpoint(webhook.url)
-    ? await sendThroughSession(
-        env,
-        webhook.url,
-        { deliveryId: deliveryId ?? id, attempt, eventId: event.id, eventType: event.type },
-        request,
-        config.deliveryTimeoutMs,
-      )
-    : await sendWebhook(webhook.url, request, config.deliveryTimeoutMs);
+  // Over HTTP, or the transport the ports give for the URL (a `hookgate listen` session's socket).
+  const result = await transportFor(ports.transports, webhook.url).send(
+    webhook.url,
+    { deliveryId: deliveryId ?? id, attempt, eventId: event.id, eventType: event.type },
+    request,
+    config.deliveryTimeoutMs,
+  );
   const row: AttemptInsert = {
     id,
     tenantId: webhook.tenantId,
@@ -102,11 +99,12 @@ async function sendSigned(
 export async function sendTestAndLog(
   env: Env,
   config: Config,
+  ports: DeliveryPorts,
   owner: DataTenant,
   webhook: WebhookRow,
   event: OutgoingEvent,
 ): Promise<SendResult> {
-  const { result, row } = await sendSigned(env, config, webhook, event, 1, null);
+  const { result, row } = await sendSigned(config, ports, webhook, event, 1, null);
   const place = placeLoose(owner, Date.now());
   await shardStub(env, place.name).logTestAttempt(owner.id, place.bucket, config.eventRetentionDays, row);
   return result;
@@ -139,7 +137,7 @@ export async function attemptDelivery(
   },
 ): Promise<AttemptOutcome> {
   const { delivery, webhook, event, attempt } = input;
-  const { result, row } = await sendSigned(env, config, webhook, toOutgoing(event, webhook), attempt, delivery.id);
+  const { result, row } = await sendSigned(config, ports, webhook, toOutgoing(event, webhook), attempt, delivery.id);
   noteDuration(webhook.id, result.durationMs, result.error === "timeout");
   const threshold = input.tenant?.breakerThreshold ?? config.breakerThreshold;
   const breaker = await governorFor(env, webhook.id).record(result.success, threshold, input.permit, result.durationMs);

@@ -2,12 +2,12 @@ import type { Config } from "../config";
 import { enqueueDeliveries } from "../data/outbox";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import type { WebhookRow } from "../db/webhooks";
-import { isListenEndpoint } from "../listen/endpoint";
 import { attemptDelivery, settingsOwner } from "./attempt";
 import { isSlow } from "./endpoint-speed";
 import { isOrdered } from "./ordering";
 import type { DeliveryPorts } from "./ports";
 import { type AttemptTarget, LEASE_MARGIN_MS, requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
+import { transportFor } from "./transport";
 
 /**
  * At most this many first attempts run inline per publish: an invocation may
@@ -39,9 +39,10 @@ export function planInline(runtime: DispatchRuntime, receivers: WebhookRow[]): {
     // A disabled one (its breaker open) is held, never attempted now.
     if (!w.isEnabled || isSlow(w.id)) continue;
     inline.add(w.id);
-    // A listen session's attempt must first ask whether a CLI is connected (runAttempt does).
+    // A receiver that may be away (a listen session: is a CLI connected?) is asked first (runAttempt does).
     // An ordered one must hold its key's turn first: it is claimed by runAttempt, once its place is known.
-    if (w.rateLimit === null && w.maxConcurrency === null && !isListenEndpoint(w.url) && !isOrdered(w)) preclaimed.add(w.id);
+    const asksFirst = transportFor(runtime.ports.transports, w.url).wait !== undefined;
+    if (w.rateLimit === null && w.maxConcurrency === null && !asksFirst && !isOrdered(w)) preclaimed.add(w.id);
   }
   return { preclaimed, inline };
 }

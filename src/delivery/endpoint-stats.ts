@@ -1,5 +1,3 @@
-import type { SeriesPoint } from "../webhooks/stats-series";
-
 /**
  * An endpoint's attempt counts and latencies, kept by its governor as
  * attempts are recorded: per UTC hour, outcomes and a latency histogram
@@ -42,6 +40,9 @@ export function pruneAttemptStats(sql: SqlStorage, now: number): void {
   sql.exec("DELETE FROM outcomes WHERE hour < ?", oldest);
   sql.exec("DELETE FROM latency WHERE hour < ?", oldest);
 }
+
+/** Delivered vs failed attempts in one bucket of a window (an hour, a day), from `start` (ISO). */
+export type SeriesPoint = { start: string; succeeded: number; failed: number };
 
 export type AttemptStats = {
   attempts24h: number;

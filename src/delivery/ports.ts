@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import type { TenantRow } from "../db/tenants";
+import type { Transport } from "./transport";
 
 /**
  * What delivery tells an owner's stream, by operational event type, with
@@ -29,8 +30,12 @@ export type DeliveryNotify = {
   ): Promise<void>;
 };
 
-/** What the entry point that runs delivery (the queue consumer, an object's alarm, a request) gives it. */
-export type DeliveryPorts = { notify: DeliveryNotify };
+/**
+ * What the entry point that runs delivery (the queue consumer, an object's
+ * alarm, a request) gives it: where its reports go, and the transports
+ * beyond HTTP (src/delivery/transport.ts).
+ */
+export type DeliveryPorts = { notify: DeliveryNotify; transports: readonly Transport[] };
 
 /** The entry point's way to build them once the config is parsed. */
 export type PortsFor = (env: Env, config: Config) => DeliveryPorts;

@@ -1,6 +1,6 @@
 import type { ManagedBy, WebhookFormat } from "../db/schema";
 import { VERSION } from "../version";
-import { headerHint, maskHeaderValue } from "../webhooks/secrets";
+import { headerHint, maskHeaderValue } from "./secrets";
 import { signPayload } from "./sign";
 
 /** `tenantId`: set only for an operator endpoint, which receives the events of many tenants. */

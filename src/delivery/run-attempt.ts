@@ -4,13 +4,13 @@ import { objectOfId } from "../data/placement";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import { createDb } from "../db/client";
 import { type WebhookRow, webhookById } from "../db/webhooks";
-import { listenSessionWait } from "../listen/endpoint";
 import { governorFor, shardStub } from "../objects";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
 import { LEASE_MARGIN_MS } from "./lease";
 import { isOrdered, passTurn, takeTurn, wakeByQueue } from "./ordering";
 import type { DeliveryPorts } from "./ports";
 import type { WakeTarget } from "./sequencer";
+import { transportFor } from "./transport";
 
 export { LEASE_MARGIN_MS };
 
@@ -44,9 +44,10 @@ const hasFlowControl = (w: WebhookRow) => w.rateLimit !== null || w.maxConcurren
 export async function runAttempt(env: Env, config: Config, ports: DeliveryPorts, target: AttemptTarget): Promise<RunResult> {
   const { delivery, webhook } = target;
   const leaseMs = config.deliveryTimeoutMs + LEASE_MARGIN_MS;
-  // A `hookgate listen` session with no CLI connected: the delivery waits its turn there (no attempt).
-  const offline = await listenSessionWait(env, webhook.url, delivery);
-  if (offline) return offline;
+  // A receiver that may be away (a `hookgate listen` session with no CLI connected): the delivery waits its turn there (no attempt).
+  const transport = transportFor(ports.transports, webhook.url);
+  const awayMs = transport.wait ? await transport.wait(webhook.url, delivery) : null;
+  if (awayMs !== null) return { kind: "wait", waitMs: awayMs };
   // --- ordering --- Only the holder of its key's turn is attempted. Waiting is no attempt: the row comes up
   // again at its recheck time unless it is woken first. Manual re-sends and breaker probes go outside the lines.
   const ordered = isOrdered(webhook) && !target.manual && !target.probe;

@@ -1,10 +1,11 @@
 /**
- * The delivery engine's side of a listen session: a `cli:<lsn_id>` subscription's attempts go
- * through the session's object instead of over HTTP, and wait (pending, not an attempt) while
- * no CLI is connected.
+ * The delivery engine's side of a listen session, as a transport: a `cli:<lsn_id>` subscription's
+ * attempts go through the session's object instead of over HTTP, and wait (pending, not an
+ * attempt) while no CLI is connected.
  */
 import type { DeliveryRequest } from "../delivery/request";
 import type { SendResult } from "../delivery/send";
+import type { AttemptInfo, Transport } from "../delivery/transport";
 import { listenSessionFor } from "../objects";
 import { sessionOfUrl } from "./address";
 
@@ -13,19 +14,22 @@ export const OFFLINE_RECHECK_MS = 60_000;
 
 export const isListenEndpoint = (url: string): boolean => sessionOfUrl(url) !== null;
 
+/** The listen sessions' transport, as the Worker gives it to delivery (src/wiring.ts). */
+export const listenTransport = (env: Env): Transport => ({
+  carries: isListenEndpoint,
+  wait: (url, delivery) => listenSessionWait(env, url, delivery),
+  send: (url, info, request, timeoutMs) => sendThroughSession(env, url, info, request, timeoutMs),
+});
+
 /**
  * Before a delivery to a listen session is claimed: null to go ahead, or how long to wait when
  * no CLI is connected (the delivery is queued in the session, to come back in order).
  */
-export async function listenSessionWait(
-  env: Env,
-  url: string,
-  delivery: { id: string; eventTenantId: string },
-): Promise<{ kind: "wait"; waitMs: number } | null> {
+async function listenSessionWait(env: Env, url: string, delivery: { id: string; eventTenantId: string }): Promise<number | null> {
   const sessionId = sessionOfUrl(url);
   if (!sessionId) return null;
   const admitted = await listenSessionFor(env, sessionId).admit(delivery.id, delivery.eventTenantId);
-  return admitted === "go" ? null : { kind: "wait", waitMs: OFFLINE_RECHECK_MS };
+  return admitted === "go" ? null : OFFLINE_RECHECK_MS;
 }
 
 /** A deleted `cli:` subscription ends its session: a connected CLI is told and closed. */
@@ -35,10 +39,10 @@ export async function endListenSessionOf(env: Env, url: string): Promise<void> {
 }
 
 /** One signed request down the session's socket; the CLI's answer as an HTTP send's result. */
-export async function sendThroughSession(
+async function sendThroughSession(
   env: Env,
   url: string,
-  message: { deliveryId: string; attempt: number; eventId: string; eventType: string },
+  message: AttemptInfo,
   request: DeliveryRequest,
   timeoutMs: number,
 ): Promise<SendResult> {

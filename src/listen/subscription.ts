@@ -13,11 +13,12 @@ import type { TenantRow } from "../db/tenants";
 import { storeNewSubscription, storeSubscriptionDeleted } from "../db/webhook-store";
 import { getWebhook, type WebhookRow } from "../db/webhooks";
 import { cancelPendingDeliveries } from "../delivery/cancel";
+import { signingSecrets } from "../delivery/secrets";
 import { generateWebhookSecret } from "../delivery/sign";
 import { newId, randomBase62 } from "../lib/crypto";
 import { NotFoundError } from "../lib/errors";
 import { ownedAction } from "../tenants/operator";
-import { sealWebhookSecret, signingSecrets } from "../webhooks/secrets";
+import { sealWebhookSecret } from "../webhooks/secrets";
 import { assertKnownEventTypes } from "../webhooks/validate";
 import { listenUrlOf } from "./address";
 

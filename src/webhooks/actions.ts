@@ -6,12 +6,14 @@ import { liveBuckets, objectName } from "../data/shard-map";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import { sendTestAndLog } from "../delivery/attempt";
+import type { SeriesPoint } from "../delivery/endpoint-stats";
 import type { SendResult } from "../delivery/send";
 import { newId } from "../lib/crypto";
 import { ConflictError, ValidationError } from "../lib/errors";
 import { governorFor, shardStub } from "../objects";
 import { isOperator, ownedAction } from "../tenants/operator";
-import { type SeriesPoint, type StatsWindow, seriesBuckets } from "./stats-series";
+import { deliveryPorts } from "../wiring";
+import { type StatsWindow, seriesBuckets } from "./stats-series";
 import { isReceivableType } from "./validate";
 import { findWebhook } from "./webhooks";
 
@@ -29,7 +31,7 @@ export async function sendTestEvent(op: TenantOp, id: string, type?: string): Pr
     throw new ValidationError([{ path: "type", message: `${type} is not in the event catalog` }]);
   }
   const eventType = type ?? webhook.eventTypes.find((t) => t !== "*") ?? "webhook.test";
-  return sendTestAndLog(op.env, op.config, dataTenantOf(op.tenant), webhook, {
+  return sendTestAndLog(op.env, op.config, deliveryPorts(op.env, op.config), dataTenantOf(op.tenant), webhook, {
     id: newId("evt"),
     type: eventType,
     createdAt: new Date(),

@@ -1,8 +1,6 @@
 export const STATS_WINDOWS = ["24h", "7d"] as const;
 export type StatsWindow = (typeof STATS_WINDOWS)[number];
 
-export type SeriesPoint = { start: string; succeeded: number; failed: number };
-
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 

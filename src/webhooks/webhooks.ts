@@ -10,6 +10,7 @@ import { breakerPlan } from "../delivery/breaker-schedule";
 import { cancelPendingDeliveries } from "../delivery/cancel";
 import { clearTurns } from "../delivery/ordering";
 import { buildDeliveryRequest } from "../delivery/request";
+import { type CustomHeaders, openWebhookHeaders, signingSecrets } from "../delivery/secrets";
 import { sendWebhook } from "../delivery/send";
 import { generateWebhookSecret } from "../delivery/sign";
 import { newId } from "../lib/crypto";
@@ -18,7 +19,7 @@ import { endListenSessionOf } from "../listen/endpoint";
 import { governorFor } from "../objects";
 import { isOperator, ownedAction } from "../tenants/operator";
 import { filterProblems } from "./filter";
-import { type CustomHeaders, openWebhookHeaders, sealWebhookHeaders, sealWebhookSecret, signingSecrets } from "./secrets";
+import { sealWebhookHeaders, sealWebhookSecret } from "./secrets";
 import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants } from "./validate";
 
 export type WebhookInput = {
