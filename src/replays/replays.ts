@@ -10,7 +10,7 @@ import { replayLaneFor } from "../objects";
 import { ownedAction } from "../tenants/operator";
 import { findWebhook } from "../webhooks/webhooks";
 import { matchDeliveries } from "./match";
-import { getReplay, insertReplay, listReplays, type ReplayRow, saveReplay } from "./store";
+import { cancelIfRunning, cancelledAt, getReplay, insertReplay, listReplays, type ReplayRow, saveReplay } from "./store";
 
 /** At most this many deliveries per replay: a wider range is refused (narrow it, or run several replays in turn). */
 export const REPLAY_MAX = 10_000;
@@ -134,16 +134,28 @@ export async function cancelReplay(op: TenantOp, id: string): Promise<ReplayRow>
   if (answer.kind === "finished") {
     throw new ConflictError("conflict", `This replay is already ${answer.replay.state}`, { state: answer.replay.state });
   }
-  // The lane no longer holds it (it was never handed over): the row alone says it is over.
-  const cancelled = answer.kind === "cancelled" ? answer.replay : { ...row, state: "cancelled" as const, finishedAt: new Date() };
   const db = createDb(op.env.DB);
-  await db.batch([
-    saveReplay(db, cancelled),
-    auditStatement(db, op.who, {
-      action: ownedAction(op.tenant.id, "replay.cancelled"),
-      target: id,
-      details: { webhookId: row.webhookId, sent: cancelled.sent, matched: cancelled.matched },
-    }),
+  const audit = (r: ReplayRow) => ({
+    action: ownedAction(op.tenant.id, "replay.cancelled"),
+    target: id,
+    details: { webhookId: row.webhookId, sent: r.sent, matched: r.matched },
+  });
+  if (answer.kind === "cancelled") {
+    // The lane's record as it stopped; the lane goes on writing the row as its in-flight attempts finish,
+    // and a save never moves a row back, so whichever write lands last the row keeps the lane's latest counts.
+    await db.batch([saveReplay(db, answer.replay), auditStatement(db, op.who, audit(answer.replay))]);
+    return answer.replay;
+  }
+  // The lane no longer holds it: either it finished since the row was read (its final row is in D1 now, and
+  // stands), or it never held it, and the row alone says it is over.
+  const finishedAt = new Date();
+  const [ended] = await db.batch([
+    cancelIfRunning(db, op.tenant.id, id, finishedAt),
+    auditStatement(db, op.who, audit(row), cancelledAt(id, finishedAt)),
   ]);
-  return cancelled;
+  const cancelled = ended[0];
+  if (cancelled) return cancelled;
+  const now = await getReplay(db, op.tenant.id, id);
+  if (!now) throw new NotFoundError("Replay");
+  throw new ConflictError("conflict", `This replay is already ${now.state}`, { state: now.state });
 }
