@@ -11,6 +11,7 @@ import { adminGatewayRoutes } from "./routes/admin/gateway";
 import { adminReplaysRoutes } from "./routes/admin/replays";
 import { adminScopesRoutes } from "./routes/admin/scopes";
 import { adminTenantEventsRoutes } from "./routes/admin/tenant-events";
+import { adminTenantAuditLogRoutes, adminTenantDeliveriesRoutes, adminTenantWebhooksRoutes } from "./routes/admin/tenant-resources";
 import { adminTenantsRoutes } from "./routes/admin/tenants";
 import { adminVerifyRoutes } from "./routes/admin/verify";
 import { adminWebhookActionsRoutes } from "./routes/admin/webhook-actions";
@@ -62,6 +63,9 @@ export function createApp() {
   // Operator
   app.route("/admin/tenants", adminTenantsRoutes());
   app.route("/admin/tenants", adminTenantEventsRoutes());
+  app.route("/admin/tenants", adminTenantWebhooksRoutes());
+  app.route("/admin/tenants", adminTenantDeliveriesRoutes());
+  app.route("/admin/tenants", adminTenantAuditLogRoutes());
   app.route("/admin/scopes", adminScopesRoutes());
   app.route("/admin/gateway", adminGatewayRoutes());
   app.route("/admin/verify", adminVerifyRoutes());

@@ -62,3 +62,13 @@ export async function listAudit(
     .all();
   return toPage(rows, limit, (r) => ({ t: r.seq, id: r.id }));
 }
+
+/** The entries one request wrote in an owner's log, oldest first. */
+export async function auditOfRequest(db: Db, tenantId: string, requestId: string): Promise<AuditRow[]> {
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(eq(auditLog.tenantId, tenantId), eq(auditLog.requestId, requestId)))
+    .orderBy(sql`${auditLog}.rowid`)
+    .all();
+}

@@ -69,5 +69,6 @@ export const requireAdmin = (): MiddlewareHandler<AppEnv> =>
     if (!(await constantTimeEqual(match[1]!, c.get("config").adminToken))) {
       throw new AuthenticationError("invalid_credential", "The operator token is not valid");
     }
+    c.set("operator", "operator");
     await next();
   };

@@ -5,7 +5,7 @@ import type { Principal } from "../auth/principal";
 import type { Config } from "../config";
 import type { AuditActor } from "../db/audit";
 import type { TenantRow } from "../db/tenants";
-import type { DispatchRuntime } from "../delivery/dispatch";
+import type { DispatchRuntime } from "../delivery/engine/dispatch";
 import { OPERATOR_ID } from "../tenants/operator";
 import { deliveryPorts } from "../wiring";
 
@@ -17,6 +17,8 @@ export type AppEnv = {
     config: Config;
     /** Set by `requireCredential` on tenant routes. */
     principal: Principal;
+    /** Set by `requireAdmin`: `operator`, or `operator:<email>` for a Cloudflare Access identity. */
+    operator: string;
   };
 };
 
@@ -39,23 +41,19 @@ export function inlineRuntime(c: Context<AppEnv>): DispatchRuntime {
 }
 
 /**
- * The audit identity of an operator request: in a tenant's log (a change to
- * that tenant) the actor is `admin`; in the operator's own log (`tenantId`
- * null or the operator's id) it is `operator`.
+ * The audit identity of an operator request, in a tenant's log (a change to
+ * that tenant) or in the operator's own (`tenantId` null or the operator's
+ * id): the actor is `operator`, or `operator:<email>` for a member of staff
+ * signed in through Cloudflare Access.
  */
 export function operatorActor(c: Context<AppEnv>, tenantId: string | null = null): AuditActor {
   const own = tenantId === null || tenantId === OPERATOR_ID;
-  return {
-    tenantId: own ? OPERATOR_ID : tenantId,
-    actor: own ? "operator" : "admin",
-    ip: clientIp(c.req.raw.headers),
-    requestId: c.get("requestId"),
-  };
+  return { tenantId: own ? OPERATOR_ID : tenantId, ...adminActor(c) };
 }
 
 /** The operator's audit identity for a change to one tenant, logged in that tenant's log (whose id may not exist yet). */
 export function adminActor(c: Context<AppEnv>): Omit<AuditActor, "tenantId"> {
-  return { actor: "admin", ip: clientIp(c.req.raw.headers), requestId: c.get("requestId") };
+  return { actor: c.get("operator") ?? "operator", ip: clientIp(c.req.raw.headers), requestId: c.get("requestId") };
 }
 
 /** The operation context of an admin twin: the operator acts on `tenant`, bound by nothing. */

@@ -12,7 +12,11 @@ export const AuditEntrySchema = z
   .object({
     id: z.string(),
     at: z.string(),
-    actor: z.string().openapi({ description: "Credential id; `admin` for the operator API, `operator` in the operator's own log" }),
+    actor: z
+      .string()
+      .openapi({
+        description: "Credential id; `operator` (or `operator:<email>` for staff signed in through Cloudflare Access) for the operator API",
+      }),
     action: z.string().openapi({ example: "key.revoked" }),
     target: z.string(),
     ip: z.string().nullable(),
@@ -57,11 +61,11 @@ export function auditLogRoute(security: Record<string, string[]>[], tags: string
 export function mountAuditLog(
   app: ReturnType<typeof createRouter>,
   route: ReturnType<typeof auditLogRoute>,
-  op: (c: Context<AppEnv>) => Pick<TenantOp, "env" | "tenant">,
+  op: (c: Context<AppEnv>) => Pick<TenantOp, "env" | "tenant"> | Promise<Pick<TenantOp, "env" | "tenant">>,
 ) {
   app.openapi(route, async (c) => {
     const { limit, cursor, action } = c.req.valid("query");
-    const entries = await listAuditLog(op(c), limit, { after: decodeCursor(cursor), ...(action && { action }) });
+    const entries = await listAuditLog(await op(c), limit, { after: decodeCursor(cursor), ...(action && { action }) });
     return c.json(page(entries, serializeAuditEntry), 200);
   });
 }

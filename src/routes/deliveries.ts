@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AttemptRecord, DeliveryRecord } from "../data/records";
 import { ATTEMPT_ERRORS, DELIVERY_STATUSES } from "../db/schema";
-import { deliveryWithAttempts, listDeliveryLog } from "../delivery/log";
-import { retryDelivery } from "../delivery/retry";
+import { deliveryWithAttempts, listDeliveryLog } from "../delivery/engine/log";
+import { retryDelivery } from "../delivery/engine/retry";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
@@ -123,7 +123,7 @@ export function deliveryRoutes<Q extends typeof DeliveryQuery, D extends z.ZodTy
   };
 }
 
-const DeliveryWithAttemptsSchema = DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi("DeliveryWithAttempts");
+export const DeliveryWithAttemptsSchema = DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi("DeliveryWithAttempts");
 
 const TENANT_TEXT: DeliveryTexts = {
   list: { summary: "The delivery log, newest first" },

@@ -1,6 +1,6 @@
 import type { TenantOp } from "../auth/caller";
-import { type AuditRow, listAudit } from "../db/audit";
-import { createDb } from "../db/client";
+import { type AuditRow, auditOfRequest, auditStatement, listAudit } from "../db/audit";
+import { createDb, runBatch } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
 
 /**
@@ -13,4 +13,25 @@ export async function listAuditLog(
   filter: { action?: string; after?: Cursor },
 ): Promise<Page<AuditRow>> {
   return listAudit(createDb(op.env.DB), op.tenant.id, limit, filter);
+}
+
+/**
+ * The operator's log repeats what one operator request changed in a tenant's
+ * log (same actor, action, target, ip and request id; `details.tenantId`
+ * names the tenant), so the operator sees every change its staff made.
+ */
+export async function copyToOperatorLog(env: Env, tenantId: string, requestId: string): Promise<void> {
+  const db = createDb(env.DB);
+  const rows = await auditOfRequest(db, tenantId, requestId);
+  if (rows.length === 0) return;
+  await runBatch(
+    db,
+    rows.map((r) =>
+      auditStatement(
+        db,
+        { tenantId: null, actor: r.actor, ip: r.ip, requestId: r.requestId },
+        { action: r.action, target: r.target, details: { ...(r.details ?? {}), tenantId } },
+      ),
+    ),
+  );
 }

@@ -40,11 +40,11 @@ describe("entries", () => {
     const { tenant, key } = res.body;
     const entries = await audit(key.key);
     const created = findOne(entries, "tenant.created", tenant.id);
-    expect(created).toMatchObject({ actor: "admin", ip: "192.0.2.44", requestId });
+    expect(created).toMatchObject({ actor: "operator", ip: "192.0.2.44", requestId });
     expect(created.at).toMatch(ISO);
     expect(created.id).toEqual(expect.any(String));
     const firstKey = findOne(entries, "key.created", key.id);
-    expect(firstKey).toMatchObject({ actor: "admin", ip: "192.0.2.44", requestId });
+    expect(firstKey).toMatchObject({ actor: "operator", ip: "192.0.2.44", requestId });
   });
 
   it("key.created / key.updated / key.revoked / key.rotated name the credential, target, ip and request id", async () => {
@@ -96,12 +96,15 @@ describe("entries", () => {
     expect(findOne(await audit(admin), "key.created", res.body.id).requestId).toBe(requestId);
   });
 
-  it("operator changes to the tenant are recorded as admin", async () => {
+  it("operator changes to the tenant are recorded as operator, in the tenant's log and the operator's", async () => {
     const { tenant, key } = await newTenant();
     const res = await call("PATCH", `/admin/tenants/${tenant.id}`, { admin: true, ip: "192.0.2.1", body: { quotas: { apiKeys: 20 } } });
     expect(res.status, res.text).toBe(200);
     const entry = findOne(await audit(key), "tenant.updated", tenant.id);
-    expect(entry).toMatchObject({ actor: "admin", ip: "192.0.2.1", requestId: res.headers.get("x-request-id") });
+    expect(entry).toMatchObject({ actor: "operator", ip: "192.0.2.1", requestId: res.headers.get("x-request-id") });
+    const operatorLog = await call("GET", "/admin/audit-log?action=tenant.updated&limit=100", { admin: true });
+    const mirrored = operatorLog.body.data.find((e: { requestId: string }) => e.requestId === res.headers.get("x-request-id"));
+    expect(mirrored).toMatchObject({ actor: "operator", target: tenant.id, details: { tenantId: tenant.id } });
   });
 
   it("refused and failed requests leave no entry", async () => {

@@ -11,6 +11,7 @@ import { NameSchema, RateLimitsSchema } from "../../http/schemas";
 import { MAX_PORTAL_ORIGINS } from "../../tenants/portal-origins";
 import { changeTenant, createTenant, findTenant, listAllTenants } from "../../tenants/tenants";
 import { NewApiKeySchema, serializeKey } from "../keys";
+import { alsoInOperatorLog } from "./tenant-scoped";
 
 const quota = z.number().int().min(0).max(100_000);
 const QuotasSchema = z
@@ -137,6 +138,7 @@ export function adminTenantsRoutes() {
   const app = createRouter();
   // Not "*": the tenant-events router shares the /admin/tenants prefix, and its requests must pass the gate once.
   for (const path of ["/", "/:id"]) app.use(path, requireAdmin(), readBody());
+  app.use("/:id", alsoInOperatorLog("id"));
 
   app.openapi(createTenantRoute, async (c) => {
     const { tenant, key } = await createTenant(c.env, c.get("config"), adminActor(c), c.req.valid("json"));

@@ -606,6 +606,745 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/admin/tenants/{tenantId}/webhooks": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List a tenant's webhook subscriptions */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description Opaque; from `nextCursor` */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          tenantId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of subscriptions */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["Webhook"][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/admin/tenants/{tenantId}/webhooks/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Get a tenant's webhook subscription (never its secret) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          tenantId: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The subscription */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Webhook"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Switch a tenant's subscription off or on
+     * @description Only `isEnabled` (any other field: 422). Recorded in the tenant's audit log and the operator's.
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          tenantId: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SwitchTenantWebhook"];
+        };
+      };
+      responses: {
+        /** @description The updated subscription */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Webhook"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  "/admin/tenants/{tenantId}/deliveries": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A tenant's delivery log, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description Opaque; from `nextCursor` */
+          cursor?: string;
+          webhookId?: string;
+          eventId?: string;
+          eventType?: string;
+          status?: "pending" | "succeeded" | "failed" | "cancelled";
+          since?: string;
+          until?: string;
+        };
+        header?: never;
+        path: {
+          tenantId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of deliveries */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["Delivery"][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/admin/tenants/{tenantId}/deliveries/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A tenant's delivery, with every attempt */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          tenantId: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The delivery */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["DeliveryWithAttempts"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/admin/tenants/{tenantId}/audit-log": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A tenant's audit log, newest first
+     * @description What the tenant's credentials did, and what the operator did to the tenant (actor `operator` or `operator:<email>`).
+     */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+          /** @description Opaque; from `nextCursor` */
+          cursor?: string;
+          action?: string;
+        };
+        header?: never;
+        path: {
+          tenantId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of entries */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              data: components["schemas"]["AuditEntry"][];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/admin/scopes": {
     parameters: {
       query?: never;
@@ -10567,6 +11306,101 @@ export interface components {
        */
       orderingKey?: string;
     };
+    Webhook: {
+      /** @example wh_7Yh2... */
+      id: string;
+      url: string;
+      description: string | null;
+      eventTypes: string[];
+      isEnabled: boolean;
+      /** @description gone, circuit_breaker or manual */
+      disabledReason: string | null;
+      /** @enum {string} */
+      format: "json" | "form";
+      /**
+       * @description The endpoint's own headers, each value masked to its last 4 characters (`****` alone for 4 or fewer)
+       * @example {
+       *       "Authorization": "****9f2c"
+       *     }
+       */
+      headers: {
+        [key: string]: string;
+      };
+      customFields: {
+        [key: string]: string | number | boolean;
+      };
+      filter: {
+        [key: string]: unknown;
+      } | null;
+      rateLimit: number | null;
+      maxConcurrency: number | null;
+      /**
+       * @description "key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted
+       * @enum {string}
+       */
+      ordering: "none" | "key";
+      secretLast4: string;
+      /**
+       * @description The tool that manages it; "cli": a `hookgate listen` session
+       * @enum {string|null}
+       */
+      managedBy: "zapier" | "n8n" | "make" | "cli" | null;
+      createdAt: string;
+      updatedAt: string;
+    };
+    SwitchTenantWebhook: {
+      /** @description `isEnabled: true` also resets the circuit breaker and releases held deliveries in order; `isEnabled: false` holds them (never probed). */
+      isEnabled: boolean;
+    };
+    Delivery: {
+      /** @example dlv_8Hq... */
+      id: string;
+      eventId: string;
+      eventType: string;
+      webhookId: string;
+      /** @enum {string} */
+      status: "pending" | "succeeded" | "failed" | "cancelled";
+      /** @description Attempts made so far */
+      attemptCount: number;
+      nextAttemptAt: string | null;
+      lastAttemptAt: string | null;
+      lastStatusCode: number | null;
+      /** @description How long the last attempt took */
+      lastDurationMs: number | null;
+      createdAt: string;
+    };
+    DeliveryWithAttempts: components["schemas"]["Delivery"] & {
+      attempts: components["schemas"]["DeliveryAttempt"][];
+    };
+    DeliveryAttempt: {
+      attempt: number;
+      at: string;
+      statusCode: number | null;
+      durationMs: number;
+      /** @description At most 4 KiB */
+      responseBody: string | null;
+      /** @enum {string|null} */
+      error: "timeout" | "dns" | "connection" | "tls" | "redirect" | "http" | null;
+      /** @description Signatures and credentials redacted */
+      requestHeaders: {
+        [key: string]: string;
+      };
+      requestBody: string;
+    };
+    AuditEntry: {
+      id: string;
+      at: string;
+      /** @description Credential id; `operator` (or `operator:<email>` for staff signed in through Cloudflare Access) for the operator API */
+      actor: string;
+      /** @example key.revoked */
+      action: string;
+      target: string;
+      ip: string | null;
+      requestId: string;
+      details: {
+        [key: string]: unknown;
+      } | null;
+    };
     ProductScopeList: {
       data: {
         name: string;
@@ -10701,48 +11535,6 @@ export interface components {
     OperatorWebhook: components["schemas"]["Webhook"] & {
       /** @description The tenants it covers; null: every tenant */
       tenantIds: string[] | null;
-    };
-    Webhook: {
-      /** @example wh_7Yh2... */
-      id: string;
-      url: string;
-      description: string | null;
-      eventTypes: string[];
-      isEnabled: boolean;
-      /** @description gone, circuit_breaker or manual */
-      disabledReason: string | null;
-      /** @enum {string} */
-      format: "json" | "form";
-      /**
-       * @description The endpoint's own headers, each value masked to its last 4 characters (`****` alone for 4 or fewer)
-       * @example {
-       *       "Authorization": "****9f2c"
-       *     }
-       */
-      headers: {
-        [key: string]: string;
-      };
-      customFields: {
-        [key: string]: string | number | boolean;
-      };
-      filter: {
-        [key: string]: unknown;
-      } | null;
-      rateLimit: number | null;
-      maxConcurrency: number | null;
-      /**
-       * @description "key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted
-       * @enum {string}
-       */
-      ordering: "none" | "key";
-      secretLast4: string;
-      /**
-       * @description The tool that manages it; "cli": a `hookgate listen` session
-       * @enum {string|null}
-       */
-      managedBy: "zapier" | "n8n" | "make" | "cli" | null;
-      createdAt: string;
-      updatedAt: string;
     };
     CreateOperatorWebhook: {
       /** @example https://example.com/webhooks/hookgate */
@@ -10940,40 +11732,8 @@ export interface components {
       /** @description The tenant whose event this delivery carries */
       tenantId: string;
     };
-    Delivery: {
-      /** @example dlv_8Hq... */
-      id: string;
-      eventId: string;
-      eventType: string;
-      webhookId: string;
-      /** @enum {string} */
-      status: "pending" | "succeeded" | "failed" | "cancelled";
-      /** @description Attempts made so far */
-      attemptCount: number;
-      nextAttemptAt: string | null;
-      lastAttemptAt: string | null;
-      lastStatusCode: number | null;
-      /** @description How long the last attempt took */
-      lastDurationMs: number | null;
-      createdAt: string;
-    };
     OperatorDeliveryWithAttempts: components["schemas"]["OperatorDelivery"] & {
       attempts: components["schemas"]["DeliveryAttempt"][];
-    };
-    DeliveryAttempt: {
-      attempt: number;
-      at: string;
-      statusCode: number | null;
-      durationMs: number;
-      /** @description At most 4 KiB */
-      responseBody: string | null;
-      /** @enum {string|null} */
-      error: "timeout" | "dns" | "connection" | "tls" | "redirect" | "http" | null;
-      /** @description Signatures and credentials redacted */
-      requestHeaders: {
-        [key: string]: string;
-      };
-      requestBody: string;
     };
     ReplayDryRun: {
       matched: number;
@@ -11024,20 +11784,6 @@ export interface components {
        * @default false
        */
       dryRun: boolean;
-    };
-    AuditEntry: {
-      id: string;
-      at: string;
-      /** @description Credential id; `admin` for the operator API, `operator` in the operator's own log */
-      actor: string;
-      /** @example key.revoked */
-      action: string;
-      target: string;
-      ip: string | null;
-      requestId: string;
-      details: {
-        [key: string]: unknown;
-      } | null;
     };
     CreateApiKey: {
       name: string;
@@ -11317,9 +12063,6 @@ export interface components {
        * @description Not accepted: use rotate-secret
        */
       secret?: string;
-    };
-    DeliveryWithAttempts: components["schemas"]["Delivery"] & {
-      attempts: components["schemas"]["DeliveryAttempt"][];
     };
     NewSource: components["schemas"]["Source"] & {
       /** @description Give this URL to the sender. Shown once: it holds the token. */
