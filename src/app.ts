@@ -10,6 +10,7 @@ import { adminEventTypesRoutes } from "./routes/admin/event-types";
 import { adminGatewayRoutes } from "./routes/admin/gateway";
 import { adminReplaysRoutes } from "./routes/admin/replays";
 import { adminScopesRoutes } from "./routes/admin/scopes";
+import { adminTenantClientsRoutes, adminTenantKeysRoutes } from "./routes/admin/tenant-credentials";
 import { adminTenantEventsRoutes } from "./routes/admin/tenant-events";
 import { adminTenantAuditLogRoutes, adminTenantDeliveriesRoutes, adminTenantWebhooksRoutes } from "./routes/admin/tenant-resources";
 import { adminTenantsRoutes } from "./routes/admin/tenants";
@@ -66,6 +67,8 @@ export function createApp() {
   app.route("/admin/tenants", adminTenantWebhooksRoutes());
   app.route("/admin/tenants", adminTenantDeliveriesRoutes());
   app.route("/admin/tenants", adminTenantAuditLogRoutes());
+  app.route("/admin/tenants", adminTenantKeysRoutes());
+  app.route("/admin/tenants", adminTenantClientsRoutes());
   app.route("/admin/scopes", adminScopesRoutes());
   app.route("/admin/gateway", adminGatewayRoutes());
   app.route("/admin/verify", adminVerifyRoutes());

@@ -14,7 +14,7 @@ import {
   releaseRotation,
   updateKey,
 } from "../db/keys";
-import type { RateLimits } from "../db/schema";
+import type { OperatorLocks, RateLimits } from "../db/schema";
 import { newId, sha256Hex } from "../lib/crypto";
 import { ConflictError, NotFoundError, QuotaExceededError } from "../lib/errors";
 import { credentialGate } from "../objects";
@@ -24,6 +24,7 @@ import { forgetKey } from "./cache";
 import type { TenantOp } from "./caller";
 import { applyCredentialChange } from "./credential-change";
 import { generateApiKey } from "./key-format";
+import { assertUnlocked, callerLocks, mergeLocks } from "./operator-locks";
 import { assertCanHandOn, assertWithinCeiling } from "./restrictions";
 
 export type NewKeyInput = {
@@ -56,7 +57,9 @@ export async function issueApiKey(ctx: TenantOp, input: NewKeyInput): Promise<Is
     product,
   );
   assertWithinCeiling(input.rateLimits, ctx.tenant.rateLimits);
-  const issued = await mintKey(ctx.config.keyPrefix, ctx.tenant.id, newId("key"), input, ctx.who.actor);
+  // A key made by a key the operator locked is locked the same way.
+  const lockedBy = await callerLocks(db, ctx.caller);
+  const issued = await mintKey(ctx.config.keyPrefix, ctx.tenant.id, newId("key"), { ...input, lockedBy }, ctx.who.actor);
   const [inserted] = await db.batch([
     insertKeyUnderQuota(db, issued.row, ctx.tenant.quotas.apiKeys),
     auditStatement(db, ctx.who, createdEntry(issued.row), keyExists(issued.row.id)),
@@ -94,6 +97,7 @@ export async function updateApiKey(
 ): Promise<ApiKeyRow> {
   const db = createDb(ctx.env.DB);
   const key = await findApiKey(ctx, id);
+  assertUnlocked(ctx.caller, key.lockedBy, patch);
   await assertCanHandOn(
     db,
     ctx.caller,
@@ -142,7 +146,14 @@ export async function rotateApiKey(ctx: TenantOp, id: string, graceSeconds: numb
     ctx.config.keyPrefix,
     ctx.tenant.id,
     newId("key"),
-    { name: old.name, scopes: old.scopes, expiresAt: old.expiresAt, ipAllowlist: old.ipAllowlist, rateLimits: old.rateLimits },
+    {
+      name: old.name,
+      scopes: old.scopes,
+      expiresAt: old.expiresAt,
+      ipAllowlist: old.ipAllowlist,
+      rateLimits: old.rateLimits,
+      lockedBy: mergeLocks(old.lockedBy, await callerLocks(db, ctx.caller)),
+    },
     ctx.who.actor,
   );
   const revokedAt = new Date(Date.now() + graceSeconds * 1000);
@@ -176,7 +187,13 @@ export async function rotateApiKey(ctx: TenantOp, id: string, graceSeconds: numb
   return issued;
 }
 
-async function mintKey(prefix: string, tenantId: string, id: string, input: NewKeyInput, createdBy: string): Promise<IssuedKey> {
+async function mintKey(
+  prefix: string,
+  tenantId: string,
+  id: string,
+  input: NewKeyInput & { lockedBy: OperatorLocks | null },
+  createdBy: string,
+): Promise<IssuedKey> {
   const key = generateApiKey(prefix, tenantId);
   const row: ApiKeyRow = {
     id,
@@ -191,6 +208,7 @@ async function mintKey(prefix: string, tenantId: string, id: string, input: NewK
     expiresAt: input.expiresAt ?? null,
     revokedAt: null,
     rotatedToId: null,
+    lockedBy: input.lockedBy,
     lastUsedAt: null,
     createdBy,
     createdAt: new Date(),
@@ -201,7 +219,7 @@ async function mintKey(prefix: string, tenantId: string, id: string, input: NewK
 const createdEntry = (row: ApiKeyRow) => ({ action: "key.created", target: row.id, details: { name: row.name, scopes: row.scopes } });
 
 /** A change to a key's live state (see `applyCredentialChange`), then this isolate's cache forgets it. */
-async function applyKeyChange(
+export async function applyKeyChange(
   ctx: Pick<TenantOp, "env" | "who">,
   db: Db,
   next: ApiKeyRow,

@@ -9,6 +9,7 @@ import { assertKnownScopes, productScopeNames } from "../operator/scopes";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import type { TenantOp } from "./caller";
 import { applyCredentialChange } from "./credential-change";
+import { callerLocks } from "./operator-locks";
 import { assertCanHandOn } from "./restrictions";
 
 export type NewClientInput = { name: string; scopes: string[]; expiresAt?: Date | null; ipAllowlist?: string[] | null };
@@ -53,6 +54,8 @@ export async function createOAuthClient(ctx: TenantOp, input: NewClientInput): P
     ipAllowlist: input.ipAllowlist ?? null,
     expiresAt: input.expiresAt ?? null,
     deletedAt: null,
+    // A client made by a credential the operator locked is locked the same way.
+    lockedBy: await callerLocks(db, ctx.caller),
     lastUsedAt: null,
     createdBy: ctx.who.actor,
     createdAt: new Date(),

@@ -5,7 +5,7 @@ import { apiKeys, tenants } from "./schema";
 import type { TenantRow } from "./tenants";
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
-export type ApiKeyPatch = Partial<Pick<ApiKeyRow, "name" | "expiresAt" | "ipAllowlist" | "revokedAt" | "rotatedToId">>;
+export type ApiKeyPatch = Partial<Pick<ApiKeyRow, "name" | "expiresAt" | "ipAllowlist" | "revokedAt" | "rotatedToId" | "lockedBy">>;
 
 /** A key is live until its revocation time (DELETE: now; rotation: now + grace). */
 const live = (now: Date) => or(isNull(apiKeys.revokedAt), gt(apiKeys.revokedAt, now));

@@ -43,7 +43,7 @@ export function updateClient(
   db: Db,
   tenantId: string,
   id: string,
-  set: Partial<Pick<OAuthClientRow, "deletedAt" | "secretHash" | "secretLast4">>,
+  set: Partial<Pick<OAuthClientRow, "deletedAt" | "secretHash" | "secretLast4" | "ipAllowlist" | "expiresAt" | "lockedBy">>,
 ) {
   return db.update(oauthClients).set(set).where(ofTenant(tenantId, id));
 }

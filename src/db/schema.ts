@@ -14,6 +14,8 @@ import {
 /** `{read?: {limit, windowSeconds}, write?: {...}}` as stored on tenants and keys. */
 export type RateLimitWindow = { limit: number; windowSeconds: number };
 export type RateLimits = { read?: RateLimitWindow; write?: RateLimitWindow };
+/** A credential's restrictions the operator set and its tenant cannot loosen. */
+export type OperatorLocks = { ipAllowlist?: "operator"; expiresAt?: "operator" };
 /** The per-tenant quotas, declared once: the API schema and the defaults derive from this. */
 export const QUOTA_NAMES = ["apiKeys", "oauthClients", "webhooks", "sources", "eventTypes"] as const;
 export type QuotaName = (typeof QUOTA_NAMES)[number];
@@ -67,6 +69,7 @@ export const apiKeys = sqliteTable(
     /** Set on DELETE (now) or rotation (now + grace); the key fails from then on. */
     revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
     rotatedToId: text("rotated_to_id"),
+    lockedBy: text("locked_by", { mode: "json" }).$type<OperatorLocks>(),
     lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
     createdBy: text("created_by").notNull(),
     createdAt: createdAt(),
@@ -108,6 +111,7 @@ export const oauthClients = sqliteTable(
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
     /** Set on DELETE; every token of the client stops working at once. */
     deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
+    lockedBy: text("locked_by", { mode: "json" }).$type<OperatorLocks>(),
     lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
     createdBy: text("created_by").notNull(),
     createdAt: createdAt(),

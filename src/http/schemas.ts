@@ -45,3 +45,12 @@ export const FutureDateSchema = z.iso
 
 /** An ISO 8601 date-time query parameter (`since`, `until`), parsed to a Date. */
 export const IsoTimeQuery = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time" }).transform((s) => new Date(s));
+
+/** The restrictions of a credential the operator set: its tenant cannot loosen them (403 `operator_locked`). */
+export const LockedBySchema = z
+  .object({ ipAllowlist: z.literal("operator").optional(), expiresAt: z.literal("operator").optional() })
+  .openapi("LockedBy", {
+    description:
+      "Restrictions set by the operator, which the tenant cannot change; inherited by what this credential creates or rotates into",
+    example: { ipAllowlist: "operator" },
+  });

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   insufficient_scope: "forbidden",
   scope_escalation: "forbidden",
   restriction_escalation: "forbidden",
+  operator_locked: "forbidden",
   ip_not_allowed: "forbidden",
   api_access_disabled: "forbidden",
   managed_subscription: "forbidden",
@@ -166,6 +167,7 @@ export class ForbiddenError extends DomainError {
       | "insufficient_scope"
       | "scope_escalation"
       | "restriction_escalation"
+      | "operator_locked"
       | "ip_not_allowed"
       | "api_access_disabled"
       | "managed_subscription"

@@ -16,7 +16,7 @@ import {
   toIso,
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
-import { CidrListSchema, FutureDateSchema, NameSchema, RateLimitsSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
+import { CidrListSchema, FutureDateSchema, LockedBySchema, NameSchema, RateLimitsSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
 
 export const ApiKeySchema = z
   .object({
@@ -31,6 +31,7 @@ export const ApiKeySchema = z
     expiresAt: z.string().nullable(),
     lastUsedAt: z.string().nullable(),
     revokedAt: z.string().nullable().openapi({ description: "Set during a rotation grace period: when the key stops working" }),
+    lockedBy: LockedBySchema,
   })
   .openapi("ApiKey");
 
@@ -51,6 +52,7 @@ export function serializeKey(k: ApiKeyRow) {
     expiresAt: toIso(k.expiresAt),
     lastUsedAt: toIso(k.lastUsedAt),
     revokedAt: toIso(k.revokedAt),
+    lockedBy: k.lockedBy ?? {},
   };
 }
 
@@ -130,7 +132,7 @@ const patchKeyRoute = createRoute({
   responses: { 200: jsonResponse(ApiKeySchema, "The updated key"), ...errorResponses },
 });
 
-const deleteKeyRoute = createRoute({
+export const deleteKeyRoute = createRoute({
   method: "delete",
   path: "/{id}",
   tags,

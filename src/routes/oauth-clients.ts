@@ -16,9 +16,9 @@ import {
   toIso,
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
-import { CidrListSchema, FutureDateSchema, NameSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
+import { CidrListSchema, FutureDateSchema, LockedBySchema, NameSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
 
-const OAuthClientSchema = z
+export const OAuthClientSchema = z
   .object({
     id: z.string().openapi({ example: "cli_9aT2..." }),
     clientId: z.string().openapi({ description: "The OAuth `client_id` (the same as `id`)" }),
@@ -29,6 +29,7 @@ const OAuthClientSchema = z
     createdAt: z.string(),
     expiresAt: z.string().nullable(),
     lastUsedAt: z.string().nullable(),
+    lockedBy: LockedBySchema,
   })
   .openapi("OAuthClient");
 
@@ -45,7 +46,7 @@ const CreateClientBody = z
   })
   .openapi("CreateOAuthClient");
 
-function serializeClient(r: OAuthClientRow) {
+export function serializeClient(r: OAuthClientRow) {
   return {
     id: r.id,
     clientId: r.id,
@@ -56,6 +57,7 @@ function serializeClient(r: OAuthClientRow) {
     createdAt: r.createdAt.toISOString(),
     expiresAt: toIso(r.expiresAt),
     lastUsedAt: toIso(r.lastUsedAt),
+    lockedBy: r.lockedBy ?? {},
   };
 }
 
@@ -92,7 +94,7 @@ const getClientRoute = createRoute({
   responses: { 200: jsonResponse(OAuthClientSchema, "The client"), ...errorResponses },
 });
 
-const deleteClientRoute = createRoute({
+export const deleteClientRoute = createRoute({
   method: "delete",
   path: "/{id}",
   tags,

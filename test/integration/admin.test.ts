@@ -93,6 +93,7 @@ describe("POST /admin/tenants", () => {
         "expiresAt",
         "lastUsedAt",
         "revokedAt",
+        "lockedBy",
         "key",
       ].sort(),
     );

@@ -14,6 +14,7 @@ const PUBLIC_FIELDS = [
   "expiresAt",
   "lastUsedAt",
   "revokedAt",
+  "lockedBy",
 ];
 
 describe("POST /v1/keys/:id/rotate", () => {

@@ -27,6 +27,7 @@ const PUBLIC_FIELDS = [
   "expiresAt",
   "lastUsedAt",
   "revokedAt",
+  "lockedBy",
 ];
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
 

@@ -20,10 +20,11 @@ const TenantParam = z.object({
  * A tenant route's definition moved under `/admin/tenants/{tenantId}/<segment>`: the same
  * request and answers, plus the tenant's id in the path. The handler reads the tenant with `opOf`.
  */
-export function tenantScoped<R extends RouteConfig>(route: R, segment: string): R {
+export function tenantScoped<R extends RouteConfig>(route: R, segment: string, as?: Pick<RouteConfig, "security" | "tags" | "summary">): R {
   const params = route.request?.params as z.ZodObject | undefined;
   return createRoute({
     ...route,
+    ...as,
     path: `/{tenantId}/${segment}${route.path === "/" ? "" : route.path}`,
     request: { ...route.request, params: params ? TenantParam.extend(params.shape) : TenantParam },
   }) as unknown as R;
