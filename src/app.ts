@@ -57,7 +57,8 @@ export function createApp() {
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
     scheme: "bearer",
-    description: "The operator's ADMIN_TOKEN",
+    description:
+      "The operator's ADMIN_TOKEN (or, where ACCESS_TEAM_DOMAIN and ACCESS_AUD are set and no Authorization is sent, a Cloudflare Access assertion in Cf-Access-Jwt-Assertion)",
   });
 
   for (const prefix of ["/v1/*", "/admin/*", "/oauth/*", "/in/*"]) app.use(prefix, configGuard());

@@ -24,42 +24,81 @@ const base64Key = z
     }
   }, "must be base64 of exactly 32 bytes");
 
-const configSchema = z.object({
-  KEY_PREFIX: z
-    .string()
-    .optional()
-    .transform((v) => v || "hg")
-    .pipe(z.string().regex(/^[a-z][a-z0-9]{0,15}$/, "must be 1-16 lowercase letters or digits")),
-  DELIVERY_TIMEOUT_MS: intVar(10_000, 100, 60_000),
-  RETRY_SCHEDULE: z
-    .string()
-    .optional()
-    .transform((v) => v || "60,300,1800,7200")
-    .pipe(
-      z
-        .string()
-        .transform((v) => v.split(",").map((s) => Number(s.trim())))
-        .pipe(z.array(z.number().int().min(1).max(43_200)).min(1).max(8)),
-    ),
-  BREAKER_THRESHOLD: intVar(20, 1, 10_000),
-  BREAKER_PROBE_SECONDS: intVar(60, 1, 3_600),
-  BREAKER_GIVE_UP_HOURS: intVar(72, 1, 24 * 365),
-  EVENT_RETENTION_DAYS: intVar(30, 1, 3650),
-  ALLOW_INSECURE_URLS: z
-    .string()
-    .optional()
-    .transform((v) => v === "true" || v === "1"),
-  GATEWAY_TIMEOUT_MS: intVar(30_000, 100, 300_000),
-  FIRST_ATTEMPT: z
-    .string()
-    .optional()
-    .transform((v) => v || "inline")
-    .pipe(z.enum(["inline", "queue"], { error: 'must be "inline" or "queue"' })),
-  ADMIN_TOKEN: z.string({ error: "is not set" }).min(16, "must be at least 16 characters"),
-  TOKEN_SIGNING_KEY: z.string({ error: "is not set" }).min(32, "must be at least 32 characters"),
-  SECRETS_KEY: base64Key,
-  GATEWAY_SECRET: z.string({ error: "is not set" }).min(32, "must be at least 32 characters"),
-});
+const configSchema = z
+  .object({
+    KEY_PREFIX: z
+      .string()
+      .optional()
+      .transform((v) => v || "hg")
+      .pipe(z.string().regex(/^[a-z][a-z0-9]{0,15}$/, "must be 1-16 lowercase letters or digits")),
+    DELIVERY_TIMEOUT_MS: intVar(10_000, 100, 60_000),
+    RETRY_SCHEDULE: z
+      .string()
+      .optional()
+      .transform((v) => v || "60,300,1800,7200")
+      .pipe(
+        z
+          .string()
+          .transform((v) => v.split(",").map((s) => Number(s.trim())))
+          .pipe(z.array(z.number().int().min(1).max(43_200)).min(1).max(8)),
+      ),
+    BREAKER_THRESHOLD: intVar(20, 1, 10_000),
+    BREAKER_PROBE_SECONDS: intVar(60, 1, 3_600),
+    BREAKER_GIVE_UP_HOURS: intVar(72, 1, 24 * 365),
+    EVENT_RETENTION_DAYS: intVar(30, 1, 3650),
+    ALLOW_INSECURE_URLS: z
+      .string()
+      .optional()
+      .transform((v) => v === "true" || v === "1"),
+    GATEWAY_TIMEOUT_MS: intVar(30_000, 100, 300_000),
+    FIRST_ATTEMPT: z
+      .string()
+      .optional()
+      .transform((v) => v || "inline")
+      .pipe(z.enum(["inline", "queue"], { error: 'must be "inline" or "queue"' })),
+    ADMIN_TOKEN: z.string({ error: "is not set" }).min(16, "must be at least 16 characters"),
+    TOKEN_SIGNING_KEY: z.string({ error: "is not set" }).min(32, "must be at least 32 characters"),
+    SECRETS_KEY: base64Key,
+    GATEWAY_SECRET: z.string({ error: "is not set" }).min(32, "must be at least 32 characters"),
+    ACCESS_TEAM_DOMAIN: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim().replace(/\/+$/, "") || undefined),
+    ACCESS_AUD: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim() || undefined)
+      .pipe(z.string().max(200).optional()),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.ACCESS_TEAM_DOMAIN !== !c.ACCESS_AUD) {
+      ctx.addIssue({
+        code: "custom",
+        path: [c.ACCESS_AUD ? "ACCESS_TEAM_DOMAIN" : "ACCESS_AUD"],
+        message: "is not set (set both or neither)",
+      });
+    }
+    if (c.ACCESS_TEAM_DOMAIN && !accessTeamDomainOk(c.ACCESS_TEAM_DOMAIN, c.ALLOW_INSECURE_URLS)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ACCESS_TEAM_DOMAIN"],
+        message: "must be an https origin such as https://acme.cloudflareaccess.com (http://127.0.0.1 only where ALLOW_INSECURE_URLS=true)",
+      });
+    }
+  });
+
+/** An https origin with no path; a loopback http one only for local development. */
+function accessTeamDomainOk(value: string, allowInsecure: boolean): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.origin !== value) return false;
+  if (url.protocol === "https:") return true;
+  return allowInsecure && url.protocol === "http:" && url.hostname === "127.0.0.1";
+}
 
 export type Config = {
   keyPrefix: string;
@@ -79,6 +118,8 @@ export type Config = {
   tokenSigningKey: string;
   secretsKey: string;
   gatewaySecret: string;
+  /** Cloudflare Access in front of /admin: the team domain (its certs verify `Cf-Access-Jwt-Assertion`) and the application's AUD tag. */
+  access: { teamDomain: string; aud: string } | null;
 };
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -111,6 +152,7 @@ export function loadConfig(env: Env): ConfigResult {
         tokenSigningKey: c.TOKEN_SIGNING_KEY,
         secretsKey: c.SECRETS_KEY,
         gatewaySecret: c.GATEWAY_SECRET,
+        access: c.ACCESS_TEAM_DOMAIN && c.ACCESS_AUD ? { teamDomain: c.ACCESS_TEAM_DOMAIN, aud: c.ACCESS_AUD } : null,
       },
     };
   } else {

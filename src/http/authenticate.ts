@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { accessOperator } from "../auth/access";
 import { type Admission, admit, identify } from "../auth/authenticate";
 import { clientIp, extractCredential } from "../auth/credentials";
 import type { Identified } from "../auth/principal";
@@ -61,10 +62,22 @@ export function setRateLimitHeaders(headers: Headers, a: Admission): void {
   for (const [name, value] of Object.entries(rateLimitHeaders(a.bucket, a.window, a.gate))) headers.set(name, value);
 }
 
-/** Operator routes: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time. */
+/**
+ * Operator routes: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time, or, where
+ * Cloudflare Access is configured and no Authorization is sent, a `Cf-Access-Jwt-Assertion` naming
+ * a member of staff (the audit actor becomes `operator:<email>`).
+ */
 export const requireAdmin = (): MiddlewareHandler<AppEnv> =>
   async function adminMiddleware(c, next) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+    const authorization = c.req.header("authorization");
+    const assertion = c.req.header("cf-access-jwt-assertion");
+    const access = c.get("config").access;
+    if (authorization === undefined && assertion !== undefined && access) {
+      c.set("operator", await accessOperator(access, assertion));
+      await next();
+      return;
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match) throw new AuthenticationError("unauthorized", "Send the operator token in Authorization: Bearer <ADMIN_TOKEN>");
     if (!(await constantTimeEqual(match[1]!, c.get("config").adminToken))) {
       throw new AuthenticationError("invalid_credential", "The operator token is not valid");
