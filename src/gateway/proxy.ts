@@ -97,7 +97,8 @@ export async function signGatewayRequest(secret: string, input: SignedRequest): 
     input.scopes,
     input.mode,
   ].join("\n");
-  return `t=${input.timestamp},v1=${await hmacHex(secret, v1)},v2=${await hmacHex(secret, v2)}`;
+  const [v1Hex, v2Hex] = await Promise.all([hmacHex(secret, v1), hmacHex(secret, v2)]);
+  return `t=${input.timestamp},v1=${v1Hex},v2=${v2Hex}`;
 }
 
 /**
