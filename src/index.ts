@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import type { QueueBody } from "./data/outbox";
-import { handleDeliveryBatch } from "./delivery/consumer";
-import { EndpointGovernor as Governor } from "./delivery/endpoint-governor";
+import { handleDeliveryBatch } from "./delivery/engine/consumer";
+import { EndpointGovernor as Governor } from "./delivery/governor/endpoint-governor";
 import { deliveryPorts } from "./wiring";
 
 export { DataShard } from "./data/data-shard";

@@ -178,7 +178,7 @@ export const webhooks = sqliteTable(
     /** Flow control: deliveries per second, and requests in flight, to this endpoint (null: unlimited). */
     rateLimit: integer("rate_limit"),
     maxConcurrency: integer("max_concurrency"),
-    /** "key": deliveries of events sharing an orderingKey go one at a time, in order (src/delivery/sequencer.ts). */
+    /** "key": deliveries of events sharing an orderingKey go one at a time, in order (src/delivery/ordering/sequencer.ts). */
     ordering: text("ordering", { enum: WEBHOOK_ORDERINGS }).notNull().default("none"),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),

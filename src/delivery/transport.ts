@@ -1,5 +1,5 @@
-import type { DeliveryRequest } from "./request";
-import { type SendResult, sendWebhook } from "./send";
+import type { DeliveryRequest } from "./http/request";
+import { type SendResult, sendWebhook } from "./http/send";
 
 /** What an attempt tells its transport beside the signed request. */
 export type AttemptInfo = { deliveryId: string; attempt: number; eventId: string; eventType: string };
@@ -21,7 +21,7 @@ export type Transport = {
   send(url: string, info: AttemptInfo, request: DeliveryRequest, timeoutMs: number): Promise<SendResult>;
 };
 
-/** One POST per attempt (src/delivery/send.ts). */
+/** One POST per attempt (src/delivery/http/send.ts). */
 export const httpTransport: Transport = {
   carries: () => true,
   send: (url, _info, request, timeoutMs) => sendWebhook(url, request, timeoutMs),

@@ -7,9 +7,9 @@ import { createDb } from "../db/client";
 import { liveEventTypes } from "../db/event-types";
 import type { TenantRow } from "../db/tenants";
 import { cachedSubscribers } from "../db/webhook-store";
-import { confirmHeldAtPublish, holdAtPublish, storedHeld } from "../delivery/breaker-publish";
-import { type DispatchRuntime, dispatchDeliveries, planInline, preclaimLease } from "../delivery/dispatch";
-import { holdBackWaiters, orderedAmong, registerTurns, storeOrForget } from "../delivery/ordering";
+import { confirmHeldAtPublish, holdAtPublish, storedHeld } from "../delivery/breaker/breaker-publish";
+import { type DispatchRuntime, dispatchDeliveries, planInline, preclaimLease } from "../delivery/engine/dispatch";
+import { holdBackWaiters, orderedAmong, registerTurns, storeOrForget } from "../delivery/ordering/ordering";
 import { sha256Hex } from "../lib/crypto";
 import { ForbiddenError, ValidationError } from "../lib/errors";
 import { validateAgainstSchema } from "../lib/json-schema";
@@ -46,7 +46,7 @@ export type Published = { event: EventRecord; deliveries: DeliveryRecord[]; repl
 
 /** Checks the type against the catalog the publisher may use, and `data` against the type's schema. */
 async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInput): Promise<void> {
-  // Hookgate's own types: only Hookgate publishes them (src/events/operational.ts).
+  // Hookgate's own types: only Hookgate publishes them (src/events/operational-types.ts).
   if (isReservedType(input.type) || input.publisher === "hookgate") {
     if (input.publisher === "hookgate" && isOperationalType(input.type)) return;
     throw new ForbiddenError("reserved_event_type", `${input.type} is reserved for Hookgate's operational events; it cannot be published`);

@@ -2,7 +2,7 @@ import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
 import { getGatewayConfig, putGatewayConfig } from "../db/gateway";
 import type { GatewayRoute } from "../db/schema";
-import { checkWebhookUrl } from "../delivery/url-guard";
+import { checkWebhookUrl } from "../delivery/http/url-guard";
 import { type FieldError, ValidationError } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
 import { productScopeNames } from "../operator/scopes";

@@ -3,8 +3,8 @@
  * attempts go through the session's object instead of over HTTP, and wait (pending, not an
  * attempt) while no CLI is connected.
  */
-import type { DeliveryRequest } from "../delivery/request";
-import type { SendResult } from "../delivery/send";
+import type { DeliveryRequest } from "../delivery/http/request";
+import type { SendResult } from "../delivery/http/send";
 import type { AttemptInfo, Transport } from "../delivery/transport";
 import { listenSessionFor } from "../objects";
 import { sessionOfUrl } from "./address";

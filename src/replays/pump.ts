@@ -2,8 +2,8 @@ import type { Config } from "../config";
 import { enqueueDeliveries } from "../data/outbox";
 import { objectOfId } from "../data/placement";
 import type { WebhookRow } from "../db/webhooks";
+import { runHoldingShortWaits } from "../delivery/engine/run-attempt";
 import type { DeliveryPorts } from "../delivery/ports";
-import { runHoldingShortWaits } from "../delivery/run-attempt";
 import { shardStub } from "../objects";
 import type { ItemState, TakenItem } from "./lane-items";
 

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { TenantOp } from "../auth/caller";
-import type { SendResult } from "../delivery/send";
+import type { SendResult } from "../delivery/http/send";
 import { requireCredential } from "../http/authenticate";
 import { type AppEnv, tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";

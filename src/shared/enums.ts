@@ -25,7 +25,7 @@ export const LISTEN_MANAGED_BY = "cli" satisfies ManagedBy;
 
 // ---- Event types ----
 /** Who a catalog type belongs to, as tenants see it: their own, or the operator's (stored under its owner id). */
-// "hookgate": the reserved operational types (src/events/operational.ts), never stored in D1.
+// "hookgate": the reserved operational types (src/events/operational-types.ts), never stored in D1.
 export const EVENT_TYPE_OWNERS = ["tenant", "operator", "hookgate"] as const;
 export type EventTypeOwner = (typeof EVENT_TYPE_OWNERS)[number];
 

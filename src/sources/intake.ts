@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import { dataTenantOf } from "../data/owners";
 import type { SourceRow } from "../db/sources";
 import type { TenantRow } from "../db/tenants";
-import type { DispatchRuntime } from "../delivery/dispatch";
+import type { DispatchRuntime } from "../delivery/engine/dispatch";
 import { publishEvent, type RequestLogDraft } from "../events/publish";
 import { sha256Hex } from "../lib/crypto";
 import { DomainError, ForbiddenError, STATUS_OF_KIND, ValidationError } from "../lib/errors";

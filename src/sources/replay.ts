@@ -3,7 +3,7 @@ import { objectOfId } from "../data/placement";
 import type { SourceRequestRecord } from "../data/records";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
-import type { DispatchRuntime } from "../delivery/dispatch";
+import type { DispatchRuntime } from "../delivery/engine/dispatch";
 import { ConflictError, DomainError, NotFoundError } from "../lib/errors";
 import { shardStub } from "../objects";
 import { parseIntakeBody } from "./body";

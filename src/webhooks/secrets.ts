@@ -1,9 +1,9 @@
 import type { Config } from "../config";
 import type { WebhookRow } from "../db/webhooks";
-import { type CustomHeaders, headerHint, headersAad, maskHeaderValue } from "../delivery/secrets";
+import { type CustomHeaders, headerHint, headersAad, maskHeaderValue } from "../delivery/http/secrets";
 import { encryptSecret } from "../lib/secret-box";
 
-/** The secret encrypted for storage, bound to the webhook's id (a delivery opens it: src/delivery/secrets.ts). */
+/** The secret encrypted for storage, bound to the webhook's id (a delivery opens it: src/delivery/http/secrets.ts). */
 export async function sealWebhookSecret(config: Config, webhookId: string, secret: string) {
   return { secretEnc: await encryptSecret(config.secretsKey, secret, webhookId), secretLast4: secret.slice(-4) };
 }

@@ -2,7 +2,7 @@ import type { Db } from "../db/client";
 import { catalogOwners, getVisibleEventType, liveEventTypes, liveNamesAmong } from "../db/event-types";
 import { unknownTenantIds } from "../db/tenants";
 import type { WebhookRow } from "../db/webhooks";
-import { checkWebhookUrl } from "../delivery/url-guard";
+import { checkWebhookUrl } from "../delivery/http/url-guard";
 import { isOperationalType } from "../events/operational-types";
 import { type FieldError, ValidationError } from "../lib/errors";
 import { isOperator, OPERATOR_ID } from "../tenants/operator";

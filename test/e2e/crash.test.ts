@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { applyLocalMigrations, startWranglerDev, throwawaySecrets } from "../../scripts/local-env.mjs";
-import { LEASE_MARGIN_MS } from "../../src/delivery/lease";
+import { LEASE_MARGIN_MS } from "../../src/delivery/engine/lease";
 import { startReceiver, until } from "./receiver";
 
 /**

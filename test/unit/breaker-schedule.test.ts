@@ -9,7 +9,7 @@ import {
   nextWake,
   openHold,
   stopProbing,
-} from "../../src/delivery/breaker-schedule";
+} from "../../src/delivery/breaker/breaker-schedule";
 import { TEST_SECRETS } from "../test-secrets";
 
 const plan = { probeMs: 60_000, giveUpMs: 72 * 3_600_000 };

@@ -170,7 +170,7 @@ describe("src/", () => {
     expect(graph.files.length).toBeGreaterThan(150);
     expect(edgesOf(graph).length).toBeGreaterThan(500);
     expect(graph.files.filter((f) => /\bextends\s+DurableObject\b/.test(sources[f] ?? ""))).toEqual(
-      expect.arrayContaining(["src/data/data-shard.ts", "src/delivery/endpoint-governor.ts", "src/replays/lane.ts"]),
+      expect.arrayContaining(["src/data/data-shard.ts", "src/delivery/governor/endpoint-governor.ts", "src/replays/lane.ts"]),
     );
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { JITTER, MAX_DELAY_SECONDS, nextRetryDelay, totalAttempts } from "../../src/delivery/retry-policy";
-import { classifyError, parseRetryAfter } from "../../src/delivery/send";
+import { JITTER, MAX_DELAY_SECONDS, nextRetryDelay, totalAttempts } from "../../src/delivery/engine/retry-policy";
+import { classifyError, parseRetryAfter } from "../../src/delivery/http/send";
 
 const DEFAULT = [60, 300, 1800, 7200];
 const ALMOST_ONE = 0.9999999999;

@@ -13,7 +13,7 @@ import {
   type TurnEntry,
   type TurnRequest,
   type TurnStore,
-} from "../../src/delivery/sequencer";
+} from "../../src/delivery/ordering/sequencer";
 
 /** The governor's SQLite store, in memory: the same contract (lines in seq order, released rows kept until purged). */
 function memoryStore(): TurnStore & { rows: Map<string, TurnEntry> } {

@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { generateWebhookSecret, signingKeyCacheSize, signPayload } from "../../src/delivery/sign";
+import { generateWebhookSecret, signingKeyCacheSize, signPayload } from "../../src/delivery/http/sign";
 
 const stripe = new Stripe("sk_test_x");
 const EVENT_ID = "evt_3kT9Qx7bLmNp2RsVwYz1";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from "../../src/delivery/url-guard";
+import { checkWebhookUrl, MAX_WEBHOOK_URL_LENGTH } from "../../src/delivery/http/url-guard";
 
 /** `ok: true`, or the words the refusal reason must contain. */
 type Case = { url: string; insecure?: boolean; ok: true } | { url: string; insecure?: boolean; refused: string };

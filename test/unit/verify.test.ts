@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { generateWebhookSecret, signPayload } from "../../src/delivery/sign";
+import { generateWebhookSecret, signPayload } from "../../src/delivery/http/sign";
 import { verifyWebhook, WebhookVerificationError, type WebhookVerificationReason } from "../../src/tools/verify/index";
 
 const stripe = new Stripe("sk_test_x");

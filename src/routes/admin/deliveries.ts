@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { DeliveryRecord } from "../../data/records";
-import { deliveryWithAttempts, listDeliveryLog } from "../../delivery/log";
-import { retryDelivery } from "../../delivery/retry";
+import { deliveryWithAttempts, listDeliveryLog } from "../../delivery/engine/log";
+import { retryDelivery } from "../../delivery/engine/retry";
 import { requireAdmin } from "../../http/authenticate";
 import { operatorOp } from "../../http/context";
 import { readBody } from "../../http/middleware";

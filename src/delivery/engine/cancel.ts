@@ -1,16 +1,16 @@
-import type { Config } from "../config";
-import { shardsHolding } from "../data/owners";
-import { coveredShards } from "../data/placement";
-import { liveBuckets, objectName } from "../data/shard-map";
-import type { TenantRow } from "../db/tenants";
-import { shardStub } from "../objects";
-import { clearTurns } from "./ordering";
+import type { Config } from "../../config";
+import { shardsHolding } from "../../data/owners";
+import { coveredShards } from "../../data/placement";
+import { liveBuckets, objectName } from "../../data/shard-map";
+import type { TenantRow } from "../../db/tenants";
+import { shardStub } from "../../objects";
+import { clearTurns } from "../ordering/ordering";
 
 const FAN_OUT = 16;
 
 /**
  * Cancels a subscription's pending deliveries (it was deleted; a disabled
- * one's are held instead: src/delivery/breaker.ts) in every object that may hold one: each day in
+ * one's are held instead: src/delivery/breaker/breaker.ts) in every object that may hold one: each day in
  * retention of each shard of the tenants it receives from. A delivery
  * missed here (a shard count raised a moment ago in another isolate) is
  * still cancelled when it comes up for its attempt.

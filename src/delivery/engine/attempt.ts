@@ -1,24 +1,24 @@
-import type { Config } from "../config";
-import { type DataTenant, objectOfId, placeLoose } from "../data/placement";
-import type { AttemptInsert, DeliveryRecord, EventRecord } from "../data/records";
-import { auditStatement } from "../db/audit";
-import { createDb } from "../db/client";
-import type { TenantRow } from "../db/tenants";
-import { storeSubscriptionDisabled } from "../db/webhook-store";
-import type { WebhookRow } from "../db/webhooks";
-import { newId } from "../lib/crypto";
-import { governorFor, shardStub } from "../objects";
-import { cachedTenant } from "../tenants/cache";
-import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
-import { recoverEndpoint } from "./breaker";
-import { breakerPlan } from "./breaker-schedule";
-import { noteDuration } from "./endpoint-speed";
-import type { DeliveryPorts } from "./ports";
-import { buildDeliveryRequest, type OutgoingEvent, redactHeaders } from "./request";
+import type { Config } from "../../config";
+import { type DataTenant, objectOfId, placeLoose } from "../../data/placement";
+import type { AttemptInsert, DeliveryRecord, EventRecord } from "../../data/records";
+import { auditStatement } from "../../db/audit";
+import { createDb } from "../../db/client";
+import type { TenantRow } from "../../db/tenants";
+import { storeSubscriptionDisabled } from "../../db/webhook-store";
+import type { WebhookRow } from "../../db/webhooks";
+import { newId } from "../../lib/crypto";
+import { governorFor, shardStub } from "../../objects";
+import { cachedTenant } from "../../tenants/cache";
+import { isOperator, OPERATOR_TENANT, ownedAction } from "../../tenants/operator";
+import { recoverEndpoint } from "../breaker/breaker";
+import { breakerPlan } from "../breaker/breaker-schedule";
+import { noteDuration } from "../governor/endpoint-speed";
+import { buildDeliveryRequest, type OutgoingEvent, redactHeaders } from "../http/request";
+import { openWebhookHeaders, signingSecrets } from "../http/secrets";
+import type { SendResult } from "../http/send";
+import type { DeliveryPorts } from "../ports";
+import { transportFor } from "../transport";
 import { nextRetryDelay, totalAttempts } from "./retry-policy";
-import { openWebhookHeaders, signingSecrets } from "./secrets";
-import type { SendResult } from "./send";
-import { transportFor } from "./transport";
 
 /** What happens after one attempt. */
 export type AttemptOutcome =

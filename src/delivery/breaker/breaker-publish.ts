@@ -1,9 +1,9 @@
-import type { DeliveryRecord } from "../data/records";
-import type { TenantRow } from "../db/tenants";
-import type { WebhookRow } from "../db/webhooks";
+import type { DeliveryRecord } from "../../data/records";
+import type { TenantRow } from "../../db/tenants";
+import type { WebhookRow } from "../../db/webhooks";
+import type { DeliveryPorts } from "../ports";
 import { askHold, failHeld, releaseHeld } from "./breaker";
 import type { HeldRef, NewHold } from "./breaker-schedule";
-import type { DeliveryPorts } from "./ports";
 
 /**
  * Events published while a subscription's breaker is open get their

@@ -1,18 +1,18 @@
-import type { Config } from "../config";
-import { enqueueDeliveries } from "../data/outbox";
-import { objectOfId } from "../data/placement";
-import type { DeliveryRecord } from "../data/records";
-import { auditStatement } from "../db/audit";
-import { createDb } from "../db/client";
-import type { TenantRow } from "../db/tenants";
-import { storeSubscriptionRecovered } from "../db/webhook-store";
-import type { WebhookRow } from "../db/webhooks";
-import { governorFor, type ShardStub, shardStub } from "../objects";
-import { cachedTenant } from "../tenants/cache";
-import { isOperator, OPERATOR_TENANT, ownedAction } from "../tenants/operator";
+import type { Config } from "../../config";
+import { enqueueDeliveries } from "../../data/outbox";
+import { objectOfId } from "../../data/placement";
+import type { DeliveryRecord } from "../../data/records";
+import { auditStatement } from "../../db/audit";
+import { createDb } from "../../db/client";
+import type { TenantRow } from "../../db/tenants";
+import { storeSubscriptionRecovered } from "../../db/webhook-store";
+import type { WebhookRow } from "../../db/webhooks";
+import { governorFor, type ShardStub, shardStub } from "../../objects";
+import { cachedTenant } from "../../tenants/cache";
+import { isOperator, OPERATOR_TENANT, ownedAction } from "../../tenants/operator";
+import { passTurnOn } from "../ordering/ordering";
+import type { DeliveryPorts } from "../ports";
 import { breakerPlan, type HeldRef, type HoldCause, type NewHold } from "./breaker-schedule";
-import { passTurnOn } from "./ordering";
-import type { DeliveryPorts } from "./ports";
 
 /**
  * The breaker that heals. A tripped, 410'd or switched-off subscription's

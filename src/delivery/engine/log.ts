@@ -1,13 +1,13 @@
-import type { TenantOp } from "../auth/caller";
-import { shardsHolding } from "../data/owners";
-import { objectOfId } from "../data/placement";
-import { bucketsBefore, newestFirst } from "../data/reads";
-import type { AttemptInsert, AttemptRecord, DeliveryFilter, DeliveryRecord, EventRecord } from "../data/records";
-import { locate } from "../data/shard-map";
-import type { Cursor, Page } from "../db/cursor";
-import { NotFoundError } from "../lib/errors";
-import { shardStub } from "../objects";
-import { deliveryBody } from "./request";
+import type { TenantOp } from "../../auth/caller";
+import { shardsHolding } from "../../data/owners";
+import { objectOfId } from "../../data/placement";
+import { bucketsBefore, newestFirst } from "../../data/reads";
+import type { AttemptInsert, AttemptRecord, DeliveryFilter, DeliveryRecord, EventRecord } from "../../data/records";
+import { locate } from "../../data/shard-map";
+import type { Cursor, Page } from "../../db/cursor";
+import { NotFoundError } from "../../lib/errors";
+import { shardStub } from "../../objects";
+import { deliveryBody } from "../http/request";
 
 export type DeliveryLogFilter = Omit<DeliveryFilter, "owner"> & { tenantId?: string };
 

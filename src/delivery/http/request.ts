@@ -1,5 +1,5 @@
-import type { ManagedBy, WebhookFormat } from "../db/schema";
-import { VERSION } from "../version";
+import type { ManagedBy, WebhookFormat } from "../../db/schema";
+import { VERSION } from "../../version";
 import { headerHint, maskHeaderValue } from "./secrets";
 import { signPayload } from "./sign";
 

@@ -1,7 +1,7 @@
-import type { Config } from "../config";
-import type { WebhookRow } from "../db/webhooks";
-import { decryptSecret } from "../lib/secret-box";
-import { TtlCache } from "../lib/ttl-cache";
+import type { Config } from "../../config";
+import type { WebhookRow } from "../../db/webhooks";
+import { decryptSecret } from "../../lib/secret-box";
+import { TtlCache } from "../../lib/ttl-cache";
 
 /**
  * An endpoint's sealed secrets opened for its deliveries: the signing

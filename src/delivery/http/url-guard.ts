@@ -8,7 +8,7 @@
  * into a dotted quad, and IPv6 into compressed lowercase, so the checks below
  * only ever see canonical forms.
  */
-import { type Cidr, cidrContains, type IpAddress, parseCidr, parseIp } from "../lib/ip";
+import { type Cidr, cidrContains, type IpAddress, parseCidr, parseIp } from "../../lib/ip";
 
 export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
 

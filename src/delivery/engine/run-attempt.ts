@@ -1,16 +1,16 @@
-import type { Config } from "../config";
-import { attemptMessage, enqueueDeliveries, type QueueMessage, sendToQueue } from "../data/outbox";
-import { objectOfId } from "../data/placement";
-import type { DeliveryRecord, EventRecord } from "../data/records";
-import { createDb } from "../db/client";
-import { type WebhookRow, webhookById } from "../db/webhooks";
-import { governorFor, shardStub } from "../objects";
+import type { Config } from "../../config";
+import { attemptMessage, enqueueDeliveries, type QueueMessage, sendToQueue } from "../../data/outbox";
+import { objectOfId } from "../../data/placement";
+import type { DeliveryRecord, EventRecord } from "../../data/records";
+import { createDb } from "../../db/client";
+import { type WebhookRow, webhookById } from "../../db/webhooks";
+import { governorFor, shardStub } from "../../objects";
+import { isOrdered, passTurn, takeTurn, wakeByQueue } from "../ordering/ordering";
+import type { WakeTarget } from "../ordering/sequencer";
+import type { DeliveryPorts } from "../ports";
+import { transportFor } from "../transport";
 import { type AttemptOutcome, attemptDelivery, settingsOwner, shardOfDelivery } from "./attempt";
 import { LEASE_MARGIN_MS } from "./lease";
-import { isOrdered, passTurn, takeTurn, wakeByQueue } from "./ordering";
-import type { DeliveryPorts } from "./ports";
-import type { WakeTarget } from "./sequencer";
-import { transportFor } from "./transport";
 
 export { LEASE_MARGIN_MS };
 
@@ -20,7 +20,7 @@ export type AttemptTarget = {
   event: EventRecord;
   manual: boolean;
   probe?: boolean;
-  /** Ordered delivery: the runner was just handed its key's turn (src/delivery/ordering.ts), so it need not ask. */
+  /** Ordered delivery: the runner was just handed its key's turn (src/delivery/ordering/ordering.ts), so it need not ask. */
   turnHeld?: boolean;
 };
 

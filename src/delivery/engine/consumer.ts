@@ -1,12 +1,12 @@
-import { loadConfig } from "../config";
-import { decodeQueueMessage, type QueueBody, type QueueMessage } from "../data/outbox";
-import { objectOfId } from "../data/placement";
-import { createDb } from "../db/client";
-import { webhookById } from "../db/webhooks";
-import { shardStub } from "../objects";
-import { announceExhausted, holdDelivery } from "./breaker";
-import { isOrdered, passTurnOn } from "./ordering";
-import type { DeliveryPorts, PortsFor } from "./ports";
+import { loadConfig } from "../../config";
+import { decodeQueueMessage, type QueueBody, type QueueMessage } from "../../data/outbox";
+import { objectOfId } from "../../data/placement";
+import { createDb } from "../../db/client";
+import { webhookById } from "../../db/webhooks";
+import { shardStub } from "../../objects";
+import { announceExhausted, holdDelivery } from "../breaker/breaker";
+import { isOrdered, passTurnOn } from "../ordering/ordering";
+import type { DeliveryPorts, PortsFor } from "../ports";
 import { requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
 
 export const DLQ_NAME = "hookgate-deliveries-dlq";

@@ -1,5 +1,5 @@
-import type { AttemptError } from "../db/schema";
-import { readCapped } from "../lib/read-capped";
+import type { AttemptError } from "../../db/schema";
+import { readCapped } from "../../lib/read-capped";
 import type { DeliveryRequest } from "./request";
 
 export const MAX_RESPONSE_BYTES = 4096;

@@ -1,9 +1,9 @@
-import type { Config } from "../config";
+import type { Config } from "../../config";
 
 /**
  * The breaker's schedule, pure: when to probe, when to give up, what stats
  * show (the rules: docs/webhooks-and-deliveries.md, "Endpoint health"). The
- * governor stores a `Hold`; src/delivery/breaker.ts acts on it.
+ * governor stores a `Hold`; src/delivery/breaker/breaker.ts acts on it.
  */
 
 export const MAX_PROBE_WAIT_MS = 3_600_000;

@@ -1,11 +1,11 @@
-import type { TenantOp } from "../auth/caller";
-import { enqueueDeliveries } from "../data/outbox";
-import type { DeliveryRecord } from "../data/records";
-import { auditStatement } from "../db/audit";
-import { createDb } from "../db/client";
-import { getWebhook } from "../db/webhooks";
-import { ConflictError } from "../lib/errors";
-import { ownedAction } from "../tenants/operator";
+import type { TenantOp } from "../../auth/caller";
+import { enqueueDeliveries } from "../../data/outbox";
+import type { DeliveryRecord } from "../../data/records";
+import { auditStatement } from "../../db/audit";
+import { createDb } from "../../db/client";
+import { getWebhook } from "../../db/webhooks";
+import { ConflictError } from "../../lib/errors";
+import { ownedAction } from "../../tenants/operator";
 import { shardOfDelivery } from "./attempt";
 import { findDelivery } from "./log";
 

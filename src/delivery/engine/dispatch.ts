@@ -1,13 +1,13 @@
-import type { Config } from "../config";
-import { enqueueDeliveries } from "../data/outbox";
-import type { DeliveryRecord, EventRecord } from "../data/records";
-import type { WebhookRow } from "../db/webhooks";
+import type { Config } from "../../config";
+import { enqueueDeliveries } from "../../data/outbox";
+import type { DeliveryRecord, EventRecord } from "../../data/records";
+import type { WebhookRow } from "../../db/webhooks";
+import { isSlow } from "../governor/endpoint-speed";
+import { isOrdered } from "../ordering/ordering";
+import type { DeliveryPorts } from "../ports";
+import { transportFor } from "../transport";
 import { attemptDelivery, settingsOwner } from "./attempt";
-import { isSlow } from "./endpoint-speed";
-import { isOrdered } from "./ordering";
-import type { DeliveryPorts } from "./ports";
 import { type AttemptTarget, LEASE_MARGIN_MS, requeueAfterWait, runHoldingShortWaits } from "./run-attempt";
-import { transportFor } from "./transport";
 
 /**
  * At most this many first attempts run inline per publish: an invocation may

@@ -1,13 +1,13 @@
-import { sendToQueue } from "../data/outbox";
-import type { DeliveryRecord } from "../data/records";
-import type { WebhookRow } from "../db/webhooks";
-import { governorFor } from "../objects";
+import { sendToQueue } from "../../data/outbox";
+import type { DeliveryRecord } from "../../data/records";
+import type { WebhookRow } from "../../db/webhooks";
+import { governorFor } from "../../objects";
 import { NO_KEY, type Place, type TurnRequest, type WakeTarget } from "./sequencer";
 
 /**
  * Ordered delivery's glue (one delivery at a time per key, in acceptance
  * order): the subscription's governor keeps the
- * lines (src/delivery/sequencer.ts); these calls are where a publish, an
+ * lines (src/delivery/ordering/sequencer.ts); these calls are where a publish, an
  * attempt and a settle meet them. An unordered subscription never gets here.
  */
 

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
-import { objectOfId } from "../data/placement";
-import { shardStub } from "../objects";
-import { BreakerHold } from "./breaker-hold";
+import { objectOfId } from "../../data/placement";
+import { shardStub } from "../../objects";
+import { BreakerHold } from "../breaker/breaker-hold";
 import {
   afterFailedProbe,
   type BreakerPlan,
@@ -12,9 +12,7 @@ import {
   type NewHold,
   openHold,
   stopProbing,
-} from "./breaker-schedule";
-import { type AttemptStats, ENDPOINT_STATS_SCHEMA, pruneAttemptStats, readAttemptStats, recordAttemptStats } from "./endpoint-stats";
-import type { PortsFor } from "./ports";
+} from "../breaker/breaker-schedule";
 import {
   clearLines,
   confirm,
@@ -28,7 +26,9 @@ import {
   type TurnRequest,
   type TurnStore,
   type WakeTarget,
-} from "./sequencer";
+} from "../ordering/sequencer";
+import type { PortsFor } from "../ports";
+import { type AttemptStats, ENDPOINT_STATS_SCHEMA, pruneAttemptStats, readAttemptStats, recordAttemptStats } from "./endpoint-stats";
 
 export type BreakerState = { consecutiveFailures: number; trippedAt: number | null };
 
@@ -235,7 +235,7 @@ export class EndpointGovernor extends DurableObject<Env> {
     return Object.values(this.state.inFlight).filter((until) => until > now).length;
   }
 
-  // --- ordering --- (ordering: "key": the lines of src/delivery/sequencer.ts, in their own table, created on first use)
+  // --- ordering --- (ordering: "key": the lines of src/delivery/ordering/sequencer.ts, in their own table, created on first use)
   private turnStore: TurnStore | undefined;
 
   private get turns(): TurnStore {

@@ -1,9 +1,9 @@
-import { loadConfig } from "../config";
-import { sendToQueue } from "../data/outbox";
-import { cachedTenant } from "../tenants/cache";
+import { loadConfig } from "../../config";
+import { sendToQueue } from "../../data/outbox";
+import { cachedTenant } from "../../tenants/cache";
+import type { PortsFor } from "../ports";
 import { failHeld, stillHeld } from "./breaker";
 import { afterFailedProbe, type HeldRef, type Hold, type NewHold, nextWake, stopProbing } from "./breaker-schedule";
-import type { PortsFor } from "./ports";
 
 /** The deliveries held while the subscription is disabled, in the order they go out again. */
 const HELD_SCHEMA =

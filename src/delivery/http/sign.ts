@@ -11,7 +11,7 @@
  * During a rotation grace period there are several live secrets; each header
  * then carries one signature per secret, and verifiers accept any match.
  */
-import { fromStrictBase64, toBase64, toHex } from "../lib/crypto";
+import { fromStrictBase64, toBase64, toHex } from "../../lib/crypto";
 
 const SECRET_PREFIX = "whsec_";
 const SECRET_BYTES = 32;
