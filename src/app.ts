@@ -12,6 +12,7 @@ import { adminReplaysRoutes } from "./routes/admin/replays";
 import { adminScopesRoutes } from "./routes/admin/scopes";
 import { adminTenantClientsRoutes, adminTenantKeysRoutes } from "./routes/admin/tenant-credentials";
 import { adminTenantEventsRoutes } from "./routes/admin/tenant-events";
+import { adminTenantPortalRoutes } from "./routes/admin/tenant-portal";
 import { adminTenantAuditLogRoutes, adminTenantDeliveriesRoutes, adminTenantWebhooksRoutes } from "./routes/admin/tenant-resources";
 import { adminTenantsRoutes } from "./routes/admin/tenants";
 import { adminVerifyRoutes } from "./routes/admin/verify";
@@ -70,6 +71,7 @@ export function createApp() {
   app.route("/admin/tenants", adminTenantAuditLogRoutes());
   app.route("/admin/tenants", adminTenantKeysRoutes());
   app.route("/admin/tenants", adminTenantClientsRoutes());
+  app.route("/admin/tenants", adminTenantPortalRoutes());
   app.route("/admin/scopes", adminScopesRoutes());
   app.route("/admin/gateway", adminGatewayRoutes());
   app.route("/admin/verify", adminVerifyRoutes());

@@ -13,6 +13,7 @@ import { cachedTenant } from "../tenants/cache";
 import { keyPolicy } from "./api-keys";
 import type { TenantOp } from "./caller";
 import { clientPolicy } from "./oauth-clients";
+import { isOperatorPortalCredential, OPERATOR_PORTAL_POLICY, operatorPortalCredential } from "./operator-portal";
 import type { DashboardSession, Identified, Principal } from "./principal";
 import { SESSION_MAX_SECONDS, signSessionToken, verifySessionToken } from "./session-tokens";
 
@@ -31,6 +32,10 @@ export type SessionGrant = {
 type Parent = { policy: CredentialPolicy; rateLimits: RateLimits | null; endsAt: number | null };
 
 async function parentOf(db: Db, tenantId: string, credentialId: string): Promise<Parent | null> {
+  if (isOperatorPortalCredential(credentialId)) {
+    if (credentialId !== operatorPortalCredential(tenantId)) return null;
+    return { policy: OPERATOR_PORTAL_POLICY, rateLimits: null, endsAt: null };
+  }
   if (credentialId.startsWith("key_")) {
     const key = await getKey(db, tenantId, credentialId);
     if (!key) return null;

@@ -6,11 +6,13 @@ import { changes, createDb } from "../db/client";
 import { claimedAt, claimPortalLink, findPortalLinkByHash, insertPortalLink, type PortalLinkRow } from "../db/portal-links";
 import { portalLinks } from "../db/schema";
 import { newId, randomBase62, sha256Hex } from "../lib/crypto";
-import { DomainError, ForbiddenError } from "../lib/errors";
+import { DomainError, ForbiddenError, ValidationError } from "../lib/errors";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";
+import { WILDCARD_SCOPES } from "../shared/scopes";
 import { cachedTenant } from "../tenants/cache";
 import type { TenantOp } from "./caller";
 import { type SessionGrant, startSession } from "./dashboard-sessions";
+import { operatorPortalCredential } from "./operator-portal";
 import { assertCanGrant } from "./scopes";
 import { SESSION_MAX_SECONDS } from "./session-tokens";
 
@@ -27,23 +29,42 @@ const PURGE_BATCH = 100;
 export type NewPortalLink = { token: string; tenantId: string; expiresAt: Date; scopes: string[] };
 
 /**
- * A one-time link into the embeddable portal: `scopes` (default: the
- * caller's own) must be a subset of the caller's (403), and the link must be
- * opened within `expiresInSeconds`. The session it starts acts as the
- * calling credential with those scopes, for the same time at most (8 h at
- * the most). The token exists nowhere after this call but in the answer.
+ * A one-time link into the embeddable portal. A tenant credential's link:
+ * `scopes` (default: the caller's own) must be a subset of the caller's
+ * (403), and its session acts as the calling credential. The operator's
+ * link (made from the operator's backend, holding no tenant key): `scopes`
+ * default to every scope a tenant credential can hold, and its session acts
+ * as the tenant's operator-portal credential. `readOnly` keeps only the
+ * `:read` scopes. The link must be opened within `expiresInSeconds`; its
+ * session lasts as long (8 h at the most). The token exists nowhere after
+ * this call but in the answer.
  */
-export async function createPortalLink(op: TenantOp, input: { scopes?: string[]; expiresInSeconds?: number }): Promise<NewPortalLink> {
-  if (!("principal" in op.caller))
-    throw new ForbiddenError("credential_type_not_allowed", "Portal links are made with a tenant credential");
-  const p = op.caller.principal;
-  if (p.session?.kind === "portal") {
-    throw new ForbiddenError("credential_type_not_allowed", "A portal session cannot make portal links");
-  }
+export async function createPortalLink(
+  op: TenantOp,
+  input: { scopes?: string[]; expiresInSeconds?: number; readOnly?: boolean },
+): Promise<NewPortalLink> {
   const product = await productScopeNames(op.env.DB);
-  const scopes = input.scopes ?? p.scopes;
-  assertKnownScopes(scopes, product);
-  assertCanGrant(p.scopes, scopes, product);
+  let scopes: string[];
+  let createdBy: string;
+  if ("principal" in op.caller) {
+    const p = op.caller.principal;
+    if (p.session?.kind === "portal") {
+      throw new ForbiddenError("credential_type_not_allowed", "A portal session cannot make portal links");
+    }
+    scopes = input.scopes ?? p.scopes;
+    assertKnownScopes(scopes, product);
+    assertCanGrant(p.scopes, scopes, product);
+    createdBy = p.credentialId;
+  } else {
+    scopes = input.scopes ?? [...WILDCARD_SCOPES];
+    assertKnownScopes(scopes, product);
+    createdBy = operatorPortalCredential(op.tenant.id);
+  }
+  if (input.readOnly) {
+    scopes = scopes.filter((s) => s.endsWith(":read"));
+    if (scopes.length === 0)
+      throw new ValidationError([{ path: "scopes", message: "readOnly keeps only :read scopes, and none was asked for" }]);
+  }
   const seconds = input.expiresInSeconds ?? PORTAL_LINK_DEFAULT_SECONDS;
   const now = new Date();
   const token = randomBase62(43);
@@ -55,14 +76,14 @@ export async function createPortalLink(op: TenantOp, input: { scopes?: string[];
     sessionSeconds: Math.min(seconds, SESSION_MAX_SECONDS),
     expiresAt: new Date(now.getTime() + seconds * 1000),
     usedAt: null,
-    createdBy: p.credentialId,
+    createdBy,
     createdAt: now,
   };
   const db = createDb(op.env.DB);
   await db.batch([
     insertPortalLink(db, row),
     auditStatement(db, op.who, {
-      action: "portal_link.created",
+      action: "principal" in op.caller ? "portal_link.created" : "portal_session.created",
       target: row.id,
       details: { scopes, expiresAt: row.expiresAt.toISOString() },
     }),

@@ -74,7 +74,7 @@ export async function verifySessionToken(secret: string, token: string, now = Da
     c.iss !== ISSUER ||
     c.aud !== SESSION_AUDIENCE ||
     typeof c.sub !== "string" ||
-    !/^(key|cli)_/.test(c.sub) ||
+    !/^(key|cli|opr)_/.test(c.sub) ||
     typeof c.ten !== "string" ||
     !c.ten.startsWith("ten_") ||
     typeof c.sid !== "string" ||

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { clientIp } from "../auth/credentials";
 import {
   createPortalLink,
+  type NewPortalLink,
   PORTAL_LINK_DEFAULT_SECONDS,
   PORTAL_LINK_MAX_SECONDS,
   PORTAL_LINK_MIN_SECONDS,
@@ -14,7 +15,7 @@ import { createRouter, errorResponses, jsonBody, jsonResponse, ProblemSchema, te
 import { ScopeSchema, ScopesSchema } from "../http/schemas";
 import { DashboardSessionSchema, serializeSession } from "./dashboard-sessions";
 
-const CreatePortalSessionBody = z
+export const CreatePortalSessionBody = z
   .strictObject({
     scopes: ScopesSchema.optional().openapi({ description: "A subset of the caller's scopes (default: all of them)" }),
     expiresInSeconds: z
@@ -27,7 +28,7 @@ const CreatePortalSessionBody = z
   })
   .openapi("CreatePortalSession");
 
-const PortalLinkSchema = z
+export const PortalLinkSchema = z
   .object({
     url: z
       .string()
@@ -70,17 +71,21 @@ const redeemRoute = createRoute({
   },
 });
 
+/** A new link as its maker sees it: the page's URL on this host, the token in the fragment. */
+export function serializePortalLink(requestUrl: string, link: NewPortalLink) {
+  const url = `${new URL(requestUrl).origin}/dashboard/portal/${link.tenantId}#token=${link.token}`;
+  return { url, expiresAt: link.expiresAt.toISOString(), scopes: link.scopes };
+}
+
 /** The tenant's product makes portal links; the page opens them: `/v1/portal-sessions`. */
 export function portalSessionsRoutes() {
   const app = createRouter();
   app.use("/", requireCredential(null), readBody());
   app.use("/redeem", readBody());
 
-  app.openapi(createRouteDef, async (c) => {
-    const link = await createPortalLink(tenantOp(c), c.req.valid("json"));
-    const url = `${new URL(c.req.url).origin}/dashboard/portal/${link.tenantId}#token=${link.token}`;
-    return c.json({ url, expiresAt: link.expiresAt.toISOString(), scopes: link.scopes }, 201);
-  });
+  app.openapi(createRouteDef, async (c) =>
+    c.json(serializePortalLink(c.req.url, await createPortalLink(tenantOp(c), c.req.valid("json"))), 201),
+  );
 
   app.openapi(redeemRoute, async (c) => {
     const grant = await redeemPortalLink(

@@ -47,8 +47,7 @@ export const alsoInOperatorLog = (param = "tenantId"): MiddlewareHandler<AppEnv>
 /** A router for `/admin/tenants`, its routes under `/{tenantId}/<segment>` behind the operator's gate. */
 export function tenantScopedRouter(segment: string) {
   const app = createRouter();
-  for (const path of [`/:tenantId/${segment}`, `/:tenantId/${segment}/*`]) {
-    app.use(path, requireAdmin(), readBody(), alsoInOperatorLog());
-  }
+  // One pattern: a trailing `/*` also matches the bare path, and the body must be read once.
+  app.use(`/:tenantId/${segment}/*`, requireAdmin(), readBody(), alsoInOperatorLog());
   return app;
 }

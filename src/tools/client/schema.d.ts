@@ -2273,6 +2273,132 @@ export interface paths {
     };
     trace?: never;
   };
+  "/admin/tenants/{tenantId}/portal-sessions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make a one-time link into a tenant's embeddable portal, from the operator's backend
+     * @description The same link as `POST /v1/portal-sessions`, without holding any tenant key: embed the tenant's Integrations page in your product. The session acts as the tenant's operator-portal credential (`opr_...` in the tenant's audit log). Audited as `portal_session.created` in the tenant's log and the operator's.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          tenantId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          "application/json": components["schemas"]["CreateOperatorPortalSession"];
+        };
+      };
+      responses: {
+        /** @description The link, shown once */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["PortalLink"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/admin/scopes": {
     parameters: {
       query?: never;
@@ -12386,6 +12512,27 @@ export interface components {
       lastUsedAt: string | null;
       lockedBy: components["schemas"]["LockedBy"];
     };
+    PortalLink: {
+      /** @description Open it once (e.g. as an iframe's src); the secret is in the fragment and never reaches a server log */
+      url: string;
+      expiresAt: string;
+      scopes: components["schemas"]["Scope"][];
+    };
+    CreateOperatorPortalSession: components["schemas"]["CreatePortalSession"] & {
+      /** @description Default: every scope a tenant credential can hold (api:read api:write, the product's scopes included) */
+      scopes?: components["schemas"]["Scope"][];
+      /** @description Keep only the `:read` scopes */
+      readOnly?: boolean;
+    };
+    CreatePortalSession: {
+      /** @description A subset of the caller's scopes (default: all of them) */
+      scopes?: components["schemas"]["Scope"][];
+      /**
+       * @description How long the link may wait to be opened; the session it starts lasts as long, 8 h at most
+       * @example 3600
+       */
+      expiresInSeconds?: number;
+    };
     ProductScopeList: {
       data: {
         name: string;
@@ -12873,21 +13020,6 @@ export interface components {
       /** @description The credential the session acts as */
       credentialId: string;
       scopes: components["schemas"]["Scope"][];
-    };
-    PortalLink: {
-      /** @description Open it once (e.g. as an iframe's src); the secret is in the fragment and never reaches a server log */
-      url: string;
-      expiresAt: string;
-      scopes: components["schemas"]["Scope"][];
-    };
-    CreatePortalSession: {
-      /** @description A subset of the caller's scopes (default: all of them) */
-      scopes?: components["schemas"]["Scope"][];
-      /**
-       * @description How long the link may wait to be opened; the session it starts lasts as long, 8 h at most
-       * @example 3600
-       */
-      expiresInSeconds?: number;
     };
     RedeemPortalLink: {
       token: string;
