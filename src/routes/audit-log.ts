@@ -12,11 +12,9 @@ export const AuditEntrySchema = z
   .object({
     id: z.string(),
     at: z.string(),
-    actor: z
-      .string()
-      .openapi({
-        description: "Credential id; `operator` (or `operator:<email>` for staff signed in through Cloudflare Access) for the operator API",
-      }),
+    actor: z.string().openapi({
+      description: "Credential id; `operator` (or `operator:<email>` for staff signed in through Cloudflare Access) for the operator API",
+    }),
     action: z.string().openapi({ example: "key.revoked" }),
     target: z.string(),
     ip: z.string().nullable(),
