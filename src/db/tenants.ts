@@ -1,4 +1,4 @@
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { type Quotas, tenants } from "./schema";
@@ -23,11 +23,13 @@ export async function unknownTenantIds(db: Db, ids: string[]): Promise<Set<strin
   return new Set(ids.filter((id) => !known.has(id)));
 }
 
-export async function listTenants(db: Db, limit: number, after?: Cursor): Promise<Page<TenantRow>> {
+/** `search`: part of the name (any case), or the whole id. */
+export async function listTenants(db: Db, limit: number, after?: Cursor, search?: string): Promise<Page<TenantRow>> {
+  const matches = search ? or(sql`instr(lower(${tenants.name}), lower(${search})) > 0`, eq(tenants.id, search)) : undefined;
   const rows = await db
     .select()
     .from(tenants)
-    .where(afterCursor(tenants.createdAt, tenants.id, after))
+    .where(and(matches, afterCursor(tenants.createdAt, tenants.id, after)))
     .orderBy(asc(tenants.createdAt), asc(tenants.id))
     .limit(limit + 1)
     .all();

@@ -83,9 +83,9 @@ export async function createTenant(
   return { tenant, key };
 }
 
-/** A page of every tenant, oldest first. */
-export async function listAllTenants(env: Env, limit: number, after?: Cursor): Promise<Page<TenantRow>> {
-  return listTenants(createDb(env.DB), limit, after);
+/** A page of every tenant, oldest first; with `search`, those whose name holds it (any case) or whose id it is. */
+export async function listAllTenants(env: Env, limit: number, after?: Cursor, search?: string): Promise<Page<TenantRow>> {
+  return listTenants(createDb(env.DB), limit, after, search);
 }
 
 export async function findTenant(env: Env, id: string): Promise<TenantRow> {

@@ -126,3 +126,28 @@ describe("a tenant's deliveries and audit log, for the operator", () => {
     expect(fieldError(bad, "action").message).toBeTruthy();
   });
 });
+
+describe("finding a tenant", () => {
+  it("GET /admin/tenants?search= matches part of the name in any case, or a whole id", async () => {
+    const marker = `Acme-${Math.random().toString(36).slice(2, 10)}`;
+    const first = await call("POST", "/admin/tenants", { ...admin, body: { name: `${marker} Corp` } });
+    const second = await call("POST", "/admin/tenants", { ...admin, body: { name: `${marker} Labs` } });
+    const other = await call("POST", "/admin/tenants", { ...admin, body: { name: `Other-${marker.slice(5)}x` } });
+    expect([first.status, second.status, other.status]).toEqual([201, 201, 201]);
+    const byName = await call("GET", `/admin/tenants?search=${encodeURIComponent(marker.toLowerCase())}`, admin);
+    expect(byName.status, byName.text).toBe(200);
+    expect(byName.body.data.map((t: { id: string }) => t.id)).toEqual([first.body.tenant.id, second.body.tenant.id]);
+    const paged = await call("GET", `/admin/tenants?search=${encodeURIComponent(marker)}&limit=1`, admin);
+    expect(paged.body.data).toHaveLength(1);
+    const next = await call(
+      "GET",
+      `/admin/tenants?search=${encodeURIComponent(marker)}&limit=1&cursor=${encodeURIComponent(paged.body.nextCursor)}`,
+      admin,
+    );
+    expect(next.body.data.map((t: { id: string }) => t.id)).toEqual([second.body.tenant.id]);
+    const byId = await call("GET", `/admin/tenants?search=${other.body.tenant.id}`, admin);
+    expect(byId.body.data.map((t: { id: string }) => t.id)).toEqual([other.body.tenant.id]);
+    expectProblem(await call("GET", `/admin/tenants?search=${"x".repeat(101)}`, admin), 400, "invalid_query");
+    expectProblem(await call("GET", `/admin/tenants?search=${marker}`, wrongToken), 401, "invalid_credential");
+  });
+});

@@ -107,9 +107,13 @@ const listTenantsRoute = createRoute({
   method: "get",
   path: "/",
   tags,
-  summary: "List tenants",
+  summary: "List tenants, oldest first",
   security: adminSecurity,
-  request: { query: pageQuery },
+  request: {
+    query: pageQuery.extend({
+      search: z.string().min(1).max(100).optional().openapi({ description: "Part of the name (any case), or a whole tenant id" }),
+    }),
+  },
   responses: { 200: jsonResponse(listOf(TenantSchema), "A page of tenants"), ...errorResponses },
 });
 
@@ -146,8 +150,8 @@ export function adminTenantsRoutes() {
   });
 
   app.openapi(listTenantsRoute, async (c) => {
-    const { limit, cursor } = c.req.valid("query");
-    return c.json(page(await listAllTenants(c.env, limit, decodeCursor(cursor)), serializeTenant), 200);
+    const { limit, cursor, search } = c.req.valid("query");
+    return c.json(page(await listAllTenants(c.env, limit, decodeCursor(cursor), search), serializeTenant), 200);
   });
 
   app.openapi(getTenantRoute, async (c) => {

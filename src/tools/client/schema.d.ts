@@ -8,13 +8,15 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List tenants */
+    /** List tenants, oldest first */
     get: {
       parameters: {
         query?: {
           limit?: number;
           /** @description Opaque; from `nextCursor` */
           cursor?: string;
+          /** @description Part of the name (any case), or a whole tenant id */
+          search?: string;
         };
         header?: never;
         path?: never;
