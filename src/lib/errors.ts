@@ -232,7 +232,11 @@ export class OAuthError extends DomainError {
 
 /** Turns zod issues into field errors, naming the field and listing enum options. */
 export function zodFieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue) => {
+    // A field the body may not hold: one error per field, at its own path.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...issue.path, key].map(String).join("."), message: `unknown field "${key}"` }));
+    }
     const path = issue.path.map(String).join(".");
     const out: FieldError = { path, message: issue.message };
     if (issue.code === "invalid_value" && "values" in issue) {

@@ -164,11 +164,11 @@ describe("POST /admin/tenants", () => {
     ["no name", {}, "name"],
     ["an empty name", { name: "" }, "name"],
     ["a 101-char name", { name: "n".repeat(101) }, "name"],
-    ["an unknown quota", { name: "q", quotas: { widgets: 1 } }, "quotas"],
+    ["an unknown quota", { name: "q", quotas: { widgets: 1 } }, "quotas.widgets"],
     ["a negative quota", { name: "q", quotas: { apiKeys: -1 } }, "quotas.apiKeys"],
     ["a fractional quota", { name: "q", quotas: { webhooks: 1.5 } }, "quotas.webhooks"],
     ["a string apiAccess", { name: "q", apiAccess: "false" }, "apiAccess"],
-    ["an unknown field", { name: "q", plan: "gold" }, ""],
+    ["an unknown field", { name: "q", plan: "gold" }, "plan"],
   ])("%s → 422 naming the field", async (_label, body, path) => {
     const res = await createTenant(body);
     expectProblem(res, 422, "validation_failed");
@@ -292,7 +292,7 @@ describe("PATCH /admin/tenants/:id", () => {
     ["a zero limit", { read: { limit: 0, windowSeconds: 60 } }, "rateLimits.read.limit"],
     ["a missing window", { write: { limit: 5 } }, "rateLimits.write.windowSeconds"],
     ["a day-and-a-second window", { read: { limit: 5, windowSeconds: 86_401 } }, "rateLimits.read.windowSeconds"],
-    ["an unknown bucket", { delete: { limit: 5, windowSeconds: 60 } }, "rateLimits"],
+    ["an unknown bucket", { delete: { limit: 5, windowSeconds: 60 } }, "rateLimits.delete"],
   ])("rateLimits with %s → 422", async (_label, rateLimits, path) => {
     const { tenant } = await newTenant();
     const res = await patchTenant(tenant.id, { rateLimits });

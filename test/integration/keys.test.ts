@@ -253,7 +253,7 @@ describe("PATCH /v1/keys/:id", () => {
     ["an empty name", { name: "" }, "name"],
     ["a null name", { name: null }, "name"],
     ["an invalid CIDR", { ipAllowlist: ["1.2.3.4/40"] }, "ipAllowlist.0"],
-    ["an unknown field", { rateLimits: { read: { limit: 1, windowSeconds: 1 } } }, ""],
+    ["an unknown field", { rateLimits: { read: { limit: 1, windowSeconds: 1 } } }, "rateLimits"],
   ])("%s → 422", async (_label, body, path) => {
     const { key: admin } = await newTenant();
     const k = await newKey(admin, { scopes: ["keys:read"] });

@@ -153,7 +153,7 @@ describe("operator locks on a tenant's key", () => {
     const k = await newKey(t.key, { scopes: ["api:read"] });
     const res = await lock(t.tenant.id, k.id, body);
     expectProblem(res, 422, "validation_failed");
-    const named = res.body.errors.some((e: { path: string; message: string }) => e.path === field || e.message.includes(`"${field}"`));
+    const named = res.body.errors.some((e: { path: string }) => e.path === field);
     expect(named, res.text).toBe(true);
     const after = await call("GET", `/v1/keys/${k.id}`, { key: t.key });
     expect(after.body).toMatchObject({ name: k.body.name, ipAllowlist: [], expiresAt: null, lockedBy: {} });

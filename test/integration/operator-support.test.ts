@@ -79,7 +79,7 @@ describe("a tenant's webhooks, for the operator", () => {
     const { a } = await twoTenants();
     const res = await call("PATCH", `/admin/tenants/${a.tenantId}/webhooks/${a.webhookId}`, { ...admin, body });
     expectProblem(res, 422, "validation_failed");
-    const named = res.body.errors.some((e: { path: string; message: string }) => e.path === field || e.message.includes(`"${field}"`));
+    const named = res.body.errors.some((e: { path: string }) => e.path === field);
     expect(named, res.text).toBe(true);
     const after = await call("GET", `/v1/webhooks/${a.webhookId}`, { key: a.key });
     expect(after.body).toMatchObject({ isEnabled: true, url: "https://hooks.example.com/x" });

@@ -172,7 +172,7 @@ describe("validation (422 naming the field)", () => {
     ["rateLimit 0", { rateLimit: 0 }, "rateLimit"],
     ["a bad placeholder in the mapping", { mapping: { a: { b: "{{body.amount}}" } } }, "mapping.a.b"],
     ["a bad placeholder in the eventType", { eventType: "github.{{header.x-github-event}}" }, "eventType"],
-    ["an unknown field", { colour: "red" }, ""],
+    ["an unknown field", { colour: "red" }, "colour"],
   ];
   for (const [what, patch, path] of cases) {
     it(`${what} → ${path || "body"}`, async () => {
