@@ -42,7 +42,7 @@ describe("README quickstart", () => {
     expect(out).toMatch(/"code": "insufficient_scope",\s*"requiredScope": "keys:write"/);
     expect(out).toContain("revoke: 204");
     expect(out).toMatch(/"status": 401,\s*"code": "credential_revoked"/);
-    expect(out).toMatch(/admin tenant\.created ten_/);
+    expect(out).toMatch(/operator tenant\.created ten_/);
     expect(out).toMatch(/key_\w+ key\.revoked key_/);
     expect(out).toContain('"name": "invoice.paid"');
     expect(out).toMatch(/"secret": "whsec_[A-Za-z0-9+/]{43}="/);

@@ -408,7 +408,7 @@ describe("replays: refusals", () => {
       [{ since: since(), dryRun: "yes" }, "dryRun"],
       [{ since: since(40 * 86_400_000) }, "since"],
       [{ since: new Date(Date.now() + 3_600_000).toISOString() }, "since"],
-      [{ since: since(), extra: 1 }, ""],
+      [{ since: since(), extra: 1 }, "extra"],
     ];
     for (const [body, path] of bad) {
       const res = await startReplay(s.key, { webhookId: s.webhookId, ...body });
