@@ -8,6 +8,7 @@ import { adminAuditLogRoutes } from "./routes/admin/audit-log";
 import { adminDeliveriesRoutes } from "./routes/admin/deliveries";
 import { adminEventTypesRoutes } from "./routes/admin/event-types";
 import { adminGatewayRoutes } from "./routes/admin/gateway";
+import { adminOperatorSessionsRoutes } from "./routes/admin/operator-sessions";
 import { adminReplaysRoutes } from "./routes/admin/replays";
 import { adminScopesRoutes } from "./routes/admin/scopes";
 import { adminTenantClientsRoutes, adminTenantKeysRoutes } from "./routes/admin/tenant-credentials";
@@ -72,6 +73,7 @@ export function createApp() {
   app.route("/admin/tenants", adminTenantKeysRoutes());
   app.route("/admin/tenants", adminTenantClientsRoutes());
   app.route("/admin/tenants", adminTenantPortalRoutes());
+  app.route("/admin/dashboard-sessions", adminOperatorSessionsRoutes());
   app.route("/admin/scopes", adminScopesRoutes());
   app.route("/admin/gateway", adminGatewayRoutes());
   app.route("/admin/verify", adminVerifyRoutes());

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { accessOperator } from "../auth/access";
 import { type Admission, admit, identify } from "../auth/authenticate";
 import { clientIp, extractCredential } from "../auth/credentials";
+import { identifyOperatorSession, isOperatorSessionToken } from "../auth/operator-sessions";
 import type { Identified } from "../auth/principal";
 import { constantTimeEqual } from "../lib/crypto";
 import { AuthenticationError } from "../lib/errors";
@@ -79,6 +80,13 @@ export const requireAdmin = (): MiddlewareHandler<AppEnv> =>
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match) throw new AuthenticationError("unauthorized", "Send the operator token in Authorization: Bearer <ADMIN_TOKEN>");
+    if (isOperatorSessionToken(match[1]!)) {
+      const session = await identifyOperatorSession(c.env, c.get("config"), match[1]!);
+      c.set("operator", session.actor);
+      c.set("operatorSession", session.sessionId);
+      await next();
+      return;
+    }
     if (!(await constantTimeEqual(match[1]!, c.get("config").adminToken))) {
       throw new AuthenticationError("invalid_credential", "The operator token is not valid");
     }

@@ -19,6 +19,8 @@ export type AppEnv = {
     principal: Principal;
     /** Set by `requireAdmin`: `operator`, or `operator:<email>` for a Cloudflare Access identity. */
     operator: string;
+    /** Set by `requireAdmin` when the request came with an operator console session token. */
+    operatorSession?: string;
   };
 };
 

@@ -140,6 +140,11 @@ export class CredentialGate extends DurableObject<Env> {
     this.ctx.storage.kv.put("sessions", rest);
   }
 
+  /** True while the session is live (started here, not ended, not past its end). */
+  isSessionLive(sessionId: string): boolean {
+    return (this.sessions[sessionId] ?? 0) > Date.now();
+  }
+
   /** Requests per UTC day, newest first, including counts not yet flushed to D1. */
   usage(): { day: string; count: number }[] {
     return Object.entries(this.state.days)
