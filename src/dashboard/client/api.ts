@@ -38,7 +38,8 @@ export function whenSessionEnds(handler: (detail: string) => void): void {
 export function hookgate(token: string | null = bearer): HookgateClient {
   const client = createHookgateClient({
     baseUrl: location.origin,
-    ...(token && { apiKey: token }),
+    // One bearer token for both halves: a tenant's session on /v1, an operator console session on /admin.
+    ...(token && { apiKey: token, adminToken: token }),
     fetch: async (request) => {
       try {
         return await fetch(request, { credentials: "omit" });
@@ -99,3 +100,10 @@ export type Session = Schema<"DashboardSession">;
 export type CreateKey = Schema<"CreateApiKey">;
 export type CreateWebhook = Schema<"CreateWebhook">;
 export type CreateSource = Schema<"CreateSource">;
+export type OperatorSession = Schema<"OperatorSession">;
+export type Tenant = Schema<"Tenant">;
+export type CreateTenant = Schema<"CreateTenant">;
+export type UpdateTenant = Schema<"UpdateTenant">;
+export type TenantApiKey = Schema<"TenantApiKey">;
+export type LockCredential = Schema<"LockCredential">;
+export type Gateway = Schema<"Gateway">;

@@ -1,14 +1,25 @@
 import { render, useEffect, useState } from "hono/jsx/dom";
-import { messageOf, setBearer, whenSessionEnds } from "./api";
+import { messageOf, type OperatorSession, setBearer, whenSessionEnds } from "./api";
 import { useHashRoute } from "./hooks";
 import { AuditScreen } from "./screens/audit";
 import { DeliveriesScreen } from "./screens/deliveries";
 import { EventTypesScreen } from "./screens/event-types";
 import { KeysScreen } from "./screens/keys";
+import { OperatorConsole } from "./screens/operator/console";
 import { SignIn } from "./screens/sign-in";
 import { SourcesScreen } from "./screens/sources";
 import { WebhooksScreen } from "./screens/webhooks";
-import { allows, endSession, loadSession, openPortalLink, type Session, saveSession } from "./session";
+import {
+  allows,
+  endOperatorSession,
+  endSession,
+  loadOperatorSession,
+  loadSession,
+  openPortalLink,
+  type Session,
+  saveOperatorSession,
+  saveSession,
+} from "./session";
 
 const SCREENS = [
   { id: "keys", title: "API Keys", needs: "keys:read", View: KeysScreen },
@@ -33,6 +44,7 @@ function takePortalToken(): string | null {
 function App() {
   const [portalToken] = useState(() => (inPortal ? takePortalToken() : null));
   const [session, setSession] = useState<Session | null>(() => (portalToken ? null : loadSession()));
+  const [operator, setOperator] = useState<OperatorSession | null>(() => (inPortal ? null : loadOperatorSession()));
   const [opening, setOpening] = useState(portalToken !== null);
   const [notice, setNotice] = useState<string | null>(null);
   const route = useHashRoute();
@@ -42,9 +54,15 @@ function App() {
     setBearer(s?.token ?? null);
     setSession(s);
   };
-  setBearer(session?.token ?? null);
+  const adoptOperator = (s: OperatorSession | null) => {
+    saveOperatorSession(s);
+    setBearer(s?.token ?? null);
+    setOperator(s);
+  };
+  setBearer(operator?.token ?? session?.token ?? null);
   whenSessionEnds((detail) => {
     adopt(null);
+    adoptOperator(null);
     setNotice(`Your session has ended: ${detail}`);
   });
 
@@ -57,12 +75,29 @@ function App() {
   }, []);
 
   if (opening) return <p class="hint">Opening…</p>;
+  if (operator) {
+    const signOutOperator = async () => {
+      try {
+        await endOperatorSession(operator);
+        setNotice("You have signed out.");
+      } catch (e) {
+        setNotice(`Signed out here; the server said: ${messageOf(e)}`);
+      }
+      adoptOperator(null);
+    };
+    return <OperatorConsole session={operator} route={route} onSignOut={signOutOperator} />;
+  }
   if (!session) {
     const signedIn = (s: Session) => {
       setNotice(null);
       adopt(s);
     };
-    if (!inPortal) return <SignIn notice={notice} onSession={signedIn} />;
+    const operatorSignedIn = (s: OperatorSession) => {
+      setNotice(null);
+      location.hash = "#/tenants";
+      adoptOperator(s);
+    };
+    if (!inPortal) return <SignIn notice={notice} onSession={signedIn} onOperator={operatorSignedIn} />;
     return (
       <main id="main" class="signin">
         <h1>Hookgate</h1>

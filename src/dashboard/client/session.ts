@@ -1,5 +1,5 @@
 import { hasScope } from "../../shared/scopes";
-import { hookgate, type Session, unwrap } from "./api";
+import { hookgate, type OperatorSession, type Session, unwrap } from "./api";
 
 /** A dashboard session as the API grants it; the page keeps it for this tab only. */
 export type { Session };
@@ -36,6 +36,39 @@ export function saveSession(s: Session | null): void {
   if (!storage) return;
   if (s) storage.setItem(KEY, JSON.stringify(s));
   else storage.removeItem(KEY);
+}
+
+const OPERATOR_KEY = "hookgate.operator";
+let operatorMemory: OperatorSession | null = null;
+
+/** The operator console's session for this tab (never the operator token itself). */
+export function loadOperatorSession(): OperatorSession | null {
+  let s = operatorMemory;
+  try {
+    const raw = tabStorage()?.getItem(OPERATOR_KEY);
+    if (raw) s = JSON.parse(raw) as OperatorSession;
+  } catch {
+    s = null;
+  }
+  if (!s || Date.parse(s.expiresAt) <= Date.now()) return null;
+  return s;
+}
+
+export function saveOperatorSession(s: OperatorSession | null): void {
+  operatorMemory = s;
+  const storage = tabStorage();
+  if (!storage) return;
+  if (s) storage.setItem(OPERATOR_KEY, JSON.stringify(s));
+  else storage.removeItem(OPERATOR_KEY);
+}
+
+/** Exchanges the operator token for a console session: the token is sent once, in this request, and kept nowhere. */
+export function signInAsOperator(token: string): Promise<OperatorSession> {
+  return unwrap(hookgate(token).POST("/admin/dashboard-sessions"), token);
+}
+
+export async function endOperatorSession(s: OperatorSession): Promise<void> {
+  await unwrap(hookgate(s.token).DELETE("/admin/dashboard-sessions/current"), s.token);
 }
 
 /** Exchanges an API key for a session: the key is sent once, in this request, and kept nowhere. */

@@ -1,32 +1,49 @@
 import { useState } from "hono/jsx/dom";
-import { messageOf } from "../api";
-import { type Session, signInWithKey } from "../session";
+import { messageOf, type OperatorSession } from "../api";
+import { type Session, signInAsOperator, signInWithKey } from "../session";
 import { ErrorNote } from "../ui";
 
-/** The sign-in form: the key is exchanged for a session and cleared from the form at once. */
-export function SignIn({ notice, onSession }: { notice: string | null; onSession: (s: Session) => void }) {
+type Props = { notice: string | null; onSession: (s: Session) => void; onOperator: (s: OperatorSession) => void };
+
+/**
+ * The sign-in form: an API key (a tenant's dashboard) or the operator token (the operator
+ * console). Either is exchanged for a session and cleared from the form at once.
+ */
+export function SignIn({ notice, onSession, onOperator }: Props) {
+  const [operator, setOperator] = useState(false);
   const [key, setKey] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const label = operator ? "Operator token" : "API key";
   const submit = async (e: Event) => {
     e.preventDefault();
     const presented = key.trim();
     setKey("");
-    if (!presented) return setError("Enter an API key");
+    if (!presented) return setError(`Enter the ${label.toLowerCase()}`);
     setBusy(true);
     setError(null);
     try {
-      onSession(await signInWithKey(presented));
+      if (operator) onOperator(await signInAsOperator(presented));
+      else onSession(await signInWithKey(presented));
     } catch (err) {
       setError(messageOf(err));
     } finally {
       setBusy(false);
     }
   };
+  const switchMode = () => {
+    setOperator(!operator);
+    setKey("");
+    setError(null);
+  };
   return (
     <main class="signin" id="main">
       <h1>Sign in</h1>
-      <p>Sign in with one of your API keys. The dashboard can do what the key's scopes allow, for 8 hours at most.</p>
+      <p>
+        {operator
+          ? "Sign in with the operator token (ADMIN_TOKEN) to support every tenant, for 8 hours at most. The token is not kept by the browser."
+          : "Sign in with one of your API keys. The dashboard can do what the key's scopes allow, for 8 hours at most."}
+      </p>
       {notice ? (
         <p class="notice" role="status">
           {notice}
@@ -34,7 +51,7 @@ export function SignIn({ notice, onSession }: { notice: string | null; onSession
       ) : null}
       <form onSubmit={submit}>
         <div class="field">
-          <label for="api-key">API key</label>
+          <label for="api-key">{label}</label>
           <input
             id="api-key"
             name="api-key"
@@ -47,9 +64,14 @@ export function SignIn({ notice, onSession }: { notice: string | null; onSession
           />
         </div>
         <ErrorNote error={error} />
-        <button type="submit" disabled={busy}>
-          Sign in
-        </button>
+        <div class="actions">
+          <button type="submit" disabled={busy}>
+            Sign in
+          </button>
+          <button type="button" class="secondary" onClick={switchMode}>
+            {operator ? "Use an API key instead" : "Use the operator token instead"}
+          </button>
+        </div>
       </form>
     </main>
   );

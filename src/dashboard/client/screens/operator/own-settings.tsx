@@ -1,0 +1,122 @@
+import { useEffect, useState } from "hono/jsx/dom";
+import { ApiError, type Gateway, hookgate, messageOf, unwrap } from "../../api";
+import { when } from "../../format";
+import { useList } from "../../hooks";
+import { operatorPages } from "../../operator-lists";
+import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../../ui";
+
+/** Loads one operator resource; `missing` is what a 404 means (nothing set yet). */
+function useResource<T>(load: () => Promise<T>): { value: T | null; missing: boolean; loading: boolean; error: string | null } {
+  const [state, setState] = useState<{ value: T | null; missing: boolean; loading: boolean; error: string | null }>({
+    value: null,
+    missing: false,
+    loading: true,
+    error: null,
+  });
+  useEffect(() => {
+    load()
+      .then((value) => setState({ value, missing: false, loading: false, error: null }))
+      .catch((e) =>
+        setState({
+          value: null,
+          missing: e instanceof ApiError && e.problem.status === 404,
+          loading: false,
+          error: e instanceof ApiError && e.problem.status === 404 ? null : messageOf(e),
+        }),
+      );
+  }, []);
+  return state;
+}
+
+/** "Product scopes": the scopes of the operator's own product that tenants' keys may hold. */
+export function ProductScopesScreen() {
+  const scopes = useResource(() => unwrap(hookgate().GET("/admin/scopes")));
+  const items = scopes.value?.data ?? [];
+  return (
+    <section aria-labelledby="pscopes-h">
+      <h1 id="pscopes-h">Product scopes</h1>
+      <ErrorNote error={scopes.error} />
+      {items.length === 0 ? (
+        <Empty what="product scopes" loading={scopes.loading} />
+      ) : (
+        <DataTable caption="Product scopes" columns={["Scope", "Description"]}>
+          {items.map((s) => (
+            <tr key={s.name}>
+              <Cell label="Scope">
+                <span class="mono">{s.name}</span>
+              </Cell>
+              <Cell label="Description">{s.description ?? "–"}</Cell>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+    </section>
+  );
+}
+
+/** "Event catalog": the operator's event types, which every tenant may subscribe to. */
+export function EventCatalogScreen() {
+  const list = useList("/admin/event-types", operatorPages.eventCatalog(50));
+  return (
+    <section aria-labelledby="catalog-h">
+      <h1 id="catalog-h">Event catalog</h1>
+      <ErrorNote error={list.error} />
+      {list.items.length === 0 ? (
+        <Empty what="event types" loading={list.loading} />
+      ) : (
+        <DataTable caption="The operator's event types" columns={["Name", "Description", "State", "Created"]}>
+          {list.items.map((t) => (
+            <tr key={t.name}>
+              <Cell label="Name">
+                <span class="mono">{t.name}</span>
+              </Cell>
+              <Cell label="Description">{t.description ?? "–"}</Cell>
+              <Cell label="State">{t.archived ? "Archived" : t.deprecated ? "Deprecated" : "Active"}</Cell>
+              <Cell label="Created">{when(t.createdAt)}</Cell>
+            </tr>
+          ))}
+        </DataTable>
+      )}
+      <LoadMore next={list.next} loading={list.loading} more={list.more} />
+    </section>
+  );
+}
+
+/** "Gateway": the operator's API behind Hookgate: its origin, hosts and routes with their scopes. */
+export function GatewayScreen() {
+  const gw = useResource<Gateway>(() => unwrap(hookgate().GET("/admin/gateway")));
+  return (
+    <section aria-labelledby="gateway-h">
+      <h1 id="gateway-h">Gateway</h1>
+      <ErrorNote error={gw.error} />
+      {gw.missing ? <p class="hint">No gateway is set up yet (PUT /admin/gateway).</p> : null}
+      {gw.loading ? <p class="hint">Loading…</p> : null}
+      {gw.value ? (
+        <>
+          <dl class="facts">
+            <dt>Origin</dt>
+            <dd class="mono">{gw.value.origin}</dd>
+            <dt>Hosts</dt>
+            <dd class="mono">{gw.value.hosts.join(", ") || "–"}</dd>
+            <dt>Updated</dt>
+            <dd>{when(gw.value.updatedAt)}</dd>
+          </dl>
+          <DataTable caption="Gateway routes" columns={["Method", "Path", "Scope", "Cost"]}>
+            {gw.value.routes.map((r) => (
+              <tr key={`${r.method} ${r.path}`}>
+                <Cell label="Method">{r.method}</Cell>
+                <Cell label="Path">
+                  <span class="mono">{r.path}</span>
+                </Cell>
+                <Cell label="Scope">
+                  <span class="mono">{r.scope ?? "any credential"}</span>
+                </Cell>
+                <Cell label="Cost">{r.cost}</Cell>
+              </tr>
+            ))}
+          </DataTable>
+        </>
+      ) : null}
+    </section>
+  );
+}
