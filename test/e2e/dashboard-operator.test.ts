@@ -28,7 +28,7 @@ async function operatorSignIn(page: Page): Promise<void> {
   await page.goto(`${baseUrl()}/dashboard`);
   await page.getByRole("button", { name: "Use the operator token instead" }).click();
   await page.getByLabel("Operator token").fill(adminToken());
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { level: 1, name: "Tenants" }).waitFor();
   await settled(page);
 }
@@ -60,9 +60,13 @@ describe("the operator console, in Chromium", { timeout: 180_000 }, () => {
     await page.goto(`${baseUrl()}/dashboard`);
     await page.getByRole("button", { name: "Use the operator token instead" }).click();
     await page.getByLabel("Operator token").fill("not-the-operator-token-at-all");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/not valid/);
     await axeClean(page, "operator sign-in");
+    // Where no Cloudflare Access stands in front, signing in through it is refused and says so.
+    await page.getByRole("button", { name: "Sign in through Cloudflare Access" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/Cloudflare Access did not identify you/);
+    expect(await page.getByRole("button", { name: "Sign out" }).count()).toBe(0);
 
     await operatorSignIn(page);
     const kept = await page.evaluate(() => JSON.stringify({ ...sessionStorage }) + JSON.stringify({ ...localStorage }) + document.cookie);

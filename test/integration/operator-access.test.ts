@@ -110,6 +110,23 @@ describe("Cloudflare Access in front of /admin", () => {
     expectProblem(badToken, 401, "invalid_credential");
   });
 
+  it("signs in to the operator console as operator:<email>; what the session does is audited as that member of staff", async () => {
+    const team = await accessTeam();
+    const started = await team.as(await team.sign(), "POST", "/admin/dashboard-sessions");
+    expect(started.status, started.text).toBe(201);
+    expect(started.body).toMatchObject({ kind: "operator", actor: "operator:alice@acme.example" });
+    const t = await newTenant();
+    const k = await newKey(t.key, { scopes: ["api:read"] });
+    const revoked = await callWithEnv(team.env, "DELETE", `/admin/tenants/${t.tenant.id}/keys/${k.id}`, { key: started.body.token });
+    expect(revoked.status, revoked.text).toBe(204);
+    const log = await call("GET", "/v1/audit-log?action=key.revoked", { key: t.key });
+    const entry = log.body.data.find((e: { requestId: string }) => e.requestId === revoked.headers.get("x-request-id"));
+    expect(entry?.actor).toBe("operator:alice@acme.example");
+    // An expired assertion starts nothing.
+    const expired = await team.as(await team.sign({}, { exp: Math.floor(Date.now() / 1000) - 60 }), "POST", "/admin/dashboard-sessions");
+    expectProblem(expired, 401, "invalid_credential");
+  });
+
   it("takes an http://127.0.0.1 team domain only where ALLOW_INSECURE_URLS=true; refuses other settings", async () => {
     const local = await accessTeam({ domain: "http://127.0.0.1:8787", insecure: true });
     expect((await local.as(await local.sign(), "GET", "/admin/tenants?limit=1")).status).toBe(200);

@@ -42,7 +42,10 @@ export function hookgate(token: string | null = bearer): HookgateClient {
     ...(token && { apiKey: token, adminToken: token }),
     fetch: async (request) => {
       try {
-        return await fetch(request, { credentials: "omit" });
+        // No cookie ever goes to /v1 (the page works with third-party cookies blocked). /admin may sit
+        // behind Cloudflare Access, whose edge lets a request through on its own CF_Authorization cookie.
+        const admin = new URL(request.url).pathname.startsWith("/admin/");
+        return await fetch(request, { credentials: admin ? "same-origin" : "omit" });
       } catch {
         throw new ApiError({ status: 0, code: "network_error", detail: "The server could not be reached" });
       }

@@ -1,6 +1,6 @@
 import { useState } from "hono/jsx/dom";
 import { messageOf, type OperatorSession } from "../api";
-import { type Session, signInAsOperator, signInWithKey } from "../session";
+import { type Session, signInAsOperator, signInThroughAccess, signInWithKey } from "../session";
 import { ErrorNote } from "../ui";
 
 type Props = { notice: string | null; onSession: (s: Session) => void; onOperator: (s: OperatorSession) => void };
@@ -27,6 +27,17 @@ export function SignIn({ notice, onSession, onOperator }: Props) {
       else onSession(await signInWithKey(presented));
     } catch (err) {
       setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const throughAccess = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      onOperator(await signInThroughAccess());
+    } catch (err) {
+      setError(`Cloudflare Access did not identify you: ${messageOf(err)}`);
     } finally {
       setBusy(false);
     }
@@ -68,6 +79,11 @@ export function SignIn({ notice, onSession, onOperator }: Props) {
           <button type="submit" disabled={busy}>
             Sign in
           </button>
+          {operator ? (
+            <button type="button" class="secondary" disabled={busy} onClick={throughAccess}>
+              Sign in through Cloudflare Access
+            </button>
+          ) : null}
           <button type="button" class="secondary" onClick={switchMode}>
             {operator ? "Use an API key instead" : "Use the operator token instead"}
           </button>
