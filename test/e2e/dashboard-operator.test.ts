@@ -194,6 +194,43 @@ describe("the operator console, in Chromium", { timeout: 180_000 }, () => {
     await w.context.close();
   });
 
+  it("Product scopes: add one and remove it (asks first); Operator endpoints: the enable switch", async () => {
+    const t = await browserTenant();
+    const before = (await api("GET", "/admin/scopes", { admin: true })).body.data as { name: string }[];
+    const scope = `console${Date.now().toString(36)}:read`;
+    const hook = (await api("POST", "/admin/webhooks", {
+      admin: true,
+      body: { url: `https://example.com/ops-${scope.replace(":", "-")}`, eventTypes: ["*"], tenantIds: [t.tenantId] },
+    })) as { status: number; body: { id: string; url: string } };
+    expect(hook.status).toBe(201);
+    const w = await openPage(browser);
+    const { page } = w;
+    await operatorSignIn(page);
+    await page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Product scopes", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Product scopes" }).waitFor();
+    await page.getByLabel("Scope name").fill("Not A Scope");
+    await page.getByRole("button", { name: "Add scope" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("resource:action");
+    await page.getByLabel("Scope name").fill(scope);
+    await page.getByRole("button", { name: "Add scope" }).click();
+    await page.getByText(`${scope} is added.`).waitFor();
+    const added = (await api("GET", "/admin/scopes", { admin: true })).body.data as { name: string }[];
+    expect(added.map((s) => s.name)).toEqual([...before.map((s) => s.name), scope]);
+    await axeClean(page, "Product scopes");
+    await page.getByRole("button", { name: `Remove ${scope}` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
+    await page.getByText(`${scope} is removed.`).waitFor();
+    expect((await api("GET", "/admin/scopes", { admin: true })).body.data).toEqual(before);
+
+    await page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Operator endpoints", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Operator endpoints" }).waitFor();
+    await page.getByRole("switch", { name: `Enabled: ${hook.body.url}` }).click();
+    await expect.poll(async () => (await api("GET", `/admin/webhooks/${hook.body.id}`, { admin: true })).body.isEnabled).toBe(false);
+    await axeClean(page, "Operator endpoints");
+    expect(realErrors(w)).toEqual([]);
+    await w.context.close();
+  });
+
   it("every operator screen: axe-clean, no sideways scrolling at 375 px", async () => {
     const t = await browserTenant();
     const tenant = (await api("GET", `/admin/tenants/${t.tenantId}`, { admin: true })).body as { name: string };

@@ -1,6 +1,7 @@
 import type { OperatorSession } from "../../api";
 import { OwnAuditScreen, OwnEndpointsScreen } from "./own-logs";
-import { EventCatalogScreen, GatewayScreen, ProductScopesScreen } from "./own-settings";
+import { ProductScopesScreen } from "./own-scopes";
+import { EventCatalogScreen, GatewayScreen } from "./own-settings";
 import { TenantScreen } from "./tenant";
 import { TenantsScreen } from "./tenants";
 

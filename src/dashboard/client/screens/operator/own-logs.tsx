@@ -1,5 +1,6 @@
+import { hookgate, unwrap } from "../../api";
 import { disabledWhy } from "../../format";
-import { useList } from "../../hooks";
+import { useAction, useList } from "../../hooks";
 import { operatorPages } from "../../operator-lists";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../../ui";
 import { AuditTable } from "./audit-table";
@@ -7,10 +8,13 @@ import { AuditTable } from "./audit-table";
 /** "Operator endpoints": the operator's own webhooks (every tenant's events, or the tenants named). */
 export function OwnEndpointsScreen() {
   const list = useList("/admin/webhooks", operatorPages.endpoints(50));
+  const action = useAction();
+  const setEnabled = (id: string, isEnabled: boolean) =>
+    action.run(() => unwrap(hookgate().PATCH("/admin/webhooks/{id}", { params: { path: { id } }, body: { isEnabled } }))).then(list.reload);
   return (
     <section aria-labelledby="opwh-h">
       <h1 id="opwh-h">Operator endpoints</h1>
-      <ErrorNote error={list.error} />
+      <ErrorNote error={action.error ?? list.error} />
       {list.items.length === 0 ? (
         <Empty what="endpoints" loading={list.loading} />
       ) : (
@@ -20,7 +24,20 @@ export function OwnEndpointsScreen() {
               <Cell label="URL">
                 <span class="mono url">{w.url}</span>
               </Cell>
-              <Cell label="Status">{w.isEnabled ? "Enabled" : `Disabled: ${disabledWhy(w.disabledReason)}`}</Cell>
+              <Cell label="Status">
+                <label class="switch">
+                  <input
+                    type="checkbox"
+                    role="switch"
+                    aria-checked={w.isEnabled ? "true" : "false"}
+                    aria-label={`Enabled: ${w.url}`}
+                    checked={w.isEnabled}
+                    disabled={action.busy}
+                    onChange={(e: Event) => setEnabled(w.id, (e.target as HTMLInputElement).checked)}
+                  />
+                  <span>{w.isEnabled ? "Enabled" : `Disabled: ${disabledWhy(w.disabledReason)}`}</span>
+                </label>
+              </Cell>
               <Cell label="Event types">
                 <span class="mono">{w.eventTypes.join(", ") || "All"}</span>
               </Cell>

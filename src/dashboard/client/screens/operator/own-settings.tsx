@@ -6,7 +6,7 @@ import { operatorPages } from "../../operator-lists";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../../ui";
 
 /** Loads one operator resource; `missing` is what a 404 means (nothing set yet). */
-function useResource<T>(load: () => Promise<T>): { value: T | null; missing: boolean; loading: boolean; error: string | null } {
+export function useResource<T>(load: () => Promise<T>): { value: T | null; missing: boolean; loading: boolean; error: string | null } {
   const [state, setState] = useState<{ value: T | null; missing: boolean; loading: boolean; error: string | null }>({
     value: null,
     missing: false,
@@ -26,32 +26,6 @@ function useResource<T>(load: () => Promise<T>): { value: T | null; missing: boo
       );
   }, []);
   return state;
-}
-
-/** "Product scopes": the scopes of the operator's own product that tenants' keys may hold. */
-export function ProductScopesScreen() {
-  const scopes = useResource(() => unwrap(hookgate().GET("/admin/scopes")));
-  const items = scopes.value?.data ?? [];
-  return (
-    <section aria-labelledby="pscopes-h">
-      <h1 id="pscopes-h">Product scopes</h1>
-      <ErrorNote error={scopes.error} />
-      {items.length === 0 ? (
-        <Empty what="product scopes" loading={scopes.loading} />
-      ) : (
-        <DataTable caption="Product scopes" columns={["Scope", "Description"]}>
-          {items.map((s) => (
-            <tr key={s.name}>
-              <Cell label="Scope">
-                <span class="mono">{s.name}</span>
-              </Cell>
-              <Cell label="Description">{s.description ?? "–"}</Cell>
-            </tr>
-          ))}
-        </DataTable>
-      )}
-    </section>
-  );
 }
 
 /** "Event catalog": the operator's event types, which every tenant may subscribe to. */
