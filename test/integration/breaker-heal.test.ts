@@ -148,14 +148,21 @@ describe("a breaker that heals", () => {
     expect(h.probes()).toHaveLength(4);
   });
 
-  it("a probe that never reports counts as failed; the wait never exceeds an hour", async () => {
+  it("a probe that never reports goes out again at once, twice; a third silence counts as failed; the wait never exceeds an hour", async () => {
     const h = await tripped();
     let at = h.tripAt + 61_000;
     let wait = 60_000;
     for (let i = 0; i < 8; i++) {
       await governorTick(h.webhookId, at);
-      expect(h.probes()).toHaveLength(i + 1);
-      // Lost: the deadline passes with no answer.
+      expect(h.probes()).toHaveLength(3 * i + 1);
+      // Lost: each deadline passes with no answer; the first two silences re-send the same probe at once.
+      for (let silent = 1; silent <= 2; silent++) {
+        at += 10_000 + 61_000;
+        await governorTick(h.webhookId, at);
+        expect(h.probes()).toHaveLength(3 * i + 1 + silent);
+        expect(h.probes().at(-1)!.deliveryId).toBe(h.a);
+        expect(await h.stats()).toMatchObject({ state: "half_open", nextProbeAt: null });
+      }
       at += 10_000 + 61_000;
       await governorTick(h.webhookId, at);
       wait = Math.min(wait * 2, HOUR);

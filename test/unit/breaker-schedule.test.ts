@@ -2,10 +2,12 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import {
   afterFailedProbe,
+  afterSilentProbe,
   breakerPlan,
   breakerView,
   type Hold,
   MAX_PROBE_WAIT_MS,
+  MAX_SILENT_PROBES,
   nextWake,
   openHold,
   stopProbing,
@@ -47,6 +49,30 @@ describe("the probe schedule", () => {
     const stopped = stopProbing({ ...openHold(who, "circuit_breaker", plan, T0), probeId: "dlv_x", probeDeadline: T0 + 5 });
     expect(stopped).toMatchObject({ probing: false, nextProbeAt: null, probeId: null });
     expect(nextWake(stopped)).toBe(T0 + plan.giveUpMs);
+  });
+
+  it("a probe with no answer is due again at once with the same wait; only silence after silence counts as failed", () => {
+    const out = (h: Hold, at: number): Hold => ({ ...h, probeId: "dlv_x", probeDeadline: at + 70_000 });
+    let h: Hold = openHold(who, "circuit_breaker", plan, T0);
+    let now = T0 + 60_000;
+    for (let i = 1; i <= MAX_SILENT_PROBES; i++) {
+      h = afterSilentProbe(out(h, now), now + 70_000);
+      now += 70_000;
+      expect(h).toMatchObject({ probeId: null, probeDeadline: null, nextProbeAt: now, lastWaitMs: 60_000, silentProbes: i });
+      expect(nextWake(h)).toBe(now);
+    }
+    const silentAgain = afterSilentProbe(out(h, now), now + 70_000);
+    expect(silentAgain).toMatchObject({ nextProbeAt: now + 70_000 + 120_000, lastWaitMs: 120_000, silentProbes: 0 });
+    // An answer (a failure) starts the count afresh.
+    const answered = afterFailedProbe(out(h, now), now + 1);
+    expect(answered.silentProbes).toBe(0);
+    expect(afterSilentProbe(out(answered, now), now + 2)).toMatchObject({ nextProbeAt: now + 2, silentProbes: 1 });
+    // A hold stored before silences were counted has none so far.
+    const legacy = { ...out(openHold(who, "circuit_breaker", plan, T0), T0) } as Hold;
+    delete legacy.silentProbes;
+    expect(afterSilentProbe(legacy, T0 + 1)).toMatchObject({ nextProbeAt: T0 + 1, silentProbes: 1, lastWaitMs: 60_000 });
+    // Not probing (switched off meanwhile): nothing is due.
+    expect(afterSilentProbe(stopProbing(out(h, now)), now + 1).nextProbeAt).toBeNull();
   });
 
   it("wakes for the probe's deadline while one is out, never after give-up, and not at all once given up", () => {

@@ -3,7 +3,7 @@ import { sendToQueue } from "../../data/outbox";
 import { cachedTenant } from "../../tenants/cache";
 import type { PortsFor } from "../ports";
 import { failHeld, stillHeld } from "./breaker";
-import { afterFailedProbe, type HeldRef, type Hold, type NewHold, nextWake, stopProbing } from "./breaker-schedule";
+import { afterFailedProbe, afterSilentProbe, type HeldRef, type Hold, type NewHold, nextWake, stopProbing } from "./breaker-schedule";
 
 /** The deliveries held while the subscription is disabled, in the order they go out again. */
 const HELD_SCHEMA =
@@ -86,7 +86,7 @@ export class BreakerHold {
     return held;
   }
 
-  /** The alarm's step: give up, count a probe that never reported as failed, or send the next probe. */
+  /** The alarm's step: give up, send again a probe that never reported (breaker-schedule.ts), or send the next probe. */
   async step(env: Env, now = Date.now()): Promise<void> {
     let h = this.current;
     if (!h || h.gaveUp) return;
@@ -102,25 +102,30 @@ export class BreakerHold {
       await failHeld(env, this.portsFor(env, config), await cachedTenant(env.DB, h.ownerId), h.webhookId, held);
       return;
     }
-    if (h.probing && h.probeId && h.probeDeadline !== null && now >= h.probeDeadline) h = afterFailedProbe(h, now);
+    if (h.probing && h.probeId && h.probeDeadline !== null && now >= h.probeDeadline) h = afterSilentProbe(h, now);
     if (h.probing && !h.probeId && h.nextProbeAt !== null && now >= h.nextProbeAt)
-      h = await this.sendProbe(env, h, config.deliveryTimeoutMs, now);
+      return this.sendProbe(env, h, config.deliveryTimeoutMs, now);
     await this.set(h);
   }
 
-  /** The oldest delivery still held goes out as the probe (a real attempt through the queue). */
-  private async sendProbe(env: Env, h: Hold, timeoutMs: number, now: number): Promise<Hold> {
+  /**
+   * The oldest delivery still held goes out as the probe (a real attempt
+   * through the queue). Stored as the probe before its message leaves: the
+   * consumer asks the governor whether it is the probe.
+   */
+  private async sendProbe(env: Env, h: Hold, timeoutMs: number, now: number): Promise<void> {
     const sql = this.storage.sql;
     for (;;) {
       const row = sql
         .exec("SELECT delivery_id, event_tenant_id, created_at FROM held ORDER BY created_at, delivery_id LIMIT 1")
         .toArray()[0];
       // Nothing held to probe with: wait as if it had failed.
-      if (!row) return afterFailedProbe(h, now);
+      if (!row) return this.set(afterFailedProbe(h, now));
       const ref = refOf(row);
       if (await stillHeld(env, ref)) {
+        await this.set({ ...h, probeId: ref.deliveryId, probeDeadline: now + timeoutMs + PROBE_MARGIN_MS });
         await sendToQueue(env, [{ body: { kind: "probe", deliveryId: ref.deliveryId, tenantId: ref.eventTenantId } }]);
-        return { ...h, probeId: ref.deliveryId, probeDeadline: now + timeoutMs + PROBE_MARGIN_MS };
+        return;
       }
       sql.exec("DELETE FROM held WHERE delivery_id = ?", ref.deliveryId);
     }

@@ -41,6 +41,8 @@ export type Hold = {
   /** The delivery out as a probe now (half-open), and when to stop waiting for its answer. */
   probeId: string | null;
   probeDeadline: number | null;
+  /** Probes in a row that never reported (absent in holds stored before it was counted: none). */
+  silentProbes?: number;
   giveUpAt: number;
   gaveUp: boolean;
 };
@@ -60,10 +62,25 @@ export function openHold(who: { webhookId: string; ownerId: string }, cause: Hol
   };
 }
 
-/** A probe failed (or never answered): wait twice as long as last time, at most an hour. */
+/** A probe failed: wait twice as long as last time, at most an hour. */
 export function afterFailedProbe(h: Hold, now: number): Hold {
   const wait = Math.min(h.lastWaitMs * 2, MAX_PROBE_WAIT_MS);
-  return { ...h, probeId: null, probeDeadline: null, lastWaitMs: wait, nextProbeAt: h.probing ? now + wait : null };
+  return { ...h, probeId: null, probeDeadline: null, silentProbes: 0, lastWaitMs: wait, nextProbeAt: h.probing ? now + wait : null };
+}
+
+/** How many probes in a row may go unanswered, each sent again at once, before a silence counts as a failure. */
+export const MAX_SILENT_PROBES = 2;
+
+/**
+ * A probe that never reported by its deadline (its run died mid-attempt, or
+ * its message was lost): no answer is no failure, so it is due again now,
+ * with the same wait. Silent again and again (a run that always dies): it
+ * counts as failed, so the waits still grow.
+ */
+export function afterSilentProbe(h: Hold, now: number): Hold {
+  const silent = (h.silentProbes ?? 0) + 1;
+  if (silent > MAX_SILENT_PROBES) return afterFailedProbe(h, now);
+  return { ...h, probeId: null, probeDeadline: null, silentProbes: silent, nextProbeAt: h.probing ? now : null };
 }
 
 /** Never probed again (PATCH isEnabled: false, or a 410); give-up still applies. */

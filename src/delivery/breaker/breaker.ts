@@ -128,11 +128,14 @@ export async function recoverEndpoint(
 }
 
 /**
- * A delivery came up for a disabled subscription: held (pending, no due
- * time) and listed with the governor; after give-up it fails instead.
- * Listed first: a run that dies before the row is held leaves it due, and
- * the shard's repair brings it back. Asked again once held, as the hold may
- * have ended meanwhile (healed: it goes out now; given up: it fails).
+ * A delivery came up for a disabled subscription (the probe included): the
+ * governor decides. Usually held (pending, no due time) and listed with the
+ * governor; after give-up it fails instead. Listed first: a run that dies
+ * before the row is held leaves it due, and the shard's repair brings it
+ * back. Asked again once held, as the hold may have ended meanwhile (healed:
+ * it goes out now; given up: it fails). Answers "send" when the breaker has
+ * closed already (the row lags behind) and "probe" when it is the probe out
+ * now: the caller attempts it, as it is or as the probe.
  */
 export async function holdDelivery(
   env: Env,
@@ -141,20 +144,24 @@ export async function holdDelivery(
   shard: ShardStub,
   delivery: DeliveryRecord,
   webhook: Pick<WebhookRow, "id" | "tenantId" | "disabledReason">,
-): Promise<void> {
+): Promise<"held" | "send" | "probe"> {
   const cause: HoldCause =
     webhook.disabledReason === "circuit_breaker" ? "circuit_breaker" : webhook.disabledReason === "gone" ? "gone" : "manual";
   const ref = { deliveryId: delivery.id, eventTenantId: delivery.eventTenantId, createdAt: delivery.createdAt.getTime() };
   const who = { webhookId: webhook.id, ownerId: webhook.tenantId };
   const governor = governorFor(env, webhook.id);
-  let answer: NewHold = (await governor.holdFor(who, cause, ref, breakerPlan(config))) === "held" ? "held" : "gave_up";
+  const verdict = await governor.holdFor(who, cause, ref, breakerPlan(config));
+  if (verdict === "open") return "send";
+  if (verdict === "probe") return "probe";
+  let answer: NewHold = verdict === "held" ? "held" : "gave_up";
   // Settled meanwhile (cancelled, sent by someone else): nothing to hold.
-  if (!(await shard.hold(delivery.id))) return;
+  if (!(await shard.hold(delivery.id))) return "held";
   if (answer === "held") answer = await askHold(env, webhook.id, [ref], true);
   if (answer === "open") await releaseHeld(env, [ref]);
-  if (answer !== "gave_up") return;
+  if (answer !== "gave_up") return "held";
   const owner = isOperator(webhook.tenantId) ? OPERATOR_TENANT : await cachedTenant(env.DB, webhook.tenantId);
   await failHeld(env, ports, owner, webhook.id, [ref]);
+  return "held";
 }
 
 /** What the governor says of deliveries created or just held while the subscription is disabled (BreakerHold.holdNew). */

@@ -72,11 +72,14 @@ async function processMessage(env: Env, ports: DeliveryPorts, body: QueueMessage
     }
     return "ack";
   }
-  // Only the breaker's own probe goes to a disabled subscription; every other delivery is held.
-  const probe = body.kind === "probe" && !webhook.isEnabled && webhook.disabledReason === "circuit_breaker";
-  if (!webhook.isEnabled && !probe) {
-    await holdDelivery(env, config.config, ports, shard, delivery, webhook);
-    return "ack";
+  // A disabled subscription (a rare path): its governor decides. Only the breaker's probe goes out (whatever
+  // the message's kind: a repaired one is plain), or any delivery once the breaker has closed but the row
+  // does not say so yet; every other delivery is held. An enabled one never asks.
+  let probe = false;
+  if (!webhook.isEnabled) {
+    const verdict = await holdDelivery(env, config.config, ports, shard, delivery, webhook);
+    if (verdict === "held") return "ack";
+    probe = verdict === "probe";
   }
   // A scheduled message never arrives before its delivery is due. One that does is a duplicate
   // (a redelivered or repaired copy) of a chain already rescheduled: sending now would skip the

@@ -165,6 +165,11 @@ export class EndpointGovernor extends DurableObject<Env> {
    * Holds a delivery of the disabled subscription (`ref` absent: just the
    * cause, e.g. PATCH isEnabled: false). A trip starts the probes; a 410 or a
    * switch-off stops them. After give-up nothing is held any more: "failed".
+   * This object, not the subscription's row, knows the breaker's state, so a
+   * delivery the row calls tripped may be told otherwise: "open" (the breaker
+   * closed and its hold ended; the row is being enabled again: it goes out),
+   * or "probe" (it is the probe out now, come back without an answer, e.g.
+   * repaired after its run died: it goes out as the probe).
    */
   async holdFor(
     who: { webhookId: string; ownerId: string },
@@ -172,9 +177,13 @@ export class EndpointGovernor extends DurableObject<Env> {
     ref: HeldRef | null,
     plan: BreakerPlan,
     now = Date.now(),
-  ): Promise<"held" | "failed"> {
+  ): Promise<"held" | "failed" | "open" | "probe"> {
     let h = this.breaker.current;
     if (h?.gaveUp && ref) return "failed";
+    if (ref && cause === "circuit_breaker") {
+      if (!h && this.state.trippedAt === null) return "open";
+      if (h?.probing && h.probeId === ref.deliveryId) return "probe";
+    }
     if (!h || h.gaveUp) h = openHold(who, cause, plan, now);
     else if (cause !== "circuit_breaker") h = stopProbing(h);
     if (ref) this.breaker.add(ref);
