@@ -13,15 +13,19 @@ import {
   seriousViolations,
   settled,
 } from "./dashboard-browser";
+import { startReceiver, until } from "./receiver";
 
 let browser: Browser;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
 beforeAll(async () => {
   browser = await launchBrowser();
+  receiver = await startReceiver(() => 200);
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
+  await receiver?.close();
 });
 
 async function operatorSignIn(page: Page): Promise<void> {
@@ -170,6 +174,33 @@ describe("the operator console, in Chromium", { timeout: 180_000 }, () => {
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByText("Saved.").waitFor();
     expect((await api("GET", `/admin/tenants/${t.tenantId}`, { admin: true })).body.breakerThreshold).toBe(7);
+    expect(realErrors(w)).toEqual([]);
+    await w.context.close();
+  });
+
+  it("Delivery log: filtered by status; a row opens every attempt with the response", async () => {
+    const t = await browserTenant();
+    const tenant = (await api("GET", `/admin/tenants/${t.tenantId}`, { admin: true })).body as { name: string };
+    await must("POST", "/v1/event-types", t.key, { name: "invoice.paid", description: "An invoice was paid", schema: { type: "object" } });
+    const hook = await must("POST", "/v1/webhooks", t.key, { url: `${receiver.url}/op-log`, eventTypes: ["invoice.paid"] });
+    await must("POST", "/v1/events", t.key, { type: "invoice.paid", data: { amount: 42 } });
+    const delivery = await until("the delivery", async () => {
+      const list = (await must("GET", `/v1/deliveries?webhookId=${hook.id}`, t.key)).data as { id: string; status: string }[];
+      return list.find((d) => d.status === "succeeded");
+    });
+    const w = await openPage(browser);
+    const { page } = w;
+    await operatorSignIn(page);
+    await openTenant(page, tenant.name);
+    await openTab(page, "Delivery log");
+    await page.getByLabel("Status").selectOption("failed");
+    await page.getByText("No deliveries yet.").waitFor();
+    await page.getByLabel("Status").selectOption("succeeded");
+    await page.getByRole("button", { name: `Attempts of ${delivery.id}` }).click();
+    await page.getByRole("heading", { level: 2, name: `Delivery ${delivery.id}` }).waitFor();
+    await expect.poll(() => page.getByRole("list", { name: "Attempts" }).textContent()).toContain("Attempt 1: 200");
+    expect(await page.locator("dl.facts").textContent()).toContain(hook.url);
+    await axeClean(page, "a delivery's attempts");
     expect(realErrors(w)).toEqual([]);
     await w.context.close();
   });

@@ -1,11 +1,14 @@
 /**
  * The operator console's lists (the `/admin` half of the API), one page at a time, for `useList`.
  */
-import { hookgate, unwrap } from "./api";
+import { DELIVERY_STATUSES } from "../../shared/enums";
+import { type Delivery, hookgate, unwrap } from "./api";
 import type { PageLoader } from "./hooks";
 
 type KeyStatus = "active" | "revoked" | "expired" | "all";
 const KEY_STATUSES: readonly string[] = ["active", "revoked", "expired", "all"] satisfies KeyStatus[];
+const STATUSES: readonly string[] = DELIVERY_STATUSES satisfies readonly Delivery["status"][];
+const isDeliveryStatus = (s: string): s is Delivery["status"] => STATUSES.includes(s);
 const isKeyStatus = (s: string): s is KeyStatus => KEY_STATUSES.includes(s);
 
 export const operatorPages = {
@@ -29,8 +32,13 @@ export const operatorPages = {
     ),
   webhooks: (tenantId: string, limit: number) => (cursor?: string) =>
     unwrap(hookgate().GET("/admin/tenants/{tenantId}/webhooks", { params: { path: { tenantId }, query: { limit, cursor } } })),
-  deliveries: (tenantId: string, limit: number) => (cursor?: string) =>
-    unwrap(hookgate().GET("/admin/tenants/{tenantId}/deliveries", { params: { path: { tenantId }, query: { limit, cursor } } })),
+  /** A tenant's deliveries, newest first; an empty status is no filter. */
+  deliveries: (tenantId: string, limit: number, status: string) => (cursor?: string) =>
+    unwrap(
+      hookgate().GET("/admin/tenants/{tenantId}/deliveries", {
+        params: { path: { tenantId }, query: { limit, cursor, ...(isDeliveryStatus(status) && { status }) } },
+      }),
+    ),
   auditLog: (tenantId: string, limit: number) => (cursor?: string) =>
     unwrap(hookgate().GET("/admin/tenants/{tenantId}/audit-log", { params: { path: { tenantId }, query: { limit, cursor } } })),
   eventCatalog: (limit: number) => (cursor?: string) =>

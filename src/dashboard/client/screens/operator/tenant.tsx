@@ -2,8 +2,9 @@ import { useEffect, useState } from "hono/jsx/dom";
 import { hookgate, messageOf, type Tenant, unwrap } from "../../api";
 import { useAction } from "../../hooks";
 import { ErrorNote } from "../../ui";
+import { TenantDeliveries } from "./tenant-deliveries";
 import { TenantKeys } from "./tenant-keys";
-import { TenantAuditLog, TenantDeliveries } from "./tenant-logs";
+import { TenantAuditLog } from "./tenant-logs";
 import { TenantSettings } from "./tenant-settings";
 import { TenantWebhooks } from "./tenant-webhooks";
 
