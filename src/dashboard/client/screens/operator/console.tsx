@@ -1,7 +1,8 @@
 import type { OperatorSession } from "../../api";
+import { EventCatalogScreen } from "./own-catalog";
 import { OwnAuditScreen, OwnEndpointsScreen } from "./own-logs";
 import { ProductScopesScreen } from "./own-scopes";
-import { EventCatalogScreen, GatewayScreen } from "./own-settings";
+import { GatewayScreen } from "./own-settings";
 import { TenantScreen } from "./tenant";
 import { TenantsScreen } from "./tenants";
 

@@ -1,12 +1,10 @@
 import { useEffect, useState } from "hono/jsx/dom";
 import { ApiError, type Gateway, hookgate, messageOf, unwrap } from "../../api";
 import { when } from "../../format";
-import { useList } from "../../hooks";
-import { operatorPages } from "../../operator-lists";
-import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../../ui";
+import { Cell, DataTable, ErrorNote } from "../../ui";
 
 /** Loads one operator resource; `missing` is what a 404 means (nothing set yet). */
-export function useResource<T>(load: () => Promise<T>): { value: T | null; missing: boolean; loading: boolean; error: string | null } {
+function useResource<T>(load: () => Promise<T>): { value: T | null; missing: boolean; loading: boolean; error: string | null } {
   const [state, setState] = useState<{ value: T | null; missing: boolean; loading: boolean; error: string | null }>({
     value: null,
     missing: false,
@@ -26,34 +24,6 @@ export function useResource<T>(load: () => Promise<T>): { value: T | null; missi
       );
   }, []);
   return state;
-}
-
-/** "Event catalog": the operator's event types, which every tenant may subscribe to. */
-export function EventCatalogScreen() {
-  const list = useList("/admin/event-types", operatorPages.eventCatalog(50));
-  return (
-    <section aria-labelledby="catalog-h">
-      <h1 id="catalog-h">Event catalog</h1>
-      <ErrorNote error={list.error} />
-      {list.items.length === 0 ? (
-        <Empty what="event types" loading={list.loading} />
-      ) : (
-        <DataTable caption="The operator's event types" columns={["Name", "Description", "State", "Created"]}>
-          {list.items.map((t) => (
-            <tr key={t.name}>
-              <Cell label="Name">
-                <span class="mono">{t.name}</span>
-              </Cell>
-              <Cell label="Description">{t.description ?? "–"}</Cell>
-              <Cell label="State">{t.archived ? "Archived" : t.deprecated ? "Deprecated" : "Active"}</Cell>
-              <Cell label="Created">{when(t.createdAt)}</Cell>
-            </tr>
-          ))}
-        </DataTable>
-      )}
-      <LoadMore next={list.next} loading={list.loading} more={list.more} />
-    </section>
-  );
 }
 
 /** "Gateway": the operator's API behind Hookgate: its origin, hosts and routes with their scopes. */

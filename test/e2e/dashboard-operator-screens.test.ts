@@ -1,0 +1,63 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminToken, api, baseUrl } from "./client";
+import { launchBrowser, openPage, realErrors, seriousViolations, settled } from "./dashboard-browser";
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+async function operatorScreen(page: Page, screen: string): Promise<void> {
+  await page.goto(`${baseUrl()}/dashboard`);
+  await page.getByRole("button", { name: "Use the operator token instead" }).click();
+  await page.getByLabel("Operator token").fill(adminToken());
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Tenants" }).waitFor();
+  await page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: screen, exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: screen, exact: true }).waitFor();
+  await settled(page);
+}
+
+const typeOf = async (name: string) => (await api("GET", `/admin/event-types/${name}`, { admin: true })).body;
+
+describe("the operator console's own screens, in Chromium", { timeout: 120_000 }, () => {
+  it("Event catalog: add a type, deprecate it, archive it (asks first); a refused name is shown", async () => {
+    const name = `console.t${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const w = await openPage(browser);
+    const { page } = w;
+    await operatorScreen(page, "Event catalog");
+
+    await page.getByLabel("Event type name").fill("Not a valid name!");
+    await page.getByRole("button", { name: "Add event type" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/name/);
+
+    await page.getByLabel("Event type name").fill(name);
+    await page.getByLabel("Description (optional)").fill("Made in the console");
+    await page.getByRole("button", { name: "Add event type" }).click();
+    await page.getByText(`${name} is added.`).waitFor();
+    expect(await typeOf(name)).toMatchObject({ name, description: "Made in the console", deprecated: false, archived: false });
+
+    await page.getByRole("button", { name: `Deprecate ${name}` }).click();
+    await page.getByText(`${name} is deprecated.`).waitFor();
+    expect((await typeOf(name)).deprecated).toBe(true);
+
+    await page.getByRole("button", { name: `Archive ${name}` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click();
+    expect((await typeOf(name)).archived).toBe(false);
+    await page.getByRole("button", { name: `Archive ${name}` }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Archive" }).click();
+    await page.getByText(`${name} is archived.`).waitFor();
+    expect((await typeOf(name)).archived).toBe(true);
+
+    const violations = await seriousViolations(page);
+    expect(violations, JSON.stringify(violations)).toEqual([]);
+    expect(realErrors(w)).toEqual([]);
+    await w.context.close();
+  });
+});
