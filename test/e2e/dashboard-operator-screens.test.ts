@@ -60,4 +60,39 @@ describe("the operator console's own screens, in Chromium", { timeout: 120_000 }
     expect(realErrors(w)).toEqual([]);
     await w.context.close();
   });
+
+  it("Gateway: shows the routes, names a bad one, saves the form as one PUT", async () => {
+    const before = await api("GET", "/admin/gateway", { admin: true });
+    const w = await openPage(browser);
+    const { page } = w;
+    await operatorScreen(page, "Gateway");
+    if (before.status === 200) expect(await page.getByLabel("Origin").inputValue()).toBe(before.body.origin);
+
+    await page.getByLabel("Origin").fill("https://api.example.com");
+    await page.getByLabel("Hosts").fill("");
+    await page.getByLabel("Routes").fill("GET no-leading-slash");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("routes.0");
+    const after = await api("GET", "/admin/gateway", { admin: true });
+    expect(after.status).toBe(before.status);
+    if (before.status === 200) expect(after.body).toEqual(before.body);
+
+    await page.getByLabel("Routes").fill("GET /console-test/* - 2\nPOST /console-test/runs - 1");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Saved.").waitFor();
+    const saved = (await api("GET", "/admin/gateway", { admin: true })).body;
+    expect(saved).toMatchObject({ origin: "https://api.example.com", hosts: [] });
+    expect(saved.routes).toEqual([
+      { method: "GET", path: "/console-test/*", scope: null, cost: 2 },
+      { method: "POST", path: "/console-test/runs", scope: null, cost: 1 },
+    ]);
+    const violations = await seriousViolations(page);
+    expect(violations, JSON.stringify(violations)).toEqual([]);
+    expect(realErrors(w)).toEqual([]);
+    await w.context.close();
+    if (before.status === 200) {
+      const { origin, hosts, routes } = before.body;
+      expect((await api("PUT", "/admin/gateway", { admin: true, body: { origin, hosts, routes } })).status).toBe(200);
+    }
+  });
 });

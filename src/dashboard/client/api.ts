@@ -110,3 +110,4 @@ export type UpdateTenant = Schema<"UpdateTenant">;
 export type TenantApiKey = Schema<"TenantApiKey">;
 export type LockCredential = Schema<"LockCredential">;
 export type Gateway = Schema<"Gateway">;
+export type PutGateway = Schema<"PutGateway">;

@@ -1,8 +1,8 @@
 import type { OperatorSession } from "../../api";
 import { EventCatalogScreen } from "./own-catalog";
+import { GatewayScreen } from "./own-gateway";
 import { OwnAuditScreen, OwnEndpointsScreen } from "./own-logs";
 import { ProductScopesScreen } from "./own-scopes";
-import { GatewayScreen } from "./own-settings";
 import { TenantScreen } from "./tenant";
 import { TenantsScreen } from "./tenants";
 
