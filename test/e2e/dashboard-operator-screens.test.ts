@@ -1,7 +1,7 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminToken, api, baseUrl } from "./client";
-import { launchBrowser, openPage, realErrors, seriousViolations, settled } from "./dashboard-browser";
+import { browserTenant, launchBrowser, must, openPage, realErrors, seriousViolations, settled } from "./dashboard-browser";
 
 let browser: Browser;
 
@@ -57,6 +57,38 @@ describe("the operator console's own screens, in Chromium", { timeout: 120_000 }
 
     const violations = await seriousViolations(page);
     expect(violations, JSON.stringify(violations)).toEqual([]);
+    expect(realErrors(w)).toEqual([]);
+    await w.context.close();
+  });
+
+  it("works from the keyboard: search, open a tenant, Revoke asks and Escape cancels, focus is outlined", async () => {
+    const t = await browserTenant();
+    const tenant = (await api("GET", `/admin/tenants/${t.tenantId}`, { admin: true })).body as { name: string };
+    const spare = await must("POST", "/v1/keys", t.key, { name: "spare-key", scopes: ["keys:read"] });
+    const w = await openPage(browser);
+    const { page } = w;
+    await operatorScreen(page, "Tenants");
+    await page.getByLabel("Name or id").focus();
+    await page.keyboard.type(tenant.name);
+    await page.keyboard.press("Enter");
+    const link = page.getByRole("link", { name: tenant.name });
+    await link.waitFor();
+    await link.focus();
+    expect(await page.evaluate(() => getComputedStyle(document.activeElement as HTMLElement).outlineStyle)).toBe("solid");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: tenant.name }).waitFor();
+    await page.getByRole("link", { name: "API Keys", exact: true }).focus();
+    await page.keyboard.press("Enter");
+    const revoke = page.getByRole("button", { name: "Revoke spare-key" });
+    await revoke.waitFor();
+    await revoke.focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog").waitFor();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.getByRole("dialog").count()).toBe(0);
+    // Focus is back on the button that opened the dialog, and the key still works.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Revoke spare-key");
+    expect((await api("GET", "/v1/keys", { key: spare.key })).status).toBe(200);
     expect(realErrors(w)).toEqual([]);
     await w.context.close();
   });
