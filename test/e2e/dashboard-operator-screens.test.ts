@@ -89,6 +89,15 @@ describe("the operator console's own screens, in Chromium", { timeout: 120_000 }
     // Focus is back on the button that opened the dialog, and the key still works.
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Revoke spare-key");
     expect((await api("GET", "/v1/keys", { key: spare.key })).status).toBe(200);
+
+    // The operator audit log, filtered by action, shows this console session's sign-in.
+    const sessionId = await page.evaluate(() => JSON.parse(sessionStorage.getItem("hookgate.operator") ?? "{}").sessionId as string);
+    await page.getByRole("navigation", { name: "Screens" }).getByRole("link", { name: "Operator audit log", exact: true }).click();
+    await page.getByLabel("Action").fill("dashboard.session_started");
+    await page.getByRole("button", { name: "Filter" }).click();
+    const actions = () => page.getByRole("table").locator("td[data-label=Action]").allTextContents();
+    await expect.poll(async () => new Set(await actions())).toEqual(new Set(["dashboard.session_started"]));
+    expect(await page.getByRole("table").textContent()).toContain(sessionId);
     expect(realErrors(w)).toEqual([]);
     await w.context.close();
   });

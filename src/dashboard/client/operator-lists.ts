@@ -44,6 +44,7 @@ export const operatorPages = {
   eventCatalog: (limit: number) => (cursor?: string) =>
     unwrap(hookgate().GET("/admin/event-types", { params: { query: { limit, cursor } } })),
   endpoints: (limit: number) => (cursor?: string) => unwrap(hookgate().GET("/admin/webhooks", { params: { query: { limit, cursor } } })),
-  operatorAudit: (limit: number) => (cursor?: string) =>
-    unwrap(hookgate().GET("/admin/audit-log", { params: { query: { limit, cursor } } })),
+  /** The operator's audit log, newest first; an empty action is no filter. */
+  operatorAudit: (limit: number, action: string) => (cursor?: string) =>
+    unwrap(hookgate().GET("/admin/audit-log", { params: { query: { limit, cursor, ...(action && { action }) } } })),
 } satisfies Record<string, (...args: never[]) => PageLoader<unknown>>;

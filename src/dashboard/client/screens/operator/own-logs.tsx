@@ -1,8 +1,9 @@
+import { useState } from "hono/jsx/dom";
 import { hookgate, unwrap } from "../../api";
 import { disabledWhy } from "../../format";
 import { useAction, useList } from "../../hooks";
 import { operatorPages } from "../../operator-lists";
-import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../../ui";
+import { Cell, DataTable, Empty, ErrorNote, Field, LoadMore } from "../../ui";
 import { AuditTable } from "./audit-table";
 
 /** "Operator endpoints": the operator's own webhooks (every tenant's events, or the tenants named). */
@@ -55,10 +56,29 @@ export function OwnEndpointsScreen() {
 
 /** "Operator audit log": what the operator did, newest first. */
 export function OwnAuditScreen() {
-  const list = useList("/admin/audit-log", operatorPages.operatorAudit(50));
+  const [typed, setTyped] = useState("");
+  const [action, setAction] = useState("");
+  const list = useList(`/admin/audit-log?action=${action}`, operatorPages.operatorAudit(50, action));
   return (
     <section aria-labelledby="opaudit-h">
       <h1 id="opaudit-h">Operator audit log</h1>
+      <form
+        class="filters"
+        aria-label="Filter the log"
+        onSubmit={(e: Event) => {
+          e.preventDefault();
+          setAction(typed.trim());
+        }}
+      >
+        <Field label="Action" hint="e.g. key.revoked, tenant.created">
+          {(id) => <input id={id} value={typed} onInput={(e: Event) => setTyped((e.target as HTMLInputElement).value)} />}
+        </Field>
+        <div class="actions">
+          <button type="submit" class="secondary">
+            Filter
+          </button>
+        </div>
+      </form>
       <AuditTable list={list} caption="The operator's audit log, newest first" />
     </section>
   );
