@@ -1,3 +1,4 @@
+import { hasScope, isHookgateScope } from "../common/scopes";
 import type { Config } from "../config";
 import { createDb } from "../db/client";
 import { findKeyByHash } from "../db/keys";
@@ -7,7 +8,6 @@ import { credentialGate } from "../objects";
 import type { Bucket, GateResult, Refusal } from "../ratelimit/gate-types";
 import type { Window } from "../ratelimit/gcra";
 import { effectiveWindow, RateLimitedError } from "../ratelimit/limits";
-import { hasScope, isHookgateScope } from "../shared/scopes";
 import { cachedTenant, rememberTenant } from "../tenants/cache";
 import { keyRecords } from "./cache";
 import { identifySession } from "./dashboard-sessions";

@@ -1,3 +1,4 @@
+import { ALL_SCOPES, missingScopes } from "../common/scopes";
 import type { Config } from "../config";
 import { createDb } from "../db/client";
 import { findClient } from "../db/oauth-clients";
@@ -7,7 +8,6 @@ import { credentialGate } from "../objects";
 import { productScopeNames } from "../operator/scopes";
 import type { GateResult } from "../ratelimit/gate-types";
 import { DEFAULT_LIMITS, RateLimitedError } from "../ratelimit/limits";
-import { ALL_SCOPES, missingScopes } from "../shared/scopes";
 import { cachedTenant } from "../tenants/cache";
 import { clientPolicy } from "./oauth-clients";
 import { ACCESS_TOKEN_TTL_SECONDS, signAccessToken } from "./tokens";

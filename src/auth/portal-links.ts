@@ -1,4 +1,5 @@
 import { lt, sql } from "drizzle-orm";
+import { WILDCARD_SCOPES } from "../common/scopes";
 import type { Config } from "../config";
 import type { AuditActor } from "../db/audit";
 import { auditStatement } from "../db/audit";
@@ -8,7 +9,6 @@ import { portalLinks } from "../db/schema";
 import { newId, randomBase62, sha256Hex } from "../lib/crypto";
 import { DomainError, ForbiddenError, ValidationError } from "../lib/errors";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";
-import { WILDCARD_SCOPES } from "../shared/scopes";
 import { cachedTenant } from "../tenants/cache";
 import type { TenantOp } from "./caller";
 import { type SessionGrant, startSession } from "./dashboard-sessions";

@@ -1,7 +1,7 @@
+import { missingScopes } from "../common/scopes";
 import { ForbiddenError } from "../lib/errors";
-import { missingScopes } from "../shared/scopes";
 
-/** Refuses (403) a credential granting scopes it does not hold itself (the rule itself is in src/shared/scopes.ts). */
+/** Refuses (403) a credential granting scopes it does not hold itself (the rule itself is in src/common/scopes.ts). */
 export function assertCanGrant(held: readonly string[], requested: readonly string[], product: readonly string[] = []): void {
   const missing = missingScopes(held, requested, product);
   if (missing.length > 0) {

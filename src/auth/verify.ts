@@ -1,9 +1,9 @@
+import { grantedScopes } from "../common/scopes";
 import type { Config } from "../config";
 import { AuthenticationError, DomainError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { policyName } from "../ratelimit/gcra";
 import { bucketFor, RateLimitedError } from "../ratelimit/limits";
-import { grantedScopes } from "../shared/scopes";
 import { admit, identify } from "./authenticate";
 
 export type VerifyInput = { credential: string; scope?: string; ip?: string; method?: string; cost?: number };

@@ -9,7 +9,7 @@ import {
   type SourceVerification,
   WEBHOOK_FORMATS,
   WEBHOOK_ORDERINGS,
-} from "../shared/enums";
+} from "../common/enums";
 
 /** `{read?: {limit, windowSeconds}, write?: {...}}` as stored on tenants and keys. */
 export type RateLimitWindow = { limit: number; windowSeconds: number };
@@ -21,8 +21,8 @@ export const QUOTA_NAMES = ["apiKeys", "oauthClients", "webhooks", "sources", "e
 export type QuotaName = (typeof QUOTA_NAMES)[number];
 export type Quotas = Record<QuotaName, number>;
 
-// The enumerations (statuses, errors, schemes) live in src/shared/enums.ts; re-exported so one import serves.
-export * from "../shared/enums";
+// The enumerations (statuses, errors, schemes) live in src/common/enums.ts; re-exported so one import serves.
+export * from "../common/enums";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
 

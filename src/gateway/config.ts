@@ -1,3 +1,4 @@
+import { ALL_SCOPES } from "../common/scopes";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
 import { getGatewayConfig, putGatewayConfig } from "../db/gateway";
@@ -6,7 +7,6 @@ import { checkWebhookUrl } from "../delivery/http/url-guard";
 import { type FieldError, ValidationError } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
 import { productScopeNames } from "../operator/scopes";
-import { ALL_SCOPES } from "../shared/scopes";
 import { normalizeHost } from "./routes";
 
 export type GatewayConfig = { origin: string; hosts: string[]; routes: GatewayRoute[]; updatedAt: Date };

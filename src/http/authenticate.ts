@@ -4,11 +4,11 @@ import { type Admission, admit, identify } from "../auth/authenticate";
 import { clientIp, extractCredential } from "../auth/credentials";
 import { identifyOperatorSession, isOperatorSessionToken } from "../auth/operator-sessions";
 import type { Identified } from "../auth/principal";
+import { requiredScope, type ScopeResource } from "../common/scopes";
 import { constantTimeEqual } from "../lib/crypto";
 import { AuthenticationError } from "../lib/errors";
 import type { Bucket } from "../ratelimit/gate-types";
 import { bucketFor, rateLimitHeaders } from "../ratelimit/limits";
-import { requiredScope, type ScopeResource } from "../shared/scopes";
 import type { AppEnv } from "./context";
 
 /**

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { grantedScopes } from "../common/scopes";
 import { loadConfig } from "../config";
 import { gatewayConfig } from "../gateway/config";
 import { forwardToOrigin } from "../gateway/proxy";
@@ -6,7 +7,6 @@ import { isHookgatePath, matchRoute, normalizeHost } from "../gateway/routes";
 import { DomainError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { bucketFor } from "../ratelimit/limits";
-import { grantedScopes } from "../shared/scopes";
 import { authenticateRequest, setRateLimitHeaders } from "./authenticate";
 import type { AppEnv } from "./context";
 

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { ALL_SCOPES } from "../common/scopes";
 import { parseCidr } from "../lib/ip";
 import { MAX_PRODUCT_SCOPES, SCOPE_NAME } from "../operator/scopes";
-import { ALL_SCOPES } from "../shared/scopes";
 
 /** Schemas shared by more than one resource. */
 const window = z.strictObject({

@@ -8,9 +8,9 @@
 import { admit, identify } from "../auth/authenticate";
 import { actorOf, type TenantOp } from "../auth/caller";
 import { clientIp } from "../auth/credentials";
+import type { AuthMessage, ErrorMessage } from "../common/listen-protocol";
 import type { Config } from "../config";
 import { DomainError, STATUS_OF_KIND } from "../lib/errors";
-import type { AuthMessage, ErrorMessage } from "../shared/listen-protocol";
 import { type ListenRequest, openListenSession } from "./open";
 
 export const FIRST_MESSAGE_WAIT_MS = 10_000;

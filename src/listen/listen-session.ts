@@ -1,8 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../config";
-import { attemptMessage, sendToQueue } from "../data/outbox";
-import { objectOfId } from "../data/placement";
-import { shardStub } from "../objects";
 import {
   type DeliveryMessage as DeliveryFrame,
   type ErrorMessage,
@@ -11,7 +7,11 @@ import {
   type ReadyMessage,
   type ReplacedMessage,
   SESSION_KEPT_MS,
-} from "../shared/listen-protocol";
+} from "../common/listen-protocol";
+import { loadConfig } from "../config";
+import { attemptMessage, sendToQueue } from "../data/outbox";
+import { objectOfId } from "../data/placement";
+import { shardStub } from "../objects";
 import { cachedTenant } from "../tenants/cache";
 import { parseResult, type SocketDelivery, type SocketResult, START_HEADER } from "./protocol";
 import { type SessionMeta, SessionStore } from "./session-store";

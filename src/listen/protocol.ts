@@ -1,9 +1,9 @@
 /**
- * The server's side of `GET /v1/listen`'s messages (declared in src/shared/listen-protocol.ts,
+ * The server's side of `GET /v1/listen`'s messages (declared in src/common/listen-protocol.ts,
  * which the CLI shares): what the session object takes and gives, and a client's `result` checked.
  */
-import { ATTEMPT_ERRORS, type AttemptError } from "../shared/enums";
-import { type DeliveryMessage, MAX_RESULT_BODY_BYTES, type ResultMessage } from "../shared/listen-protocol";
+import { ATTEMPT_ERRORS, type AttemptError } from "../common/enums";
+import { type DeliveryMessage, MAX_RESULT_BODY_BYTES, type ResultMessage } from "../common/listen-protocol";
 
 /** The header that carries a connection's start from the listen route to its object (never the client's). */
 export const START_HEADER = "x-hookgate-listen-start";

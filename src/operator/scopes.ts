@@ -1,9 +1,9 @@
+import { ALL_SCOPES, describeScope, isHookgateScope } from "../common/scopes";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
 import { listProductScopes, replaceProductScopes } from "../db/product-scopes";
 import { type FieldError, ValidationError } from "../lib/errors";
 import { TtlCache } from "../lib/ttl-cache";
-import { ALL_SCOPES, describeScope, isHookgateScope } from "../shared/scopes";
 
 /** `tests:read`, `contacts:write`, `billing-admin:manage`: lowercase `resource:action`. */
 export const SCOPE_NAME = /^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$/;

@@ -1,8 +1,8 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { SESSION_KEPT_MS } from "../../src/common/listen-protocol";
 import type { QueueBody } from "../../src/data/outbox";
-import { SESSION_KEPT_MS } from "../../src/shared/listen-protocol";
 import { verifyWebhook } from "../../src/tools/verify/index";
 import { deliveryRow } from "./data-plane";
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DeliveryMessage, ResultMessage } from "../../src/shared/listen-protocol";
+import type { DeliveryMessage, ResultMessage } from "../../src/common/listen-protocol";
 import type { ForwardResult } from "../../src/tools/cli/forward";
 import { ListenSession, parseServerMessage } from "../../src/tools/cli/listen-session";
 

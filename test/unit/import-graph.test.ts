@@ -101,21 +101,21 @@ describe("the import graph (fixtures)", () => {
     expect(ruleViolations(sources)).toEqual(files.slice(0, 4).map((f) => `delivery above its layer: src/delivery/x.ts -> ${f}`));
   });
 
-  it("keeps src/shared free of imports, and the dashboard and tools off the server's modules", () => {
+  it("keeps src/common free of imports, and the dashboard and tools off the server's modules", () => {
     const v = ruleViolations({
-      "src/shared/a.ts": 'import type { B } from "./b";\nimport "../lib/x";\nimport { z } from "zod";',
-      "src/shared/b.ts": "",
+      "src/common/a.ts": 'import type { B } from "./b";\nimport "../lib/x";\nimport { z } from "zod";',
+      "src/common/b.ts": "",
       "src/lib/x.ts": "",
       "src/lib/read-capped.ts": "",
-      "src/db/schema.ts": 'export * from "../shared/a";',
-      "src/tools/cli/c.ts": 'import "../../shared/a";\nimport "../../lib/read-capped";\nimport "../../lib/x";\nimport "node:fs";',
+      "src/db/schema.ts": 'export * from "../common/a";',
+      "src/tools/cli/c.ts": 'import "../../common/a";\nimport "../../lib/read-capped";\nimport "../../lib/x";\nimport "node:fs";',
       "src/dashboard/client/d.tsx":
-        'import "../../tools/cli/c";\nimport "../../shared/b";\nimport "../../db/schema";\nimport "hono/jsx/dom";',
+        'import "../../tools/cli/c";\nimport "../../common/b";\nimport "../../db/schema";\nimport "hono/jsx/dom";',
     });
     expect(v).toEqual([
+      "shared beyond src/common: src/common/a.ts -> src/lib/x.ts",
+      "shared beyond src/common: src/common/a.ts -> zod",
       "client reaches the server: src/dashboard/client/d.tsx -> src/db/schema.ts",
-      "shared beyond src/shared: src/shared/a.ts -> src/lib/x.ts",
-      "shared beyond src/shared: src/shared/a.ts -> zod",
       "client reaches the server: src/tools/cli/c.ts -> src/lib/x.ts",
     ]);
   });

@@ -108,10 +108,10 @@ const HTTP_SIDE = [/^src\/routes\//, /^src\/http\//, /^src\/dashboard\//, /^src\
 const HTTP_MODULE = (i: Import) => /^(hono|@hono\/)/.test(i.spec) || (i.target !== null && /^src\/(http|routes)\//.test(i.target));
 const DELIVERY_MAY_NOT = /^src\/(events|webhooks|listen|replays)\//;
 /** The facts every side declares once (server, dashboard, CLI): they import nothing but each other. */
-const SHARED = /^src\/shared\//;
+const SHARED = /^src\/common\//;
 /** The dashboard's page and the developer tools run outside the Worker: within src/ they reach only these. */
 const CLIENT_SIDE = /^src\/(tools|dashboard\/client)\//;
-const CLIENT_MAY = /^src\/(tools|dashboard\/client|shared)\/|^src\/lib\/read-capped\.ts$/;
+const CLIENT_MAY = /^src\/(tools|dashboard\/client|common)\/|^src\/lib\/read-capped\.ts$/;
 const MAX_LINES = 300;
 
 /** Every breach of the layering rules, each as `rule: from -> to` or `rule: file (…)`. */
@@ -124,7 +124,7 @@ export function ruleViolations(sources: Sources, graph: Graph = buildGraph(sourc
       if (!HTTP_SIDE.some((r) => r.test(from)) && HTTP_MODULE(i)) out.push(`http outside the HTTP layer: ${edge(from, to)}`);
       if (from.startsWith("src/delivery/") && i.target && DELIVERY_MAY_NOT.test(i.target))
         out.push(`delivery above its layer: ${edge(from, to)}`);
-      if (SHARED.test(from) && !(i.target && SHARED.test(i.target))) out.push(`shared beyond src/shared: ${edge(from, to)}`);
+      if (SHARED.test(from) && !(i.target && SHARED.test(i.target))) out.push(`shared beyond src/common: ${edge(from, to)}`);
       if (CLIENT_SIDE.test(from) && i.target && !CLIENT_MAY.test(i.target)) out.push(`client reaches the server: ${edge(from, to)}`);
       if (from !== "src/index.ts" && i.target && objectClasses.includes(i.target))
         out.push(`object class outside src/index.ts: ${edge(from, to)}`);

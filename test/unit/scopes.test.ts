@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ALL_SCOPES, expandScopes, grantedScopes, hasScope, missingScopes, RESOURCE_SCOPES, requiredScope } from "../../src/shared/scopes";
+import { ALL_SCOPES, expandScopes, grantedScopes, hasScope, missingScopes, RESOURCE_SCOPES, requiredScope } from "../../src/common/scopes";
 
 const READS = ["keys:read", "webhooks:read", "events:read", "sources:read", "audit:read"];
 const WRITES = ["keys:write", "webhooks:write", "events:write", "sources:write"];

@@ -2,7 +2,7 @@
  * The lists the page shows, one page at a time: each returns a `PageLoader` for `useList`, whose
  * key is the list's path and filters (a new key starts the list again).
  */
-import { DELIVERY_STATUSES } from "../../shared/enums";
+import { DELIVERY_STATUSES } from "../../common/enums";
 import { type Delivery, hookgate, unwrap } from "./api";
 import type { PageLoader } from "./hooks";
 

@@ -1,7 +1,7 @@
 /**
  * The operator console's lists (the `/admin` half of the API), one page at a time, for `useList`.
  */
-import { DELIVERY_STATUSES } from "../../shared/enums";
+import { DELIVERY_STATUSES } from "../../common/enums";
 import { type Delivery, hookgate, unwrap } from "./api";
 import type { PageLoader } from "./hooks";
 

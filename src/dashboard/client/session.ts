@@ -1,4 +1,4 @@
-import { hasScope } from "../../shared/scopes";
+import { hasScope } from "../../common/scopes";
 import { hookgate, type OperatorSession, type Session, unwrap } from "./api";
 
 /** A dashboard session as the API grants it; the page keeps it for this tab only. */

@@ -1,6 +1,6 @@
+import type { AttemptError } from "../../common/enums";
+import { MAX_RESULT_BODY_BYTES } from "../../common/listen-protocol";
 import { readCapped } from "../../lib/read-capped";
-import type { AttemptError } from "../../shared/enums";
-import { MAX_RESULT_BODY_BYTES } from "../../shared/listen-protocol";
 import { describeNetworkError, errorCode } from "./io.js";
 
 /** As Hookgate's own attempts: 10 s, at most 4 KiB of the answer read, redirects not followed. */

@@ -1,5 +1,5 @@
 /**
- * The client side of `GET /v1/listen`'s protocol (src/shared/listen-protocol.ts), free of
+ * The client side of `GET /v1/listen`'s protocol (src/common/listen-protocol.ts), free of
  * sockets: it takes the server's messages one at a time and answers through the functions it is
  * given.
  */
@@ -9,7 +9,7 @@ import {
   type ResultMessage,
   SESSION_KEPT_MS,
   type ServerMessage,
-} from "../../shared/listen-protocol";
+} from "../../common/listen-protocol";
 import type { ForwardResult } from "./forward.js";
 import { oneLine } from "./io.js";
 

@@ -4,7 +4,7 @@
  * A connection that drops after the session was ready is reopened on the same session
  * (`?session=lsn_…`), which the server keeps for 10 minutes; Ctrl-C closes it cleanly.
  */
-import { PING, type ResultMessage, SESSION_KEPT_MS } from "../../shared/listen-protocol";
+import { PING, type ResultMessage, SESSION_KEPT_MS } from "../../common/listen-protocol";
 import { forwardDelivery } from "./forward.js";
 import {
   CliError,

@@ -1,5 +1,5 @@
 import { useState } from "hono/jsx/dom";
-import { DELIVERY_STATUSES } from "../../../shared/enums";
+import { DELIVERY_STATUSES } from "../../../common/enums";
 import { duration, when } from "../format";
 import { useList } from "../hooks";
 import { pages } from "../lists";

@@ -1,5 +1,5 @@
 import { useState } from "hono/jsx/dom";
-import { hasScope, RESOURCE_SCOPES } from "../../../shared/scopes";
+import { hasScope, RESOURCE_SCOPES } from "../../../common/scopes";
 import { type ApiKey, type CreateKey, hookgate, type NewApiKey, unwrap } from "../api";
 import { when } from "../format";
 import { useAction, useList } from "../hooks";

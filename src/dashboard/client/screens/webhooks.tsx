@@ -1,5 +1,5 @@
 import { useState } from "hono/jsx/dom";
-import { LISTEN_MANAGED_BY } from "../../../shared/enums";
+import { LISTEN_MANAGED_BY } from "../../../common/enums";
 import { type CreateWebhook, hookgate, unwrap, type Webhook } from "../api";
 import { useAction, useList } from "../hooks";
 import { pages } from "../lists";

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "hono/jsx/dom";
-import { DELIVERY_STATUSES } from "../../../../shared/enums";
+import { DELIVERY_STATUSES } from "../../../../common/enums";
 import { type Attempt, type Delivery, hookgate, messageOf, unwrap } from "../../api";
 import { duration, headerLines, prettyJson, when } from "../../format";
 import { useList } from "../../hooks";

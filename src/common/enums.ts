@@ -1,7 +1,7 @@
 /**
  * The enumerations Hookgate declares once: the zod enums of the API, the
  * D1 columns, the data shards' rows, the dashboard and the CLI all derive
- * from these. Dependency-free (src/shared/ imports nothing else), so the
+ * from these. Dependency-free (src/common/ imports nothing else), so the
  * browser and Node bundles take them without any server package.
  */
 
