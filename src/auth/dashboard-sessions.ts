@@ -162,6 +162,7 @@ export async function identifySession(env: Env, config: Config, token: string, i
     tenant,
     credentialId: claims.sub,
     credentialType: claims.sub.startsWith("key_") ? "api_key" : "oauth_client",
+    mode: "live",
     scopes: claims.scope.split(" ").filter(Boolean),
     rateLimits: claims.rl ?? null,
     // The credential's own restrictions are read from D1 when they matter (see restrictionsOf).

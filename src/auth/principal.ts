@@ -1,3 +1,4 @@
+import type { Mode } from "../common/enums";
 import type { RateLimits } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
 import type { CredentialPolicy } from "../ratelimit/policy";
@@ -7,6 +8,8 @@ export type Principal = {
   tenant: TenantRow;
   credentialId: string;
   credentialType: "api_key" | "oauth_client";
+  /** The credential's mode: it sees and changes only this mode's resources. */
+  mode: Mode;
   scopes: string[];
   rateLimits: RateLimits | null;
   /** An API key's own restrictions (an OAuth client's are read when needed: see `restrictionsOf`). */

@@ -5,6 +5,11 @@
  * browser and Node bundles take them without any server package.
  */
 
+// ---- Modes ----
+/** Every tenant has two modes; a credential, and everything it makes, belongs to one. */
+export const MODES = ["live", "test"] as const;
+export type Mode = (typeof MODES)[number];
+
 // ---- Deliveries and attempts (stored in the data shards, src/data/) ----
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
