@@ -1,4 +1,5 @@
 import type { BatchItem } from "drizzle-orm/batch";
+import type { Mode } from "../common/enums";
 import { type AuditEntry, auditStatement } from "../db/audit";
 import { changes, createDb, type Db } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
@@ -21,7 +22,7 @@ import { credentialGate } from "../objects";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { forgetKey } from "./cache";
-import type { TenantOp } from "./caller";
+import { callerMode, type TenantOp } from "./caller";
 import { applyCredentialChange } from "./credential-change";
 import { generateApiKey } from "./key-format";
 import { assertUnlocked, callerLocks, mergeLocks } from "./operator-locks";
@@ -33,6 +34,8 @@ export type NewKeyInput = {
   expiresAt?: Date | null;
   ipAllowlist?: string[] | null;
   rateLimits?: RateLimits | null;
+  /** Default: the calling credential's mode (`live` for the operator). */
+  mode?: Mode;
 };
 
 export type IssuedKey = { row: ApiKeyRow; key: string };
@@ -46,6 +49,7 @@ export async function issueApiKey(ctx: TenantOp, input: NewKeyInput): Promise<Is
   const db = createDb(ctx.env.DB);
   const product = await productScopeNames(ctx.env.DB);
   assertKnownScopes(input.scopes, product);
+  const mode = input.mode ?? callerMode(ctx.caller) ?? "live";
   await assertCanHandOn(
     db,
     ctx.caller,
@@ -53,35 +57,45 @@ export async function issueApiKey(ctx: TenantOp, input: NewKeyInput): Promise<Is
       scopes: input.scopes,
       expiresAt: input.expiresAt ?? null,
       ipAllowlist: input.ipAllowlist ?? null,
+      mode,
     },
     product,
   );
   assertWithinCeiling(input.rateLimits, ctx.tenant.rateLimits);
   // A key made by a key the operator locked is locked the same way.
   const lockedBy = await callerLocks(db, ctx.caller);
-  const issued = await mintKey(ctx.config.keyPrefix, ctx.tenant.id, newId("key"), { ...input, lockedBy }, ctx.who.actor);
+  const issued = await mintKey(ctx.config.keyPrefix, ctx.tenant.id, newId("key"), { ...input, mode, lockedBy }, ctx.who.actor);
   const [inserted] = await db.batch([
     insertKeyUnderQuota(db, issued.row, ctx.tenant.quotas.apiKeys),
     auditStatement(db, ctx.who, createdEntry(issued.row), keyExists(issued.row.id)),
   ]);
-  if (changes(inserted) !== 1) throw new QuotaExceededError("apiKeys", ctx.tenant.quotas.apiKeys, "API keys");
+  if (changes(inserted) !== 1) throw keyQuotaExceeded(ctx, mode);
   return issued;
 }
 
-/** A page of the tenant's keys. */
-export async function listApiKeys(ctx: Pick<TenantOp, "env" | "tenant">, limit: number, after?: Cursor): Promise<Page<ApiKeyRow>> {
-  return listKeys(createDb(ctx.env.DB), ctx.tenant.id, limit, after);
+/** Each mode has its own `apiKeys` quota, the same number. */
+const keyQuotaExceeded = (ctx: Pick<TenantOp, "tenant">, mode: Mode) =>
+  new QuotaExceededError("apiKeys", ctx.tenant.quotas.apiKeys, mode === "test" ? "test mode API keys" : "API keys");
+
+/** A page of the tenant's keys: the caller's mode's (the operator's `mode`, or both). */
+export async function listApiKeys(
+  ctx: Pick<TenantOp, "env" | "tenant" | "caller">,
+  limit: number,
+  after?: Cursor,
+  mode: Mode | null = callerMode(ctx.caller),
+): Promise<Page<ApiKeyRow>> {
+  return listKeys(createDb(ctx.env.DB), ctx.tenant.id, mode, limit, after);
 }
 
 /** Requests per UTC day made with one of the tenant's keys: its own object counts every admitted request (D1 gets a copy each minute). */
-export async function apiKeyUsage(ctx: Pick<TenantOp, "env" | "tenant">, id: string) {
+export async function apiKeyUsage(ctx: Pick<TenantOp, "env" | "tenant" | "caller">, id: string) {
   const key = await findApiKey(ctx, id);
   return credentialGate(ctx.env, key.id).usage();
 }
 
-/** A live key of the tenant, or 404 (another tenant's id too). */
-export async function findApiKey(ctx: Pick<TenantOp, "env" | "tenant">, id: string): Promise<ApiKeyRow> {
-  const key = await getKey(createDb(ctx.env.DB), ctx.tenant.id, id);
+/** A live key of the tenant in the caller's mode, or 404 (another tenant's or mode's id too). */
+export async function findApiKey(ctx: Pick<TenantOp, "env" | "tenant" | "caller">, id: string): Promise<ApiKeyRow> {
+  const key = await getKey(createDb(ctx.env.DB), ctx.tenant.id, id, callerMode(ctx.caller));
   if (!key) throw new NotFoundError("API key");
   return key;
 }
@@ -152,6 +166,7 @@ export async function rotateApiKey(ctx: TenantOp, id: string, graceSeconds: numb
       expiresAt: old.expiresAt,
       ipAllowlist: old.ipAllowlist,
       rateLimits: old.rateLimits,
+      mode: old.mode,
       lockedBy: mergeLocks(old.lockedBy, await callerLocks(db, ctx.caller)),
     },
     ctx.who.actor,
@@ -173,7 +188,7 @@ export async function rotateApiKey(ctx: TenantOp, id: string, graceSeconds: numb
   ]);
   if (changes(inserted) !== 1) {
     await releaseRotation(db, ctx.tenant.id, id).run();
-    throw new QuotaExceededError("apiKeys", ctx.tenant.quotas.apiKeys, "API keys");
+    throw keyQuotaExceeded(ctx, old.mode);
   }
   await publishKeyPolicy(ctx.env, { ...old, revokedAt });
   if (predecessor) {
@@ -191,10 +206,10 @@ async function mintKey(
   prefix: string,
   tenantId: string,
   id: string,
-  input: NewKeyInput & { lockedBy: OperatorLocks | null },
+  input: NewKeyInput & { mode: Mode; lockedBy: OperatorLocks | null },
   createdBy: string,
 ): Promise<IssuedKey> {
-  const key = generateApiKey(prefix, tenantId);
+  const key = generateApiKey(prefix, tenantId, input.mode);
   const row: ApiKeyRow = {
     id,
     tenantId,
@@ -202,6 +217,7 @@ async function mintKey(
     hash: await sha256Hex(key),
     start: key.slice(0, 12),
     last4: key.slice(-4),
+    mode: input.mode,
     scopes: input.scopes,
     ipAllowlist: input.ipAllowlist ?? null,
     rateLimits: input.rateLimits ?? null,
@@ -216,7 +232,11 @@ async function mintKey(
   return { row, key };
 }
 
-const createdEntry = (row: ApiKeyRow) => ({ action: "key.created", target: row.id, details: { name: row.name, scopes: row.scopes } });
+const createdEntry = (row: ApiKeyRow) => ({
+  action: "key.created",
+  target: row.id,
+  details: { name: row.name, scopes: row.scopes, mode: row.mode },
+});
 
 /** A change to a key's live state (see `applyCredentialChange`), then this isolate's cache forgets it. */
 export async function applyKeyChange(

@@ -14,7 +14,7 @@ import { identifySession } from "./dashboard-sessions";
 import { parseApiKey } from "./key-format";
 import type { Identified, Principal } from "./principal";
 import { isSessionToken } from "./session-tokens";
-import { looksLikeJwt, verifyAccessToken } from "./tokens";
+import { looksLikeJwt, tokenMode, verifyAccessToken } from "./tokens";
 
 /** What one admitted request spent, for its rate-limit headers. */
 export type Admission = { principal: Principal; bucket: Bucket; window: Window; gate: GateResult };
@@ -54,7 +54,7 @@ export async function identify(
         tenant,
         credentialId: claims.sub,
         credentialType: "oauth_client",
-        mode: "live",
+        mode: tokenMode(claims),
         scopes: claims.scope.split(" ").filter(Boolean),
         rateLimits: null,
         expiresAt: null,
@@ -85,7 +85,7 @@ export async function identify(
       tenant,
       credentialId: key.id,
       credentialType: "api_key",
-      mode: "live",
+      mode: key.mode,
       scopes: key.scopes,
       rateLimits: key.rateLimits,
       expiresAt: key.expiresAt?.getTime() ?? null,

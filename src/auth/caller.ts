@@ -1,3 +1,4 @@
+import type { Mode } from "../common/enums";
 import type { Config } from "../config";
 import type { AuditActor } from "../db/audit";
 import type { TenantRow } from "../db/tenants";
@@ -26,3 +27,9 @@ export const actorOf = (principal: Principal, requestId: string): AuditActor => 
   ip: principal.ip,
   requestId,
 });
+
+/**
+ * The mode whose resources the caller sees: a tenant credential's own, or
+ * `null` for the operator, who sees both.
+ */
+export const callerMode = (caller: Caller): Mode | null => ("operator" in caller ? null : caller.principal.mode);

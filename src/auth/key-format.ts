@@ -1,7 +1,9 @@
+import { MODES, type Mode } from "../common/enums";
 import { isBase62, randomBase62, toBase62 } from "../lib/crypto";
 
 /**
- * Static API keys look like `<prefix>_live_<tenant>_<secret><checksum>`:
+ * Static API keys look like `<prefix>_<mode>_<tenant>_<secret><checksum>`
+ * (`live` or `test`):
  * 32 base62 CSPRNG characters, then a 6-character base62 CRC32 of them, so a
  * typo or a made-up key is refused without touching storage (as GitHub's
  * token format does for secret scanners).
@@ -32,23 +34,25 @@ export function checksum(secret: string): string {
   return toBase62(crc32(secret), CHECKSUM_LENGTH);
 }
 
-/** A new static key for a tenant id (`ten_...`). */
-export function generateApiKey(prefix: string, tenantId: string): string {
+/** A new static key of `mode` for a tenant id (`ten_...`). */
+export function generateApiKey(prefix: string, tenantId: string, mode: Mode = "live"): string {
   const secret = randomBase62(SECRET_LENGTH);
-  return `${prefix}_live_${tenantId.replace(/^ten_/, "")}_${secret}${checksum(secret)}`;
+  return `${prefix}_${mode}_${tenantId.replace(/^ten_/, "")}_${secret}${checksum(secret)}`;
 }
 
-export type ParsedKey = { tenantId: string; secret: string };
+export type ParsedKey = { tenantId: string; mode: Mode; secret: string };
+
+const isMode = (value: string): value is Mode => (MODES as readonly string[]).includes(value);
 
 /** Parses and checksums a presented key; `null` when it cannot be one of ours. */
 export function parseApiKey(prefix: string, key: string): ParsedKey | null {
   const parts = key.split("_");
   if (parts.length !== 4) return null;
   const [p, env, tenant, body] = parts as [string, string, string, string];
-  if (p !== prefix || env !== "live") return null;
+  if (p !== prefix || !isMode(env)) return null;
   if (!tenant || !isBase62(tenant)) return null;
   if (body.length !== SECRET_LENGTH + CHECKSUM_LENGTH || !isBase62(body)) return null;
   const secret = body.slice(0, SECRET_LENGTH);
   if (checksum(secret) !== body.slice(SECRET_LENGTH)) return null;
-  return { tenantId: `ten_${tenant}`, secret };
+  return { tenantId: `ten_${tenant}`, mode: env, secret };
 }

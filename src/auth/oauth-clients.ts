@@ -1,3 +1,4 @@
+import type { Mode } from "../common/enums";
 import { auditStatement } from "../db/audit";
 import { changes, createDb } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
@@ -7,7 +8,7 @@ import { NotFoundError, QuotaExceededError } from "../lib/errors";
 import { credentialGate } from "../objects";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";
 import type { CredentialPolicy } from "../ratelimit/policy";
-import type { TenantOp } from "./caller";
+import { callerMode, type TenantOp } from "./caller";
 import { applyCredentialChange } from "./credential-change";
 import { callerLocks } from "./operator-locks";
 import { assertCanHandOn } from "./restrictions";
@@ -50,6 +51,8 @@ export async function createOAuthClient(ctx: TenantOp, input: NewClientInput): P
     name: input.name,
     secretHash,
     secretLast4,
+    // The creating credential's mode; its tokens carry it.
+    mode: callerMode(ctx.caller) ?? "live",
     scopes: input.scopes,
     ipAllowlist: input.ipAllowlist ?? null,
     expiresAt: input.expiresAt ?? null,
@@ -65,26 +68,31 @@ export async function createOAuthClient(ctx: TenantOp, input: NewClientInput): P
     auditStatement(
       db,
       ctx.who,
-      { action: "oauth_client.created", target: row.id, details: { name: row.name, scopes: row.scopes } },
+      { action: "oauth_client.created", target: row.id, details: { name: row.name, scopes: row.scopes, mode: row.mode } },
       clientExists(row.id),
     ),
   ]);
-  if (changes(inserted) !== 1) throw new QuotaExceededError("oauthClients", ctx.tenant.quotas.oauthClients, "OAuth clients");
+  if (changes(inserted) !== 1) {
+    const noun = row.mode === "test" ? "test mode OAuth clients" : "OAuth clients";
+    throw new QuotaExceededError("oauthClients", ctx.tenant.quotas.oauthClients, noun);
+  }
   await credentialGate(ctx.env, row.id).setPolicy(row.id, clientPolicy(row));
   return { row, secret };
 }
 
-/** A page of the tenant's OAuth clients. */
+/** A page of the tenant's OAuth clients: the caller's mode's (the operator's `mode`, or both). */
 export async function listOAuthClients(
-  ctx: Pick<TenantOp, "env" | "tenant">,
+  ctx: Pick<TenantOp, "env" | "tenant" | "caller">,
   limit: number,
   after?: Cursor,
+  mode: Mode | null = callerMode(ctx.caller),
 ): Promise<Page<OAuthClientRow>> {
-  return listClients(createDb(ctx.env.DB), ctx.tenant.id, limit, after);
+  return listClients(createDb(ctx.env.DB), ctx.tenant.id, mode, limit, after);
 }
 
-export async function findOAuthClient(ctx: Pick<TenantOp, "env" | "tenant">, id: string): Promise<OAuthClientRow> {
-  const row = await getClient(createDb(ctx.env.DB), ctx.tenant.id, id);
+/** A live client of the tenant in the caller's mode, or 404 (another tenant's or mode's id too). */
+export async function findOAuthClient(ctx: Pick<TenantOp, "env" | "tenant" | "caller">, id: string): Promise<OAuthClientRow> {
+  const row = await getClient(createDb(ctx.env.DB), ctx.tenant.id, id, callerMode(ctx.caller));
   if (!row) throw new NotFoundError("OAuth client");
   return row;
 }

@@ -70,7 +70,12 @@ export async function grantClientCredentials(env: Env, config: Config, req: Toke
     throw new OAuthError("invalid_scope", "The requested scope exceeds the scopes granted to the client");
   }
   const scopes = requested.length > 0 ? requested : client.scopes;
-  const { token } = await signAccessToken(config.tokenSigningKey, { clientId: client.id, tenantId: client.tenantId, scopes });
+  const { token } = await signAccessToken(config.tokenSigningKey, {
+    clientId: client.id,
+    tenantId: client.tenantId,
+    scopes,
+    mode: client.mode,
+  });
   return {
     response: { access_token: token, token_type: "Bearer", expires_in: ACCESS_TOKEN_TTL_SECONDS, scope: scopes.join(" ") },
     gate,

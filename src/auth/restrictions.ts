@@ -1,3 +1,4 @@
+import type { Mode } from "../common/enums";
 import type { Db } from "../db/client";
 import { getKey } from "../db/keys";
 import { getClient } from "../db/oauth-clients";
@@ -33,7 +34,7 @@ export async function restrictionsOf(db: Db, caller: Caller): Promise<Restrictio
   return { expiresAt: p.expiresAt, ipAllowlist: p.ipAllowlist };
 }
 
-export type Grant = { scopes?: readonly string[]; expiresAt?: Date | null; ipAllowlist?: string[] | null };
+export type Grant = { scopes?: readonly string[]; expiresAt?: Date | null; ipAllowlist?: string[] | null; mode?: Mode };
 
 /**
  * Refuses (403) a grant past the caller's own scopes or restrictions. For a
@@ -41,6 +42,10 @@ export type Grant = { scopes?: readonly string[]; expiresAt?: Date | null; ipAll
  */
 export async function assertCanHandOn(db: Db, caller: Caller, grant: Grant, productScopes: readonly string[] = []): Promise<void> {
   if ("operator" in caller) return;
+  // A live credential may make credentials of either mode; a test one only test ones.
+  if (grant.mode === "live" && caller.principal.mode === "test") {
+    throw new ForbiddenError("mode_escalation", "A test mode credential can only create test mode credentials", { field: "mode" });
+  }
   if (grant.scopes) assertCanGrant(caller.principal.scopes, grant.scopes, productScopes);
   const own = await restrictionsOf(db, caller);
   if (own.expiresAt !== null && grant.expiresAt !== undefined) {

@@ -1,3 +1,4 @@
+import { MODES, type Mode } from "../common/enums";
 import { fromBase64Url, toBase64Url } from "../lib/crypto";
 
 /**
@@ -18,6 +19,8 @@ export type AccessTokenClaims = {
   ten: string;
   /** Space-delimited scopes. */
   scope: string;
+  /** The client's mode; a token minted before modes existed has none and is live. */
+  mode?: Mode;
   iat: number;
   exp: number;
   jti: string;
@@ -49,7 +52,7 @@ const HEADER = toBase64Url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "J
 
 export async function signAccessToken(
   secret: string,
-  input: { clientId: string; tenantId: string; scopes: string[]; now?: number },
+  input: { clientId: string; tenantId: string; scopes: string[]; mode?: Mode; now?: number },
 ): Promise<{ token: string; claims: AccessTokenClaims }> {
   const iat = Math.floor((input.now ?? Date.now()) / 1000);
   const claims: AccessTokenClaims = {
@@ -58,6 +61,7 @@ export async function signAccessToken(
     sub: input.clientId,
     ten: input.tenantId,
     scope: input.scopes.join(" "),
+    mode: input.mode ?? "live",
     iat,
     exp: iat + ACCESS_TOKEN_TTL_SECONDS,
     jti: crypto.randomUUID(),
@@ -118,6 +122,7 @@ export async function verifyAccessToken(secret: string, token: string, now = Dat
     typeof claims.ten !== "string" ||
     !claims.ten.startsWith("ten_") ||
     typeof claims.scope !== "string" ||
+    (claims.mode !== undefined && !MODES.includes(claims.mode)) ||
     typeof claims.exp !== "number" ||
     typeof claims.iat !== "number" ||
     claims.iat * 1000 > now + 60_000
@@ -127,3 +132,6 @@ export async function verifyAccessToken(secret: string, token: string, now = Dat
   if (claims.exp * 1000 <= now) return { ok: false, reason: "expired" };
   return { ok: true, claims };
 }
+
+/** The mode a verified token acts in. */
+export const tokenMode = (claims: AccessTokenClaims): Mode => claims.mode ?? "live";

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, isNull, or, sql } from "drizzle-orm";
+import type { Mode } from "../common/enums";
 import { type Db, insertUnderQuota } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { apiKeys, tenants } from "./schema";
@@ -10,6 +11,8 @@ export type ApiKeyPatch = Partial<Pick<ApiKeyRow, "name" | "expiresAt" | "ipAllo
 /** A key is live until its revocation time (DELETE: now; rotation: now + grace). */
 const live = (now: Date) => or(isNull(apiKeys.revokedAt), gt(apiKeys.revokedAt, now));
 const ofTenant = (tenantId: string, id: string) => and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, id));
+/** Only `mode`'s keys; `null`: both modes (the operator's view). */
+const inMode = (mode: Mode | null) => (mode === null ? undefined : eq(apiKeys.mode, mode));
 
 /** The key with this hash and its tenant: the one D1 read of authentication. */
 export async function findKeyByHash(db: Db, hash: string): Promise<{ key: ApiKeyRow; tenant: TenantRow } | undefined> {
@@ -22,19 +25,32 @@ export async function findKeyByHash(db: Db, hash: string): Promise<{ key: ApiKey
   return row ?? undefined;
 }
 
-export async function getKey(db: Db, tenantId: string, id: string, now = new Date()): Promise<ApiKeyRow | undefined> {
+export async function getKey(
+  db: Db,
+  tenantId: string,
+  id: string,
+  mode: Mode | null = null,
+  now = new Date(),
+): Promise<ApiKeyRow | undefined> {
   return db
     .select()
     .from(apiKeys)
-    .where(and(ofTenant(tenantId, id), live(now)))
+    .where(and(ofTenant(tenantId, id), inMode(mode), live(now)))
     .get();
 }
 
-export async function listKeys(db: Db, tenantId: string, limit: number, after?: Cursor, now = new Date()): Promise<Page<ApiKeyRow>> {
+export async function listKeys(
+  db: Db,
+  tenantId: string,
+  mode: Mode | null,
+  limit: number,
+  after?: Cursor,
+  now = new Date(),
+): Promise<Page<ApiKeyRow>> {
   const rows = await db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.tenantId, tenantId), live(now), afterCursor(apiKeys.createdAt, apiKeys.id, after)))
+    .where(and(eq(apiKeys.tenantId, tenantId), inMode(mode), live(now), afterCursor(apiKeys.createdAt, apiKeys.id, after)))
     .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
     .limit(limit + 1)
     .all();
@@ -42,12 +58,14 @@ export async function listKeys(db: Db, tenantId: string, limit: number, after?: 
 }
 
 /**
- * Inserts a key unless the tenant already has `quota` keys not revoked. A key
- * in its rotation grace period does not count, so rotating at quota works;
- * a chain of rotations keeps at most one key in grace (see `rotateApiKey`).
+ * Inserts a key unless the tenant already has `quota` keys of its mode not
+ * revoked (each mode has its own quota, the same number). A key in its
+ * rotation grace period does not count, so rotating at quota works; a chain
+ * of rotations keeps at most one key in grace (see `rotateApiKey`).
  */
 export function insertKeyUnderQuota(db: Db, row: ApiKeyRow, quota: number) {
-  return insertUnderQuota(db, apiKeys, row, and(eq(apiKeys.tenantId, row.tenantId), isNull(apiKeys.revokedAt)), quota);
+  const counted = and(eq(apiKeys.tenantId, row.tenantId), eq(apiKeys.mode, row.mode), isNull(apiKeys.revokedAt));
+  return insertUnderQuota(db, apiKeys, row, counted, quota);
 }
 
 /** The key `id` exists: the condition for an audit row written in the same batch as its insert. */

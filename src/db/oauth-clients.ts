@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
+import type { Mode } from "../common/enums";
 import { type Db, insertUnderQuota } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import { oauthClients } from "./schema";
@@ -6,12 +7,14 @@ import { oauthClients } from "./schema";
 export type OAuthClientRow = typeof oauthClients.$inferSelect;
 
 const ofTenant = (tenantId: string, id: string) => and(eq(oauthClients.tenantId, tenantId), eq(oauthClients.id, id));
+/** Only `mode`'s clients; `null`: both modes (the operator's view). */
+const inMode = (mode: Mode | null) => (mode === null ? undefined : eq(oauthClients.mode, mode));
 
-export async function getClient(db: Db, tenantId: string, id: string): Promise<OAuthClientRow | undefined> {
+export async function getClient(db: Db, tenantId: string, id: string, mode: Mode | null = null): Promise<OAuthClientRow | undefined> {
   return db
     .select()
     .from(oauthClients)
-    .where(and(ofTenant(tenantId, id), isNull(oauthClients.deletedAt)))
+    .where(and(ofTenant(tenantId, id), inMode(mode), isNull(oauthClients.deletedAt)))
     .get();
 }
 
@@ -20,12 +23,23 @@ export async function findClient(db: Db, id: string): Promise<OAuthClientRow | u
   return db.select().from(oauthClients).where(eq(oauthClients.id, id)).get();
 }
 
-export async function listClients(db: Db, tenantId: string, limit: number, after?: Cursor): Promise<Page<OAuthClientRow>> {
+export async function listClients(
+  db: Db,
+  tenantId: string,
+  mode: Mode | null,
+  limit: number,
+  after?: Cursor,
+): Promise<Page<OAuthClientRow>> {
   const rows = await db
     .select()
     .from(oauthClients)
     .where(
-      and(eq(oauthClients.tenantId, tenantId), isNull(oauthClients.deletedAt), afterCursor(oauthClients.createdAt, oauthClients.id, after)),
+      and(
+        eq(oauthClients.tenantId, tenantId),
+        inMode(mode),
+        isNull(oauthClients.deletedAt),
+        afterCursor(oauthClients.createdAt, oauthClients.id, after),
+      ),
     )
     .orderBy(asc(oauthClients.createdAt), asc(oauthClients.id))
     .limit(limit + 1)
@@ -33,8 +47,10 @@ export async function listClients(db: Db, tenantId: string, limit: number, after
   return toPage(rows, limit, (r) => ({ t: r.createdAt.getTime(), id: r.id }));
 }
 
+/** Inserts a client unless the tenant already has `quota` of its mode (each mode has its own quota, the same number). */
 export function insertClientUnderQuota(db: Db, row: OAuthClientRow, quota: number) {
-  return insertUnderQuota(db, oauthClients, row, and(eq(oauthClients.tenantId, row.tenantId), isNull(oauthClients.deletedAt)), quota);
+  const counted = and(eq(oauthClients.tenantId, row.tenantId), eq(oauthClients.mode, row.mode), isNull(oauthClients.deletedAt));
+  return insertUnderQuota(db, oauthClients, row, counted, quota);
 }
 
 export const clientExists = (id: string) => sql`EXISTS (SELECT 1 FROM ${oauthClients} WHERE ${eq(oauthClients.id, id)})`;

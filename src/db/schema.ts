@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import {
   MANAGED_BY,
+  MODES,
   REPLAY_STATES,
   type ReplayableStatus,
   type SourceDedupe,
@@ -62,6 +63,8 @@ export const apiKeys = sqliteTable(
     hash: text("hash").notNull(),
     start: text("start").notNull(),
     last4: text("last4").notNull(),
+    /** `live` or `test`: the key sees and makes only its mode's resources. */
+    mode: text("mode", { enum: MODES }).notNull().default("live"),
     scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
     ipAllowlist: text("ip_allowlist", { mode: "json" }).$type<string[]>(),
     rateLimits: text("rate_limits", { mode: "json" }).$type<RateLimits>(),
@@ -106,6 +109,8 @@ export const oauthClients = sqliteTable(
     /** SHA-256 (hex) of the client secret (256 bits of entropy, so no slow hash is needed). */
     secretHash: text("secret_hash").notNull(),
     secretLast4: text("secret_last4").notNull(),
+    /** The mode of the credential that created the client; its tokens carry it. */
+    mode: text("mode", { enum: MODES }).notNull().default("live"),
     scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
     ipAllowlist: text("ip_allowlist", { mode: "json" }).$type<string[]>(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }),

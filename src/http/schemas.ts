@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MODES } from "../common/enums";
 import { ALL_SCOPES } from "../common/scopes";
 import { parseCidr } from "../lib/ip";
 import { MAX_PRODUCT_SCOPES, SCOPE_NAME } from "../operator/scopes";
@@ -12,6 +13,11 @@ const window = z.strictObject({
 export const RateLimitsSchema = z
   .strictObject({ read: window.optional(), write: window.optional() })
   .openapi("RateLimits", { example: { read: { limit: 60, windowSeconds: 60 }, write: { limit: 30, windowSeconds: 60 } } });
+
+export const ModeSchema = z.enum(MODES).openapi("Mode", {
+  description: "`live` or `test`: a credential, and everything it makes, belongs to one mode and sees only that mode's resources",
+  example: "live",
+});
 
 export const ScopeSchema = z
   .string()

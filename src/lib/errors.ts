@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   insufficient_scope: "forbidden",
   scope_escalation: "forbidden",
   restriction_escalation: "forbidden",
+  mode_escalation: "forbidden",
   operator_locked: "forbidden",
   ip_not_allowed: "forbidden",
   api_access_disabled: "forbidden",
@@ -167,6 +168,7 @@ export class ForbiddenError extends DomainError {
       | "insufficient_scope"
       | "scope_escalation"
       | "restriction_escalation"
+      | "mode_escalation"
       | "operator_locked"
       | "ip_not_allowed"
       | "api_access_disabled"

@@ -16,7 +16,16 @@ import {
   toIso,
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
-import { CidrListSchema, FutureDateSchema, LockedBySchema, NameSchema, RateLimitsSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
+import {
+  CidrListSchema,
+  FutureDateSchema,
+  LockedBySchema,
+  ModeSchema,
+  NameSchema,
+  RateLimitsSchema,
+  ScopeSchema,
+  ScopesSchema,
+} from "../http/schemas";
 
 export const ApiKeySchema = z
   .object({
@@ -24,6 +33,7 @@ export const ApiKeySchema = z
     name: z.string(),
     start: z.string().openapi({ description: "First 12 characters, for recognising the key" }),
     last4: z.string(),
+    mode: ModeSchema,
     scopes: z.array(ScopeSchema),
     ipAllowlist: z.array(z.string()),
     rateLimits: RateLimitsSchema.nullable(),
@@ -45,6 +55,7 @@ export function serializeKey(k: ApiKeyRow) {
     name: k.name,
     start: k.start,
     last4: k.last4,
+    mode: k.mode,
     scopes: k.scopes,
     ipAllowlist: k.ipAllowlist ?? [],
     rateLimits: k.rateLimits,
@@ -63,6 +74,10 @@ const CreateKeyBody = z
     expiresAt: FutureDateSchema.optional(),
     ipAllowlist: CidrListSchema.optional(),
     rateLimits: RateLimitsSchema.optional(),
+    mode: ModeSchema.optional().openapi({
+      description:
+        "Default: the calling credential's mode. A live credential may create keys of either mode; a test one only test keys (403)",
+    }),
   })
   .openapi("CreateApiKey");
 
@@ -96,7 +111,8 @@ const createKeyRoute = createRoute({
   path: "/",
   tags,
   summary: "Create an API key",
-  description: "The key can only hold scopes the calling credential holds. The secret is in `key`, shown once.",
+  description:
+    'The key can only hold scopes the calling credential holds. The secret is in `key`, shown once. `mode: "test"` makes a test mode key (`<prefix>_test_…`).',
   security: tenantSecurity,
   request: jsonBody(CreateKeyBody),
   responses: { 201: jsonResponse(NewApiKeySchema, "Created"), ...errorResponses, ...conflictResponse },

@@ -16,13 +16,14 @@ import {
   toIso,
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
-import { CidrListSchema, FutureDateSchema, LockedBySchema, NameSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
+import { CidrListSchema, FutureDateSchema, LockedBySchema, ModeSchema, NameSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
 
 export const OAuthClientSchema = z
   .object({
     id: z.string().openapi({ example: "cli_9aT2..." }),
     clientId: z.string().openapi({ description: "The OAuth `client_id` (the same as `id`)" }),
     name: z.string(),
+    mode: ModeSchema.openapi({ description: "The mode of the credential that created the client; its tokens act in it" }),
     scopes: z.array(ScopeSchema),
     ipAllowlist: z.array(z.string()),
     secretLast4: z.string(),
@@ -51,6 +52,7 @@ export function serializeClient(r: OAuthClientRow) {
     id: r.id,
     clientId: r.id,
     name: r.name,
+    mode: r.mode,
     scopes: r.scopes,
     ipAllowlist: r.ipAllowlist ?? [],
     secretLast4: r.secretLast4,

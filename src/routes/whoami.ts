@@ -1,13 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireCredential } from "../http/authenticate";
 import { createRouter, errorResponses, jsonResponse, tenantSecurity } from "../http/openapi";
-import { ScopeSchema } from "../http/schemas";
+import { ModeSchema, ScopeSchema } from "../http/schemas";
 
 const WhoAmISchema = z
   .object({
     tenantId: z.string(),
     credentialId: z.string(),
     credentialType: z.enum(["api_key", "oauth_client"]),
+    mode: ModeSchema,
     scopes: z.array(ScopeSchema),
   })
   .openapi("WhoAmI");
@@ -16,7 +17,7 @@ const whoamiRoute = createRoute({
   method: "get",
   path: "/",
   tags: ["API keys"],
-  summary: "The calling credential: its tenant, id, kind and scopes",
+  summary: "The calling credential: its tenant, id, kind, mode and scopes",
   description: "Needs no particular scope; useful to check a key or token works. Counts against the read limit.",
   security: tenantSecurity,
   responses: { 200: jsonResponse(WhoAmISchema, "The caller"), ...errorResponses },
@@ -32,6 +33,7 @@ export function whoamiRoutes() {
         tenantId: p.tenant.id,
         credentialId: p.credentialId,
         credentialType: p.credentialType,
+        mode: p.mode,
         scopes: p.scopes,
       },
       200,

@@ -20,6 +20,7 @@ const PUBLIC_FIELDS = [
   "name",
   "start",
   "last4",
+  "mode",
   "scopes",
   "ipAllowlist",
   "rateLimits",

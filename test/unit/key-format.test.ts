@@ -7,8 +7,8 @@ const TENANT_ID = "ten_8Jd02kLmQpZx4RtYvB1c";
 const KEY_RE = /^hg_live_8Jd02kLmQpZx4RtYvB1c_[0-9A-Za-z]{32}[0-9A-Za-z]{6}$/;
 
 /** A key built by hand from a known secret, independent of the generator. */
-function handMade(secret: string, prefix = "hg", tenant = "8Jd02kLmQpZx4RtYvB1c"): string {
-  return `${prefix}_live_${tenant}_${secret}${checksum(secret)}`;
+function handMade(secret: string, prefix = "hg", tenant = "8Jd02kLmQpZx4RtYvB1c", mode = "live"): string {
+  return `${prefix}_${mode}_${tenant}_${secret}${checksum(secret)}`;
 }
 
 /** Replaces the character at `i` with a different base62 character. */
@@ -85,7 +85,17 @@ describe("generateApiKey", () => {
     for (let i = 0; i < 50; i++) {
       const key = generateApiKey("hg", TENANT_ID);
       const parsed = parseApiKey("hg", key);
-      expect(parsed).toEqual({ tenantId: TENANT_ID, secret: key.split("_")[3]!.slice(0, SECRET_LENGTH) });
+      expect(parsed).toEqual({ tenantId: TENANT_ID, mode: "live", secret: key.split("_")[3]!.slice(0, SECRET_LENGTH) });
+    }
+  });
+
+  it("makes test keys as <prefix>_test_<tenant>_<secret><checksum>, parsed back as test", () => {
+    for (let i = 0; i < 50; i++) {
+      const key = generateApiKey("hg", TENANT_ID, "test");
+      expect(key).toMatch(/^hg_test_8Jd02kLmQpZx4RtYvB1c_[0-9A-Za-z]{38}$/);
+      const body = key.split("_")[3]!;
+      expect(body.slice(SECRET_LENGTH)).toBe(checksum(body.slice(0, SECRET_LENGTH)));
+      expect(parseApiKey("hg", key)).toEqual({ tenantId: TENANT_ID, mode: "test", secret: body.slice(0, SECRET_LENGTH) });
     }
   });
 });
@@ -95,7 +105,14 @@ describe("parseApiKey", () => {
   const key = handMade(secret);
 
   it("accepts a hand-built key and returns tenant id and secret", () => {
-    expect(parseApiKey("hg", key)).toEqual({ tenantId: TENANT_ID, secret });
+    expect(parseApiKey("hg", key)).toEqual({ tenantId: TENANT_ID, mode: "live", secret });
+  });
+
+  it("accepts a hand-built test key with the same checksum rules", () => {
+    const testKey = handMade(secret, "hg", "8Jd02kLmQpZx4RtYvB1c", "test");
+    expect(parseApiKey("hg", testKey)).toEqual({ tenantId: TENANT_ID, mode: "test", secret });
+    expect(parseApiKey("hg", typo(testKey, testKey.length - 1))).toBeNull();
+    expect(parseApiKey("hg", typo(testKey, testKey.length - 10))).toBeNull();
   });
 
   it("rejects every one-character typo in the secret or checksum", () => {
@@ -125,11 +142,11 @@ describe("parseApiKey", () => {
     expect(parseApiKey("hg", handMade(secret, "gh"))).toBeNull();
     expect(parseApiKey("hg", handMade(secret, "HG"))).toBeNull();
     expect(parseApiKey("acme", key)).toBeNull();
-    expect(parseApiKey("acme", handMade(secret, "acme"))).toEqual({ tenantId: TENANT_ID, secret });
+    expect(parseApiKey("acme", handMade(secret, "acme"))).toEqual({ tenantId: TENANT_ID, mode: "live", secret });
   });
 
-  it("rejects an environment other than live", () => {
-    for (const env of ["test", "LIVE", "", "live2"]) {
+  it("rejects a mode other than live or test", () => {
+    for (const env of ["TEST", "LIVE", "", "live2", "prod", "sandbox"]) {
       expect(parseApiKey("hg", key.replace("_live_", `_${env}_`)), env).toBeNull();
     }
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ACCESS_TOKEN_TTL_SECONDS, looksLikeJwt, signAccessToken, verifyAccessToken } from "../../src/auth/tokens";
+import { ACCESS_TOKEN_TTL_SECONDS, looksLikeJwt, signAccessToken, tokenMode, verifyAccessToken } from "../../src/auth/tokens";
 import { TEST_SECRETS } from "../test-secrets";
 
 const SECRET = TEST_SECRETS.TOKEN_SIGNING_KEY;
@@ -42,6 +42,7 @@ describe("signAccessToken", () => {
       sub: "cli_abc123",
       ten: "ten_xyz789",
       scope: "keys:read webhooks:write",
+      mode: "live",
       iat: now / 1000,
       exp: now / 1000 + 3600,
     });
@@ -57,6 +58,44 @@ describe("signAccessToken", () => {
     const b = await signAccessToken(SECRET, input);
     expect(a.claims.jti).not.toBe(b.claims.jti);
     expect(a.token).not.toBe(b.token);
+  });
+});
+
+describe("the token's mode", () => {
+  it("carries the client's mode in the signed claims", async () => {
+    const { token, claims } = await signAccessToken(SECRET, { ...input, mode: "test" });
+    expect(decodePart(token.split(".")[1]!).mode).toBe("test");
+    const check = await verifyAccessToken(SECRET, token);
+    expect(check).toEqual({ ok: true, claims });
+    expect(check.ok && tokenMode(check.claims)).toBe("test");
+  });
+
+  it("reads a token without a mode (minted before modes) as live", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: "hookgate", aud: "hookgate-api", sub: "cli_a", ten: "ten_b", scope: "", iat: now, exp: now + 60, jti: "x" };
+    const check = await verifyAccessToken(SECRET, await craft({ alg: "HS256", typ: "JWT" }, claims));
+    expect(check.ok && tokenMode(check.claims)).toBe("live");
+  });
+
+  it("refuses a signed token whose mode is not live or test", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    for (const mode of ["prod", "TEST", 1, null]) {
+      const claims = {
+        iss: "hookgate",
+        aud: "hookgate-api",
+        sub: "cli_a",
+        ten: "ten_b",
+        scope: "",
+        mode,
+        iat: now,
+        exp: now + 60,
+        jti: "x",
+      };
+      expect(await verifyAccessToken(SECRET, await craft({ alg: "HS256", typ: "JWT" }, claims)), String(mode)).toEqual({
+        ok: false,
+        reason: "claims",
+      });
+    }
   });
 });
 
