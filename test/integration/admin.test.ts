@@ -86,6 +86,7 @@ describe("POST /admin/tenants", () => {
         "name",
         "start",
         "last4",
+        "mode",
         "scopes",
         "ipAllowlist",
         "rateLimits",
@@ -99,6 +100,7 @@ describe("POST /admin/tenants", () => {
     );
     expect(key.id).toMatch(KEY_ID);
     expect(key.scopes.sort()).toEqual(["api:read", "api:write"]);
+    expect(key.mode).toBe("live");
     expect(key.key).toMatch(new RegExp(`^hg_live_${tenant.id.slice(4)}_[0-9A-Za-z]{38}$`));
     expect(key.start).toBe(key.key.slice(0, 12));
     expect(key.last4).toBe(key.key.slice(-4));

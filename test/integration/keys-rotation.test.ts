@@ -7,6 +7,7 @@ const PUBLIC_FIELDS = [
   "name",
   "start",
   "last4",
+  "mode",
   "scopes",
   "ipAllowlist",
   "rateLimits",

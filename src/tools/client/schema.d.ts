@@ -5982,7 +5982,7 @@ export interface paths {
     put?: never;
     /**
      * Create an API key
-     * @description The key can only hold scopes the calling credential holds. The secret is in `key`, shown once.
+     * @description The key can only hold scopes the calling credential holds. The secret is in `key`, shown once. `mode: "test"` makes a test mode key (`<prefix>_test_…`).
      */
     post: {
       parameters: {
@@ -7347,7 +7347,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The calling credential: its tenant, id, kind and scopes
+     * The calling credential: its tenant, id, kind, mode and scopes
      * @description Needs no particular scope; useful to check a key or token works. Counts against the read limit.
      */
     get: {
@@ -12495,6 +12495,12 @@ export interface components {
       key: string;
     };
     /**
+     * @description `live` or `test`: a credential, and everything it makes, belongs to one mode and sees only that mode's resources
+     * @example live
+     * @enum {string}
+     */
+    Mode: "live" | "test";
+    /**
      * @description One of Hookgate's scopes or of the operator's product scopes (GET /v1/scopes)
      * @example keys:read
      */
@@ -12518,6 +12524,7 @@ export interface components {
       /** @description First 12 characters, for recognising the key */
       start: string;
       last4: string;
+      mode: components["schemas"]["Mode"];
       scopes: components["schemas"]["Scope"][];
       ipAllowlist: string[];
       rateLimits: components["schemas"]["RateLimits"];
@@ -12741,6 +12748,7 @@ export interface components {
       /** @description The OAuth `client_id` (the same as `id`) */
       clientId: string;
       name: string;
+      mode: components["schemas"]["Mode"] & unknown;
       scopes: components["schemas"]["Scope"][];
       ipAllowlist: string[];
       secretLast4: string;
@@ -13178,6 +13186,7 @@ export interface components {
        */
       ipAllowlist?: string[];
       rateLimits?: components["schemas"]["RateLimits"];
+      mode?: components["schemas"]["Mode"] & unknown;
     };
     UpdateApiKey: {
       name?: string;
@@ -13243,6 +13252,7 @@ export interface components {
       credentialId: string;
       /** @enum {string} */
       credentialType: "api_key" | "oauth_client";
+      mode: components["schemas"]["Mode"];
       scopes: components["schemas"]["Scope"][];
     };
     ScopeList: {
