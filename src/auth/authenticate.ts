@@ -5,6 +5,7 @@ import { findKeyByHash } from "../db/keys";
 import { sha256Hex } from "../lib/crypto";
 import { AuthenticationError, DomainError, ForbiddenError } from "../lib/errors";
 import { credentialGate } from "../objects";
+import { type Background, decideApproximately } from "../ratelimit/approximate/isolate-limiter";
 import type { Bucket, GateResult, Refusal } from "../ratelimit/gate-types";
 import type { Window } from "../ratelimit/gcra";
 import { effectiveWindow, RateLimitedError } from "../ratelimit/limits";
@@ -101,27 +102,43 @@ export async function identify(
 }
 
 /**
+ * Where the tenant's limit mode applies (the gateway and the verify API; Hookgate's own API is
+ * always exact): how to run the approximate mode's reconciliation after the response.
+ */
+export type TenantLimitMode = { background: Background };
+
+/**
  * The rest of the documented order of checks in one Durable Object call: revoked/expired
  * (401), IP (403), API access (403), scope (403), rate limit (429). Only an
- * admitted request spends `cost`. `scope` null: any valid credential.
+ * admitted request spends `cost`. `scope` null: any valid credential. With
+ * `limitMode`, a tenant in the approximate mode is decided in the isolate
+ * (src/ratelimit/approximate/), the same checks in the same order.
  */
 export async function admit(
   env: Env,
   { principal, policy }: Identified,
   need: { scope: string | null; bucket: Bucket; cost?: number; productScopes?: readonly string[] },
+  limitMode?: TenantLimitMode,
 ): Promise<Admission> {
   const refusal = refusalOf(principal, need.scope, need.productScopes ?? []);
   const window = effectiveWindow(need.bucket, principal.rateLimits, principal.tenant.rateLimits);
-  const gate = await credentialGate(env, principal.credentialId).check({
-    credentialId: principal.credentialId,
-    bucket: need.bucket,
-    window,
-    cost: need.cost ?? 1,
-    policy,
-    refusal,
-    ip: principal.ip,
-    session: principal.session?.id ?? null,
-  });
+  const approximate = limitMode !== undefined && principal.tenant.limitMode === "approximate" && !principal.session;
+  const gate = approximate
+    ? await decideApproximately(
+        env,
+        { credentialId: principal.credentialId, policy, bucket: need.bucket, window, cost: need.cost ?? 1, refusal, ip: principal.ip },
+        limitMode.background,
+      )
+    : await credentialGate(env, principal.credentialId).check({
+        credentialId: principal.credentialId,
+        bucket: need.bucket,
+        window,
+        cost: need.cost ?? 1,
+        policy,
+        refusal,
+        ip: principal.ip,
+        session: principal.session?.id ?? null,
+      });
   throwUnlessAdmitted(gate, principal, need.bucket, window, need.scope);
   return { principal, bucket: need.bucket, window, gate };
 }

@@ -4,7 +4,7 @@ import { AuthenticationError, DomainError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { policyName } from "../ratelimit/gcra";
 import { bucketFor, RateLimitedError } from "../ratelimit/limits";
-import { admit, identify } from "./authenticate";
+import { admit, identify, type TenantLimitMode } from "./authenticate";
 
 export type VerifyInput = { credential: string; scope?: string; ip?: string; method?: string; cost?: number };
 
@@ -36,17 +36,22 @@ export type VerifyResult =
  * (Unkey's verifyKey): the same checks in the same order as a gateway
  * request, and only a valid answer spends `cost` from its rate limit.
  */
-export async function verifyCredential(env: Env, config: Config, input: VerifyInput): Promise<VerifyResult> {
+export async function verifyCredential(env: Env, config: Config, input: VerifyInput, limitMode?: TenantLimitMode): Promise<VerifyResult> {
   try {
     const identified = await identify(env, config, input.credential, input.ip ?? null);
     const product = await productScopeNames(env.DB);
     const bucket = bucketFor(input.method ?? "GET");
-    const { principal, window, gate } = await admit(env, identified, {
-      scope: input.scope ?? null,
-      bucket,
-      cost: input.cost ?? 1,
-      productScopes: product,
-    });
+    const { principal, window, gate } = await admit(
+      env,
+      identified,
+      {
+        scope: input.scope ?? null,
+        bucket,
+        cost: input.cost ?? 1,
+        productScopes: product,
+      },
+      limitMode,
+    );
     return {
       valid: true,
       tenantId: principal.tenant.id,

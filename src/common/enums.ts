@@ -10,6 +10,14 @@
 export const MODES = ["live", "test"] as const;
 export type Mode = (typeof MODES)[number];
 
+// ---- Limit modes ----
+/**
+ * How a tenant's gateway requests and verify calls are admitted: `exact` asks the credential's
+ * object every time; `approximate` decides in the isolate and reconciles in the background.
+ */
+export const LIMIT_MODES = ["exact", "approximate"] as const;
+export type LimitMode = (typeof LIMIT_MODES)[number];
+
 // ---- Deliveries and attempts (stored in the data shards, src/data/) ----
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

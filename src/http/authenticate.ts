@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { accessOperator } from "../auth/access";
-import { type Admission, admit, identify } from "../auth/authenticate";
+import { type Admission, admit, identify, type TenantLimitMode } from "../auth/authenticate";
 import { clientIp, extractCredential } from "../auth/credentials";
 import { identifyOperatorSession, isOperatorSessionToken } from "../auth/operator-sessions";
 import type { Identified } from "../auth/principal";
@@ -53,11 +53,17 @@ async function identifyRequest(c: Context<AppEnv>, opts: { sessions?: boolean })
 export async function authenticateRequest(
   c: Context<AppEnv>,
   need: { scope: string | null; bucket: Bucket; cost?: number; productScopes?: readonly string[] },
-  /** `sessions`: a dashboard session token is accepted too (Hookgate's own /v1 API). */
-  opts: { sessions?: boolean } = {},
+  /**
+   * `sessions`: a dashboard session token is accepted too (Hookgate's own /v1 API).
+   * `limitMode`: the tenant's limit mode applies (the gateway).
+   */
+  opts: { sessions?: boolean; limitMode?: boolean } = {},
 ): Promise<Admission> {
-  return admit(c.env, await identifyRequest(c, opts), need);
+  return admit(c.env, await identifyRequest(c, opts), need, opts.limitMode ? backgroundOf(c) : undefined);
 }
+
+/** The approximate limit mode's background work runs after the response, in this request's lifetime. */
+export const backgroundOf = (c: Context<AppEnv>): TenantLimitMode => ({ background: (work) => c.executionCtx.waitUntil(work) });
 
 export function setRateLimitHeaders(headers: Headers, a: Admission): void {
   for (const [name, value] of Object.entries(rateLimitHeaders(a.bucket, a.window, a.gate))) headers.set(name, value);

@@ -45,12 +45,11 @@ export const gateway = (): MiddlewareHandler<AppEnv> =>
       throw new DomainError("misconfigured", "Hookgate is not configured: the operator must set its secrets", { retryAfter: 60 });
     c.set("config", loaded.config);
     const product = await productScopeNames(c.env.DB);
-    const admission = await authenticateRequest(c, {
-      scope: route.scope,
-      bucket: bucketFor(c.req.method),
-      cost: route.cost,
-      productScopes: product,
-    });
+    const admission = await authenticateRequest(
+      c,
+      { scope: route.scope, bucket: bucketFor(c.req.method), cost: route.cost, productScopes: product },
+      { limitMode: true },
+    );
     const { principal } = admission;
     const requestId = c.get("requestId");
     const res = await forwardToOrigin(

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { recordCredentialUsage } from "../db/credential-usage";
-import type { GateRequest, GateResult } from "./gate-types";
+import { charge } from "./approximate/spend";
+import { type GateRequest, type GateResult, type ReconcileRequest, type ReconcileResult, tatKey } from "./gate-types";
 import { gcra, type Tat } from "./gcra";
 import { type CredentialPolicy, evaluatePolicy, type PolicyVerdict } from "./policy";
 
@@ -71,8 +72,8 @@ export class CredentialGate extends DurableObject<Env> {
     if (req.refusal) return { verdict: req.refusal, ...none };
 
     const state = this.state;
-    const tatKey = `${req.bucket}:${req.window.limit}:${req.window.windowSeconds}`;
-    const decision = gcra(state.tats[tatKey], now, req.window, req.cost ?? 1);
+    const key = tatKey(req.bucket, req.window);
+    const decision = gcra(state.tats[key], now, req.window, req.cost ?? 1);
     const result = {
       limit: req.window.limit,
       remaining: decision.remaining,
@@ -80,10 +81,32 @@ export class CredentialGate extends DurableObject<Env> {
       fullResetSeconds: decision.fullResetSeconds,
     };
     if (!decision.allowed) return { verdict: "rate_limited", ...result };
-    state.tats[tatKey] = decision.tat;
+    state.tats[key] = decision.tat;
     if (req.countUse !== false) this.recordUse(req.credentialId, now);
     this.save();
     return { verdict: "ok", ...result };
+  }
+
+  /**
+   * The approximate limiter's reconciliation (src/ratelimit/approximate/): records what one
+   * isolate admitted since its last call (all of it: those requests are already through) and
+   * answers the live state and every bucket's arrival time, from which the isolate decides alone
+   * until the next call. Usage is counted here, once per call rather than per request.
+   */
+  reconcile(req: ReconcileRequest): ReconcileResult {
+    const now = Date.now();
+    const policy = this.storedPolicy() ?? req.policy;
+    if (!policy) return { policy: null, tats: {}, now };
+    const state = this.state;
+    let requests = 0;
+    for (const spend of req.spends) {
+      if (spend.cost <= 0) continue;
+      state.tats[spend.key] = charge(state.tats[spend.key], now, spend.window, spend.cost);
+      requests += spend.requests;
+    }
+    if (requests > 0) this.recordUse(req.credentialId, now, requests);
+    if (req.spends.length > 0) this.save();
+    return { policy, tats: { ...state.tats }, now };
   }
 
   /** Stores the credential's current policy (after create, PATCH, DELETE, rotate). */
@@ -156,12 +179,12 @@ export class CredentialGate extends DurableObject<Env> {
     return this.state.lastUsedAt;
   }
 
-  private recordUse(credentialId: string, now: number): void {
+  private recordUse(credentialId: string, now: number, requests = 1): void {
     const state = this.state;
     const day = new Date(now).toISOString().slice(0, 10);
     state.id = credentialId;
-    state.days[day] = (state.days[day] ?? 0) + 1;
-    state.pending[day] = (state.pending[day] ?? 0) + 1;
+    state.days[day] = (state.days[day] ?? 0) + requests;
+    state.pending[day] = (state.pending[day] ?? 0) + requests;
     state.lastUsedAt = now;
     if (!state.alarmSet) {
       state.alarmSet = true;

@@ -1,4 +1,5 @@
-import type { Window } from "./gcra";
+import type { Spend } from "./approximate/spend";
+import type { Tat, Window } from "./gcra";
 import type { CredentialPolicy, PolicyVerdict } from "./policy";
 
 /**
@@ -53,4 +54,23 @@ export type GateResult = {
   remaining: number;
   slotSeconds: number;
   fullResetSeconds: number;
+};
+
+/** A bucket's arrival time in the object, by bucket and window (a changed limit starts afresh). */
+export const tatKey = (bucket: Bucket, window: Window) => `${bucket}:${window.limit}:${window.windowSeconds}`;
+
+export type ReconcileRequest = {
+  credentialId: string;
+  /** As in `GateRequest`: the caller's copy, used only while the object has none. */
+  policy: CredentialPolicy | null;
+  spends: Spend[];
+};
+
+export type ReconcileResult = {
+  /** The live state (`null`: the object knows no such credential). */
+  policy: CredentialPolicy | null;
+  /** Every bucket's arrival time, by `tatKey`. */
+  tats: Record<string, Tat>;
+  /** The object's clock when it answered. */
+  now: number;
 };

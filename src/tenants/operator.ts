@@ -25,6 +25,7 @@ export const OPERATOR_TENANT: TenantRow = {
   dataShards: 1,
   maxDataShards: 1,
   shardHistory: null,
+  limitMode: "exact",
   createdAt: new Date(0),
   updatedAt: new Date(0),
 };

@@ -4,7 +4,7 @@ import { nextShardHistory } from "../data/placement";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, isUniqueViolation } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
-import type { Quotas, RateLimits } from "../db/schema";
+import type { LimitMode, Quotas, RateLimits } from "../db/schema";
 import {
   DEFAULT_QUOTAS,
   getTenant,
@@ -28,6 +28,7 @@ export type NewTenantInput = {
   retrySchedule?: number[] | null;
   breakerThreshold?: number | null;
   dataShards?: number;
+  limitMode?: LimitMode;
 };
 
 /** The operator's audit identity for a change to one tenant (logged in that tenant's own log). */
@@ -57,6 +58,7 @@ export async function createTenant(
     dataShards: input.dataShards ?? 1,
     maxDataShards: input.dataShards ?? 1,
     shardHistory: null,
+    limitMode: input.limitMode ?? "exact",
     createdAt: now,
     updatedAt: now,
   };

@@ -77,6 +77,7 @@ describe("POST /admin/tenants", () => {
       breakerThreshold: null,
       portalOrigins: [],
       dataShards: 1,
+      limitMode: "exact",
       createdAt: expect.stringMatching(ISO),
       updatedAt: expect.stringMatching(ISO),
     });

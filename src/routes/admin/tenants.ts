@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_DATA_SHARDS } from "../../data/shard-map";
-import { QUOTA_NAMES, type QuotaName } from "../../db/schema";
+import { LIMIT_MODES, QUOTA_NAMES, type QuotaName } from "../../db/schema";
 import type { TenantRow } from "../../db/tenants";
 import { requireAdmin } from "../../http/authenticate";
 import { adminActor } from "../../http/context";
@@ -12,6 +12,11 @@ import { MAX_PORTAL_ORIGINS } from "../../tenants/portal-origins";
 import { changeTenant, createTenant, findTenant, listAllTenants } from "../../tenants/tenants";
 import { NewApiKeySchema, serializeKey } from "../keys";
 import { alsoInOperatorLog } from "./tenant-scoped";
+
+const LimitModeSchema = z.enum(LIMIT_MODES).openapi({
+  description:
+    "How the tenant's gateway requests and /admin/verify calls are rate-limited: `exact` (default) asks the credential's object each time; `approximate` decides in the isolate and reconciles in the background (docs/keys-and-limits.md: Limit modes). The /v1 API is always exact.",
+});
 
 const quota = z.number().int().min(0).max(100_000);
 const QuotasSchema = z
@@ -38,6 +43,7 @@ const TenantSettings = {
     .max(MAX_DATA_SHARDS)
     .optional()
     .openapi({ description: "Data-plane objects a day of the tenant's new events is spread over (docs/performance.md: Capacity)" }),
+  limitMode: LimitModeSchema.optional(),
 };
 
 const PortalOriginsSchema = z
@@ -65,6 +71,7 @@ const TenantSchema = z
     breakerThreshold: z.number().nullable(),
     portalOrigins: z.array(z.string()).openapi({ description: "Origins that may embed the dashboard; none: framing refused" }),
     dataShards: z.number().int(),
+    limitMode: LimitModeSchema,
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -81,6 +88,7 @@ function serializeTenant(t: TenantRow) {
     breakerThreshold: t.breakerThreshold ?? null,
     portalOrigins: t.portalOrigins ?? [],
     dataShards: t.dataShards,
+    limitMode: t.limitMode,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
@@ -131,7 +139,7 @@ const patchTenantRoute = createRoute({
   method: "patch",
   path: "/{id}",
   tags,
-  summary: "Update a tenant's name, quotas, API access, rate limits, retry schedule, breaker threshold or portal origins",
+  summary: "Update a tenant's name, quotas, API access, rate limits, limit mode, retry schedule, breaker threshold or portal origins",
   security: adminSecurity,
   request: { params: TenantId, ...jsonBody(PatchTenantBody) },
   responses: { 200: jsonResponse(TenantSchema, "The updated tenant"), ...errorResponses, ...conflictResponse },

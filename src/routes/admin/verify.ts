@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { VERIFY_CODES, verifyCredential } from "../../auth/verify";
 import { GATEWAY_METHODS } from "../../gateway/routes";
-import { requireAdmin } from "../../http/authenticate";
+import { backgroundOf, requireAdmin } from "../../http/authenticate";
 import { readBody } from "../../http/middleware";
 import { adminSecurity, createRouter, errorResponses, jsonBody, jsonResponse } from "../../http/openapi";
 
@@ -48,6 +48,6 @@ const verifyRoute = createRoute({
 export function adminVerifyRoutes() {
   const app = createRouter();
   app.use("*", requireAdmin(), readBody());
-  app.openapi(verifyRoute, async (c) => c.json(await verifyCredential(c.env, c.get("config"), c.req.valid("json")), 200));
+  app.openapi(verifyRoute, async (c) => c.json(await verifyCredential(c.env, c.get("config"), c.req.valid("json"), backgroundOf(c)), 200));
   return app;
 }

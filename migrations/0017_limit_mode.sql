@@ -1,0 +1,1 @@
+ALTER TABLE `tenants` ADD `limit_mode` text DEFAULT 'exact' NOT NULL;
