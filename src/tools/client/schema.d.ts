@@ -360,7 +360,7 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    /** Update a tenant's name, quotas, API access, rate limits, retry schedule, breaker threshold or portal origins */
+    /** Update a tenant's name, quotas, API access, rate limits, limit mode, retry schedule, breaker threshold or portal origins */
     patch: {
       parameters: {
         query?: never;
@@ -12465,6 +12465,11 @@ export interface components {
       /** @description Origins that may embed the dashboard; none: framing refused */
       portalOrigins: string[];
       dataShards: number;
+      /**
+       * @description How the tenant's gateway requests and /admin/verify calls are rate-limited: `exact` (default) asks the credential's object each time; `approximate` decides in the isolate and reconciles in the background (docs/keys-and-limits.md: Limit modes). The /v1 API is always exact.
+       * @enum {string}
+       */
+      limitMode: "exact" | "approximate";
       createdAt: string;
       updatedAt: string;
     };
@@ -12561,6 +12566,11 @@ export interface components {
       breakerThreshold?: number | null;
       /** @description Data-plane objects a day of the tenant's new events is spread over (docs/performance.md: Capacity) */
       dataShards?: number;
+      /**
+       * @description How the tenant's gateway requests and /admin/verify calls are rate-limited: `exact` (default) asks the credential's object each time; `approximate` decides in the isolate and reconciles in the background (docs/keys-and-limits.md: Limit modes). The /v1 API is always exact.
+       * @enum {string}
+       */
+      limitMode?: "exact" | "approximate";
     };
     Quotas: {
       apiKeys?: number;
@@ -12578,6 +12588,11 @@ export interface components {
       breakerThreshold?: number | null;
       /** @description Data-plane objects a day of the tenant's new events is spread over (docs/performance.md: Capacity) */
       dataShards?: number;
+      /**
+       * @description How the tenant's gateway requests and /admin/verify calls are rate-limited: `exact` (default) asks the credential's object each time; `approximate` decides in the isolate and reconciles in the background (docs/keys-and-limits.md: Limit modes). The /v1 API is always exact.
+       * @enum {string}
+       */
+      limitMode?: "exact" | "approximate";
       /**
        * @description Origins allowed to embed the dashboard (CSP frame-ancestors): https, or http too where ALLOW_INSECURE_URLS=true. Empty or null: framing refused.
        * @example [
