@@ -1,7 +1,10 @@
-import type { Config } from "./config";
+import { type Config, loadConfig } from "./config";
 import type { DeliveryPorts } from "./delivery/ports";
 import { emitOperational } from "./events/operational";
+import type { OperationalReports } from "./events/operational-types";
 import { listenTransport } from "./listen/endpoint";
+import type { CredentialAlertNotify } from "./ratelimit/alert-types";
+import { cachedTenant } from "./tenants/cache";
 
 /**
  * The delivery engine's ports as the Worker wires them, for every entry
@@ -12,8 +15,28 @@ import { listenTransport } from "./listen/endpoint";
  */
 export function deliveryPorts(env: Env, config: Config): DeliveryPorts {
   const ports: DeliveryPorts = {
-    notify: { operational: (owner, cause, type, data) => emitOperational(env, config, ports, owner, cause, type, data) },
+    notify: {
+      // A delivery report's data is its type's operational data (the map of every type includes delivery's).
+      operational: (owner, cause, type, data) =>
+        emitOperational(env, config, ports, owner, cause, type, data as OperationalReports[typeof type]),
+    },
     transports: [listenTransport(env)],
   };
   return ports;
 }
+
+/**
+ * A credential gate's alerts, as the Worker wires them: operational events
+ * in the credential's tenant's stream, published as delivery's reports are.
+ * Never throws (a deployment whose configuration is broken logs and drops it).
+ */
+export const credentialAlertNotify: CredentialAlertNotify = async (env, alert) => {
+  try {
+    const loaded = loadConfig(env);
+    if (!loaded.ok) throw new Error(`configuration: ${loaded.problems.join("; ")}`);
+    const tenant = await cachedTenant(env.DB, alert.tenantId);
+    await emitOperational(env, loaded.config, deliveryPorts(env, loaded.config), tenant, null, alert.type, alert.data);
+  } catch (err) {
+    console.error(`alert ${alert.type} for ${alert.tenantId} not raised`, err);
+  }
+};

@@ -23,7 +23,7 @@ import { assertKnownScopes, productScopeNames } from "../operator/scopes";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { forgetKey } from "./cache";
 import { callerMode, type TenantOp } from "./caller";
-import { applyCredentialChange } from "./credential-change";
+import { applyCredentialChange, subjectOf } from "./credential-change";
 import { generateApiKey } from "./key-format";
 import { assertUnlocked, callerLocks, mergeLocks } from "./operator-locks";
 import { assertCanHandOn, assertWithinCeiling } from "./restrictions";
@@ -70,6 +70,8 @@ export async function issueApiKey(ctx: TenantOp, input: NewKeyInput): Promise<Is
     auditStatement(db, ctx.who, createdEntry(issued.row), keyExists(issued.row.id)),
   ]);
   if (changes(inserted) !== 1) throw keyQuotaExceeded(ctx, mode);
+  // Its object learns it now, not at first use: a key never used turns dormant counted from its creation.
+  await publishKeyPolicy(ctx.env, issued.row);
   return issued;
 }
 
@@ -190,6 +192,7 @@ export async function rotateApiKey(ctx: TenantOp, id: string, graceSeconds: numb
     await releaseRotation(db, ctx.tenant.id, id).run();
     throw keyQuotaExceeded(ctx, old.mode);
   }
+  await publishKeyPolicy(ctx.env, issued.row);
   await publishKeyPolicy(ctx.env, { ...old, revokedAt });
   if (predecessor) {
     const now = new Date();
@@ -246,7 +249,13 @@ export async function applyKeyChange(
   statements: BatchItem<"sqlite">[],
   audit: AuditEntry,
 ): Promise<void> {
-  await applyCredentialChange(ctx.env, db, ctx.who, { credentialId: next.id, policy: keyPolicy(next), statements, audit });
+  await applyCredentialChange(ctx.env, db, ctx.who, {
+    credentialId: next.id,
+    policy: keyPolicy(next),
+    subject: subjectOf(next),
+    statements,
+    audit,
+  });
   forgetKey(next.id);
 }
 
@@ -259,6 +268,6 @@ export function keyPolicy(k: Pick<ApiKeyRow, "revokedAt" | "expiresAt" | "ipAllo
 }
 
 export async function publishKeyPolicy(env: Env, key: ApiKeyRow): Promise<void> {
-  await credentialGate(env, key.id).setPolicy(key.id, keyPolicy(key));
+  await credentialGate(env, key.id).setPolicy(key.id, keyPolicy(key), subjectOf(key));
   forgetKey(key.id);
 }

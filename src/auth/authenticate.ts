@@ -131,6 +131,7 @@ export async function admit(
       )
     : await credentialGate(env, principal.credentialId).check({
         credentialId: principal.credentialId,
+        tenantId: principal.tenant.id,
         bucket: need.bucket,
         window,
         cost: need.cost ?? 1,

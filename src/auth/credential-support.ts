@@ -7,7 +7,7 @@ import { type OAuthClientRow, updateClient } from "../db/oauth-clients";
 import { NotFoundError } from "../lib/errors";
 import { applyKeyChange, findApiKey } from "./api-keys";
 import type { TenantOp } from "./caller";
-import { applyCredentialChange } from "./credential-change";
+import { applyCredentialChange, subjectOf } from "./credential-change";
 import { clientPolicy, findOAuthClient } from "./oauth-clients";
 import { LOCKABLE, locksAfter } from "./operator-locks";
 
@@ -81,6 +81,7 @@ export async function lockOAuthClient(op: TenantOp, id: string, lock: OperatorLo
   await applyCredentialChange(op.env, db, op.who, {
     credentialId: id,
     policy: clientPolicy(next),
+    subject: subjectOf(next),
     statements: [updateClient(db, op.tenant.id, id, set)],
     audit: { action: "oauth_client.locked", target: id, details: { fields, lockedBy: next.lockedBy ?? {} } },
   });

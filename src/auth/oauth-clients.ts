@@ -9,7 +9,7 @@ import { credentialGate } from "../objects";
 import { assertKnownScopes, productScopeNames } from "../operator/scopes";
 import type { CredentialPolicy } from "../ratelimit/policy";
 import { callerMode, type TenantOp } from "./caller";
-import { applyCredentialChange } from "./credential-change";
+import { applyCredentialChange, subjectOf } from "./credential-change";
 import { callerLocks } from "./operator-locks";
 import { assertCanHandOn } from "./restrictions";
 
@@ -76,7 +76,7 @@ export async function createOAuthClient(ctx: TenantOp, input: NewClientInput): P
     const noun = row.mode === "test" ? "test mode OAuth clients" : "OAuth clients";
     throw new QuotaExceededError("oauthClients", ctx.tenant.quotas.oauthClients, noun);
   }
-  await credentialGate(ctx.env, row.id).setPolicy(row.id, clientPolicy(row));
+  await credentialGate(ctx.env, row.id).setPolicy(row.id, clientPolicy(row), subjectOf(row));
   return { row, secret };
 }
 

@@ -42,6 +42,7 @@ export async function grantClientCredentials(env: Env, config: Config, req: Toke
 
   const gate = await credentialGate(env, client.id).check({
     credentialId: client.id,
+    tenantId: client.tenantId,
     bucket: "token",
     window: TOKEN_WINDOW,
     policy: clientPolicy(client),

@@ -11,13 +11,15 @@ export type DeliveryReports = {
   "hookgate.endpoint.recovered": { webhookId: string; url: string; downtimeSeconds: number };
   "hookgate.delivery.failing": { deliveryId: string; webhookId: string; eventId: string; attempt: number; statusCode: number | null };
   "hookgate.delivery.exhausted": { deliveryId: string; webhookId: string; eventId: string; attempts: number };
+  /** `successRate` 0..1 over the last `windowSeconds`, of `attempts`. */
+  "hookgate.endpoint.degraded": { webhookId: string; url: string; successRate: number; attempts: number; windowSeconds: number };
 };
 
 export type DeliveryReport = keyof DeliveryReports;
 
 /**
- * How delivery reports what happened (an endpoint disabled or healed, a
- * delivery failing or exhausted) without knowing who listens: `owner` is
+ * How delivery reports what happened (an endpoint degraded, disabled or
+ * healed, a delivery failing or exhausted) without knowing who listens: `owner` is
  * whose stream hears of it, `causeEventType` the type of the event whose
  * delivery caused it. Never throws: a report must not change an outcome.
  */

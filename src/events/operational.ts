@@ -1,8 +1,8 @@
 import type { Config } from "../config";
 import type { TenantRow } from "../db/tenants";
-import type { DeliveryPorts, DeliveryReport, DeliveryReports } from "../delivery/ports";
+import type { DeliveryPorts } from "../delivery/ports";
 import { isOperator } from "../tenants/operator";
-import { isReservedType } from "./operational-types";
+import { isReservedType, type OperationalReports } from "./operational-types";
 import { publishEvent } from "./publish";
 
 /**
@@ -13,14 +13,14 @@ import { publishEvent } from "./publish";
  * it must never change the outcome of the attempt that caused it. `ports`
  * are the publish's own (src/wiring.ts ties them to this function).
  */
-export async function emitOperational<T extends DeliveryReport>(
+export async function emitOperational<T extends keyof OperationalReports>(
   env: Env,
   config: Config,
   ports: DeliveryPorts,
   owner: TenantRow | undefined,
   causeEventType: string | null,
   type: T,
-  data: DeliveryReports[T],
+  data: OperationalReports[T],
 ): Promise<void> {
   if (!owner || isOperator(owner.id) || (causeEventType !== null && isReservedType(causeEventType))) return;
   try {

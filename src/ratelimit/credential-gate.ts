@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { recordCredentialUsage } from "../db/credential-usage";
+import type { AlertInputs, CredentialAlertNotify, CredentialSubject } from "./alert-types";
 import { charge } from "./approximate/spend";
+import { CredentialAlerts } from "./credential-alerts";
 import { type GateRequest, type GateResult, type ReconcileRequest, type ReconcileResult, tatKey } from "./gate-types";
 import { gcra, type Tat } from "./gcra";
 import { type CredentialPolicy, evaluatePolicy, type PolicyVerdict } from "./policy";
@@ -44,6 +46,13 @@ export class CredentialGate extends DurableObject<Env> {
   private cached: LimiterState | undefined;
   private policyCache: CredentialPolicy | null | undefined;
   private sessionsCache: Sessions | undefined;
+  private readonly alerts: CredentialAlerts;
+
+  /** `notify`: where the credential's alerts go (the Worker's entry passes the real one; none: no alerts). */
+  constructor(ctx: DurableObjectState, env: Env, notify: CredentialAlertNotify | null = null) {
+    super(ctx, env);
+    this.alerts = new CredentialAlerts(ctx, env, notify);
+  }
 
   private get state(): LimiterState {
     this.cached ??= this.ctx.storage.kv.get<LimiterState>("state") ?? emptyState();
@@ -70,6 +79,7 @@ export class CredentialGate extends DurableObject<Env> {
     if (verdict !== "ok") return { verdict, ...none };
     if (req.session && !((this.sessions[req.session] ?? 0) > now)) return { verdict: "session_ended", ...none };
     if (req.refusal) return { verdict: req.refusal, ...none };
+    if (req.tenantId) this.alerts.know({ tenantId: req.tenantId, createdAt: null });
 
     const state = this.state;
     const key = tatKey(req.bucket, req.window);
@@ -80,6 +90,11 @@ export class CredentialGate extends DurableObject<Env> {
       slotSeconds: decision.slotSeconds,
       fullResetSeconds: decision.fullResetSeconds,
     };
+    this.alerts.afterDecision(
+      req.credentialId,
+      { bucket: req.bucket, ...req.window, remaining: decision.remaining, allowed: decision.allowed },
+      now,
+    );
     if (!decision.allowed) return { verdict: "rate_limited", ...result };
     state.tats[key] = decision.tat;
     if (req.countUse !== false) this.recordUse(req.credentialId, now);
@@ -109,8 +124,11 @@ export class CredentialGate extends DurableObject<Env> {
     return { policy, tats: { ...state.tats }, now };
   }
 
-  /** Stores the credential's current policy (after create, PATCH, DELETE, rotate). */
-  setPolicy(credentialId: string, policy: CredentialPolicy): void {
+  /**
+   * Stores the credential's current policy (after create, PATCH, DELETE,
+   * rotate), and whose it is (`subject`) for its alerts.
+   */
+  setPolicy(credentialId: string, policy: CredentialPolicy, subject?: CredentialSubject): void {
     // Revocation is final: a writer that read the record before a DELETE (a
     // concurrent PATCH, a token request) must not publish it back to life.
     const revokedAt = earliest(this.storedPolicy()?.revokedAt ?? null, policy.revokedAt);
@@ -120,6 +138,12 @@ export class CredentialGate extends DurableObject<Env> {
       this.state.id = credentialId;
       this.save();
     }
+    if (subject) this.alerts.know(subject);
+    this.ctx.waitUntil(this.alerts.replan(this.alertInputs(), Date.now()));
+  }
+
+  private alertInputs(): AlertInputs {
+    return { credentialId: this.state.id ?? "", policy: this.storedPolicy(), lastUsedAt: this.state.lastUsedAt };
   }
 
   private get sessions(): Sessions {
@@ -192,8 +216,19 @@ export class CredentialGate extends DurableObject<Env> {
     }
   }
 
-  /** Writes lastUsedAt and the per-day counts to D1; a throw makes the runtime retry. */
+  /** The one alarm: the usage flush, then the alerts due (expiring, dormant), which set it again for the next. */
   override async alarm(): Promise<void> {
+    await this.flushUsage();
+    await this.alertAlarm();
+  }
+
+  /** The alerts' part of the alarm at a given time (the tests drive it with a clock of their own). */
+  private async alertAlarm(now = Date.now()): Promise<void> {
+    await this.alerts.onAlarm(this.alertInputs(), now);
+  }
+
+  /** Writes lastUsedAt and the per-day counts to D1; a throw makes the runtime retry. */
+  private async flushUsage(): Promise<void> {
     const state = this.state;
     state.alarmSet = false;
     this.save();

@@ -12,6 +12,8 @@ export type Bucket = "read" | "write" | "token" | "intake";
 
 export type GateRequest = {
   credentialId: string;
+  /** Whose credential it is, for its alerts (absent for a source's intake gate: no alerts). */
+  tenantId?: string;
   bucket: Bucket;
   window: Window;
   /** Slots this request spends (a gateway route's `cost`); default 1. */

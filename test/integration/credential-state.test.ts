@@ -296,8 +296,10 @@ describe("usage", () => {
     expect(lastUsed).toBeLessThanOrEqual(Date.now());
     const usage = await env.DB.prepare("SELECT day, count FROM credential_usage WHERE credential_id = ?").bind(k.id).all();
     expectUsage(usage.results as { day: string; count: number }[], since, 3);
-    // Nothing left to flush: no alarm is pending.
-    expect(await runInDurableObject(stub, async (_i, state) => state.storage.getAlarm())).toBeNull();
+    // Nothing left to flush: the only alarm pending is the dormancy check, 30 days after the last use.
+    const dormancyCheck = await runInDurableObject(stub, async (_i, state) => state.storage.getAlarm());
+    expect(dormancyCheck! - 30 * 86_400_000).toBeGreaterThanOrEqual(lastUsed - 1_000);
+    expect(dormancyCheck! - 30 * 86_400_000).toBeLessThanOrEqual(lastUsed + 1_000);
 
     // More requests: a new alarm, and the row accumulates rather than being overwritten.
     for (let i = 0; i < 2; i++) expect((await listKeys(k.key)).status).toBe(200);
@@ -306,8 +308,12 @@ describe("usage", () => {
     expectUsage(usage2.results as { day: string; count: number }[], since, 5);
     // The object's own view agrees.
     expectUsage((await call("GET", `/v1/keys/${k.id}/usage`, { key })).body.data, since, 5);
-    // With nothing new, the alarm does not run again.
-    expect(await runDurableObjectAlarm(stub)).toBe(false);
+    // With nothing new, the alarm (run early) flushes nothing more and keeps the dormancy check.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const usage3 = await env.DB.prepare("SELECT day, count FROM credential_usage WHERE credential_id = ?").bind(k.id).all();
+    expectUsage(usage3.results as { day: string; count: number }[], since, 5);
+    const check = await runInDurableObject(stub, async (_i, state) => state.storage.getAlarm());
+    expect(check).toBeGreaterThan(Date.now() + 29 * 86_400_000);
   });
 
   it("listing keys shows lastUsedAt after a flush", async () => {

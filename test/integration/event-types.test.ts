@@ -3,8 +3,13 @@ import { call, expectProblem, fieldError, newKey, newRoomyTenant, newTenant } fr
 
 /** Every catalog also lists Hookgate's operational types (test/integration/operational-events.test.ts covers them). */
 const OPERATIONAL = [
+  "hookgate.credential.dormant",
+  "hookgate.credential.expiring",
+  "hookgate.credential.limit_approaching",
+  "hookgate.credential.rate_limited",
   "hookgate.delivery.exhausted",
   "hookgate.delivery.failing",
+  "hookgate.endpoint.degraded",
   "hookgate.endpoint.disabled",
   "hookgate.endpoint.recovered",
 ];

@@ -19,7 +19,18 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const RESERVED = ["hookgate.delivery.exhausted", "hookgate.delivery.failing", "hookgate.endpoint.disabled", "hookgate.endpoint.recovered"];
+/** What delivery reports (the watcher below listens to these). */
+const REPORTS = ["hookgate.delivery.exhausted", "hookgate.delivery.failing", "hookgate.endpoint.disabled", "hookgate.endpoint.recovered"];
+/** Every reserved type in the catalog: the reports and the alerts (test/integration/alerts-*.test.ts). */
+const RESERVED = [
+  "hookgate.credential.dormant",
+  "hookgate.credential.expiring",
+  "hookgate.credential.limit_approaching",
+  "hookgate.credential.rate_limited",
+  ...REPORTS.slice(0, 2),
+  "hookgate.endpoint.degraded",
+  ...REPORTS.slice(2),
+];
 
 async function eventsOf(key: string, type: string) {
   const r = await call("GET", `/v1/events?type=${type}&limit=100`, { key });
@@ -36,7 +47,7 @@ async function watched(opts: { threshold?: number } = {}) {
   const setup = await deliverySetup({ tenant: { breakerThreshold: opts.threshold ?? 20 } });
   const watcher = await call("POST", "/v1/webhooks", {
     key: setup.key,
-    body: { url: "https://watch.example.com/ops", eventTypes: RESERVED },
+    body: { url: "https://watch.example.com/ops", eventTypes: REPORTS },
   });
   expect(watcher.status, watcher.text).toBe(201);
   const star = await call("POST", "/v1/webhooks", { key: setup.key, body: { url: "https://star.example.com/all", eventTypes: ["*"] } });
@@ -64,7 +75,7 @@ async function mainDelivery(h: Awaited<ReturnType<typeof watched>>) {
 }
 
 describe("operational event types in the catalog", () => {
-  it("every tenant's catalog lists the four with owner hookgate, across pages; each can be read", async () => {
+  it("every tenant's catalog lists the nine with owner hookgate, across pages; each can be read", async () => {
     const { key } = await deliverySetup();
     const { items } = await allPages("/v1/event-types", { key }, 1);
     const reserved = items.filter((t) => t.name.startsWith("hookgate."));

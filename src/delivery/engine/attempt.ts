@@ -148,6 +148,13 @@ export async function attemptDelivery(
   const ref = { deliveryId: delivery.id, eventTenantId: delivery.eventTenantId, createdAt: delivery.createdAt.getTime() };
   const who = { webhookId: webhook.id, ownerId: webhook.tenantId };
 
+  if (breaker.degraded) {
+    await ports.notify.operational(owner, delivery.eventType, "hookgate.endpoint.degraded", {
+      webhookId: webhook.id,
+      url: webhook.url,
+      ...breaker.degraded,
+    });
+  }
   if (result.success) {
     await shard.settle(delivery.id, { status: "succeeded", ...done }, false, row);
     if (breaker.recovered) await recoverEndpoint(env, ports, owner, webhook, delivery);

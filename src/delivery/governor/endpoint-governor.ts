@@ -28,6 +28,7 @@ import {
   type WakeTarget,
 } from "../ordering/sequencer";
 import type { PortsFor } from "../ports";
+import { type Degraded, ENDPOINT_HEALTH_SCHEMA, noteHealth } from "./endpoint-health";
 import { type AttemptStats, ENDPOINT_STATS_SCHEMA, pruneAttemptStats, readAttemptStats, recordAttemptStats } from "./endpoint-stats";
 
 export type BreakerState = { consecutiveFailures: number; trippedAt: number | null };
@@ -64,7 +65,7 @@ export class EndpointGovernor extends DurableObject<Env> {
   /** `portsFor`: how the alarm's give-up reports the deliveries it fails (the Worker's entry passes the real one). */
   constructor(ctx: DurableObjectState, env: Env, portsFor: PortsFor) {
     super(ctx, env);
-    ctx.storage.sql.exec(ENDPOINT_STATS_SCHEMA);
+    ctx.storage.sql.exec(ENDPOINT_STATS_SCHEMA + ENDPOINT_HEALTH_SCHEMA);
     this.breaker = new BreakerHold(ctx.storage, portsFor);
   }
 
@@ -118,7 +119,8 @@ export class EndpointGovernor extends DurableObject<Env> {
   /**
    * Records one attempt's outcome (and gives its permit back), counting it
    * in the endpoint's stats. `tripped` is true only for the failure that
-   * reaches `threshold`: the caller then disables the subscription.
+   * reaches `threshold`: the caller then disables the subscription;
+   * `degraded`, before that, when the caller raises the degraded alert.
    */
   record(
     success: boolean,
@@ -126,7 +128,7 @@ export class EndpointGovernor extends DurableObject<Env> {
     permit?: string,
     durationMs?: number,
     now = Date.now(),
-  ): BreakerState & { tripped: boolean; recovered: boolean } {
+  ): BreakerState & { tripped: boolean; recovered: boolean; degraded: Degraded | null } {
     const s = this.state;
     if (durationMs !== undefined) {
       recordAttemptStats(this.ctx.storage.sql, success, durationMs, now);
@@ -148,8 +150,9 @@ export class EndpointGovernor extends DurableObject<Env> {
       tripped = s.trippedAt === null && s.consecutiveFailures >= threshold;
       if (tripped) s.trippedAt = Date.now();
     }
+    const degraded = durationMs === undefined ? null : noteHealth(this.ctx.storage, success, now, s.trippedAt === null);
     this.save();
-    return { consecutiveFailures: s.consecutiveFailures, trippedAt: s.trippedAt, tripped, recovered };
+    return { consecutiveFailures: s.consecutiveFailures, trippedAt: s.trippedAt, tripped, recovered, degraded };
   }
 
   /** PATCH isEnabled: true starts the count afresh and ends any hold: answers the held deliveries, oldest first, to release. */

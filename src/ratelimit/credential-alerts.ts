@@ -1,0 +1,77 @@
+import { type AlertState, dueAlerts, emptyAlertState, type LimitDecision, limitAlert } from "./alert-rules";
+import type { AlertInputs, CredentialAlertNotify, CredentialSubject, RaisedAlert } from "./alert-types";
+
+/**
+ * A credential gate's alerts (src/ratelimit/alert-rules.ts says when each
+ * fires): their state in the object's own storage, apart from the limiter's,
+ * and the object's one alarm shared with the usage flush. The limit alerts
+ * come from the admit decision and go out as the object's own async work,
+ * adding nothing to the request; expiry and dormancy come from the alarm,
+ * set for the next time one may be due, so nothing scans credentials.
+ */
+export class CredentialAlerts {
+  private cached: AlertState | undefined;
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    private readonly notify: CredentialAlertNotify | null,
+  ) {}
+
+  private get state(): AlertState {
+    this.cached ??= { ...emptyAlertState(), ...this.ctx.storage.kv.get<AlertState>("alerts") };
+    return this.cached;
+  }
+
+  private save(): void {
+    this.ctx.storage.kv.put("alerts", this.state);
+  }
+
+  /** Learns whose credential this is (on create and change; or from a request, for an object made before alerts). */
+  know(subject: CredentialSubject): void {
+    const known = this.state.subject;
+    if (known && known.tenantId === subject.tenantId && (known.createdAt !== null || subject.createdAt === null)) return;
+    this.state.subject = { tenantId: subject.tenantId, createdAt: subject.createdAt ?? known?.createdAt ?? null };
+    this.save();
+  }
+
+  /** After a rate-limit decision: raises `limit_approaching` or `rate_limited` without waiting for it. */
+  afterDecision(credentialId: string, decision: LimitDecision, now: number): void {
+    if (!this.state.subject) return;
+    const alert = limitAlert(this.state, credentialId, decision, now);
+    if (!alert) return;
+    this.save();
+    this.ctx.waitUntil(this.raise([alert]));
+  }
+
+  /**
+   * The policy (or its owner) changed: looks again at once if an alert is due
+   * now (a credential created or changed inside an expiry window hears of it
+   * within seconds), else sets the alarm for when one may be.
+   */
+  async replan(inputs: AlertInputs, now: number): Promise<void> {
+    const plan = dueAlerts(structuredClone(this.state), inputs, now);
+    await this.wakeAt(plan.alerts.length > 0 ? now : plan.nextAt);
+  }
+
+  /** The alarm's part: raises what is due at `now`, then sets the alarm for the next one (or keeps a sooner one). */
+  async onAlarm(inputs: AlertInputs, now: number): Promise<void> {
+    const plan = dueAlerts(this.state, inputs, now);
+    if (plan.alerts.length > 0) {
+      this.save();
+      await this.raise(plan.alerts);
+    }
+    await this.wakeAt(plan.nextAt);
+  }
+
+  private async wakeAt(at: number | null): Promise<void> {
+    if (at === null) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  }
+
+  private async raise(alerts: RaisedAlert[]): Promise<void> {
+    if (!this.notify) return;
+    for (const alert of alerts) await this.notify(this.env, alert);
+  }
+}
