@@ -175,7 +175,7 @@ describe("GET /v1/event-types", () => {
       if (cursor) expect(cursor).not.toContain(".");
       pages++;
     } while (cursor && pages < 10);
-    expect(pages).toBe(5);
+    expect(pages).toBe(Math.ceil(sorted.length / 2));
     expect(seen).toEqual(sorted);
   });
 
