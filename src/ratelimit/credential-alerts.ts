@@ -1,5 +1,8 @@
 import { type AlertState, dueAlerts, emptyAlertState, type LimitDecision, limitAlert } from "./alert-rules";
 import type { AlertInputs, CredentialAlertNotify, CredentialSubject, RaisedAlert } from "./alert-types";
+import type { Spend } from "./approximate/spend";
+import type { Bucket } from "./gate-types";
+import { gcra, type Tat } from "./gcra";
 
 /**
  * A credential gate's alerts (src/ratelimit/alert-rules.ts says when each
@@ -42,6 +45,22 @@ export class CredentialAlerts {
     if (!alert) return;
     this.save();
     this.ctx.waitUntil(this.raise([alert]));
+  }
+
+  /**
+   * After the approximate limiter's isolates reported what they admitted:
+   * each bucket they spent from, as it stands now, is an admitted decision
+   * (`limit_approaching`). Their refusals stay in the isolates: no
+   * `rate_limited` from here.
+   */
+  afterSpends(credentialId: string, spends: readonly Spend[], tats: Record<string, Tat>, now: number): void {
+    for (const spend of spends) {
+      if (spend.cost <= 0) continue;
+      // What one more request of no cost would be told: the slots left now.
+      const { remaining } = gcra(tats[spend.key], now, spend.window, 0);
+      const bucket = spend.key.slice(0, spend.key.indexOf(":")) as Bucket;
+      this.afterDecision(credentialId, { bucket, ...spend.window, remaining, allowed: true }, now);
+    }
   }
 
   /**

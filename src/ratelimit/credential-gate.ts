@@ -121,6 +121,7 @@ export class CredentialGate extends DurableObject<Env> {
     }
     if (requests > 0) this.recordUse(req.credentialId, now, requests);
     if (req.spends.length > 0) this.save();
+    this.alerts.afterSpends(req.credentialId, req.spends, state.tats, now);
     return { policy, tats: { ...state.tats }, now };
   }
 

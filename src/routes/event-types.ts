@@ -50,7 +50,8 @@ export const EventTypeSchema = z
     owner: z.enum(EVENT_TYPE_OWNERS).openapi({
       description:
         "`operator`: a type of the operator's product, which only the operator publishes; `hookgate`: an operational " +
-        "event Hookgate itself publishes (endpoint disabled/recovered, delivery failing/exhausted)",
+        "event Hookgate itself publishes (endpoint degraded/disabled/recovered, delivery failing/exhausted, and the " +
+        "credential alerts: limit approaching, rate limited, expiring, dormant)",
     }),
     description: z.string().nullable(),
     schema: z.record(z.string(), z.unknown()).nullable(),

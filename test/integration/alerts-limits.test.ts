@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ALERTS, alertsOf, awaitAlerts, deliverToWatcher, HOUR, rewindAlerts, watchedTenant } from "./alert-kit";
+import { ALERTS, alertsOf, awaitAlerts, deliverToWatcher, gateOf, HOUR, rewindAlerts, watchedTenant } from "./alert-kit";
 import { call, expectProblem, newKey, newOperatorEndpoint, stubDeliveryQueue, stubEndpoint, tokenRequest } from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
@@ -42,6 +42,22 @@ describe("hookgate.credential.limit_approaching", { timeout: 30_000 }, () => {
     for (let i = 0; i < 8; i++) expect((await whoami(h.k.key)).status).toBe(200);
     await awaitAlerts(h.key, "hookgate.credential.limit_approaching", h.k.id);
     expect(await alertsOf(h.key, "hookgate.credential.limit_approaching", quiet.id)).toEqual([]);
+  });
+});
+
+describe("limit_approaching in the approximate limit mode", { timeout: 30_000 }, () => {
+  it("the object raises it when the isolates' reported spending leaves the bucket 80 % used", async () => {
+    const h = await limitedKey();
+    const window = READ_10.read;
+    const reconcile = (cost: number) =>
+      gateOf(h.k.id).reconcile({ credentialId: h.k.id, policy: null, spends: [{ key: "read:10:60", window, cost, requests: cost }] });
+    await reconcile(7);
+    expect(await alertsOf(h.key, "hookgate.credential.limit_approaching", h.k.id)).toEqual([]);
+    await reconcile(1);
+    const [alert] = await awaitAlerts(h.key, "hookgate.credential.limit_approaching", h.k.id);
+    expect(alert!.data).toEqual({ credentialId: h.k.id, bucket: "read", limit: 10, used: 8, windowSeconds: 60 });
+    await reconcile(5);
+    expect(await alertsOf(h.key, "hookgate.credential.limit_approaching", h.k.id)).toHaveLength(1);
   });
 });
 

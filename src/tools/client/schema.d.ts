@@ -12901,7 +12901,7 @@ export interface components {
       /** @example invoice.paid */
       name: string;
       /**
-       * @description `operator`: a type of the operator's product, which only the operator publishes; `hookgate`: an operational event Hookgate itself publishes (endpoint disabled/recovered, delivery failing/exhausted)
+       * @description `operator`: a type of the operator's product, which only the operator publishes; `hookgate`: an operational event Hookgate itself publishes (endpoint degraded/disabled/recovered, delivery failing/exhausted, and the credential alerts: limit approaching, rate limited, expiring, dormant)
        * @enum {string}
        */
       owner: "tenant" | "operator" | "hookgate";
