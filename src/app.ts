@@ -2,9 +2,11 @@ import { dashboardRoutes } from "./dashboard/routes";
 import { gateway } from "./http/gateway";
 import { configGuard, requestId } from "./http/middleware";
 import { createRouter } from "./http/openapi";
+import { serveOpenApiDocument } from "./http/openapi-document";
 import { handleError, problemResponse } from "./http/problem";
 import { DomainError } from "./lib/errors";
 import { adminAuditLogRoutes } from "./routes/admin/audit-log";
+import { adminBrandingRoutes } from "./routes/admin/branding";
 import { adminDeliveriesRoutes } from "./routes/admin/deliveries";
 import { adminEventTypesRoutes } from "./routes/admin/event-types";
 import { adminGatewayRoutes } from "./routes/admin/gateway";
@@ -77,6 +79,7 @@ export function createApp() {
   app.route("/admin/scopes", adminScopesRoutes());
   app.route("/admin/gateway", adminGatewayRoutes());
   app.route("/admin/verify", adminVerifyRoutes());
+  app.route("/admin/branding", adminBrandingRoutes());
   // The operator's event catalog, endpoints and audit log
   app.route("/admin/event-types", adminEventTypesRoutes());
   app.route("/admin/webhooks", adminWebhooksRoutes());
@@ -106,14 +109,8 @@ export function createApp() {
   app.route("/v1/sources", sourcesRoutes());
   app.route("/in", intakeRoutes());
 
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Hookgate API",
-      version: VERSION,
-      description: "API keys, OAuth2 client credentials and signed webhooks for your customers.",
-    },
-  });
+  // Generated from the same schemas, in the operator's words (its brand).
+  serveOpenApiDocument(app);
   // The dashboard and its embeddable portal, /docs, and their assets (served by the Worker, no CDN)
   app.route("/", dashboardRoutes());
 

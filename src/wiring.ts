@@ -1,3 +1,4 @@
+import { currentBrand, deliveryBrand } from "./branding/brand";
 import { type Config, loadConfig } from "./config";
 import type { DeliveryPorts } from "./delivery/ports";
 import { emitOperational } from "./events/operational";
@@ -10,8 +11,9 @@ import { cachedTenant } from "./tenants/cache";
  * The delivery engine's ports as the Worker wires them, for every entry
  * point that runs delivery (the queue consumer, the objects' alarms, a
  * request): its reports become operational events in the owner's stream,
- * published with these same ports, and a `hookgate listen` session's
- * subscription is delivered down the session's socket.
+ * published with these same ports, a `hookgate listen` session's
+ * subscription is delivered down the session's socket, and every attempt
+ * carries the operator's brand as this isolate last read it.
  */
 export function deliveryPorts(env: Env, config: Config): DeliveryPorts {
   const ports: DeliveryPorts = {
@@ -21,6 +23,7 @@ export function deliveryPorts(env: Env, config: Config): DeliveryPorts {
         emitOperational(env, config, ports, owner, cause, type, data as OperationalReports[typeof type]),
     },
     transports: [listenTransport(env)],
+    brand: async () => deliveryBrand(await currentBrand(env.DB)),
   };
   return ports;
 }

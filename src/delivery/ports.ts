@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import type { TenantRow } from "../db/tenants";
+import type { DeliveryBrand } from "./http/request";
 import type { Transport } from "./transport";
 
 /**
@@ -34,10 +35,11 @@ export type DeliveryNotify = {
 
 /**
  * What the entry point that runs delivery (the queue consumer, an object's
- * alarm, a request) gives it: where its reports go, and the transports
- * beyond HTTP (src/delivery/transport.ts).
+ * alarm, a request) gives it: where its reports go, the transports beyond
+ * HTTP (src/delivery/transport.ts), and the operator's brand in force (the
+ * header prefix and User-Agent of the next attempt).
  */
-export type DeliveryPorts = { notify: DeliveryNotify; transports: readonly Transport[] };
+export type DeliveryPorts = { notify: DeliveryNotify; transports: readonly Transport[]; brand: () => Promise<DeliveryBrand> };
 
 /** The entry point's way to build them once the config is parsed. */
 export type PortsFor = (env: Env, config: Config) => DeliveryPorts;

@@ -1,5 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { brandOrDefault } from "../branding/brand";
+import { DEFAULT_PROBLEM_TYPE_BASE } from "../common/branding";
 import { DomainError, type ErrorCode, OAuthError } from "../lib/errors";
 
 /**
@@ -29,10 +31,13 @@ const titles: Record<number, string> = {
 
 export type ErrorAnswer = { status: number; headers: Record<string, string>; body: Record<string, unknown> };
 
-/** The problem document of a domain error: its extras (errors, requiredScope, policy, retryAfter, …) ride along. */
-export function problemBody(err: DomainError, requestId: string) {
+/**
+ * The problem document of a domain error: its extras (errors, requiredScope, policy, retryAfter, …) ride along.
+ * `type` is the operator's problem type base (the brand's) followed by the code's slug.
+ */
+export function problemBody(err: DomainError, requestId: string, typeBase: string = DEFAULT_PROBLEM_TYPE_BASE) {
   return {
-    type: `https://hookgate.dev/problems/${err.code.replaceAll("_", "-")}`,
+    type: `${typeBase}${err.code.replaceAll("_", "-")}`,
     title: titles[err.status] ?? "Error",
     status: err.status,
     detail: err.detail,
@@ -51,7 +56,7 @@ export function asDomainError(err: unknown): DomainError | null {
 }
 
 /** Status, headers and body of the answer to `err`. */
-export function errorAnswer(err: unknown, requestId: string): ErrorAnswer {
+export function errorAnswer(err: unknown, requestId: string, typeBase?: string): ErrorAnswer {
   const known = asDomainError(err) ?? new DomainError("internal_error", "An internal error occurred");
   if (known instanceof OAuthError) {
     const body = { error: known.error, error_description: known.description, requestId };
@@ -60,18 +65,19 @@ export function errorAnswer(err: unknown, requestId: string): ErrorAnswer {
   return {
     status: known.status,
     headers: { "content-type": "application/problem+json", ...known.headers },
-    body: problemBody(known, requestId),
+    body: problemBody(known, requestId, typeBase),
   };
 }
 
-/** The answer to `err`, keeping headers already set on the context (X-Request-Id). */
-export function problemResponse(c: Context, err: unknown): Response {
-  const { status, headers, body } = errorAnswer(err, (c.get("requestId") as string | undefined) ?? "");
+/** The answer to `err`, keeping headers already set on the context (X-Request-Id); typed under the operator's brand. */
+export async function problemResponse(c: Context, err: unknown): Promise<Response> {
+  const brand = await brandOrDefault((c.env as Env).DB);
+  const { status, headers, body } = errorAnswer(err, (c.get("requestId") as string | undefined) ?? "", brand.problemTypeBase);
   return c.body(JSON.stringify(body), status as 400, headers);
 }
 
 /** The app's `onError`: an error no one raised on purpose is logged once here, and answered without its message. */
-export function handleError(err: unknown, c: Context): Response {
+export function handleError(err: unknown, c: Context): Promise<Response> {
   const known = asDomainError(err);
   if (!known) console.error(`[${c.get("requestId") ?? "-"}] unhandled error`, err);
   return problemResponse(c, known ?? err);

@@ -40,7 +40,7 @@ export const HeadersSchema = z
         ctx.addIssue({
           code: "custom",
           path: [name],
-          message: "is reserved: host, content-type, content-length, user-agent, webhook-* and x-webhook-* are set by Hookgate",
+          message: "is reserved: host, content-type, content-length, user-agent, webhook-* and x-webhook-* are set on every delivery",
         });
       }
       if (seen.has(name.toLowerCase())) ctx.addIssue({ code: "custom", path: [name], message: "is given twice" });

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { html } from "hono/html";
+import { brandOrDefault } from "../branding/brand";
 import type { AppEnv } from "../http/context";
 import { VERSION } from "../version";
 
@@ -12,12 +13,13 @@ import { VERSION } from "../version";
  */
 export function homeRoutes() {
   const app = new Hono<AppEnv>();
-  app.get("/", (c) => {
+  app.get("/", async (c) => {
+    const { productName } = await brandOrDefault(c.env.DB);
     const accept = c.req.header("accept") ?? "";
-    if (/\btext\/html\b/i.test(accept)) return c.html(homePage(), 200, HOME_HEADERS);
+    if (/\btext\/html\b/i.test(accept)) return c.html(homePage(productName), 200, HOME_HEADERS);
     const link = (path: string) => new URL(path, c.req.url).href;
     return c.json({
-      name: "Hookgate",
+      name: productName,
       version: VERSION,
       dashboard: link("/dashboard"),
       docs: link("/docs"),
@@ -28,17 +30,17 @@ export function homeRoutes() {
   return app;
 }
 
-/** Static text and relative links only: nothing from the request reaches the page. */
-const homePage = () => html`<!doctype html>
+/** Static text, the operator's product name and relative links only: nothing from the request reaches the page. */
+const homePage = (productName: string) => html`<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>Hookgate</title>
+    <title>${productName}</title>
     <link rel="icon" href="data:," />
   </head>
   <body>
-    <h1>Hookgate ${VERSION}</h1>
+    <h1>${productName} ${VERSION}</h1>
     <p>API keys and webhooks for your customers.</p>
     <ul>
       <li><a href="/dashboard">Dashboard</a>: your customers' Integrations page (sign in with an API key)</li>

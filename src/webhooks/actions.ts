@@ -1,4 +1,5 @@
 import type { TenantOp } from "../auth/caller";
+import { currentBrand } from "../branding/brand";
 import { enqueueDeliveries } from "../data/outbox";
 import { dataTenantOf, shardsHolding } from "../data/owners";
 import { coveredShards } from "../data/placement";
@@ -31,12 +32,13 @@ export async function sendTestEvent(op: TenantOp, id: string, type?: string): Pr
     throw new ValidationError([{ path: "type", message: `${type} is not in the event catalog` }]);
   }
   const eventType = type ?? webhook.eventTypes.find((t) => t !== "*") ?? "webhook.test";
+  const { productName } = await currentBrand(op.env.DB);
   return sendTestAndLog(op.env, op.config, deliveryPorts(op.env, op.config), dataTenantOf(op.tenant), webhook, {
     id: newId("evt"),
     type: eventType,
     createdAt: new Date(),
     ...(isOperator(webhook.tenantId) && { tenantId: SAMPLE_TENANT_ID }),
-    data: { test: true, message: "A test event from Hookgate" },
+    data: { test: true, message: `A test event from ${productName}` },
   });
 }
 

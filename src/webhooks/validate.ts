@@ -1,3 +1,4 @@
+import { brandedHeaderStart } from "../common/branding";
 import type { Db } from "../db/client";
 import { catalogOwners, getVisibleEventType, liveEventTypes, liveNamesAmong } from "../db/event-types";
 import { unknownTenantIds } from "../db/tenants";
@@ -12,6 +13,15 @@ export function assertDeliverableUrl(raw: string, allowInsecure: boolean): strin
   const result = checkWebhookUrl(raw, { allowInsecure });
   if (!result.ok) throw new ValidationError([{ path: "url", message: result.reason }]);
   return result.url.toString();
+}
+
+/** An endpoint's own headers may not use the deliveries' prefix (`X-<headerPrefix>-*`, the operator's brand): 422 naming each. */
+export function assertOwnHeaders(headers: Record<string, string> | null | undefined, headerPrefix: string): void {
+  const start = brandedHeaderStart(headerPrefix);
+  const clash = Object.keys(headers ?? {}).filter((n) => n.toLowerCase().startsWith(start));
+  if (clash.length > 0) {
+    throw new ValidationError(clash.map((n) => ({ path: `headers.${n}`, message: `is reserved: ${start}* headers are set on every delivery` })));
+  }
 }
 
 /**

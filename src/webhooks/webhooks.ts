@@ -1,4 +1,5 @@
 import type { TenantOp } from "../auth/caller";
+import { currentBrand, deliveryBrand } from "../branding/brand";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
@@ -20,7 +21,7 @@ import { governorFor } from "../objects";
 import { isOperator, ownedAction } from "../tenants/operator";
 import { filterProblems } from "./filter";
 import { sealWebhookHeaders, sealWebhookSecret } from "./secrets";
-import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants } from "./validate";
+import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants, assertOwnHeaders } from "./validate";
 
 export type WebhookInput = {
   url: string;
@@ -75,6 +76,7 @@ async function checkedTenantIds(op: TenantOp, tenantIds: string[] | null | undef
 export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<{ row: WebhookRow; secret: string }> {
   const db = createDb(op.env.DB);
   const url = assertDeliverableUrl(input.url, op.config.allowInsecureUrls);
+  if (input.headers) assertOwnHeaders(input.headers, (await currentBrand(op.env.DB)).headerPrefix);
   const tenantIds = await checkedTenantIds(op, input.tenantIds);
   await assertKnownEventTypes(db, op.tenant.id, input.eventTypes, tenantIds);
   const id = newId("wh");
@@ -108,7 +110,7 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
   if (input.verify) {
     // Checked first too, so a full account does not send the endpoint a request for nothing.
     if ((await countWebhooks(db, op.tenant.id)) >= quota) throw new QuotaExceededError("webhooks", quota, "webhooks");
-    await verifyEndpoint(row, input.headers ?? null, [secret], op.config.deliveryTimeoutMs);
+    await verifyEndpoint(op.env, row, input.headers ?? null, [secret], op.config.deliveryTimeoutMs);
   }
   const audit = auditStatement(
     db,
@@ -163,6 +165,7 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   if (fields.description !== undefined) set.description = fields.description;
   if (fields.format !== undefined) set.format = fields.format;
   // A new map replaces the old one whole; null removes them.
+  if (fields.headers) assertOwnHeaders(fields.headers, (await currentBrand(op.env.DB)).headerPrefix);
   if (fields.headers !== undefined) Object.assign(set, await sealWebhookHeaders(op.config, id, fields.headers));
   if (fields.customFields !== undefined) set.customFields = fields.customFields;
   if (fields.filter !== undefined) set.filter = checkedFilter(fields.filter);
@@ -177,7 +180,7 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   // Verified as it will be stored (new URL, format, headers), signed with the live secrets.
   if (verify) {
     const headers = fields.headers !== undefined ? fields.headers : await openWebhookHeaders(op.config, row);
-    await verifyEndpoint({ ...row, ...set }, headers, await signingSecrets(op.config, row), op.config.deliveryTimeoutMs);
+    await verifyEndpoint(op.env, { ...row, ...set }, headers, await signingSecrets(op.config, row), op.config.deliveryTimeoutMs);
   }
   // The answer shows exactly what is stored: the old updatedAt when nothing changed.
   if (Object.keys(set).length === 0) return row;
@@ -251,17 +254,25 @@ function auditedFields(set: WebhookPatch): string[] {
 }
 
 /** `verify: true`: one signed `webhook.verification` POST; anything but a 2xx refuses (422 with the endpoint's answer). */
-async function verifyEndpoint(row: WebhookRow, headers: CustomHeaders | null, secrets: string[], timeoutMs: number): Promise<void> {
+async function verifyEndpoint(
+  env: Env,
+  row: WebhookRow,
+  headers: CustomHeaders | null,
+  secrets: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const brand = await currentBrand(env.DB);
   const request = await buildDeliveryRequest({
     endpoint: { ...row, headers },
     event: {
       id: newId("evt"),
       type: "webhook.verification",
       createdAt: new Date(),
-      data: { webhookId: row.id, message: "Hookgate is verifying this endpoint; answer with any 2xx." },
+      data: { webhookId: row.id, message: `${brand.productName} is verifying this endpoint; answer with any 2xx.` },
     },
     attempt: 1,
     secrets,
+    brand: deliveryBrand(brand),
   });
   const result = await sendWebhook(row.url, request, timeoutMs);
   if (!result.success) {

@@ -1,5 +1,6 @@
 import { render, useEffect, useState } from "hono/jsx/dom";
 import { messageOf, type OperatorSession, setBearer, whenSessionEnds } from "./api";
+import { BrandFooter, BrandMark } from "./brand";
 import { useHashRoute } from "./hooks";
 import { AuditScreen } from "./screens/audit";
 import { DeliveriesScreen } from "./screens/deliveries";
@@ -97,10 +98,21 @@ function App() {
       location.hash = "#/tenants";
       adoptOperator(s);
     };
-    if (!inPortal) return <SignIn notice={notice} onSession={signedIn} onOperator={operatorSignedIn} />;
+    if (!inPortal) {
+      return (
+        <>
+          <header class="brand-bar">
+            <BrandMark />
+          </header>
+          <SignIn notice={notice} onSession={signedIn} onOperator={operatorSignedIn} />
+        </>
+      );
+    }
     return (
       <main id="main" class="signin">
-        <h1>Hookgate</h1>
+        <h1>
+          <BrandMark />
+        </h1>
         <p role="alert">{notice === GONE || !notice ? GONE : notice}</p>
         <p class="hint">Open the page that brought you here again for a new link.</p>
       </main>
@@ -125,7 +137,7 @@ function App() {
         Skip to content
       </a>
       <header class="top">
-        <span class="brand">Hookgate</span>
+        <BrandMark />
         <span class="who" title={session.tenantId}>
           {session.kind === "portal" ? "Portal" : "Dashboard"} · {session.tenantId}
         </span>
@@ -154,5 +166,11 @@ function App() {
 const root = document.getElementById("app");
 if (root) {
   root.textContent = "";
-  render(<App />, root);
+  render(
+    <>
+      <App />
+      <BrandFooter />
+    </>,
+    root,
+  );
 }

@@ -63,6 +63,7 @@ async function sendSigned(
     event,
     attempt,
     secrets: await signingSecrets(config, webhook),
+    brand: await ports.brand(),
   });
   const at = new Date();
   const id = newId("att");

@@ -1,3 +1,4 @@
+import { brandedHeaderNames, brandedHeaderStart, DEFAULT_HEADER_PREFIX } from "../../common/branding";
 import type { ManagedBy, WebhookFormat } from "../../db/schema";
 import { VERSION } from "../../version";
 import { headerHint, maskHeaderValue } from "./secrets";
@@ -14,6 +15,10 @@ export type EndpointSettings = {
 };
 
 export type DeliveryRequest = { body: string; headers: Record<string, string> };
+
+/** The operator's brand as a delivery carries it: `X-<headerPrefix>-*` and the User-Agent. */
+export type DeliveryBrand = { headerPrefix: string; userAgent: string };
+export const DEFAULT_DELIVERY_BRAND: DeliveryBrand = { headerPrefix: DEFAULT_HEADER_PREFIX, userAgent: `Hookgate/${VERSION}` };
 
 /** The body of a delivery, per the endpoint's `format`; the event's tenant (for an operator endpoint) goes before `data`. */
 export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): { body: string; contentType: string } {
@@ -42,32 +47,39 @@ export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): 
 }
 
 /**
- * The whole signed request for one attempt: body, our headers, both
- * signature schemes (one signature per live secret), then the endpoint's own
- * headers (which validation keeps from overriding ours).
+ * The whole signed request for one attempt: body, our headers under the
+ * operator's prefix (`X-<headerPrefix>-*`, default `X-Webhook-*`), both
+ * signature schemes (one signature per live secret; the Standard Webhooks
+ * headers keep their names), then the endpoint's own headers (which
+ * validation keeps from overriding ours; any under the prefix are dropped).
  */
 export async function buildDeliveryRequest(input: {
   endpoint: EndpointSettings;
   event: OutgoingEvent;
   attempt: number;
   secrets: string[];
+  brand?: DeliveryBrand;
   now?: number;
 }): Promise<DeliveryRequest> {
+  const brand = input.brand ?? DEFAULT_DELIVERY_BRAND;
+  const names = brandedHeaderNames(brand.headerPrefix);
   const { body, contentType } = deliveryBody(input.endpoint, input.event);
   const timestamp = Math.floor((input.now ?? Date.now()) / 1000);
   const signatures = await signPayload({ secrets: input.secrets, eventId: input.event.id, timestamp, body });
+  const start = brandedHeaderStart(brand.headerPrefix);
+  const own = Object.entries(input.endpoint.headers ?? {}).filter(([n]) => !n.toLowerCase().startsWith(start));
   return {
     body,
     headers: {
-      ...input.endpoint.headers,
+      ...Object.fromEntries(own),
       "Content-Type": contentType,
-      "User-Agent": `Hookgate/${VERSION}`,
-      "X-Webhook-Event-Id": input.event.id,
-      "X-Webhook-Event-Type": input.event.type,
-      ...(input.event.tenantId !== undefined && { "X-Webhook-Tenant-Id": input.event.tenantId }),
-      "X-Webhook-Attempt": String(input.attempt),
-      "X-Webhook-Timestamp": String(timestamp),
-      "X-Webhook-Signature": signatures.stripe,
+      "User-Agent": brand.userAgent,
+      [names.eventId]: input.event.id,
+      [names.eventType]: input.event.type,
+      ...(input.event.tenantId !== undefined && { [names.tenantId]: input.event.tenantId }),
+      [names.attempt]: String(input.attempt),
+      [names.timestamp]: String(timestamp),
+      [names.signature]: signatures.stripe,
       "webhook-id": input.event.id,
       "webhook-timestamp": String(timestamp),
       "webhook-signature": signatures.standard,
@@ -75,20 +87,22 @@ export async function buildDeliveryRequest(input: {
   };
 }
 
-const SIGNATURE_HEADERS = new Set(["x-webhook-signature", "webhook-signature"]);
-
 /**
- * Headers as stored in the attempt log: signatures redacted, and the
- * endpoint's own headers (`custom`, whose values are secrets) masked as reads
- * mask them; Hookgate's other headers as sent.
+ * Headers as stored in the attempt log: signatures redacted (under any
+ * prefix: whatever `X-*-Signature` the brand named), and the endpoint's own
+ * headers (`custom`, whose values are secrets) masked as reads mask them;
+ * the other headers as sent.
  */
 export function redactHeaders(headers: Record<string, string>, custom: Record<string, string> | null): Record<string, string> {
   const own = new Set(Object.keys(custom ?? {}).map((n) => n.toLowerCase()));
   return Object.fromEntries(
     Object.entries(headers).map(([name, value]) => {
       const n = name.toLowerCase();
-      if (SIGNATURE_HEADERS.has(n)) return [name, "[redacted]"];
+      if (isSignatureHeader(n)) return [name, "[redacted]"];
       return [name, own.has(n) ? maskHeaderValue(headerHint(value)) : value];
     }),
   );
 }
+
+/** `webhook-signature`, and `x-<prefix>-signature` whatever the prefix was when the attempt was made. */
+const isSignatureHeader = (lower: string) => lower === "webhook-signature" || (lower.startsWith("x-") && lower.endsWith("-signature"));

@@ -1,4 +1,5 @@
 import type { OperatorSession } from "../../api";
+import { BrandMark } from "../../brand";
 import { EventCatalogScreen } from "./own-catalog";
 import { GatewayScreen } from "./own-gateway";
 import { OwnAuditScreen, OwnEndpointsScreen } from "./own-logs";
@@ -27,7 +28,7 @@ export function OperatorConsole({ session, route, onSignOut }: Props) {
         Skip to content
       </a>
       <header class="top">
-        <span class="brand">Hookgate</span>
+        <BrandMark />
         <span class="who" title={session.actor}>
           Operator console · {session.actor}
         </span>
