@@ -1,8 +1,8 @@
-import { DEFAULT_HEADER_PREFIX, DEFAULT_PRODUCT_NAME, DEFAULT_PROBLEM_TYPE_BASE, type LogoType } from "../common/branding";
+import { DEFAULT_HEADER_PREFIX, DEFAULT_PROBLEM_TYPE_BASE, DEFAULT_PRODUCT_NAME, type LogoType } from "../common/branding";
 import { type BrandingRow, getBrandingRow } from "../db/branding";
 import { createDb } from "../db/client";
-import { fromStrictBase64, sha256Hex } from "../lib/crypto";
 import { DEFAULT_DELIVERY_BRAND, type DeliveryBrand } from "../delivery/http/request";
+import { fromStrictBase64, sha256Hex } from "../lib/crypto";
 import { TtlCache } from "../lib/ttl-cache";
 import { accessibleAccent } from "./contrast";
 

@@ -24,7 +24,10 @@ export function parseLogoDataUrl(value: string): LogoCheck {
   const m = DATA_URL.exec(value.trim());
   if (!m) return fail("must be a data URL (data:image/png;base64,…)");
   const label = (m[1] ?? "").trim().toLowerCase();
-  const params = (m[2] ?? "").toLowerCase().split(";").map((p) => p.trim());
+  const params = (m[2] ?? "")
+    .toLowerCase()
+    .split(";")
+    .map((p) => p.trim());
   const labelled = LABELS[label];
   if (!labelled) return fail("must be a PNG, JPEG, WebP or SVG image (data:image/png, image/jpeg, image/webp or image/svg+xml)");
   const data = m[3] ?? "";

@@ -20,7 +20,9 @@ export function assertOwnHeaders(headers: Record<string, string> | null | undefi
   const start = brandedHeaderStart(headerPrefix);
   const clash = Object.keys(headers ?? {}).filter((n) => n.toLowerCase().startsWith(start));
   if (clash.length > 0) {
-    throw new ValidationError(clash.map((n) => ({ path: `headers.${n}`, message: `is reserved: ${start}* headers are set on every delivery` })));
+    throw new ValidationError(
+      clash.map((n) => ({ path: `headers.${n}`, message: `is reserved: ${start}* headers are set on every delivery` })),
+    );
   }
 }
 

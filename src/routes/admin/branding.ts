@@ -65,7 +65,9 @@ const PutBrandingBody = z
       .max(200_000, `must be at most ${LOGO_MAX_BYTES / 1024} KiB once decoded`)
       .nullable()
       .optional()
-      .openapi({ description: `A data URL of a PNG, JPEG, WebP or SVG image, at most ${LOGO_MAX_BYTES / 1024} KiB (checked by its bytes)` }),
+      .openapi({
+        description: `A data URL of a PNG, JPEG, WebP or SVG image, at most ${LOGO_MAX_BYTES / 1024} KiB (checked by its bytes)`,
+      }),
     supportUrl: httpsUrl("a link in the page footer").nullable().optional(),
     docsUrl: httpsUrl("a link in the page footer").nullable().optional(),
   })

@@ -2,7 +2,8 @@
  * `hookgate/verify`: checks a Hookgate delivery in a receiver and returns its event.
  *
  * Hookgate signs every delivery twice, and this accepts either:
- * - `X-Webhook-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]` (Stripe's scheme): HMAC-SHA256 over
+ * - `X-Webhook-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]` (Stripe's scheme; `X-<headerPrefix>-Signature`
+ *   where the operator set its own header prefix): HMAC-SHA256 over
  *   `<t>.<body>`, keyed with the whole secret string as UTF-8;
  * - `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>[ v1,<base64>…]` (Standard
  *   Webhooks): HMAC-SHA256 over `<id>.<t>.<body>`, keyed with the bytes the base64 after `whsec_`
@@ -12,39 +13,9 @@
  * WebCrypto only (`globalThis.crypto.subtle`): runs in Node ≥ 20, Workers, Deno, Bun and browsers.
  */
 
-/** Why a delivery was refused. */
-export type WebhookVerificationReason =
-  /** Neither scheme's headers are present, or they hold no usable timestamp and signature. */
-  | "missing_signature"
-  /** No signature matches the body with the secret(s) given. */
-  | "invalid_signature"
-  /** The signature matches, but its timestamp is further from now than `toleranceSeconds`. */
-  | "stale_timestamp"
-  /** The signature matches, but the body is not a Hookgate event. */
-  | "malformed_body";
+export { type WebhookEvent, WebhookVerificationError, type WebhookVerificationReason } from "./event";
 
-export class WebhookVerificationError extends Error {
-  override readonly name = "WebhookVerificationError";
-  readonly reason: WebhookVerificationReason;
-  constructor(reason: WebhookVerificationReason, message: string) {
-    super(message);
-    this.reason = reason;
-  }
-}
-
-/** The event a delivery carries. */
-export interface WebhookEvent<TData = unknown> {
-  /** The event id (`evt_…`): the same on every retry, so use it to deduplicate. */
-  id: string;
-  type: string;
-  /** ISO 8601. */
-  createdAt: string;
-  data: TData;
-  /** The subscription's custom fields, when it has any. */
-  customFields?: Record<string, string | number | boolean>;
-  /** The tenant the event belongs to: set only on deliveries to an operator endpoint. */
-  tenantId?: string;
-}
+import { bodyBytes, parseEvent, type WebhookEvent, WebhookVerificationError } from "./event";
 
 /** Request headers: a `Headers`, or a plain object such as Node's `req.headers` (looked up case-insensitively). */
 export type WebhookHeaders = Headers | Record<string, string | readonly string[] | undefined>;
@@ -57,7 +28,19 @@ export interface VerifyWebhookOptions {
   body: string | Uint8Array | ArrayBuffer;
   /** How far the signed timestamp may be from now, either way (default 300 s). `Infinity` turns the check off. */
   toleranceSeconds?: number;
+  /**
+   * The deployment's delivery header prefix: deliveries carry `X-<headerPrefix>-Signature` (default
+   * `Webhook`, i.e. `X-Webhook-Signature`). The Standard Webhooks headers are the same under any prefix.
+   */
+  headerPrefix?: string;
 }
+
+/**
+ * The delivery header prefix of a deployment that set none (`X-Webhook-Signature`). This package
+ * ships alone, so it keeps its own copy of the server's rule; a unit test keeps the two equal.
+ */
+export const DEFAULT_HEADER_PREFIX = "Webhook";
+export const HEADER_PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9]*(-[A-Za-z0-9]+)*$/;
 
 const encoder = new TextEncoder();
 const SECRET_PREFIX = "whsec_";
@@ -79,6 +62,8 @@ type Scheme = {
  *
  * ```ts
  * const event = await verifyWebhook({ secret: process.env.HOOKGATE_SECRET, headers: req.headers, body: rawBody });
+ * // A deployment with its own header prefix (X-Acme-Signature):
+ * const branded = await verifyWebhook({ secret, headers: req.headers, body: rawBody, headerPrefix: "Acme" });
  * ```
  */
 export async function verifyWebhook<TData = unknown>(options: VerifyWebhookOptions): Promise<WebhookEvent<TData>> {
@@ -88,13 +73,18 @@ export async function verifyWebhook<TData = unknown>(options: VerifyWebhookOptio
     throw new TypeError("verifyWebhook needs the subscription's signing secret (whsec_…).");
   }
   if (!(toleranceSeconds >= 0)) throw new TypeError("verifyWebhook's toleranceSeconds must be a number ≥ 0.");
+  const prefix = options.headerPrefix ?? DEFAULT_HEADER_PREFIX;
+  if (typeof prefix !== "string" || !HEADER_PREFIX_PATTERN.test(prefix)) {
+    throw new TypeError("verifyWebhook's headerPrefix must be letters and digits joined by single hyphens (e.g. Acme).");
+  }
+  const signatureHeader = `X-${prefix}-Signature`;
   const body = bodyBytes(options.body);
 
-  const schemes = [standardScheme(headers), stripeScheme(headers)].filter((s): s is Scheme => s !== null);
+  const schemes = [standardScheme(headers), stripeScheme(headers, signatureHeader.toLowerCase())].filter((s): s is Scheme => s !== null);
   if (schemes.length === 0) {
     throw new WebhookVerificationError(
       "missing_signature",
-      "No Hookgate signature: expected X-Webhook-Signature, or webhook-id, webhook-timestamp and webhook-signature.",
+      `No signature: expected ${signatureHeader}, or webhook-id, webhook-timestamp and webhook-signature.`,
     );
   }
 
@@ -140,10 +130,10 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
 }
 
 /** `t=<unix>,v1=<hex>,v1=<hex>`: every v1 counts; other schemes (v0, …) are ignored. */
-function stripeScheme(headers: WebhookHeaders): Scheme | null {
+function stripeScheme(headers: WebhookHeaders, name: string): Scheme | null {
   let timestamp: number | undefined;
   const signatures: Uint8Array[] = [];
-  for (const value of headerValues(headers, "x-webhook-signature")) {
+  for (const value of headerValues(headers, name)) {
     for (const part of value.split(",")) {
       const eq = part.indexOf("=");
       if (eq < 0) continue;
@@ -217,77 +207,4 @@ function fromHex(hex: string): Uint8Array {
 function fromStrictBase64(text: string): Uint8Array<ArrayBuffer> | null {
   if (text === "" || !STRICT_BASE64.test(text)) return null;
   return Uint8Array.from(atob(text), (ch) => ch.charCodeAt(0));
-}
-
-// ---------------------------------------------------------------- body
-
-function bodyBytes(body: VerifyWebhookOptions["body"]): Uint8Array {
-  if (typeof body === "string") return encoder.encode(body);
-  if (body instanceof Uint8Array) return body;
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  throw new TypeError("verifyWebhook needs the raw body as a string, Uint8Array/Buffer or ArrayBuffer (not parsed JSON).");
-}
-
-function parseEvent<TData>(body: Uint8Array, contentType: string | undefined): WebhookEvent<TData> {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
-  } catch {
-    throw new WebhookVerificationError("malformed_body", "The body is not UTF-8 text.");
-  }
-  const isForm = contentType?.toLowerCase().includes("application/x-www-form-urlencoded") ?? !text.trimStart().startsWith("{");
-  return isForm ? parseFormEvent<TData>(text) : parseJsonEvent<TData>(text);
-}
-
-function parseJsonEvent<TData>(text: string): WebhookEvent<TData> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new WebhookVerificationError("malformed_body", "The body is not JSON.");
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new WebhookVerificationError("malformed_body", "The body is not a JSON object.");
-  }
-  const o = parsed as Record<string, unknown>;
-  for (const field of ["id", "type", "createdAt"] as const) {
-    if (typeof o[field] !== "string") throw new WebhookVerificationError("malformed_body", `The body has no string "${field}".`);
-  }
-  if (!("data" in o)) throw new WebhookVerificationError("malformed_body", 'The body has no "data".');
-  const event: WebhookEvent<TData> = {
-    id: o.id as string,
-    type: o.type as string,
-    createdAt: o.createdAt as string,
-    data: o.data as TData,
-  };
-  if (typeof o.tenantId === "string") event.tenantId = o.tenantId;
-  if (typeof o.customFields === "object" && o.customFields !== null && !Array.isArray(o.customFields)) {
-    event.customFields = o.customFields as Record<string, string | number | boolean>;
-  }
-  return event;
-}
-
-/** A form delivery: `id, type, createdAt, tenantId?, data` (JSON text), then each custom field as text. */
-function parseFormEvent<TData>(text: string): WebhookEvent<TData> {
-  const form = new URLSearchParams(text);
-  const id = form.get("id");
-  const type = form.get("type");
-  const createdAt = form.get("createdAt");
-  const dataText = form.get("data");
-  if (id === null || type === null || createdAt === null || dataText === null) {
-    throw new WebhookVerificationError("malformed_body", "The form body lacks id, type, createdAt or data.");
-  }
-  let data: TData;
-  try {
-    data = JSON.parse(dataText) as TData;
-  } catch {
-    throw new WebhookVerificationError("malformed_body", 'The form body\'s "data" is not JSON.');
-  }
-  const event: WebhookEvent<TData> = { id, type, createdAt, data };
-  const tenantId = form.get("tenantId");
-  if (tenantId !== null) event.tenantId = tenantId;
-  const custom: Record<string, string> = {};
-  for (const [k, v] of form) if (!["id", "type", "createdAt", "tenantId", "data"].includes(k)) custom[k] = v;
-  if (Object.keys(custom).length > 0) event.customFields = custom;
-  return event;
 }
