@@ -25,8 +25,6 @@ export type Quotas = Record<QuotaName, number>;
 
 // The enumerations (statuses, errors, schemes) live in src/common/enums.ts; re-exported so one import serves.
 export * from "../common/enums";
-// The operator's brand (one row), in its own file.
-export * from "./schema-branding";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
 
