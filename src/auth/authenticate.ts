@@ -126,13 +126,23 @@ export async function admit(
   const gate = approximate
     ? await decideApproximately(
         env,
-        { credentialId: principal.credentialId, policy, bucket: need.bucket, window, cost: need.cost ?? 1, refusal, ip: principal.ip },
+        {
+          credentialId: principal.credentialId,
+          policy,
+          bucket: need.bucket,
+          mode: principal.mode,
+          window,
+          cost: need.cost ?? 1,
+          refusal,
+          ip: principal.ip,
+        },
         limitMode.background,
       )
     : await credentialGate(env, principal.credentialId).check({
         credentialId: principal.credentialId,
         tenantId: principal.tenant.id,
         bucket: need.bucket,
+        mode: principal.mode,
         window,
         cost: need.cost ?? 1,
         policy,

@@ -1,3 +1,4 @@
+import type { Mode } from "../common/enums";
 import type { Config } from "../config";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, type Db } from "../db/client";
@@ -15,7 +16,7 @@ import type { TenantOp } from "./caller";
 import { clientPolicy } from "./oauth-clients";
 import { isOperatorPortalCredential, OPERATOR_PORTAL_POLICY, operatorPortalCredential } from "./operator-portal";
 import type { DashboardSession, Identified, Principal } from "./principal";
-import { SESSION_MAX_SECONDS, signSessionToken, verifySessionToken } from "./session-tokens";
+import { SESSION_MAX_SECONDS, sessionMode, signSessionToken, verifySessionToken } from "./session-tokens";
 
 /** What starting a session answers: the bearer token the page keeps, and who it acts as. */
 export type SessionGrant = {
@@ -26,33 +27,40 @@ export type SessionGrant = {
   tenantId: string;
   credentialId: string;
   scopes: string[];
+  mode: Mode;
 };
 
-/** The credential a session acts as, as D1 has it now; null once it is revoked, deleted or unknown. */
-type Parent = { policy: CredentialPolicy; rateLimits: RateLimits | null; endsAt: number | null };
+/**
+ * The credential a session acts as, as D1 has it now; null once it is
+ * revoked, deleted or unknown. `mode`: the credential's own (the operator's
+ * portal credential is live: it may open either mode).
+ */
+type Parent = { policy: CredentialPolicy; rateLimits: RateLimits | null; endsAt: number | null; mode: Mode };
 
 async function parentOf(db: Db, tenantId: string, credentialId: string): Promise<Parent | null> {
   if (isOperatorPortalCredential(credentialId)) {
     if (credentialId !== operatorPortalCredential(tenantId)) return null;
-    return { policy: OPERATOR_PORTAL_POLICY, rateLimits: null, endsAt: null };
+    return { policy: OPERATOR_PORTAL_POLICY, rateLimits: null, endsAt: null, mode: "live" };
   }
   if (credentialId.startsWith("key_")) {
     const key = await getKey(db, tenantId, credentialId);
     if (!key) return null;
     const policy = keyPolicy(key);
-    return { policy, rateLimits: key.rateLimits, endsAt: earliest(policy.expiresAt, policy.revokedAt) };
+    return { policy, rateLimits: key.rateLimits, endsAt: earliest(policy.expiresAt, policy.revokedAt), mode: key.mode };
   }
   const client = await getClient(db, tenantId, credentialId);
   if (!client || client.deletedAt) return null;
   const policy = clientPolicy(client);
-  return { policy, rateLimits: null, endsAt: policy.expiresAt };
+  return { policy, rateLimits: null, endsAt: policy.expiresAt, mode: client.mode };
 }
 
 /**
  * Starts a session acting as `credentialId` with `scopes`, for at most
  * `seconds` (and never past the credential's own expiry or rotation grace),
  * registered live in the credential's Durable Object. Null when the
- * credential is no longer live.
+ * credential is no longer live. `mode` (default: the credential's): a
+ * session of a live credential may view either mode, of a test one only
+ * test (403).
  */
 export async function startSession(
   env: Env,
@@ -65,11 +73,16 @@ export async function startSession(
     kind: DashboardSession["kind"];
     seconds: number;
     ip: string | null;
+    mode?: Mode;
   },
 ): Promise<SessionGrant | null> {
   const db = createDb(env.DB);
   const parent = await parentOf(db, input.tenant.id, input.credentialId);
   if (!parent) return null;
+  const mode = input.mode ?? parent.mode;
+  if (mode === "live" && parent.mode === "test") {
+    throw new ForbiddenError("mode_escalation", "A session of a test mode credential can view test mode only", { field: "mode" });
+  }
   const now = Date.now();
   const expiresAt = earliest(now + Math.min(input.seconds, SESSION_MAX_SECONDS) * 1000, parent.endsAt)!;
   const sessionId = newId("ses");
@@ -87,13 +100,14 @@ export async function startSession(
     kind: input.kind,
     scopes: input.scopes,
     rateLimits: parent.rateLimits,
+    mode,
     expiresAt,
     now,
   });
   await auditStatement(db, who, {
     action: "dashboard.session_started",
     target: sessionId,
-    details: { kind: input.kind, scopes: input.scopes, expiresAt: new Date(expiresAt).toISOString() },
+    details: { kind: input.kind, scopes: input.scopes, mode, expiresAt: new Date(expiresAt).toISOString() },
   }).run();
   return {
     token,
@@ -103,6 +117,7 @@ export async function startSession(
     tenantId: input.tenant.id,
     credentialId: input.credentialId,
     scopes: input.scopes,
+    mode,
   };
 }
 
@@ -111,7 +126,7 @@ export async function startSession(
  * with the key's scopes, for 8 h. Only a key signs in (an OAuth token
  * already is a short-lived credential, and a session may not extend itself).
  */
-export async function signIn(op: TenantOp): Promise<SessionGrant> {
+export async function signIn(op: TenantOp, mode?: Mode): Promise<SessionGrant> {
   const p = callerPrincipal(op);
   if (p.credentialType !== "api_key" || p.session) {
     throw new ForbiddenError("credential_type_not_allowed", "Sign in to the dashboard with an API key");
@@ -123,8 +138,37 @@ export async function signIn(op: TenantOp): Promise<SessionGrant> {
     kind: "dashboard",
     seconds: SESSION_MAX_SECONDS,
     ip: p.ip,
+    mode,
   });
   if (!grant) throw new AuthenticationError("credential_revoked", "The API key has been revoked");
+  return grant;
+}
+
+/**
+ * The dashboard's "Test mode" switch: a new session of the same credential
+ * and scopes viewing `mode`, ending when the calling one would have (a
+ * switch never extends a session); the calling session ends now. A session
+ * of a test credential may not switch to live (403).
+ */
+export async function switchSessionMode(op: TenantOp, mode: Mode): Promise<SessionGrant> {
+  const p = callerPrincipal(op);
+  if (!p.session)
+    throw new ForbiddenError("credential_type_not_allowed", "Only a dashboard session switches modes; use a key of that mode");
+  const seconds = Math.floor((p.session.expiresAt - Date.now()) / 1000);
+  const grant =
+    seconds > 0
+      ? await startSession(op.env, op.config, op.who, {
+          tenant: op.tenant,
+          credentialId: p.credentialId,
+          scopes: p.scopes,
+          kind: p.session.kind,
+          seconds,
+          ip: p.ip,
+          mode,
+        })
+      : null;
+  if (!grant) throw new AuthenticationError("session_ended", "This dashboard session has ended; sign in again");
+  await credentialGate(op.env, p.credentialId).endSession(p.session.id);
   return grant;
 }
 
@@ -162,7 +206,7 @@ export async function identifySession(env: Env, config: Config, token: string, i
     tenant,
     credentialId: claims.sub,
     credentialType: claims.sub.startsWith("key_") ? "api_key" : "oauth_client",
-    mode: "live",
+    mode: sessionMode(claims),
     scopes: claims.scope.split(" ").filter(Boolean),
     rateLimits: claims.rl ?? null,
     // The credential's own restrictions are read from D1 when they matter (see restrictionsOf).

@@ -1,3 +1,4 @@
+import { MODES, type Mode } from "../common/enums";
 import type { RateLimits } from "../db/schema";
 import type { DashboardSession } from "./principal";
 import { peekAudience, signJwt, verifyJwt } from "./tokens";
@@ -28,6 +29,8 @@ export type SessionClaims = {
   scope: string;
   /** The credential's own rate limits (fixed when it was created). */
   rl: RateLimits | null;
+  /** The mode the session views; a session started before modes existed has none and is live. */
+  mode?: Mode;
   iat: number;
   exp: number;
 };
@@ -39,6 +42,8 @@ export type SessionTokenInput = {
   kind: DashboardSession["kind"];
   scopes: readonly string[];
   rateLimits: RateLimits | null;
+  /** Default `live`. */
+  mode?: Mode;
   expiresAt: number;
   now?: number;
 };
@@ -58,6 +63,7 @@ export async function signSessionToken(secret: string, input: SessionTokenInput)
     kind: input.kind,
     scope: input.scopes.join(" "),
     rl: input.rateLimits,
+    mode: input.mode ?? "live",
     iat: Math.floor((input.now ?? Date.now()) / 1000),
     exp: Math.floor(input.expiresAt / 1000),
   };
@@ -81,6 +87,7 @@ export async function verifySessionToken(secret: string, token: string, now = Da
     !c.sid.startsWith("ses_") ||
     (c.kind !== "dashboard" && c.kind !== "portal") ||
     typeof c.scope !== "string" ||
+    (c.mode !== undefined && !MODES.includes(c.mode)) ||
     typeof c.iat !== "number" ||
     typeof c.exp !== "number" ||
     c.iat * 1000 > now + 60_000 ||
@@ -91,3 +98,6 @@ export async function verifySessionToken(secret: string, token: string, now = Da
   if (c.exp * 1000 <= now) return { ok: false, reason: "expired" };
   return { ok: true, claims: c };
 }
+
+/** The mode a verified session views. */
+export const sessionMode = (claims: SessionClaims): Mode => claims.mode ?? "live";

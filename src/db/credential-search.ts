@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { Mode } from "../common/enums";
 import type { Db } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
 import type { ApiKeyRow } from "./keys";
@@ -9,8 +10,8 @@ import { apiKeys, oauthClients } from "./schema";
 export const CREDENTIAL_STATUSES = ["active", "revoked", "expired", "all"] as const;
 export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
 
-/** How support finds a credential: its state, part of its name (any case), its last 4 characters. */
-export type CredentialSearch = { status: CredentialStatus; name?: string; last4?: string };
+/** How support finds a credential: its state, part of its name (any case), its last 4 characters, its mode. */
+export type CredentialSearch = { status: CredentialStatus; name?: string; last4?: string; mode?: Mode };
 
 function stateIs(status: CredentialStatus, ended: SQLiteColumn, expiresAt: SQLiteColumn, now: Date): SQL | undefined {
   const revoked = and(isNotNull(ended), lte(ended, now));
@@ -42,6 +43,7 @@ export async function searchKeys(
         stateIs(search.status, apiKeys.revokedAt, apiKeys.expiresAt, now),
         nameHas(apiKeys.name, search.name),
         search.last4 ? eq(apiKeys.last4, search.last4) : undefined,
+        search.mode ? eq(apiKeys.mode, search.mode) : undefined,
         afterCursor(apiKeys.createdAt, apiKeys.id, after),
       ),
     )
@@ -69,6 +71,7 @@ export async function searchClients(
         stateIs(search.status, oauthClients.deletedAt, oauthClients.expiresAt, now),
         nameHas(oauthClients.name, search.name),
         search.last4 ? eq(oauthClients.secretLast4, search.last4) : undefined,
+        search.mode ? eq(oauthClients.mode, search.mode) : undefined,
         afterCursor(oauthClients.createdAt, oauthClients.id, after),
       ),
     )

@@ -1,3 +1,4 @@
+import type { Mode } from "../common/enums";
 import { toHex } from "../lib/crypto";
 import { DomainError } from "../lib/errors";
 
@@ -7,8 +8,8 @@ export type GatewayIdentity = {
   credentialId: string;
   scopes: readonly string[];
   requestId: string;
-  /** The credential's mode: only `live` credentials exist so far. */
-  mode: "live" | "test";
+  /** The credential's mode (`X-Hookgate-Mode`, covered by the v2 signature). */
+  mode: Mode;
 };
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never cross a proxy. */
@@ -71,7 +72,7 @@ export type SignedRequest = {
   requestId: string;
   /** As sent in X-Hookgate-Scopes: space-separated. */
   scopes: string;
-  mode: "live" | "test";
+  mode: Mode;
 };
 
 /**

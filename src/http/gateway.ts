@@ -60,7 +60,7 @@ export const gateway = (): MiddlewareHandler<AppEnv> =>
         credentialId: principal.credentialId,
         scopes: grantedScopes(principal.scopes, product),
         requestId,
-        mode: "live",
+        mode: principal.mode,
       },
       { secret: loaded.config.gatewaySecret, timeoutMs: loaded.config.gatewayTimeoutMs },
     );

@@ -18,7 +18,7 @@ const USAGE_DAYS_KEPT = 90;
  */
 type LimiterState = {
   id: string | null;
-  /** GCRA arrival time per `bucket:limit:window`. */
+  /** GCRA arrival time per `bucket:limit:window` (`test:bucket:limit:window` in test mode). */
   tats: Record<string, Tat>;
   /** Requests per UTC day (kept USAGE_DAYS_KEPT days). */
   days: Record<string, number>;
@@ -82,7 +82,7 @@ export class CredentialGate extends DurableObject<Env> {
     if (req.tenantId) this.alerts.know({ tenantId: req.tenantId, createdAt: null });
 
     const state = this.state;
-    const key = tatKey(req.bucket, req.window);
+    const key = tatKey(req.bucket, req.window, req.mode);
     const decision = gcra(state.tats[key], now, req.window, req.cost ?? 1);
     const result = {
       limit: req.window.limit,

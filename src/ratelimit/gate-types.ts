@@ -1,3 +1,4 @@
+import type { Mode } from "../common/enums";
 import type { Spend } from "./approximate/spend";
 import type { Tat, Window } from "./gcra";
 import type { CredentialPolicy, PolicyVerdict } from "./policy";
@@ -16,6 +17,12 @@ export type GateRequest = {
   tenantId?: string;
   bucket: Bucket;
   window: Window;
+  /**
+   * The mode the request acts in: test mode spends its own buckets (the same
+   * numbers), so a live key's dashboard session viewing test data never eats
+   * into the key's live budget. Default `live`.
+   */
+  mode?: Mode;
   /** Slots this request spends (a gateway route's `cost`); default 1. */
   cost?: number;
   /**
@@ -58,8 +65,12 @@ export type GateResult = {
   fullResetSeconds: number;
 };
 
-/** A bucket's arrival time in the object, by bucket and window (a changed limit starts afresh). */
-export const tatKey = (bucket: Bucket, window: Window) => `${bucket}:${window.limit}:${window.windowSeconds}`;
+/**
+ * A bucket's arrival time in the object, by bucket and window (a changed
+ * limit starts afresh); test mode's buckets are apart from live's.
+ */
+export const tatKey = (bucket: Bucket, window: Window, mode: Mode = "live") =>
+  `${mode === "test" ? "test:" : ""}${bucket}:${window.limit}:${window.windowSeconds}`;
 
 export type ReconcileRequest = {
   credentialId: string;

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { SessionGrant } from "../auth/dashboard-sessions";
-import { signIn, signOut } from "../auth/dashboard-sessions";
+import { signIn, signOut, switchSessionMode } from "../auth/dashboard-sessions";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
-import { createRouter, errorResponses, jsonResponse, tenantSecurity } from "../http/openapi";
-import { ScopeSchema } from "../http/schemas";
+import { createRouter, errorResponses, jsonBody, jsonResponse, tenantSecurity } from "../http/openapi";
+import { ModeSchema, ScopeSchema } from "../http/schemas";
 
 export const DashboardSessionSchema = z
   .object({
@@ -18,6 +18,7 @@ export const DashboardSessionSchema = z
     tenantId: z.string(),
     credentialId: z.string().openapi({ description: "The credential the session acts as" }),
     scopes: z.array(ScopeSchema),
+    mode: ModeSchema.openapi({ description: "The mode the session views: it sees and changes only that mode's resources" }),
   })
   .openapi("DashboardSession");
 
@@ -29,7 +30,18 @@ export const serializeSession = (g: SessionGrant) => ({
   tenantId: g.tenantId,
   credentialId: g.credentialId,
   scopes: g.scopes,
+  mode: g.mode,
 });
+
+const SignInBody = z
+  .strictObject({
+    mode: ModeSchema.optional().openapi({
+      description: "The mode to view; default the key's. A live key may view either mode, a test key only test (403)",
+    }),
+  })
+  .openapi("StartDashboardSession");
+
+const SwitchModeBody = z.strictObject({ mode: ModeSchema }).openapi("SwitchDashboardSessionMode");
 
 const tags = ["Dashboard"];
 
@@ -41,7 +53,20 @@ const signInRoute = createRoute({
   description:
     "Authenticated with the API key itself. The session acts as the key (its tenant, scopes, restrictions and rate limit) for 8 h at most, or until signed out or the key is revoked.",
   security: tenantSecurity,
+  request: jsonBody(SignInBody, false),
   responses: { 201: jsonResponse(DashboardSessionSchema, "The session"), ...errorResponses },
+});
+
+const switchModeRoute = createRoute({
+  method: "post",
+  path: "/current/mode",
+  tags,
+  summary: "Switch the calling dashboard session to another mode (the Test mode switch)",
+  description:
+    "Authenticated with a dashboard session. Answers a new session of the same key and scopes viewing `mode`, ending when the calling one would have; the calling session ends now. A session of a live key may view either mode, of a test key only test (403 `mode_escalation`).",
+  security: tenantSecurity,
+  request: jsonBody(SwitchModeBody),
+  responses: { 201: jsonResponse(DashboardSessionSchema, "The new session"), ...errorResponses },
 });
 
 const signOutRoute = createRoute({
@@ -59,7 +84,12 @@ export function dashboardSessionsRoutes() {
   app.use("*", requireCredential(null), readBody());
 
   app.openapi(signInRoute, async (c) => {
-    return c.json(serializeSession(await signIn(tenantOp(c))), 201);
+    const { mode } = c.req.valid("json");
+    return c.json(serializeSession(await signIn(tenantOp(c), mode)), 201);
+  });
+
+  app.openapi(switchModeRoute, async (c) => {
+    return c.json(serializeSession(await switchSessionMode(tenantOp(c), c.req.valid("json").mode)), 201);
   });
 
   app.openapi(signOutRoute, async (c) => {

@@ -213,3 +213,26 @@ describe("test mode OAuth clients and tokens", () => {
     expect((await newClient(key)).body.mode).toBe("live");
   });
 });
+
+describe("the operator sees both modes", () => {
+  it("lists a tenant's keys and clients of both modes with their mode, and filters with ?mode=", async () => {
+    const { tenant, keyId, testKey, testKeyId } = await tenantWithTestKey();
+    const testClient = await newClient(testKey);
+    const admin = { admin: true };
+    const all = await call("GET", `/admin/tenants/${tenant.id}/keys`, admin);
+    expect(all.status, all.text).toBe(200);
+    expect(all.body.data.map((k: { id: string; mode: string }) => [k.id, k.mode])).toEqual([
+      [keyId, "live"],
+      [testKeyId, "test"],
+    ]);
+    const onlyTest = await call("GET", `/admin/tenants/${tenant.id}/keys?mode=test`, admin);
+    expect(onlyTest.body.data.map((k: { id: string }) => k.id)).toEqual([testKeyId]);
+    const onlyLive = await call("GET", `/admin/tenants/${tenant.id}/keys?mode=live`, admin);
+    expect(onlyLive.body.data.map((k: { id: string }) => k.id)).toEqual([keyId]);
+    expect((await call("GET", `/admin/tenants/${tenant.id}/keys/${testKeyId}`, admin)).body.mode).toBe("test");
+    const clients = await call("GET", `/admin/tenants/${tenant.id}/oauth-clients?mode=test`, admin);
+    expect(clients.body.data.map((c: { id: string; mode: string }) => [c.id, c.mode])).toEqual([[testClient.id, "test"]]);
+    expect((await call("GET", `/admin/tenants/${tenant.id}/oauth-clients?mode=live`, admin)).body.data).toEqual([]);
+    expectProblem(await call("GET", `/admin/tenants/${tenant.id}/keys?mode=prod`, admin), 400, "invalid_query");
+  });
+});

@@ -1,3 +1,4 @@
+import type { Mode } from "../../common/enums";
 import { credentialGate } from "../../objects";
 import { type Bucket, type GateResult, type Refusal, tatKey } from "../gate-types";
 import { gcra, type Tat, type Window } from "../gcra";
@@ -54,6 +55,8 @@ export type ApproximateRequest = {
   /** The caller's copy of the live state (from D1), used only while the object has none. */
   policy: CredentialPolicy | null;
   bucket: Bucket;
+  /** As in `GateRequest`: test mode spends its own buckets. */
+  mode?: Mode;
   window: Window;
   cost: number;
   refusal: Refusal | null;
@@ -85,7 +88,7 @@ function decide(entry: Entry, req: ApproximateRequest, now: number): GateResult 
   const verdict = evaluatePolicy(entry.policy, now, req.ip);
   if (verdict !== "ok") return { verdict, ...none };
   if (req.refusal) return { verdict: req.refusal, ...none };
-  const key = tatKey(req.bucket, req.window);
+  const key = tatKey(req.bucket, req.window, req.mode);
   let bucket = entry.buckets.get(key);
   if (!bucket) {
     bucket = { window: req.window, tat: entry.remote[key], unsentCost: 0, unsentRequests: 0, inflightCost: 0 };

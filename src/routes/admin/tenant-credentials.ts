@@ -15,7 +15,7 @@ import type { ApiKeyRow } from "../../db/keys";
 import type { OAuthClientRow } from "../../db/oauth-clients";
 import { adminSecurity, errorResponses, idParam, jsonBody, jsonResponse, listOf } from "../../http/openapi";
 import { decodeCursor, page, pageQuery } from "../../http/pagination";
-import { CidrListSchema, FutureDateSchema } from "../../http/schemas";
+import { CidrListSchema, FutureDateSchema, ModeSchema } from "../../http/schemas";
 import { ApiKeySchema, deleteKeyRoute, serializeKey } from "../keys";
 import { deleteClientRoute, OAuthClientSchema, serializeClient } from "../oauth-clients";
 import { opOf, tenantScoped, tenantScopedRouter } from "./tenant-scoped";
@@ -38,6 +38,7 @@ const SearchQuery = pageQuery.extend({
     .regex(/^[A-Za-z0-9]{4}$/, "must be the last 4 characters (letters and digits)")
     .optional()
     .openapi({ description: "The last 4 characters of the key (of the client secret, for a client)" }),
+  mode: ModeSchema.optional().openapi({ description: "Only this mode's (default: both)" }),
 });
 
 const LockBody = z
@@ -64,7 +65,7 @@ function credentialRoutes<S extends z.ZodType>(noun: string, prefix: string, sho
       method: "get",
       path: "/",
       ...as,
-      summary: `Find a tenant's ${noun}s in any state, by state, name and last 4 characters`,
+      summary: `Find a tenant's ${noun}s in any state and either mode, by state, name, last 4 characters and mode`,
       request: { query: SearchQuery },
       responses: { 200: jsonResponse(listOf(shown), `A page of ${noun}s, oldest first`), ...errorResponses },
     }),

@@ -1354,7 +1354,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Find a tenant's API keys in any state, by state, name and last 4 characters */
+    /** Find a tenant's API keys in any state and either mode, by state, name, last 4 characters and mode */
     get: {
       parameters: {
         query?: {
@@ -1366,6 +1366,8 @@ export interface paths {
           name?: string;
           /** @description The last 4 characters of the key (of the client secret, for a client) */
           last4?: string;
+          /** @description Only this mode's (default: both) */
+          mode?: components["schemas"]["Mode"] & unknown;
         };
         header?: never;
         path: {
@@ -1818,7 +1820,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Find a tenant's OAuth clients in any state, by state, name and last 4 characters */
+    /** Find a tenant's OAuth clients in any state and either mode, by state, name, last 4 characters and mode */
     get: {
       parameters: {
         query?: {
@@ -1830,6 +1832,8 @@ export interface paths {
           name?: string;
           /** @description The last 4 characters of the key (of the client secret, for a client) */
           last4?: string;
+          /** @description Only this mode's (default: both) */
+          mode?: components["schemas"]["Mode"] & unknown;
         };
         header?: never;
         path: {
@@ -8050,9 +8054,137 @@ export interface paths {
         path?: never;
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody?: {
+        content: {
+          "application/json": components["schemas"]["StartDashboardSession"];
+        };
+      };
       responses: {
         /** @description The session */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["DashboardSession"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/dashboard-sessions/current/mode": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Switch the calling dashboard session to another mode (the Test mode switch)
+     * @description Authenticated with a dashboard session. Answers a new session of the same key and scopes viewing `mode`, ending when the calling one would have; the calling session ends now. A session of a live key may view either mode, of a test key only test (403 `mode_escalation`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["SwitchDashboardSessionMode"];
+        };
+      };
+      responses: {
+        /** @description The new session */
         201: {
           headers: {
             [name: string]: unknown;
@@ -13662,6 +13794,13 @@ export interface components {
       /** @description The credential the session acts as */
       credentialId: string;
       scopes: components["schemas"]["Scope"][];
+      mode: components["schemas"]["Mode"] & unknown;
+    };
+    StartDashboardSession: {
+      mode?: components["schemas"]["Mode"] & unknown;
+    };
+    SwitchDashboardSessionMode: {
+      mode: components["schemas"]["Mode"];
     };
     RedeemPortalLink: {
       token: string;
