@@ -112,8 +112,7 @@ export const oauthClients = sqliteTable(
     /** SHA-256 (hex) of the client secret (256 bits of entropy, so no slow hash is needed). */
     secretHash: text("secret_hash").notNull(),
     secretLast4: text("secret_last4").notNull(),
-    /** The mode of the credential that created the client; its tokens carry it. */
-    mode: text("mode", { enum: MODES }).notNull().default("live"),
+    mode: text("mode", { enum: MODES }).notNull().default("live"), // the creating credential's; its tokens carry it
     scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
     ipAllowlist: text("ip_allowlist", { mode: "json" }).$type<string[]>(),
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
