@@ -22,7 +22,8 @@ export type LimitMode = (typeof LIMIT_MODES)[number];
 export const DELIVERY_STATUSES = ["pending", "succeeded", "failed", "cancelled"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-export const ATTEMPT_ERRORS = ["timeout", "dns", "connection", "tls", "redirect", "http"] as const;
+// version_transform: the event's data could not be downgraded to the subscription's payload version (nothing was sent).
+export const ATTEMPT_ERRORS = ["timeout", "dns", "connection", "tls", "redirect", "http", "version_transform"] as const;
 export type AttemptError = (typeof ATTEMPT_ERRORS)[number];
 
 // ---- Subscriptions (webhooks) ----
@@ -41,6 +42,11 @@ export const LISTEN_MANAGED_BY = "cli" satisfies ManagedBy;
 // "hookgate": the reserved operational types (src/events/operational-types.ts), never stored in D1.
 export const EVENT_TYPE_OWNERS = ["tenant", "operator", "hookgate"] as const;
 export type EventTypeOwner = (typeof EVENT_TYPE_OWNERS)[number];
+
+// ---- Payload versions ----
+/** The operations of an RFC 6902 JSON Patch, as a version's `downgrade` holds them. */
+export const PATCH_OPS = ["add", "remove", "replace", "move", "copy", "test"] as const;
+export type PatchOperation = { op: (typeof PATCH_OPS)[number]; path: string; from?: string; value?: unknown };
 
 // ---- Incoming webhooks (sources) ----
 export const VERIFICATION_SCHEMES = [

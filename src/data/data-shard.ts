@@ -15,7 +15,7 @@ import type {
 } from "./records";
 import { BUCKET_MS, bucketStart, CLAIM_WINDOW_MS } from "./shard-map";
 import * as read from "./shard-reads";
-import { SHARD_SCHEMA } from "./shard-schema";
+import { prepareShardTables } from "./shard-schema";
 import * as write from "./shard-writes";
 
 /** A pending delivery this long past due (or past its lease) has lost its queue message: the alarm re-enqueues it. */
@@ -44,7 +44,7 @@ export class DataShard extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     // An object nobody wrote to stays empty (reads fan out over objects that may hold nothing): its tables come with its first write.
-    if (this.meta) this.sql.exec(SHARD_SCHEMA);
+    if (this.meta) prepareShardTables(this.ctx.storage);
   }
 
   private get meta(): Meta | undefined {
@@ -62,7 +62,7 @@ export class DataShard extends DurableObject<Env> {
 
   private remember(tenantId: string, bucket: number, retentionDays: number): void {
     if (this.meta) return;
-    this.sql.exec(SHARD_SCHEMA);
+    prepareShardTables(this.ctx.storage);
     this.ctx.storage.kv.put("meta", { tenantId, bucket, retentionAt: bucketStart(bucket + 1) + retentionDays * BUCKET_MS });
   }
 

@@ -16,6 +16,8 @@ export type EventRecord = {
   seq: number;
   /** Deliveries to an ordered subscription go one at a time per key (null: the no-key line). */
   orderingKey?: string | null;
+  /** The payload version of its type it was published at (null: the type had none). */
+  version?: string | null;
 };
 
 export type DeliveryRecord = {
@@ -39,7 +41,13 @@ export type DeliveryRecord = {
 };
 
 /** How the body of an attempt was built from its event, so the log can show it without a copy of the payload. */
-export type BodyShape = { format: "json" | "form"; customFields: Record<string, string | number | boolean> | null; tenantId?: string };
+export type BodyShape = {
+  format: "json" | "form";
+  customFields: Record<string, string | number | boolean> | null;
+  tenantId?: string;
+  /** The payload version sent, when the event's data went out as published (a converted body is kept whole instead). */
+  version?: string;
+};
 
 export type AttemptRecord = {
   id: string;

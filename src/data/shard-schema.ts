@@ -8,7 +8,7 @@ import type { AttemptInsert, BodyShape, ClaimRecord, DeliveryRecord, EventRecord
 export const SHARD_SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, data TEXT NOT NULL,
-  source_id TEXT, created_at INTEGER NOT NULL, ordering_key TEXT);
+  source_id TEXT, created_at INTEGER NOT NULL, ordering_key TEXT, version TEXT);
 CREATE INDEX IF NOT EXISTS events_type ON events (type, seq);
 CREATE TABLE IF NOT EXISTS deliveries (
   id TEXT PRIMARY KEY, owner TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, webhook_id TEXT NOT NULL,
@@ -32,6 +32,28 @@ CREATE TABLE IF NOT EXISTS source_requests (
 CREATE INDEX IF NOT EXISTS source_requests_source ON source_requests (source_id, received_at, id);
 `;
 
+/**
+ * Columns added since the first schema, for objects created before them
+ * (CREATE TABLE IF NOT EXISTS leaves an existing table as it was). An
+ * object records how many it has applied, so each runs once.
+ */
+const ADDED_COLUMNS = ["ALTER TABLE events ADD COLUMN version TEXT"] as const;
+
+/** The object's tables as SHARD_SCHEMA has them, an older object's brought up to date. */
+export function prepareShardTables(storage: DurableObjectStorage): void {
+  storage.sql.exec(SHARD_SCHEMA);
+  const applied = storage.kv.get<number>("schemaAdditions") ?? 0;
+  for (const statement of ADDED_COLUMNS.slice(applied)) {
+    try {
+      storage.sql.exec(statement);
+    } catch (err) {
+      // Created with SHARD_SCHEMA as it is now: the column is there already.
+      if (!/duplicate column name/i.test(String(err))) throw err;
+    }
+  }
+  if (applied !== ADDED_COLUMNS.length) storage.kv.put("schemaAdditions", ADDED_COLUMNS.length);
+}
+
 type Row = Record<string, SqlStorageValue>;
 type Value = SqlStorageValue | undefined;
 const date = (v: Value): Date | null => (v === null || v === undefined ? null : new Date(Number(v)));
@@ -48,6 +70,7 @@ export function eventOf(r: Row, tenantId: string): EventRecord {
     createdAt: new Date(Number(r.created_at)),
     seq: Number(r.seq),
     orderingKey: text(r.ordering_key),
+    version: text(r.version),
   };
 }
 

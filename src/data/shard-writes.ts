@@ -24,13 +24,14 @@ export function insertClaim(sql: SqlStorage, claim: { key: string; requestHash: 
 
 export function insertEvent(sql: SqlStorage, e: EventRecord): void {
   sql.exec(
-    "INSERT INTO events (id, type, data, source_id, created_at, ordering_key) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO events (id, type, data, source_id, created_at, ordering_key, version) VALUES (?, ?, ?, ?, ?, ?, ?)",
     e.id,
     e.type,
     e.data,
     e.sourceId,
     e.createdAt.getTime(),
     e.orderingKey ?? null,
+    e.version ?? null,
   );
 }
 

@@ -25,6 +25,8 @@ export type Quotas = Record<QuotaName, number>;
 
 // The enumerations (statuses, errors, schemes) live in src/common/enums.ts; re-exported so one import serves.
 export * from "../common/enums";
+// Payload versions of event types: their own file, re-exported so drizzle and one import see every table.
+export * from "./schema-versions";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
 
@@ -146,6 +148,8 @@ export const eventTypes = sqliteTable(
     /** Optional JSON Schema that published `data` must satisfy. */
     schema: text("schema", { mode: "json" }).$type<Record<string, unknown>>(),
     deprecated: integer("deprecated", { mode: "boolean" }).notNull().default(false),
+    /** The newest of its payload versions (what publishers send); null: an unversioned type. */
+    latestVersion: text("latest_version"),
     /** DELETE archives: the type can no longer be published, its history stays. */
     archivedAt: integer("archived_at", { mode: "timestamp_ms" }),
     createdAt: createdAt(),
@@ -187,6 +191,8 @@ export const webhooks = sqliteTable(
     maxConcurrency: integer("max_concurrency"),
     /** "key": deliveries of events sharing an orderingKey go one at a time, in order (src/delivery/ordering/sequencer.ts). */
     ordering: text("ordering", { enum: WEBHOOK_ORDERINGS }).notNull().default("none"),
+    /** Payload version pin (YYYY-MM-DD): each type's newest version at or before it; null: each type's first version. */
+    version: text("version"),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),

@@ -1,7 +1,8 @@
 import type { TenantOp } from "../auth/caller";
 import { auditStatement } from "../db/audit";
-import { changes, createDb } from "../db/client";
+import { changes, createDb, runBatch } from "../db/client";
 import type { Page } from "../db/cursor";
+import { setNewestVersionSchema } from "../db/event-type-versions";
 import {
   catalogOwners,
   type EventTypePatch,
@@ -32,10 +33,20 @@ export const eventTypeOwner = (row: Pick<EventTypeRow, "tenantId">): EventTypeOw
 
 /** The audit actions of each catalog: the operator's land in its own log under their own names. */
 const ACTIONS = {
-  tenant: { created: "event_type.created", updated: "event_type.updated", archived: "event_type.archived" },
-  operator: { created: "operator_event_type.created", updated: "operator_event_type.updated", archived: "operator_event_type.deleted" },
+  tenant: {
+    created: "event_type.created",
+    updated: "event_type.updated",
+    archived: "event_type.archived",
+    versionAdded: "event_type.version_added",
+  },
+  operator: {
+    created: "operator_event_type.created",
+    updated: "operator_event_type.updated",
+    archived: "operator_event_type.deleted",
+    versionAdded: "operator_event_type.version_added",
+  },
 } as const satisfies Record<Exclude<EventTypeOwner, "hookgate">, Record<string, string>>;
-const actionsOf = (op: TenantOp) => ACTIONS[isOperator(op.tenant.id) ? "operator" : "tenant"];
+export const actionsOf = (op: TenantOp) => ACTIONS[isOperator(op.tenant.id) ? "operator" : "tenant"];
 
 /** Hookgate's own types are in every catalog and nobody's to change (403). */
 function assertNotReserved(name: string, verb: string): void {
@@ -48,7 +59,7 @@ function assertNotReserved(name: string, verb: string): void {
  * A schema is compiled and checked when it is stored, so that publishing
  * against it later can only pass or fail with a 422, never crash or spin.
  */
-function assertUsableSchema(schema: Record<string, unknown> | null | undefined): void {
+export function assertUsableSchema(schema: Record<string, unknown> | null | undefined): void {
   if (!schema) return;
   const problems = schemaProblems(schema, "schema");
   if (problems.length > 0) throw new ValidationError(problems);
@@ -70,6 +81,7 @@ export async function createEventType(op: TenantOp, input: NewEventType): Promis
     description: input.description ?? null,
     schema: input.schema ?? null,
     deprecated: false,
+    latestVersion: null,
     archivedAt: null,
     createdAt: now,
     updatedAt: now,
@@ -120,7 +132,7 @@ export async function listCatalog(
 }
 
 /** A live type the caller owns: the operator's types are read-only to tenants (403). */
-async function findOwnLive(op: TenantOp, name: string): Promise<EventTypeRow> {
+export async function findOwnLive(op: TenantOp, name: string): Promise<EventTypeRow> {
   assertNotReserved(name, "changed");
   const row = await findEventType(op, name);
   if (row.tenantId !== op.tenant.id) {
@@ -142,8 +154,11 @@ export async function changeEventType(
   // The answer shows exactly what is stored: the old updatedAt when nothing changed.
   if (Object.keys(set).length === 0) return row;
   const updatedAt = new Date();
-  await db.batch([
+  // A versioned type's schema is its newest version's: they change together.
+  const newest = set.schema !== undefined && row.latestVersion;
+  await runBatch(db, [
     updateEventType(db, op.tenant.id, name, { ...set, updatedAt }),
+    ...(newest ? [setNewestVersionSchema(db, op.tenant.id, name, newest, set.schema ?? null)] : []),
     auditStatement(db, op.who, { action: actionsOf(op).updated, target: name, details: { fields: Object.keys(set) } }),
   ]);
   forgetCatalog(op.tenant.id);

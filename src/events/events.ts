@@ -5,6 +5,7 @@ import { type PollPosition, type PollQuery, pollEvents } from "../data/reads";
 import type { DeliveryRecord, EventRecord } from "../data/records";
 import { NotFoundError } from "../lib/errors";
 import { shardStub } from "../objects";
+import { payloadAtVersion } from "../versions/payload";
 
 /** An event of the tenant with its deliveries, or 404 (another tenant's id too). */
 export async function eventWithDeliveries(
@@ -17,7 +18,29 @@ export async function eventWithDeliveries(
   return found;
 }
 
-/** The tenant's events oldest first, from `from` (a poller's saved position) on. */
-export async function pollTenantEvents(op: Pick<TenantOp, "env" | "config" | "tenant">, q: PollQuery, from?: PollPosition) {
-  return pollEvents(op.env, dataTenantOf(op.tenant), q, from, op.config.eventRetentionDays);
+/** A polled event; `versionError` when its data could not be turned into the version asked for (it is then as published). */
+export type PolledEvent = EventRecord & { versionError?: string };
+
+/**
+ * The tenant's events oldest first, from `from` (a poller's saved position)
+ * on; with `version` (a date), each event's data at the newest version of its
+ * type at or before it, as a subscription pinned there receives it.
+ */
+export async function pollTenantEvents(
+  op: Pick<TenantOp, "env" | "config" | "tenant">,
+  q: PollQuery,
+  from?: PollPosition,
+  version?: string,
+) {
+  const found = await pollEvents(op.env, dataTenantOf(op.tenant), q, from, op.config.eventRetentionDays);
+  if (version === undefined) return found;
+  const rows: PolledEvent[] = await Promise.all(found.rows.map((e) => atVersion(op.env, e, version)));
+  return { ...found, rows };
+}
+
+async function atVersion(env: Env, e: EventRecord, pin: string): Promise<PolledEvent> {
+  const data = JSON.parse(e.data) as unknown;
+  const payload = await payloadAtVersion(env, { tenantId: e.tenantId, type: e.type, data, version: e.version ?? null }, pin);
+  if (!payload.ok) return { ...e, versionError: payload.detail };
+  return { ...e, data: JSON.stringify(payload.data), version: payload.version };
 }

@@ -51,6 +51,7 @@ export const operationalTypeRows = (): EventTypeRow[] =>
     description,
     schema: ALERT_SCHEMAS[name] ?? null,
     deprecated: false,
+    latestVersion: null,
     archivedAt: null,
     createdAt: EPOCH,
     updatedAt: EPOCH,

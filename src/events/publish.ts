@@ -44,11 +44,15 @@ export type PublishInput = {
 };
 export type Published = { event: EventRecord; deliveries: DeliveryRecord[]; replayed: boolean; requestId?: string };
 
-/** Checks the type against the catalog the publisher may use, and `data` against the type's schema. */
-async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInput): Promise<void> {
+/**
+ * Checks the type against the catalog the publisher may use, and `data`
+ * against the type's schema; answers the payload version the data is (the
+ * type's newest; null for an unversioned type).
+ */
+async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInput): Promise<string | null> {
   // Hookgate's own types: only Hookgate publishes them (src/events/operational-types.ts).
   if (isReservedType(input.type) || input.publisher === "hookgate") {
-    if (input.publisher === "hookgate" && isOperationalType(input.type)) return;
+    if (input.publisher === "hookgate" && isOperationalType(input.type)) return null;
     throw new ForbiddenError("reserved_event_type", `${input.type} is reserved for Hookgate's operational events; it cannot be published`);
   }
   const db = createDb(env.DB);
@@ -65,6 +69,7 @@ async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInpu
     const errors = validateAgainstSchema(type.schema, input.data);
     if (errors.length > 0) throw new ValidationError(errors);
   }
+  return type.latestVersion;
 }
 
 /**
@@ -89,7 +94,7 @@ export async function publishEvent(
   input: PublishInput,
   runtime: DispatchRuntime,
 ): Promise<Published> {
-  await assertPublishable(env, tenant, input);
+  const version = await assertPublishable(env, tenant, input);
   const dataText = JSON.stringify(input.data);
   const now = new Date();
   const key = input.idempotencyKey;
@@ -103,6 +108,7 @@ export async function publishEvent(
     createdAt: now,
     seq: 0,
     orderingKey: input.orderingKey ?? null,
+    version,
   };
   const receivers = (await cachedSubscribers(createDb(env.DB), tenant.id)).filter(
     (w) =>

@@ -102,6 +102,17 @@ const Ordering = z.enum(WEBHOOK_ORDERINGS).openapi({
     '"key": deliveries of events sharing an orderingKey (no key counts as one key) go one at a time, in the order the events were accepted',
 });
 
+/** A subscription's payload version pin; checked as a calendar date where it is stored. */
+export const VersionPin = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date, YYYY-MM-DD")
+  .openapi({
+    description:
+      "Payload version pin: each event type's newest version at or before this date is sent (older than all: its first). " +
+      "Default: the newest version of its types when the subscription is created",
+    example: "2026-06-01",
+  });
+
 const common = {
   url: z.string().max(2048).openapi({ example: "https://example.com/webhooks/hookgate" }),
   description: z.string().max(500).nullable().optional(),
@@ -114,6 +125,7 @@ const common = {
   rateLimit: FlowRate.nullable().optional(),
   maxConcurrency: FlowConcurrency.nullable().optional(),
   ordering: Ordering.optional(),
+  version: VersionPin.optional(),
 };
 
 export const CreateWebhookBody = z
@@ -138,6 +150,7 @@ export const PatchWebhookBody = z
     rateLimit: common.rateLimit,
     maxConcurrency: common.maxConcurrency,
     ordering: common.ordering,
+    version: common.version,
     managedBy: ManagedBySchema.nullable().optional().openapi({ description: "Hand the subscription to a tool (or null)" }),
     verify: z.boolean().optional().openapi({ description: "Send a signed webhook.verification to the resulting URL first" }),
     secret: z
@@ -166,6 +179,9 @@ export const WebhookSchema = z
     rateLimit: z.number().int().nullable(),
     maxConcurrency: z.number().int().nullable(),
     ordering: Ordering,
+    version: z.string().nullable().openapi({
+      description: "Payload version pin (YYYY-MM-DD); null: each type's first version (set before its types had versions)",
+    }),
     secretLast4: z.string(),
     managedBy: z.enum(MANAGED_BY).nullable().openapi({ description: 'The tool that manages it; "cli": a `hookgate listen` session' }),
     createdAt: z.string(),

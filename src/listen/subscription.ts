@@ -20,6 +20,7 @@ import { NotFoundError } from "../lib/errors";
 import { ownedAction } from "../tenants/operator";
 import { sealWebhookSecret } from "../webhooks/secrets";
 import { assertKnownEventTypes } from "../webhooks/validate";
+import { initialVersionPin } from "../webhooks/version";
 import { listenUrlOf } from "./address";
 
 /** What a connection needs to start: the ready message's fields and the session's owner. */
@@ -79,6 +80,8 @@ export async function createListenSession(op: TenantOp, events: string[]): Promi
     filter: null,
     rateLimit: null,
     maxConcurrency: null,
+    // Like any new subscription: the newest version of its types, so the CLI sees what a new endpoint would.
+    version: await initialVersionPin(db, op.tenant.id, events, undefined),
     createdAt: now,
     updatedAt: now,
     deletedAt: null,

@@ -1,17 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { TenantOp } from "../auth/caller";
-import type { EventTypeRow } from "../db/event-types";
 import { EVENT_TYPE_OWNERS } from "../db/schema";
+import { archiveEventType, EVENT_TYPE_NAME, eventTypeOwner } from "../events/event-types";
 import {
-  archiveEventType,
-  changeEventType,
-  createEventType,
-  EVENT_TYPE_NAME,
-  eventTypeOwner,
-  findEventType,
-  listCatalog,
-} from "../events/event-types";
+  changeEventTypeWithVersions,
+  createEventTypeWithVersions,
+  describeEventType,
+  type EventTypeView,
+  listCatalogWithVersions,
+} from "../events/type-versions";
 import { requireCredential } from "../http/authenticate";
 import { type AppEnv, tenantOp } from "../http/context";
 import { readBody } from "../http/middleware";
@@ -27,6 +25,7 @@ import {
   toIso,
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
+import { mountTypeVersions, serializeTypeVersion, TypeVersionSchema } from "./event-type-versions";
 
 const EventTypeName = z
   .string()
@@ -58,12 +57,13 @@ export const EventTypeSchema = z
     deprecated: z.boolean(),
     archived: z.boolean(),
     archivedAt: z.string().nullable(),
+    versions: z.array(TypeVersionSchema).openapi({ description: "Its payload versions, oldest first (none: unversioned)" }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
   .openapi("EventType");
 
-export function serializeEventType(t: EventTypeRow) {
+export function serializeEventType(t: EventTypeView) {
   return {
     name: t.name,
     owner: eventTypeOwner(t),
@@ -72,6 +72,7 @@ export function serializeEventType(t: EventTypeRow) {
     deprecated: t.deprecated,
     archived: t.archivedAt !== null,
     archivedAt: toIso(t.archivedAt),
+    versions: t.versions.map(serializeTypeVersion),
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
@@ -182,16 +183,16 @@ export function mountEventTypes(
   routes: ReturnType<typeof eventTypeRoutes>,
   op: (c: Context<AppEnv>) => TenantOp,
 ) {
-  app.openapi(routes.create, async (c) => c.json(serializeEventType(await createEventType(op(c), c.req.valid("json"))), 201));
+  app.openapi(routes.create, async (c) => c.json(serializeEventType(await createEventTypeWithVersions(op(c), c.req.valid("json"))), 201));
   app.openapi(routes.list, async (c) => {
     const { limit, cursor, includeArchived } = c.req.valid("query");
     const after = decodeCursor(cursor);
-    const types = await listCatalog(op(c), limit, { ...(after && { afterName: after.id }), includeArchived });
+    const types = await listCatalogWithVersions(op(c), limit, { ...(after && { afterName: after.id }), includeArchived });
     return c.json(page(types, serializeEventType), 200);
   });
-  app.openapi(routes.get, async (c) => c.json(serializeEventType(await findEventType(op(c), c.req.valid("param").name)), 200));
+  app.openapi(routes.get, async (c) => c.json(serializeEventType(await describeEventType(op(c), c.req.valid("param").name)), 200));
   app.openapi(routes.patch, async (c) => {
-    return c.json(serializeEventType(await changeEventType(op(c), c.req.valid("param").name, c.req.valid("json"))), 200);
+    return c.json(serializeEventType(await changeEventTypeWithVersions(op(c), c.req.valid("param").name, c.req.valid("json"))), 200);
   });
   app.openapi(routes.delete, async (c) => {
     await archiveEventType(op(c), c.req.valid("param").name);
@@ -204,5 +205,6 @@ export function eventTypesRoutes() {
   const app = createRouter();
   app.use("*", requireCredential("events"), readBody());
   mountEventTypes(app, eventTypeRoutes(tenantSecurity, ["Event types"], TENANT_TEXT), tenantOp);
+  mountTypeVersions(app, tenantSecurity, ["Event types"], tenantOp);
   return app;
 }

@@ -9,6 +9,7 @@ import { readBody } from "../http/middleware";
 import { createRouter, errorResponses, idParam, jsonBody, jsonResponse, listOf, tenantSecurity, toIso } from "../http/openapi";
 import { decodePollCursor, encodePollCursor, pageQuery } from "../http/pagination";
 import { IsoTimeQuery } from "../http/schemas";
+import { VersionPin } from "../http/webhook-schemas";
 
 const DeliverySummary = z
   .object({
@@ -31,6 +32,10 @@ const EventSchema = z
       .string()
       .optional()
       .openapi({ description: "Present when the event has one: an ordered subscription sends the deliveries of one key one at a time" }),
+    version: z.string().optional().openapi({ description: "The payload version `data` is (present when its type has versions)" }),
+    versionError: z.string().optional().openapi({
+      description: "Polling with `version`: why the data could not be downgraded to it (`data` and `version` are then as published)",
+    }),
   })
   .openapi("Event");
 
@@ -48,12 +53,14 @@ export const PublishBody = z
   })
   .openapi("PublishEvent");
 
-export const serializeEvent = (e: EventRecord) => ({
+export const serializeEvent = (e: EventRecord & { versionError?: string }) => ({
   id: e.id,
   type: e.type,
   createdAt: e.createdAt.toISOString(),
   data: JSON.parse(e.data) as unknown,
   ...(e.orderingKey && { orderingKey: e.orderingKey }),
+  ...(e.version && { version: e.version }),
+  ...(e.versionError && { versionError: e.versionError }),
 });
 
 /** A publish's body and Idempotency-Key as the domain takes them (the tenant's and the operator's publish alike). */
@@ -110,6 +117,9 @@ const listEventsRoute = createRoute({
       // A position in each of the tenant's data shards: longer than other lists' cursors.
       cursor: z.string().max(2048).optional().openapi({ description: "Opaque; from `nextCursor` or `pollCursor`" }),
       type: z.string().max(100).optional(),
+      version: VersionPin.optional().openapi({
+        description: "Each event's data at the newest version of its type at or before this date, as a subscription pinned there gets it",
+      }),
       since: IsoTimeQuery.optional(),
       until: IsoTimeQuery.optional(),
     }),
@@ -145,11 +155,12 @@ export function eventsRoutes() {
   });
 
   app.openapi(listEventsRoute, async (c) => {
-    const { limit, cursor, type, since, until } = c.req.valid("query");
+    const { limit, cursor, type, since, until, version } = c.req.valid("query");
     const found = await pollTenantEvents(
       tenantOp(c),
       { limit, ...(type && { type }), ...(since && { since }), ...(until && { until }) },
       decodePollCursor(cursor),
+      version,
     );
     // Polling resumes after the last event returned (or where the caller already was, moved past closed days).
     const position = encodePollCursor(found.position);

@@ -34,6 +34,7 @@ export function serializeWebhook(w: WebhookRow) {
     rateLimit: w.rateLimit ?? null,
     maxConcurrency: w.maxConcurrency ?? null,
     ordering: w.ordering,
+    version: w.version ?? null,
     secretLast4: w.secretLast4,
     managedBy: w.managedBy,
     createdAt: w.createdAt.toISOString(),

@@ -13,6 +13,7 @@ import { newId } from "../lib/crypto";
 import { ConflictError, ValidationError } from "../lib/errors";
 import { governorFor, shardStub } from "../objects";
 import { isOperator, ownedAction } from "../tenants/operator";
+import { versionForPin } from "../versions/payload";
 import { deliveryPorts } from "../wiring";
 import { type StatsWindow, seriesBuckets } from "./stats-series";
 import { isReceivableType } from "./validate";
@@ -24,7 +25,11 @@ export const RECOVER_MAX = 1000;
 /** The tenant a test send to an operator endpoint names: no real tenant's, so a receiver cannot mistake it for one. */
 export const SAMPLE_TENANT_ID = "ten_test";
 
-/** A signed sample event sent now; the endpoint's answer is returned and logged as a test. */
+/**
+ * A signed sample event sent now, at the subscription's payload version of
+ * its type (the body's `version` and the version header say which); the
+ * endpoint's answer is returned and logged as a test.
+ */
 export async function sendTestEvent(op: TenantOp, id: string, type?: string): Promise<SendResult> {
   const db = createDb(op.env.DB);
   const webhook = await findWebhook(op, id);
@@ -33,11 +38,13 @@ export async function sendTestEvent(op: TenantOp, id: string, type?: string): Pr
   }
   const eventType = type ?? webhook.eventTypes.find((t) => t !== "*") ?? "webhook.test";
   const { productName } = await currentBrand(op.env.DB);
+  const version = await versionForPin(op.env, op.tenant.id, eventType, webhook.version);
   return sendTestAndLog(op.env, op.config, deliveryPorts(op.env, op.config), dataTenantOf(op.tenant), webhook, {
     id: newId("evt"),
     type: eventType,
     createdAt: new Date(),
     ...(isOperator(webhook.tenantId) && { tenantId: SAMPLE_TENANT_ID }),
+    ...(version !== null && { version }),
     data: { test: true, message: `A test event from ${productName}` },
   });
 }

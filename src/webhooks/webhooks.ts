@@ -22,6 +22,7 @@ import { isOperator, ownedAction } from "../tenants/operator";
 import { filterProblems } from "./filter";
 import { sealWebhookHeaders, sealWebhookSecret } from "./secrets";
 import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants, assertOwnHeaders } from "./validate";
+import { checkedVersionPin, initialVersionPin } from "./version";
 
 export type WebhookInput = {
   url: string;
@@ -40,6 +41,8 @@ export type WebhookInput = {
   rateLimit?: number | null;
   maxConcurrency?: number | null;
   ordering?: WebhookOrdering;
+  /** Payload version pin (YYYY-MM-DD); default: the newest version of its types now. */
+  version?: string;
 };
 
 export type WebhookChange = Partial<Omit<WebhookInput, "secret" | "eventTypes">> & { eventTypes?: string[] };
@@ -102,6 +105,7 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
     rateLimit: input.rateLimit ?? null,
     maxConcurrency: input.maxConcurrency ?? null,
     ordering: input.ordering ?? "none",
+    version: await initialVersionPin(db, op.tenant.id, input.eventTypes, input.version),
     createdAt: now,
     updatedAt: now,
     deletedAt: null,
@@ -173,6 +177,7 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   if (fields.maxConcurrency !== undefined) set.maxConcurrency = fields.maxConcurrency;
   if (fields.ordering !== undefined && fields.ordering !== row.ordering) set.ordering = fields.ordering;
   if (fields.managedBy !== undefined) set.managedBy = fields.managedBy;
+  if (fields.version !== undefined && fields.version !== row.version) set.version = checkedVersionPin(fields.version);
   if (fields.isEnabled !== undefined) {
     set.isEnabled = fields.isEnabled;
     set.disabledReason = fields.isEnabled ? null : "manual";

@@ -17,7 +17,7 @@ const OPERATIONAL = [
 const own = (rows: { owner: string }[]) => rows.filter((t) => t.owner !== "hookgate");
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const FIELDS = ["name", "owner", "description", "schema", "deprecated", "archived", "archivedAt", "createdAt", "updatedAt"];
+const FIELDS = ["name", "owner", "description", "schema", "deprecated", "archived", "archivedAt", "versions", "createdAt", "updatedAt"];
 
 async function createType(key: string, body: Record<string, unknown>) {
   const res = await call("POST", "/v1/event-types", { key, body });

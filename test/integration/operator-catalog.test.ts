@@ -11,7 +11,7 @@ import {
   uniqueTypeName,
 } from "./helpers";
 
-const FIELDS = ["archived", "archivedAt", "createdAt", "deprecated", "description", "name", "owner", "schema", "updatedAt"];
+const FIELDS = ["archived", "archivedAt", "createdAt", "deprecated", "description", "name", "owner", "schema", "updatedAt", "versions"];
 const SCHEMA = { type: "object", required: ["score"], properties: { score: { type: "number" } } };
 
 async function tenantType(key: string, name: string): Promise<Result> {

@@ -37,6 +37,7 @@ const FIELDS = [
   "tenantIds",
   "updatedAt",
   "url",
+  "version",
 ];
 
 describe("/admin/webhooks: authentication", () => {

@@ -19,6 +19,7 @@ const PUBLIC_FIELDS = [
   "rateLimit",
   "maxConcurrency",
   "ordering",
+  "version",
   "secretLast4",
   "managedBy",
   "createdAt",

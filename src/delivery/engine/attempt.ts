@@ -19,6 +19,7 @@ import type { SendResult } from "../http/send";
 import type { DeliveryPorts } from "../ports";
 import { transportFor } from "../transport";
 import { nextRetryDelay, totalAttempts } from "./retry-policy";
+import { outgoingFor, untransformableAttempt } from "./versioned";
 
 /** What happens after one attempt. */
 export type AttemptOutcome =
@@ -27,15 +28,6 @@ export type AttemptOutcome =
   | { kind: "failed" }
   | { kind: "cancelled" }
   | { kind: "disabled"; reason: "gone" | "circuit_breaker" };
-
-/** The event as `webhook` receives it: an operator endpoint also learns whose event it is. */
-export const toOutgoing = (e: EventRecord, webhook: Pick<WebhookRow, "tenantId">): OutgoingEvent => ({
-  id: e.id,
-  type: e.type,
-  createdAt: e.createdAt,
-  ...(isOperator(webhook.tenantId) && { tenantId: e.tenantId }),
-  data: JSON.parse(e.data) as unknown,
-});
 
 /** The data shard that holds a delivery (with its event and attempts). */
 export function shardOfDelivery(env: Env, d: Pick<DeliveryRecord, "id" | "eventTenantId">) {
@@ -56,6 +48,7 @@ async function sendSigned(
   event: OutgoingEvent,
   attempt: number,
   deliveryId: string | null,
+  keepBody = false,
 ): Promise<{ result: SendResult; row: AttemptInsert }> {
   const headers = await openWebhookHeaders(config, webhook);
   const request = await buildDeliveryRequest({
@@ -86,11 +79,17 @@ async function sendSigned(
     responseBody: result.responseBody,
     error: result.error,
     requestHeaders: redactHeaders(request.headers, headers),
+    // A converted payload is not the stored event's data: its body is kept whole, like a test send's.
     bodyShape:
-      deliveryId === null
+      deliveryId === null || keepBody
         ? null
-        : { format: webhook.format, customFields: webhook.customFields, ...(event.tenantId !== undefined && { tenantId: event.tenantId }) },
-    requestBody: deliveryId === null ? request.body : null,
+        : {
+            format: webhook.format,
+            customFields: webhook.customFields,
+            ...(event.tenantId !== undefined && { tenantId: event.tenantId }),
+            ...(event.version !== undefined && { version: event.version }),
+          },
+    requestBody: deliveryId === null || keepBody ? request.body : null,
     isTest: deliveryId === null,
   };
   return { result, row };
@@ -115,30 +114,57 @@ export async function sendTestAndLog(
 export const settingsOwner = async (env: Env, d: Pick<DeliveryRecord, "tenantId">): Promise<TenantRow | undefined> =>
   isOperator(d.tenantId) ? OPERATOR_TENANT : cachedTenant(env.DB, d.tenantId);
 
+type AttemptInput = {
+  delivery: DeliveryRecord;
+  webhook: WebhookRow;
+  event: EventRecord;
+  tenant: TenantRow | undefined;
+  attempt: number;
+  manual: boolean;
+  /** Sent by the open breaker as its probe: a failure holds it again, a success closes the breaker. */
+  probe?: boolean;
+  permit?: string;
+};
+
+/**
+ * The event's data does not convert to the subscription's version: the
+ * delivery fails at once (a retry would convert the same data the same way),
+ * with an attempt saying why; nothing is sent, and the endpoint's breaker
+ * and stats do not count it.
+ */
+async function failUntransformable(env: Env, ports: DeliveryPorts, input: AttemptInput, detail: string): Promise<AttemptOutcome> {
+  const { delivery, webhook, attempt } = input;
+  const governor = governorFor(env, webhook.id);
+  if (input.permit) await governor.release(input.permit);
+  if (input.probe) await governor.probeFailed();
+  const row = untransformableAttempt(webhook, delivery.id, attempt, detail);
+  const settled = { status: "failed" as const, lastStatusCode: null, nextAttemptAt: null, lastDurationMs: 0 };
+  await shardOfDelivery(env, delivery).settle(delivery.id, settled, false, row);
+  await ports.notify.operational(
+    isOperator(webhook.tenantId) ? OPERATOR_TENANT : input.tenant,
+    delivery.eventType,
+    "hookgate.delivery.exhausted",
+    {
+      deliveryId: delivery.id,
+      webhookId: webhook.id,
+      eventId: delivery.eventId,
+      attempts: attempt,
+    },
+  );
+  return { kind: "failed" };
+}
+
 /**
  * One attempt of a claimed delivery: send, feed the breaker (handing back a
  * flow-control permit if one was taken), then log the attempt and settle
  * the delivery in one call to its shard: done, retry after a delay, failed,
  * or the subscription disabled.
  */
-export async function attemptDelivery(
-  env: Env,
-  config: Config,
-  ports: DeliveryPorts,
-  input: {
-    delivery: DeliveryRecord;
-    webhook: WebhookRow;
-    event: EventRecord;
-    tenant: TenantRow | undefined;
-    attempt: number;
-    manual: boolean;
-    /** Sent by the open breaker as its probe: a failure holds it again, a success closes the breaker. */
-    probe?: boolean;
-    permit?: string;
-  },
-): Promise<AttemptOutcome> {
+export async function attemptDelivery(env: Env, config: Config, ports: DeliveryPorts, input: AttemptInput): Promise<AttemptOutcome> {
   const { delivery, webhook, event, attempt } = input;
-  const { result, row } = await sendSigned(config, ports, webhook, toOutgoing(event, webhook), attempt, delivery.id);
+  const outgoing = await outgoingFor(env, event, webhook);
+  if (!outgoing.ok) return failUntransformable(env, ports, input, outgoing.detail);
+  const { result, row } = await sendSigned(config, ports, webhook, outgoing.event, attempt, delivery.id, outgoing.converted);
   noteDuration(webhook.id, result.durationMs, result.error === "timeout");
   const threshold = input.tenant?.breakerThreshold ?? config.breakerThreshold;
   const breaker = await governorFor(env, webhook.id).record(result.success, threshold, input.permit, result.durationMs);

@@ -67,6 +67,7 @@ export function attemptWithBody(a: AttemptInsert, event: EventRecord | null): At
       type: event.type,
       createdAt: event.createdAt,
       ...(bodyShape.tenantId !== undefined && { tenantId: bodyShape.tenantId }),
+      ...(bodyShape.version !== undefined && { version: bodyShape.version }),
       data: JSON.parse(event.data) as unknown,
     },
   );

@@ -4,8 +4,11 @@ import { VERSION } from "../../version";
 import { headerHint, maskHeaderValue } from "./secrets";
 import { signPayload } from "./sign";
 
-/** `tenantId`: set only for an operator endpoint, which receives the events of many tenants. */
-export type OutgoingEvent = { id: string; type: string; createdAt: Date; tenantId?: string; data: unknown };
+/**
+ * `tenantId`: set only for an operator endpoint, which receives the events of many tenants.
+ * `version`: the payload version `data` is, for a type that has versions.
+ */
+export type OutgoingEvent = { id: string; type: string; createdAt: Date; tenantId?: string; version?: string; data: unknown };
 
 export type EndpointSettings = {
   format: WebhookFormat;
@@ -29,6 +32,7 @@ export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): 
       id: event.id,
       type: event.type,
       createdAt,
+      ...(event.version !== undefined && { version: event.version }),
       ...(event.tenantId !== undefined && { tenantId: event.tenantId }),
       data: JSON.stringify(event.data),
     });
@@ -39,6 +43,7 @@ export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): 
     id: event.id,
     type: event.type,
     createdAt,
+    ...(event.version !== undefined && { version: event.version }),
     ...(event.tenantId !== undefined && { tenantId: event.tenantId }),
     data: event.data,
     ...(custom && { customFields: custom }),
@@ -77,6 +82,7 @@ export async function buildDeliveryRequest(input: {
       [names.eventId]: input.event.id,
       [names.eventType]: input.event.type,
       ...(input.event.tenantId !== undefined && { [names.tenantId]: input.event.tenantId }),
+      ...(input.event.version !== undefined && { [names.version]: input.event.version }),
       [names.attempt]: String(input.attempt),
       [names.timestamp]: String(timestamp),
       [names.signature]: signatures.stripe,

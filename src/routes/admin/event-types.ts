@@ -3,6 +3,7 @@ import { operatorOp } from "../../http/context";
 import { readBody } from "../../http/middleware";
 import { adminSecurity, createRouter } from "../../http/openapi";
 import { OPERATOR_TENANT } from "../../tenants/operator";
+import { mountTypeVersions } from "../event-type-versions";
 import { type EventTypeTexts, eventTypeRoutes, mountEventTypes } from "../event-types";
 
 const OPERATOR_TEXT: EventTypeTexts = {
@@ -22,6 +23,8 @@ const OPERATOR_TEXT: EventTypeTexts = {
 export function adminEventTypesRoutes() {
   const app = createRouter();
   app.use("*", requireAdmin(), readBody());
-  mountEventTypes(app, eventTypeRoutes(adminSecurity, ["Operator"], OPERATOR_TEXT), (c) => operatorOp(c, OPERATOR_TENANT));
+  const op = (c: Parameters<typeof operatorOp>[0]) => operatorOp(c, OPERATOR_TENANT);
+  mountEventTypes(app, eventTypeRoutes(adminSecurity, ["Operator"], OPERATOR_TEXT), op);
+  mountTypeVersions(app, adminSecurity, ["Operator"], op);
   return app;
 }
