@@ -25,7 +25,8 @@ export type Quotas = Record<QuotaName, number>;
 
 // The enumerations (statuses, errors, schemes) live in src/common/enums.ts; re-exported so one import serves.
 export * from "../common/enums";
-// Payload versions of event types: their own file, re-exported so drizzle and one import see every table.
+// Tables kept in their own files, re-exported so drizzle and one import see every table.
+export * from "./schema-operator";
 export * from "./schema-versions";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
@@ -199,24 +200,6 @@ export const webhooks = sqliteTable(
   },
   (t) => [index("webhooks_tenant_created").on(t.tenantId, t.createdAt, t.id)],
 );
-
-/** The operator's product scopes (the whole list is replaced at once); `position` keeps the order given. */
-export const productScopes = sqliteTable("product_scopes", {
-  name: text("name").primaryKey(),
-  description: text("description"),
-  position: integer("position").notNull(),
-});
-
-export type GatewayRoute = { method: string; path: string; scope: string | null; cost: number };
-
-/** The edge gateway's one configuration row (`id` = "default"). */
-export const gatewayConfig = sqliteTable("gateway_config", {
-  id: text("id").primaryKey(),
-  origin: text("origin").notNull(),
-  hosts: text("hosts", { mode: "json" }).$type<string[]>().notNull(),
-  routes: text("routes", { mode: "json" }).$type<GatewayRoute[]>().notNull(),
-  updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
-});
 
 /** Incoming webhook URLs: each request to `/in/<id>/<token>` is verified, mapped and published. */
 export const sources = sqliteTable(
