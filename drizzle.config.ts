@@ -5,6 +5,6 @@ import { defineConfig } from "drizzle-kit";
 export default defineConfig({
   dialect: "sqlite",
   // The tables in src/db/schema.ts, and those kept in files of their own beside it.
-  schema: ["./src/db/schema.ts", "./src/db/schema-branding.ts"],
+  schema: ["./src/db/schema.ts", "./src/db/schema-branding.ts", "./src/db/schema-usage.ts"],
   out: "./migrations",
 });

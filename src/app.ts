@@ -1,6 +1,7 @@
 import { dashboardRoutes } from "./dashboard/routes";
 import { gateway } from "./http/gateway";
 import { configGuard, requestId } from "./http/middleware";
+import { observeRequests } from "./http/observe";
 import { createRouter } from "./http/openapi";
 import { serveOpenApiDocument } from "./http/openapi-document";
 import { handleError, problemResponse } from "./http/problem";
@@ -10,6 +11,7 @@ import { adminBrandingRoutes } from "./routes/admin/branding";
 import { adminDeliveriesRoutes } from "./routes/admin/deliveries";
 import { adminEventTypesRoutes } from "./routes/admin/event-types";
 import { adminGatewayRoutes } from "./routes/admin/gateway";
+import { adminTenantRequestsRoutes, adminTenantUsageRoutes, adminUsageRoutes } from "./routes/admin/monitoring";
 import { adminOperatorSessionsRoutes } from "./routes/admin/operator-sessions";
 import { adminReplaysRoutes } from "./routes/admin/replays";
 import { adminScopesRoutes } from "./routes/admin/scopes";
@@ -34,8 +36,10 @@ import { oauthClientsRoutes } from "./routes/oauth-clients";
 import { oauthTokenRoutes } from "./routes/oauth-token";
 import { portalSessionsRoutes } from "./routes/portal-sessions";
 import { replaysRoutes } from "./routes/replays";
+import { requestsRoutes } from "./routes/requests";
 import { scopesRoutes } from "./routes/scopes";
 import { sourcesRoutes } from "./routes/sources";
+import { usageRoutes } from "./routes/usage";
 import { webhookActionsRoutes } from "./routes/webhook-actions";
 import { webhooksRoutes } from "./routes/webhooks";
 import { whoamiRoutes } from "./routes/whoami";
@@ -46,6 +50,8 @@ export function createApp() {
   const app = createRouter();
 
   app.use("*", requestId());
+  // The request's log line, and its outcome counted for its credential (added up in the isolate).
+  app.use("*", observeRequests());
   // First: on a gateway host every path is the operator's API, /health included.
   app.use("*", gateway());
   app.get("/health", (c) => c.json({ ok: true, version: VERSION }));
@@ -75,6 +81,9 @@ export function createApp() {
   app.route("/admin/tenants", adminTenantKeysRoutes());
   app.route("/admin/tenants", adminTenantClientsRoutes());
   app.route("/admin/tenants", adminTenantPortalRoutes());
+  app.route("/admin/tenants", adminTenantUsageRoutes());
+  app.route("/admin/tenants", adminTenantRequestsRoutes());
+  app.route("/admin/usage", adminUsageRoutes());
   app.route("/admin/dashboard-sessions", adminOperatorSessionsRoutes());
   app.route("/admin/scopes", adminScopesRoutes());
   app.route("/admin/gateway", adminGatewayRoutes());
@@ -94,6 +103,8 @@ export function createApp() {
   app.route("/v1/whoami", whoamiRoutes());
   app.route("/v1/scopes", scopesRoutes());
   app.route("/v1/audit-log", auditLogRoutes());
+  app.route("/v1/usage", usageRoutes());
+  app.route("/v1/requests", requestsRoutes());
   // Dashboard sessions and portal links
   app.route("/v1/dashboard-sessions", dashboardSessionsRoutes());
   app.route("/v1/portal-sessions", portalSessionsRoutes());

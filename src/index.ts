@@ -6,6 +6,7 @@ import { CredentialGate as Gate } from "./ratelimit/credential-gate";
 import { credentialAlertNotify, deliveryPorts } from "./wiring";
 
 export { DataShard } from "./data/data-shard";
+export { RequestLog } from "./data/request-log";
 export { ListenSession } from "./listen/listen-session";
 export { ReplayLane } from "./replays/lane";
 

@@ -19,5 +19,9 @@ export const replayLaneFor = (env: Env, webhookId: string) => env.REPLAY_LANE.ge
 /** A `hookgate listen` session (`lsn_…`). */
 export const listenSessionFor = (env: Env, sessionId: string) => env.LISTEN_SESSION.get(env.LISTEN_SESSION.idFromName(sessionId));
 
+/** A tenant's request errors of one UTC day (`<tenant>/<day>`, src/data/request-log.ts). */
+export const requestLogFor = (env: Env, tenantId: string, bucket: number) =>
+  env.REQUEST_LOG.get(env.REQUEST_LOG.idFromName(`${tenantId}/${bucket}`));
+
 export type ShardStub = ReturnType<typeof shardStub>;
 export type GovernorStub = ReturnType<typeof governorFor>;

@@ -89,12 +89,6 @@ export async function listApiKeys(
   return listKeys(createDb(ctx.env.DB), ctx.tenant.id, mode, limit, after);
 }
 
-/** Requests per UTC day made with one of the tenant's keys: its own object counts every admitted request (D1 gets a copy each minute). */
-export async function apiKeyUsage(ctx: Pick<TenantOp, "env" | "tenant" | "caller">, id: string) {
-  const key = await findApiKey(ctx, id);
-  return credentialGate(ctx.env, key.id).usage();
-}
-
 /** A live key of the tenant in the caller's mode, or 404 (another tenant's or mode's id too). */
 export async function findApiKey(ctx: Pick<TenantOp, "env" | "tenant" | "caller">, id: string): Promise<ApiKeyRow> {
   const key = await getKey(createDb(ctx.env.DB), ctx.tenant.id, id, callerMode(ctx.caller));

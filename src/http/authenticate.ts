@@ -9,7 +9,7 @@ import { constantTimeEqual } from "../lib/crypto";
 import { AuthenticationError } from "../lib/errors";
 import type { Bucket } from "../ratelimit/gate-types";
 import { bucketFor, rateLimitHeaders } from "../ratelimit/limits";
-import type { AppEnv } from "./context";
+import { type AppEnv, observedCredential } from "./context";
 
 /**
  * Tenant routes: verifies the credential, the scope `resource` needs for
@@ -46,7 +46,9 @@ async function identifyRequest(c: Context<AppEnv>, opts: { sessions?: boolean })
   if (presented === undefined) {
     throw new AuthenticationError("unauthorized", "Send a credential in Authorization: Bearer <credential> or X-Api-Key: <key>");
   }
-  return identify(c.env, c.get("config"), presented, clientIp(c.req.raw.headers), opts);
+  const identified = await identify(c.env, c.get("config"), presented, clientIp(c.req.raw.headers), opts);
+  c.set("credential", observedCredential(identified.principal));
+  return identified;
 }
 
 /** The credential of this request, admitted for `need`; throws the first refusal. */

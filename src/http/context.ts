@@ -2,12 +2,23 @@ import type { Context } from "hono";
 import { actorOf, type TenantOp } from "../auth/caller";
 import { clientIp } from "../auth/credentials";
 import type { Principal } from "../auth/principal";
+import type { Mode } from "../common/enums";
 import type { Config } from "../config";
 import type { AuditActor } from "../db/audit";
 import type { TenantRow } from "../db/tenants";
 import type { DispatchRuntime } from "../delivery/engine/dispatch";
 import { OPERATOR_ID } from "../tenants/operator";
 import { deliveryPorts } from "../wiring";
+
+/** Whose request it was, once its credential is identified (set by the authentication middleware). */
+export type ObservedCredential = { tenantId: string; credentialId: string; mode: Mode; ip: string | null };
+
+export const observedCredential = (p: Principal): ObservedCredential => ({
+  tenantId: p.tenant.id,
+  credentialId: p.credentialId,
+  mode: p.mode,
+  ip: p.ip,
+});
 
 /** Hono environment shared by every route: bindings and per-request variables. */
 export type AppEnv = {
@@ -21,6 +32,12 @@ export type AppEnv = {
     operator: string;
     /** Set by `requireAdmin` when the request came with an operator console session token. */
     operatorSession?: string;
+    /** The request's credential once identified (any route, the gateway too): its answer is counted for it. */
+    credential?: ObservedCredential;
+    /** The problem `code` of an error answer, for the request's log line. */
+    errorCode?: string;
+    /** The route that answered, when no Hono route did (the gateway's): for the log line. */
+    route?: string;
   };
 };
 

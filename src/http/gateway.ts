@@ -40,6 +40,7 @@ export const gateway = (): MiddlewareHandler<AppEnv> =>
       return next();
     }
 
+    c.set("route", `gateway ${route.method} ${route.path}`);
     const loaded = loadConfig(c.env);
     if (!loaded.ok)
       throw new DomainError("misconfigured", "Hookgate is not configured: the operator must set its secrets", { retryAfter: 60 });

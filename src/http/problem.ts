@@ -73,6 +73,7 @@ export function errorAnswer(err: unknown, requestId: string, typeBase?: string):
 export async function problemResponse(c: Context, err: unknown): Promise<Response> {
   const brand = await brandOrDefault((c.env as Env).DB);
   const { status, headers, body } = errorAnswer(err, (c.get("requestId") as string | undefined) ?? "", brand.problemTypeBase);
+  c.set("errorCode", String(body.code ?? body.error));
   return c.body(JSON.stringify(body), status as 400, headers);
 }
 

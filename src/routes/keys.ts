@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { apiKeyUsage, findApiKey, issueApiKey, listApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from "../auth/api-keys";
+import { findApiKey, issueApiKey, listApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from "../auth/api-keys";
 import type { ApiKeyRow } from "../db/keys";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
@@ -26,6 +26,8 @@ import {
   ScopeSchema,
   ScopesSchema,
 } from "../http/schemas";
+import { USAGE_DESCRIPTION, UsageQuery, UsageSeriesSchema, usageSeries } from "../http/usage-schemas";
+import { credentialUsage } from "../monitoring/usage";
 
 export const ApiKeySchema = z
   .object({
@@ -173,16 +175,11 @@ const keyUsageRoute = createRoute({
   method: "get",
   path: "/{id}/usage",
   tags,
-  summary: "Requests per UTC day made with an API key (last 90 days)",
+  summary: "An API key's requests by outcome (minute, hour or day buckets)",
+  description: USAGE_DESCRIPTION,
   security: tenantSecurity,
-  request: { params: KeyId },
-  responses: {
-    200: jsonResponse(
-      z.object({ data: z.array(z.object({ day: z.string().openapi({ example: "2026-11-23" }), count: z.number().int() })) }),
-      "Counts, newest day first",
-    ),
-    ...errorResponses,
-  },
+  request: { params: KeyId, query: UsageQuery },
+  responses: { 200: jsonResponse(UsageSeriesSchema, "Buckets, newest first"), ...errorResponses },
 });
 
 export function keysRoutes() {
@@ -204,7 +201,8 @@ export function keysRoutes() {
   });
 
   app.openapi(keyUsageRoute, async (c) => {
-    return c.json({ data: await apiKeyUsage(tenantOp(c), c.req.valid("param").id) }, 200);
+    const usage = await credentialUsage(tenantOp(c), "api_key", c.req.valid("param").id, c.req.valid("query").granularity);
+    return c.json(usageSeries(usage), 200);
   });
 
   app.openapi(patchKeyRoute, async (c) => {

@@ -17,6 +17,8 @@ import {
 } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
 import { CidrListSchema, FutureDateSchema, LockedBySchema, ModeSchema, NameSchema, ScopeSchema, ScopesSchema } from "../http/schemas";
+import { USAGE_DESCRIPTION, UsageQuery, UsageSeriesSchema, usageSeries } from "../http/usage-schemas";
+import { credentialUsage } from "../monitoring/usage";
 
 export const OAuthClientSchema = z
   .object({
@@ -118,6 +120,17 @@ const rotateClientSecretRoute = createRoute({
   responses: { 200: jsonResponse(NewOAuthClientSchema, "The client with its new secret"), ...errorResponses },
 });
 
+const clientUsageRoute = createRoute({
+  method: "get",
+  path: "/{id}/usage",
+  tags,
+  summary: "An OAuth client's requests by outcome (minute, hour or day buckets)",
+  description: USAGE_DESCRIPTION,
+  security: tenantSecurity,
+  request: { params: ClientId, query: UsageQuery },
+  responses: { 200: jsonResponse(UsageSeriesSchema, "Buckets, newest first"), ...errorResponses },
+});
+
 export function oauthClientsRoutes() {
   const app = createRouter();
   // Managing credentials is a `keys` permission, whichever kind of credential.
@@ -135,6 +148,11 @@ export function oauthClientsRoutes() {
 
   app.openapi(getClientRoute, async (c) => {
     return c.json(serializeClient(await findOAuthClient(tenantOp(c), c.req.valid("param").id)), 200);
+  });
+
+  app.openapi(clientUsageRoute, async (c) => {
+    const usage = await credentialUsage(tenantOp(c), "oauth_client", c.req.valid("param").id, c.req.valid("query").granularity);
+    return c.json(usageSeries(usage), 200);
   });
 
   app.openapi(deleteClientRoute, async (c) => {
