@@ -41,7 +41,8 @@ beforeAll(async () => {
   creds = { revoked: revoked.key, expired: expired.key, wrongScope: wrongScope.key, tenantKey: key };
 });
 
-describe("security: authentication on every route", () => {
+// Every route, several requests each: longer than one ordinary test on a busy machine.
+describe("security: authentication on every route", { timeout: 30_000 }, () => {
   it("the document lists tenant and operator routes", () => {
     expect(tenantOps.length).toBeGreaterThan(25);
     expect(adminOps.length).toBeGreaterThan(15);

@@ -40,6 +40,8 @@ beforeAll(async () => {
   const intake = await call("POST", new URL(source.body.url).pathname, { rawBody: "{}", headers: { "content-type": "application/json" } });
   expect(intake.status, intake.text).toBe(202);
   const requests = await call("GET", `/v1/sources/${source.body.id}/requests`, { key: owner.key });
+  // A request error kept under the same id, so GET /v1/requests/{requestId} finds one too.
+  await call("GET", "/v1/keys/key_missing", { key: owner.key, headers: { "x-request-id": requests.body.data[0].id } });
   const since = new Date(Date.now() - 3600_000).toISOString();
   const replay = await call("POST", "/v1/replays", { key: owner.key, body: { webhookId: webhook.body.id, since } });
   expect(replay.status, replay.text).toBe(202);
