@@ -32,8 +32,8 @@ async function priorAttempts(webhookId: string, ok: number, failed: number) {
   for (let i = 0; i < failed; i++) await governor.record(false, 10000, undefined, 12, at);
 }
 
-/** One real failing attempt to the main endpoint. */
-async function failOnce(h: Awaited<ReturnType<typeof degradable>>) {
+/** One real attempt to the main endpoint (it answers 500 unless the test says otherwise). */
+async function attemptOnce(h: Awaited<ReturnType<typeof degradable>>) {
   const p = await publishEvent(h.key, "invoice.paid");
   const main = (await call("GET", `/v1/events/${p.eventId}`, { key: h.key })).body.deliveries.find(
     (d: { webhookId: string }) => d.webhookId === h.webhookId,
@@ -48,7 +48,7 @@ describe("hookgate.endpoint.degraded", { timeout: 60_000 }, () => {
     await priorAttempts(h.webhookId, 17, 2);
     expect(await alertsOf(h.key, DEGRADED, h.webhookId)).toEqual([]);
     // The 20th, a real attempt that fails: 17 of 20 = 85 %.
-    await failOnce(h);
+    await attemptOnce(h);
     const [alert] = await alertsOf(h.key, DEGRADED, h.webhookId);
     expect(alert!.data).toEqual({
       webhookId: h.webhookId,
@@ -60,7 +60,7 @@ describe("hookgate.endpoint.degraded", { timeout: 60_000 }, () => {
     // The subscription is still enabled: this comes before the breaker.
     expect((await call("GET", `/v1/webhooks/${h.webhookId}`, { key: h.key })).body.isEnabled).toBe(true);
     // Another failure within the hour: no second alert.
-    await failOnce(h);
+    await attemptOnce(h);
     expect(await alertsOf(h.key, DEGRADED, h.webhookId)).toHaveLength(1);
     const received = await deliverToWatcher(h.key, [alert!], h.watcherId, h.endpoint.calls);
     expect(received).toEqual([expect.objectContaining({ id: alert!.id, type: DEGRADED, data: alert!.data })]);
@@ -69,29 +69,41 @@ describe("hookgate.endpoint.degraded", { timeout: 60_000 }, () => {
   it("an hour after the last alert, a failure of a still degraded endpoint reports it again", async () => {
     const h = await degradable();
     await priorAttempts(h.webhookId, 17, 2);
-    await failOnce(h);
+    await attemptOnce(h);
     expect(await alertsOf(h.key, DEGRADED, h.webhookId)).toHaveLength(1);
     // The governor's record of the last alert, an hour back.
     await runInDurableObject(governorFor(env, h.webhookId), (_i, state) => {
       state.storage.kv.put("degradedAlertAt", (state.storage.kv.get<number>("degradedAlertAt") ?? 0) - HOUR - 1_000);
     });
-    await failOnce(h);
+    await attemptOnce(h);
     const both = await alertsOf(h.key, DEGRADED, h.webhookId);
     expect(both).toHaveLength(2);
     const second = both.find((e) => e.data.attempts === 21);
     expect(second?.data).toMatchObject({ attempts: 21, successRate: Math.round((17 / 21) * 10_000) / 10_000 });
   });
 
-  it("not with fewer than 20 attempts, nor at 90 % or above, nor from successes", async () => {
+  it("failures first: the success that makes the 20th attempt, with the rate below 90 %, reports it", async () => {
+    const h = await degradable();
+    await priorAttempts(h.webhookId, 0, 3);
+    await priorAttempts(h.webhookId, 16, 0);
+    expect(await alertsOf(h.key, DEGRADED, h.webhookId)).toEqual([]);
+    // A delivery to the watcher's endpoint is no attempt of this one: the 20th is a success of the main endpoint.
+    await h.endpoint.answerWith(() => new Response("ok", { status: 200 }));
+    await attemptOnce(h);
+    const [alert] = await alertsOf(h.key, DEGRADED, h.webhookId);
+    expect(alert?.data).toMatchObject({ successRate: 0.85, attempts: 20 });
+  });
+
+  it("not with fewer than 20 attempts, nor at 90 % or above", async () => {
     const few = await degradable();
     await priorAttempts(few.webhookId, 5, 10);
-    await failOnce(few);
+    await attemptOnce(few);
     expect(await alertsOf(few.key, DEGRADED, few.webhookId)).toEqual([]);
 
     const fine = await degradable();
     // 18 of 20 = 90 %: not below.
     await priorAttempts(fine.webhookId, 18, 1);
-    await failOnce(fine);
+    await attemptOnce(fine);
     expect(await alertsOf(fine.key, DEGRADED, fine.webhookId)).toEqual([]);
   });
 
@@ -101,7 +113,7 @@ describe("hookgate.endpoint.degraded", { timeout: 60_000 }, () => {
     const old = Date.now() - 61 * 60_000;
     for (let i = 0; i < 30; i++) await governor.record(false, 10000, undefined, 12, old);
     await priorAttempts(h.webhookId, 18, 0);
-    await failOnce(h);
+    await attemptOnce(h);
     // 18 of 19 in the last hour: too few attempts, and 94.7 %.
     expect(await alertsOf(h.key, DEGRADED, h.webhookId)).toEqual([]);
   });
@@ -109,7 +121,7 @@ describe("hookgate.endpoint.degraded", { timeout: 60_000 }, () => {
   it("the failure that trips the breaker reports the endpoint disabled, not degraded", async () => {
     const h = await degradable(3);
     await priorAttempts(h.webhookId, 17, 2);
-    await failOnce(h);
+    await attemptOnce(h);
     expect((await call("GET", `/v1/webhooks/${h.webhookId}`, { key: h.key })).body.isEnabled).toBe(false);
     expect(await alertsOf(h.key, "hookgate.endpoint.disabled", h.webhookId)).toHaveLength(1);
     expect(await alertsOf(h.key, DEGRADED, h.webhookId)).toEqual([]);
@@ -119,7 +131,7 @@ describe("hookgate.endpoint.degraded", { timeout: 60_000 }, () => {
     const h = await degradable();
     const other = await deliverySetup();
     await priorAttempts(h.webhookId, 17, 2);
-    await failOnce(h);
+    await attemptOnce(h);
     expect(await alertsOf(h.key, DEGRADED, h.webhookId)).toHaveLength(1);
     const r = await call("GET", `/v1/events?type=${DEGRADED}&limit=100`, { key: other.key });
     expect(r.status, r.text).toBe(200);

@@ -30,8 +30,7 @@ export function recentOutcomes(sql: SqlStorage, now: number): { succeeded: numbe
 
 /**
  * Counts one attempt in its minute; answers the degraded alert to raise now,
- * if any: a failure that leaves the last hour below 90 % success over at
- * least 20 attempts, while `alertable` (the breaker has not tripped), at most
+ * if any: the last hour left below 90 % success over at least 20 attempts, while `alertable` (the breaker has not tripped), at most
  * once an hour (the last one's time is kept in the object's storage).
  */
 export function noteHealth(storage: DurableObjectStorage, success: boolean, now: number, alertable: boolean): Degraded | null {
@@ -43,8 +42,8 @@ export function noteHealth(storage: DurableObjectStorage, success: boolean, now:
     success ? 0 : 1,
   );
   storage.sql.exec("DELETE FROM recent_outcomes WHERE minute <= ?", minute - WINDOW_MINUTES);
-  // Only a failure can take the rate below the line.
-  if (success || !alertable) return null;
+  // Any attempt may be the one that brings the count to 20 while the rate is already below.
+  if (!alertable) return null;
   const { succeeded, failed } = recentOutcomes(storage.sql, now);
   const attempts = succeeded + failed;
   if (attempts < DEGRADED_MIN_ATTEMPTS || succeeded >= DEGRADED_BELOW * attempts) return null;
