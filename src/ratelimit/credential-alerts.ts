@@ -58,7 +58,8 @@ export class CredentialAlerts {
       if (spend.cost <= 0) continue;
       // What one more request of no cost would be told: the slots left now.
       const { remaining } = gcra(tats[spend.key], now, spend.window, 0);
-      const bucket = spend.key.slice(0, spend.key.indexOf(":")) as Bucket;
+      // The key ends `<bucket>:<limit>:<windowSeconds>` (a mode may come first).
+      const bucket = spend.key.split(":").at(-3) as Bucket;
       this.afterDecision(credentialId, { bucket, ...spend.window, remaining, allowed: true }, now);
     }
   }
