@@ -1,4 +1,4 @@
-import type { Mode } from "../common/enums";
+import { MODES, type Mode } from "../common/enums";
 import type { Config } from "../config";
 import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, type Db } from "../db/client";
@@ -28,6 +28,8 @@ export type SessionGrant = {
   credentialId: string;
   scopes: string[];
   mode: Mode;
+  /** The modes this session may switch to: both for a live credential's, test only for a test one's. */
+  modes: Mode[];
 };
 
 /**
@@ -118,6 +120,7 @@ export async function startSession(
     credentialId: input.credentialId,
     scopes: input.scopes,
     mode,
+    modes: parent.mode === "live" ? [...MODES] : ["test"],
   };
 }
 

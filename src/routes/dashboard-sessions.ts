@@ -19,6 +19,9 @@ export const DashboardSessionSchema = z
     credentialId: z.string().openapi({ description: "The credential the session acts as" }),
     scopes: z.array(ScopeSchema),
     mode: ModeSchema.openapi({ description: "The mode the session views: it sees and changes only that mode's resources" }),
+    modes: z
+      .array(ModeSchema)
+      .openapi({ description: "The modes the session may switch to: both for a live key's session, `test` only for a test key's" }),
   })
   .openapi("DashboardSession");
 
@@ -31,6 +34,7 @@ export const serializeSession = (g: SessionGrant) => ({
   credentialId: g.credentialId,
   scopes: g.scopes,
   mode: g.mode,
+  modes: g.modes,
 });
 
 const SignInBody = z

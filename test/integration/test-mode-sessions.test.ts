@@ -2,7 +2,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { callUrl, expectedSignature, expectedSignatureV2, parseSignature, putGateway, putScopes, stubOrigin } from "./gateway-kit";
 import { allPages, BASE, call, expectProblem, newClient, newKey, newTenant, tokenFor } from "./helpers";
 
-type Session = { token: string; sessionId: string; kind: string; expiresAt: string; credentialId: string; scopes: string[]; mode: string };
+type Session = {
+  token: string;
+  sessionId: string;
+  kind: string;
+  expiresAt: string;
+  credentialId: string;
+  scopes: string[];
+  mode: string;
+  modes: string[];
+};
 
 async function signIn(key: string, body?: Record<string, unknown>): Promise<Session> {
   const res = await call("POST", "/v1/dashboard-sessions", { key, body });
@@ -18,9 +27,9 @@ describe("dashboard sessions carry a mode", () => {
   it("a session views its key's mode by default", async () => {
     const { key } = await newTenant();
     const testKey = await newKey(key, { scopes: ["keys:read", "keys:write"], mode: "test" });
-    expect((await signIn(key)).mode).toBe("live");
+    expect(await signIn(key)).toMatchObject({ mode: "live", modes: ["live", "test"] });
     const s = await signIn(testKey.key);
-    expect(s.mode).toBe("test");
+    expect(s).toMatchObject({ mode: "test", modes: ["test"] });
     expect((await call("GET", "/v1/whoami", { key: s.token })).body.mode).toBe("test");
   });
 
@@ -51,7 +60,13 @@ describe("dashboard sessions carry a mode", () => {
     const live = await signIn(key);
     const toTest = await switchMode(live.token, "test");
     expect(toTest.status, toTest.text).toBe(201);
-    expect(toTest.body).toMatchObject({ mode: "test", kind: "dashboard", credentialId: live.credentialId, scopes: live.scopes });
+    expect(toTest.body).toMatchObject({
+      mode: "test",
+      modes: ["live", "test"],
+      kind: "dashboard",
+      credentialId: live.credentialId,
+      scopes: live.scopes,
+    });
     expect(Date.parse(toTest.body.expiresAt)).toBeLessThanOrEqual(Date.parse(live.expiresAt));
     expect(Date.parse(toTest.body.expiresAt)).toBeGreaterThan(Date.parse(live.expiresAt) - 5000);
     expectProblem(await call("GET", "/v1/whoami", { key: live.token }), 401, "session_ended");

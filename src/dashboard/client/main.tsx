@@ -21,6 +21,7 @@ import {
   saveOperatorSession,
   saveSession,
 } from "./session";
+import { TestModeBanner, TestModeSwitch } from "./test-mode";
 
 const SCREENS = [
   { id: "keys", title: "API Keys", needs: "keys:read", View: KeysScreen },
@@ -141,10 +142,12 @@ function App() {
         <span class="who" title={session.tenantId}>
           {session.kind === "portal" ? "Portal" : "Dashboard"} · {session.tenantId}
         </span>
+        <TestModeSwitch session={session} onSession={adopt} />
         <button type="button" class="secondary" onClick={signOut}>
           Sign out
         </button>
       </header>
+      <TestModeBanner session={session} />
       <nav aria-label="Screens">
         <ul>
           {screens.map((s) => (
@@ -156,7 +159,8 @@ function App() {
           ))}
         </ul>
       </nav>
-      <main id="main" tabIndex={-1}>
+      {/* Keyed by the session: switching modes starts every screen afresh on the other mode's data. */}
+      <main id="main" tabIndex={-1} key={session.sessionId}>
         {current ? <current.View session={session} /> : <p>This session's scopes allow none of the dashboard's screens.</p>}
       </main>
     </div>

@@ -14856,6 +14856,8 @@ export interface components {
       credentialId: string;
       scopes: components["schemas"]["Scope"][];
       mode: components["schemas"]["Mode"] & unknown;
+      /** @description The modes the session may switch to: both for a live key's session, `test` only for a test key's */
+      modes: components["schemas"]["Mode"][];
     };
     StartDashboardSession: {
       mode?: components["schemas"]["Mode"] & unknown;
