@@ -4617,6 +4617,132 @@ export interface paths {
     };
     trace?: never;
   };
+  "/admin/event-types/{name}/versions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Add a payload version to an event type
+     * @description Versions are dates, oldest first; publishers send the newest. Each subscription receives the newest version at or before its own `version`: its deliveries are downgraded through each newer version's `downgrade`, newest first. A version not later than the newest: 422 (409 for the same date).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CreateEventTypeVersion"];
+        };
+      };
+      responses: {
+        /** @description The version, added */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["EventTypeVersion"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/admin/webhooks": {
     parameters: {
       query?: never;
@@ -10236,6 +10362,132 @@ export interface paths {
     };
     trace?: never;
   };
+  "/v1/event-types/{name}/versions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Add a payload version to an event type
+     * @description Versions are dates, oldest first; publishers send the newest. Each subscription receives the newest version at or before its own `version`: its deliveries are downgraded through each newer version's `downgrade`, newest first. A version not later than the newest: 422 (409 for the same date).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          name: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CreateEventTypeVersion"];
+        };
+      };
+      responses: {
+        /** @description The version, added */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["EventTypeVersion"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/events": {
     parameters: {
       query?: never;
@@ -10254,6 +10506,8 @@ export interface paths {
           /** @description Opaque; from `nextCursor` or `pollCursor` */
           cursor?: string;
           type?: string;
+          /** @description Each event's data at the newest version of its type at or before this date, as a subscription pinned there gets it */
+          version?: string;
           since?: string;
           until?: string;
         };
@@ -14086,6 +14340,10 @@ export interface components {
       data?: unknown;
       /** @description Present when the event has one: an ordered subscription sends the deliveries of one key one at a time */
       orderingKey?: string;
+      /** @description The payload version `data` is (present when its type has versions) */
+      version?: string;
+      /** @description Polling with `version`: why the data could not be downgraded to it (`data` and `version` are then as published) */
+      versionError?: string;
     };
     PublishEvent: {
       /** @example invoice.paid */
@@ -14130,6 +14388,8 @@ export interface components {
        * @enum {string}
        */
       ordering: "none" | "key";
+      /** @description Payload version pin (YYYY-MM-DD); null: each type's first version (set before its types had versions) */
+      version: string | null;
       secretLast4: string;
       /**
        * @description The tool that manages it; "cli": a `hookgate listen` session
@@ -14171,7 +14431,7 @@ export interface components {
       /** @description At most 4 KiB */
       responseBody: string | null;
       /** @enum {string|null} */
-      error: "timeout" | "dns" | "connection" | "tls" | "redirect" | "http" | null;
+      error: "timeout" | "dns" | "connection" | "tls" | "redirect" | "http" | "version_transform" | null;
       /** @description Signatures and credentials redacted */
       requestHeaders: {
         [key: string]: string;
@@ -14474,8 +14734,33 @@ export interface components {
       deprecated: boolean;
       archived: boolean;
       archivedAt: string | null;
+      /** @description Its payload versions, oldest first (none: unversioned) */
+      versions: components["schemas"]["EventTypeVersion"][];
       createdAt: string;
       updatedAt: string;
+    };
+    EventTypeVersion: {
+      /** @example 2026-06-01 */
+      version: string;
+      schema: {
+        [key: string]: unknown;
+      } | null;
+      /** @description null for the first version */
+      downgrade: components["schemas"]["JsonPatchOperation"][] | null;
+      createdAt: string;
+    };
+    JsonPatchOperation: {
+      /** @enum {string} */
+      op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+      /**
+       * @description A JSON Pointer into the event's `data`
+       * @example /customer_id
+       */
+      path: string;
+      /** @description move and copy: where the value comes from */
+      from?: string;
+      /** @description add, replace and test: the value */
+      value?: unknown;
     };
     CreateEventType: {
       name: string;
@@ -14492,6 +14777,32 @@ export interface components {
         [key: string]: unknown;
       } | null;
       deprecated?: boolean;
+    };
+    CreateEventTypeVersion: {
+      /**
+       * @description A date, YYYY-MM-DD, later than the type's newest version
+       * @example 2026-06-01
+       */
+      version: string;
+      /** @description JSON Schema of this version's `data`: published events are checked against the newest version's. The first version keeps the type's schema when none is given; a later one without a schema leaves publishing unchecked. */
+      schema?: {
+        [key: string]: unknown;
+      };
+      /**
+       * @description RFC 6902 JSON Patch that turns this version's `data` into the previous version's. Checked when stored (422 naming the operation). The first version has none.
+       * @example [
+       *       {
+       *         "op": "move",
+       *         "from": "/customer_id",
+       *         "path": "/customer"
+       *       },
+       *       {
+       *         "op": "remove",
+       *         "path": "/currency"
+       *       }
+       *     ]
+       */
+      downgrade?: components["schemas"]["JsonPatchOperation"][];
     };
     NewOperatorWebhook: components["schemas"]["OperatorWebhook"] & {
       /** @description The signing secret. Shown once. */
@@ -14561,6 +14872,11 @@ export interface components {
        * @enum {string}
        */
       ordering?: "none" | "key";
+      /**
+       * @description Payload version pin: each event type's newest version at or before this date is sent (older than all: its first). Default: the newest version of its types when the subscription is created
+       * @example 2026-06-01
+       */
+      version?: string;
       /** @description Your own signing secret; default: a generated whsec_ secret */
       secret?: string;
       /** @enum {string} */
@@ -14635,6 +14951,11 @@ export interface components {
        * @enum {string}
        */
       ordering?: "none" | "key";
+      /**
+       * @description Payload version pin: each event type's newest version at or before this date is sent (older than all: its first). Default: the newest version of its types when the subscription is created
+       * @example 2026-06-01
+       */
+      version?: string;
       /**
        * @description Hand the subscription to a tool (or null)
        * @enum {string|null}
@@ -14932,6 +15253,11 @@ export interface components {
        * @enum {string}
        */
       ordering?: "none" | "key";
+      /**
+       * @description Payload version pin: each event type's newest version at or before this date is sent (older than all: its first). Default: the newest version of its types when the subscription is created
+       * @example 2026-06-01
+       */
+      version?: string;
       /** @description Your own signing secret; default: a generated whsec_ secret */
       secret?: string;
       /** @enum {string} */
@@ -14999,6 +15325,11 @@ export interface components {
        * @enum {string}
        */
       ordering?: "none" | "key";
+      /**
+       * @description Payload version pin: each event type's newest version at or before this date is sent (older than all: its first). Default: the newest version of its types when the subscription is created
+       * @example 2026-06-01
+       */
+      version?: string;
       /**
        * @description Hand the subscription to a tool (or null)
        * @enum {string|null}
