@@ -1,14 +1,54 @@
-// bench/gateway: requests through the edge gateway to a local origin, against
-// (a) /health and (b) the origin called directly, in one run with one
-// `wrangler dev`. Goal: (c) >= 0.6 x (a) req/s with p99 within 2 x (a)'s.
+// bench/gateway: the edge gateway against a bare Worker that only forwards to the same local origin
+// (bench/forwarder/, the physical limit of any gateway here), in one run: the gateway for a tenant
+// in each limit mode, and /admin/verify. Goals: exact >= 0.75 x the forwarder's req/s; approximate
+// >= 0.90 x with p99 <= 1.25 x the forwarder's; /admin/verify (approximate) p99 < 5 ms.
+// Settings (environment): BENCH_CONCURRENCY (16), BENCH_SECONDS per scenario and round (8),
+// BENCH_ROUNDS (2; the scenarios alternate in order each round, so drift on a shared machine
+// spreads over all of them).
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { applyLocalMigrations, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
-import { measure, printTable } from "./load.mjs";
+import { measure, pct, printTable } from "./load.mjs";
 
-export async function benchGateway({ concurrency = 16, seconds = 8 } = {}) {
+const FORWARDER_CONFIG = path.join(path.dirname(fileURLToPath(import.meta.url)), "forwarder", "wrangler.toml");
+const setting = (name, fallback) => Number(process.env[name] ?? fallback);
+
+/** Runs each scenario `rounds` times, alternating the order, and pools each one's latencies. */
+async function rounds(scenarios, opts, count) {
+  const pooled = new Map(scenarios.map((s) => [s.name, { latencies: [], requests: 0, elapsed: 0, errors: 0 }]));
+  for (let r = 0; r < count; r++) {
+    const order = r % 2 === 0 ? scenarios : [...scenarios].reverse();
+    for (const s of order) {
+      const m = await measure(s.name, s.run, { ...opts, ...s.opts });
+      const p = pooled.get(s.name);
+      p.latencies.push(...m.latencies);
+      p.requests += m.requests;
+      p.elapsed += m.elapsed;
+      p.errors += m.errors;
+    }
+  }
+  return scenarios.map((s) => {
+    const p = pooled.get(s.name);
+    const sorted = p.latencies.sort((a, b) => a - b);
+    return {
+      name: s.name,
+      requests: p.requests,
+      errors: p.errors,
+      rps: p.requests / p.elapsed,
+      p50: pct(sorted, 50),
+      p99: pct(sorted, 99),
+    };
+  });
+}
+
+export async function benchGateway({
+  concurrency = setting("BENCH_CONCURRENCY", 16),
+  seconds = setting("BENCH_SECONDS", 8),
+  roundsCount = setting("BENCH_ROUNDS", 2),
+} = {}) {
   const origin = createServer((req, res) => {
     req.resume();
     req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'));
@@ -16,9 +56,11 @@ export async function benchGateway({ concurrency = 16, seconds = 8 } = {}) {
   await new Promise((resolve) => origin.listen(0, "127.0.0.1", resolve));
   const originUrl = `http://127.0.0.1:${origin.address().port}`;
   const persistTo = mkdtempSync(path.join(tmpdir(), "hookgate-bench-"));
+  const forwarderState = mkdtempSync(path.join(tmpdir(), "hookgate-bench-forwarder-"));
   const secrets = throwawaySecrets();
   applyLocalMigrations({ persistTo, quiet: true });
   const server = await startWranglerDev({ persistTo, vars: { ...secrets, ALLOW_INSECURE_URLS: "true" } });
+  const forwarder = await startWranglerDev({ persistTo: forwarderState, vars: { ORIGIN: originUrl }, config: FORWARDER_CONFIG });
   try {
     const send = async (method, p, body, headers = {}) => {
       const res = await fetch(server.url + p, {
@@ -33,28 +75,62 @@ export async function benchGateway({ concurrency = 16, seconds = 8 } = {}) {
     await send("PUT", "/admin/scopes", { scopes: [{ name: "items:read" }] }, admin);
     await send("PUT", "/admin/gateway", { origin: originUrl, routes: [{ path: "/items/*", scope: "items:read" }] }, admin);
     const high = { limit: 1_000_000, windowSeconds: 60 };
-    const { key } = await send("POST", "/admin/tenants", { name: `bench-${Date.now()}`, rateLimits: { read: high, write: high } }, admin);
-    const reader = await send("POST", "/v1/keys", { name: "bench", scopes: ["items:read"] }, { authorization: `Bearer ${key.key}` });
-    const probe = await fetch(`${server.url}/items/1`, { headers: { authorization: `Bearer ${reader.key}` } });
-    if (probe.status !== 200) throw new Error(`gateway probe: ${probe.status} ${await probe.text()}`);
+    const readerIn = async (limitMode) => {
+      const { tenant, key } = await send(
+        "POST",
+        "/admin/tenants",
+        { name: `bench-${limitMode}-${Date.now()}`, rateLimits: { read: high, write: high } },
+        admin,
+      );
+      await send("PATCH", `/admin/tenants/${tenant.id}`, { limitMode }, admin);
+      const reader = await send("POST", "/v1/keys", { name: "bench", scopes: ["items:read"] }, { authorization: `Bearer ${key.key}` });
+      const probe = await fetch(`${server.url}/items/1`, { headers: { authorization: `Bearer ${reader.key}` } });
+      if (probe.status !== 200) throw new Error(`gateway probe (${limitMode}): ${probe.status} ${await probe.text()}`);
+      return reader.key;
+    };
+    const exactKey = await readerIn("exact");
+    const approximateKey = await readerIn("approximate");
+    const through = (key) => () => fetch(`${server.url}/items/1`, { headers: { authorization: `Bearer ${key}` } });
+    const verify = (key) => () =>
+      fetch(`${server.url}/admin/verify`, {
+        method: "POST",
+        headers: { ...admin, "content-type": "application/json" },
+        body: JSON.stringify({ credential: key, scope: "items:read" }),
+      });
 
-    const opts = { concurrency, seconds };
-    const a = await measure("(a) GET /health (baseline)", () => fetch(`${server.url}/health`), opts);
-    const b = await measure("(b) GET origin directly", () => fetch(`${originUrl}/items/1`), opts);
-    const c = await measure(
-      "(c) GET /items/1 through the gateway",
-      () => fetch(`${server.url}/items/1`, { headers: { authorization: `Bearer ${reader.key}` } }),
-      opts,
+    const rows = await rounds(
+      [
+        { name: "(f) bare forwarder -> origin", run: () => fetch(`${forwarder.url}/items/1`) },
+        { name: "(e) gateway, exact", run: through(exactKey) },
+        { name: "(x) gateway, approximate", run: through(approximateKey) },
+        { name: "(h) GET /health (Hookgate, no auth)", run: () => fetch(`${server.url}/health`) },
+        {
+          name: "(w) GET /v1/whoami (auth + object)",
+          run: () => fetch(`${server.url}/v1/whoami`, { headers: { authorization: `Bearer ${exactKey}` } }),
+        },
+        { name: "(ve) /admin/verify, exact, 1 at a time", run: verify(exactKey), opts: { concurrency: 1 } },
+        { name: "(vx) /admin/verify, approximate, 1 at a time", run: verify(approximateKey), opts: { concurrency: 1 } },
+      ],
+      { concurrency, seconds },
+      roundsCount,
     );
-    printTable([a, b, c]);
-    console.log(`\nratio c/a (gateway vs /health): ${(c.rps / a.rps).toFixed(2)} req/s   goal >= 0.6`);
-    console.log(`p99 c/a: ${(c.p99 / a.p99).toFixed(2)}   goal <= 2`);
-    console.log(`ratio c/b (gateway vs the origin alone): ${(c.rps / b.rps).toFixed(2)}`);
-    console.log(`concurrency ${concurrency}; ${seconds} s per scenario after 1 s warm-up; origin and load generator on the same machine`);
-    return { a, b, c };
+    printTable(rows);
+    const [f, e, x, , , , vx] = rows;
+    const line = (label, value, goal) => console.log(`${label.padEnd(44)} ${value.toFixed(2).padStart(6)}   goal ${goal}`);
+    console.log("");
+    line("exact / forwarder (req/s)", e.rps / f.rps, ">= 0.75");
+    line("approximate / forwarder (req/s)", x.rps / f.rps, ">= 0.90");
+    line("approximate p99 / forwarder p99", x.p99 / f.p99, "<= 1.25");
+    line("exact p99 / forwarder p99", e.p99 / f.p99, "(no goal)");
+    line("/admin/verify approximate p99 (ms)", vx.p99, "< 5");
+    console.log(
+      `concurrency ${concurrency} (verify: 1); ${roundsCount} rounds of ${seconds} s per scenario after 1 s warm-up each; origin, Workers and load generator on the same machine`,
+    );
+    return rows;
   } finally {
-    await server.stop();
+    await Promise.all([server.stop(), forwarder.stop()]);
     rmSync(persistTo, { recursive: true, force: true });
+    rmSync(forwarderState, { recursive: true, force: true });
     origin.close();
   }
 }

@@ -31,7 +31,7 @@ export async function measure(name, makeRequest, { concurrency = 16, seconds = 8
   const { latencies, errors, elapsed } = await run(seconds * 1000, true);
   latencies.sort((a, b) => a - b);
   const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-  return { name, requests: latencies.length, errors, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99) };
+  return { name, requests: latencies.length, errors, rps: latencies.length / elapsed, p50: pct(50), p99: pct(99), latencies, elapsed };
 }
 
 export function printTable(rows) {

@@ -13,4 +13,5 @@ export function startWranglerDev(opts: {
   vars: Record<string, string>;
   port?: number;
   timeoutMs?: number;
+  config?: string;
 }): Promise<{ url: string; port: number; stop: () => Promise<void>; kill: () => Promise<void>; logs: () => string }>;

@@ -112,9 +112,11 @@ export function freePort() {
  * Starts `wrangler dev` on 127.0.0.1 with `vars` injected (an env file in
  * `persistTo`, so a developer's own .dev.vars never leaks into it) and waits
  * until /health answers. Returns `{url, stop, kill, logs}`: `stop` ends it
- * gently, `kill` at once (SIGKILL, as a crash would).
+ * gently, `kill` at once (SIGKILL, as a crash would). `config`: another
+ * Worker's wrangler configuration (the benchmarks' bare forwarder); it must
+ * answer /health too.
  */
-export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_000 }) {
+export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_000, config }) {
   port ??= await freePort();
   const envFile = path.join(persistTo, "e2e.env");
   writeFileSync(
@@ -138,6 +140,7 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
     "--inspector-port",
     String(await freePort()),
   ];
+  if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(wranglerBin(), args, {
     cwd: ROOT,
