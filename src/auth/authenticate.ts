@@ -4,13 +4,14 @@ import { createDb } from "../db/client";
 import { findKeyByHash } from "../db/keys";
 import { sha256Hex } from "../lib/crypto";
 import { AuthenticationError, DomainError, ForbiddenError } from "../lib/errors";
+import type { Background } from "../lib/refresh-ahead";
 import { credentialGate } from "../objects";
-import { type Background, decideApproximately } from "../ratelimit/approximate/isolate-limiter";
+import { decideApproximately } from "../ratelimit/approximate/isolate-limiter";
 import type { Bucket, GateResult, Refusal } from "../ratelimit/gate-types";
 import type { Window } from "../ratelimit/gcra";
 import { effectiveWindow, RateLimitedError } from "../ratelimit/limits";
 import { cachedTenant, rememberTenant } from "../tenants/cache";
-import { keyRecords } from "./cache";
+import { keyHashes, keyRecords } from "./cache";
 import { identifySession } from "./dashboard-sessions";
 import { parseApiKey } from "./key-format";
 import type { Identified, Principal } from "./principal";
@@ -31,7 +32,8 @@ export async function identify(
   config: Config,
   presented: string,
   ip: string | null,
-  opts: { sessions?: boolean } = {},
+  /** `background`: where a hot record may be read again ahead of time (src/lib/refresh-ahead.ts). */
+  opts: { sessions?: boolean; background?: Background } = {},
 ): Promise<Identified> {
   if (looksLikeJwt(presented) && isSessionToken(presented)) {
     if (!opts.sessions) throw new AuthenticationError("invalid_credential", "A dashboard session works only on Hookgate's own API");
@@ -48,7 +50,7 @@ export async function identify(
       );
     }
     const { claims } = check;
-    const tenant = await cachedTenant(env.DB, claims.ten);
+    const tenant = await cachedTenant(env.DB, claims.ten, opts.background);
     if (!tenant) throw new AuthenticationError("invalid_credential", "The access token is not valid");
     return {
       principal: {
@@ -71,15 +73,21 @@ export async function identify(
   if (!parsed) {
     throw new AuthenticationError("invalid_credential", "The credential is malformed or its checksum is wrong", "malformed");
   }
-  const hash = await sha256Hex(presented);
-  let key = keyRecords.get(hash);
-  if (key === undefined) {
-    const found = await findKeyByHash(createDb(env.DB), hash);
-    if (found) rememberTenant(found.tenant);
-    key = found?.key ?? null;
-    keyRecords.set(hash, key);
+  let hash = keyHashes.get(presented);
+  if (hash === undefined) {
+    hash = await sha256Hex(presented);
+    keyHashes.set(presented, hash);
   }
-  const tenant = key && key.tenantId === parsed.tenantId ? await cachedTenant(env.DB, key.tenantId) : undefined;
+  const key = await keyRecords.load(
+    hash,
+    async () => {
+      const found = await findKeyByHash(createDb(env.DB), hash);
+      if (found) rememberTenant(found.tenant);
+      return found?.key ?? null;
+    },
+    opts.background,
+  );
+  const tenant = key && key.tenantId === parsed.tenantId ? await cachedTenant(env.DB, key.tenantId, opts.background) : undefined;
   if (!key || !tenant) throw new AuthenticationError("invalid_credential", "The API key is not valid");
   return {
     principal: {

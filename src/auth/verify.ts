@@ -38,8 +38,8 @@ export type VerifyResult =
  */
 export async function verifyCredential(env: Env, config: Config, input: VerifyInput, limitMode?: TenantLimitMode): Promise<VerifyResult> {
   try {
-    const identified = await identify(env, config, input.credential, input.ip ?? null);
-    const product = await productScopeNames(env.DB);
+    const identified = await identify(env, config, input.credential, input.ip ?? null, { background: limitMode?.background });
+    const product = await productScopeNames(env.DB, limitMode?.background);
     const bucket = bucketFor(input.method ?? "GET");
     const { principal, window, gate } = await admit(
       env,

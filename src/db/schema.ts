@@ -49,7 +49,6 @@ export const tenants = sqliteTable(
     maxDataShards: integer("max_data_shards").notNull().default(1),
     /** Earlier counts, kept for the idempotency window: a repeated key still finds its first answer. */
     shardHistory: text("shard_history", { mode: "json" }).$type<{ shards: number; until: number }[]>(),
-    /** How the tenant's gateway requests and verify calls are admitted (its /v1 API is always exact). */
     limitMode: text("limit_mode", { enum: LIMIT_MODES }).notNull().default("exact"),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),

@@ -5,7 +5,7 @@ import { getGatewayConfig, putGatewayConfig } from "../db/gateway";
 import type { GatewayRoute } from "../db/schema";
 import { checkWebhookUrl } from "../delivery/http/url-guard";
 import { type FieldError, ValidationError } from "../lib/errors";
-import { TtlCache } from "../lib/ttl-cache";
+import { type Background, RefreshAheadCache } from "../lib/refresh-ahead";
 import { productScopeNames } from "../operator/scopes";
 import { normalizeHost } from "./routes";
 
@@ -15,19 +15,22 @@ export type GatewayConfig = { origin: string; hosts: string[]; routes: GatewayRo
  * Every request needs the gateway's hosts and routes (to tell a gateway
  * request from one of Hookgate's own), so each isolate keeps the
  * configuration for at most GATEWAY_TTL_MS: one D1 read a second per
- * isolate, none per request. The isolate that changes it drops its copy at once.
+ * isolate, none per request, and with `background` (every request) read
+ * again ahead of time, so no request waits for it under steady traffic. The
+ * isolate that changes it drops its copy at once.
  */
 export const GATEWAY_TTL_MS = 1_000;
-const cache = new TtlCache<GatewayConfig | null>(GATEWAY_TTL_MS, 1);
+const cache = new RefreshAheadCache<GatewayConfig | null>(GATEWAY_TTL_MS / 2, GATEWAY_TTL_MS, 1);
 
-export async function gatewayConfig(d1: D1Database): Promise<GatewayConfig | null> {
-  let config = cache.get("config");
-  if (config === undefined) {
-    const row = await getGatewayConfig(createDb(d1));
-    config = row ? { origin: row.origin, hosts: row.hosts.map(normalizeHost), routes: row.routes, updatedAt: row.updatedAt } : null;
-    cache.set("config", config);
-  }
-  return config;
+export async function gatewayConfig(d1: D1Database, background?: Background): Promise<GatewayConfig | null> {
+  return cache.load(
+    "config",
+    async () => {
+      const row = await getGatewayConfig(createDb(d1));
+      return row ? { origin: row.origin, hosts: row.hosts.map(normalizeHost), routes: row.routes, updatedAt: row.updatedAt } : null;
+    },
+    background,
+  );
 }
 
 export type GatewayInput = {

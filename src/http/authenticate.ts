@@ -41,12 +41,17 @@ export const requireCredential = (resource: ScopeResource | null): MiddlewareHan
   };
 
 /** The request's credential, identified without storage where the isolate knows it (format, checksum, record). */
-async function identifyRequest(c: Context<AppEnv>, opts: { sessions?: boolean }): Promise<Identified> {
+async function identifyRequest(c: Context<AppEnv>, opts: { sessions?: boolean; limitMode?: boolean }): Promise<Identified> {
   const presented = extractCredential(c.req.raw.headers);
   if (presented === undefined) {
     throw new AuthenticationError("unauthorized", "Send a credential in Authorization: Bearer <credential> or X-Api-Key: <key>");
   }
-  const identified = await identify(c.env, c.get("config"), presented, clientIp(c.req.raw.headers), opts);
+  // The gateway's hot path reads its records again ahead of time; Hookgate's own API keeps plain expiry.
+  const background = opts.limitMode ? backgroundOf(c).background : undefined;
+  const identified = await identify(c.env, c.get("config"), presented, clientIp(c.req.raw.headers), {
+    sessions: opts.sessions,
+    background,
+  });
   c.set("credential", observedCredential(identified.principal));
   return identified;
 }

@@ -7,7 +7,7 @@ import { isHookgatePath, matchRoute, normalizeHost } from "../gateway/routes";
 import { DomainError } from "../lib/errors";
 import { productScopeNames } from "../operator/scopes";
 import { bucketFor } from "../ratelimit/limits";
-import { authenticateRequest, setRateLimitHeaders } from "./authenticate";
+import { authenticateRequest, backgroundOf, setRateLimitHeaders } from "./authenticate";
 import type { AppEnv } from "./context";
 
 /**
@@ -24,7 +24,7 @@ export const gateway = (): MiddlewareHandler<AppEnv> =>
     const own = isHookgatePath(path);
     let config: Awaited<ReturnType<typeof gatewayConfig>>;
     try {
-      config = await gatewayConfig(c.env.DB);
+      config = await gatewayConfig(c.env.DB, backgroundOf(c).background);
     } catch (err) {
       // Hookgate's own API (and /health) keeps answering when the gateway's configuration cannot be read.
       if (own) return next();
@@ -45,7 +45,7 @@ export const gateway = (): MiddlewareHandler<AppEnv> =>
     if (!loaded.ok)
       throw new DomainError("misconfigured", "Hookgate is not configured: the operator must set its secrets", { retryAfter: 60 });
     c.set("config", loaded.config);
-    const product = await productScopeNames(c.env.DB);
+    const product = await productScopeNames(c.env.DB, backgroundOf(c).background);
     const admission = await authenticateRequest(
       c,
       { scope: route.scope, bucket: bucketFor(c.req.method), cost: route.cost, productScopes: product },

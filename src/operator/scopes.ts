@@ -3,7 +3,7 @@ import { type AuditActor, auditStatement } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
 import { listProductScopes, replaceProductScopes } from "../db/product-scopes";
 import { type FieldError, ValidationError } from "../lib/errors";
-import { TtlCache } from "../lib/ttl-cache";
+import { type Background, RefreshAheadCache } from "../lib/refresh-ahead";
 
 /** `tests:read`, `contacts:write`, `billing-admin:manage`: lowercase `resource:action`. */
 export const SCOPE_NAME = /^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$/;
@@ -22,19 +22,27 @@ export type ListedScope = ProductScope & { owner: "hookgate" | "operator" };
  * would put a remote hop back on the hot path.
  */
 export const SCOPES_TTL_MS = 1_000;
-const cache = new TtlCache<ProductScope[]>(SCOPES_TTL_MS, 1);
+const cache = new RefreshAheadCache<ProductScope[]>(SCOPES_TTL_MS / 2, SCOPES_TTL_MS, 1);
+// The names, derived once per list read rather than per request.
+const names = new WeakMap<ProductScope[], string[]>();
 
-export async function productScopes(d1: D1Database): Promise<ProductScope[]> {
-  let list = cache.get("all");
-  if (!list) {
-    list = (await listProductScopes(createDb(d1))).map((r) => ({ name: r.name, description: r.description }));
-    cache.set("all", list);
-  }
-  return list;
+/** `background` (hot paths): the list is read again ahead of time, never while the caller waits. */
+export async function productScopes(d1: D1Database, background?: Background): Promise<ProductScope[]> {
+  return cache.load(
+    "all",
+    async () => (await listProductScopes(createDb(d1))).map((r) => ({ name: r.name, description: r.description })),
+    background,
+  );
 }
 
-export async function productScopeNames(d1: D1Database): Promise<string[]> {
-  return (await productScopes(d1)).map((s) => s.name);
+export async function productScopeNames(d1: D1Database, background?: Background): Promise<string[]> {
+  const list = await productScopes(d1, background);
+  let listed = names.get(list);
+  if (!listed) {
+    listed = list.map((s) => s.name);
+    names.set(list, listed);
+  }
+  return listed;
 }
 
 /** What a tenant may grant: Hookgate's scopes, then the product's, unpaginated. */

@@ -1,4 +1,5 @@
 import type { Mode } from "../../common/enums";
+import type { Background } from "../../lib/refresh-ahead";
 import { credentialGate } from "../../objects";
 import { type Bucket, type GateResult, type Refusal, tatKey } from "../gate-types";
 import { gcra, type Tat, type Window } from "../gcra";
@@ -62,9 +63,6 @@ export type ApproximateRequest = {
   refusal: Refusal | null;
   ip: string | null;
 };
-
-/** Runs a promise after the response has gone (`ctx.waitUntil`). */
-export type Background = (work: Promise<unknown>) => void;
 
 /**
  * One decision, in the same order of checks as the object's (revoked,
