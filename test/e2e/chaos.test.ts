@@ -7,7 +7,9 @@ import { startReceiver, until } from "./receiver";
  * attempts. Every event must end delivered, none lost; duplicates only as
  * retries of the same event id. To let every event finish inside the
  * schedule, an event's attempts stop misbehaving after its fourth failure
- * (the tenant's schedule allows eight retries).
+ * (the tenant's schedule allows eight retries). The type has two payload
+ * versions and the endpoint is pinned to the older one: every delivery,
+ * retries included, is converted on the way out.
  */
 const EVENTS = 500;
 
@@ -44,7 +46,15 @@ describe("chaos: flaky and hanging receiver", () => {
       body: { rateLimits: { read: high, write: high }, retrySchedule: [1, 1, 2, 2, 3, 3, 4, 4], breakerThreshold: 10_000 },
     });
     await api("POST", "/v1/event-types", { key: key.key, body: { name: "chaos.tick" } });
-    const hook = await api("POST", "/v1/webhooks", { key: key.key, body: { url: `${receiver.url}/chaos`, eventTypes: ["chaos.tick"] } });
+    // 2026-06-01 renamed `index` to `i`: the endpoint, pinned before it, gets `index`.
+    const versions = "/v1/event-types/chaos.tick/versions";
+    expect((await api("POST", versions, { key: key.key, body: { version: "2026-01-01" } })).status).toBe(201);
+    const renamed = { version: "2026-06-01", downgrade: [{ op: "move", from: "/i", path: "/index" }] };
+    expect((await api("POST", versions, { key: key.key, body: renamed })).status).toBe(201);
+    const hook = await api("POST", "/v1/webhooks", {
+      key: key.key,
+      body: { url: `${receiver.url}/chaos`, eventTypes: ["chaos.tick"], version: "2026-01-01" },
+    });
     expect(hook.status).toBe(201);
 
     const ids: string[] = [];
@@ -71,6 +81,13 @@ describe("chaos: flaky and hanging receiver", () => {
       perEvent.set(id, [...(perEvent.get(id) ?? []), String(r.headers["x-webhook-attempt"])]);
     }
     for (const attempts of perEvent.values()) expect(new Set(attempts).size).toBe(attempts.length);
+    // Every request carried the pinned version's shape.
+    for (const r of receiver.received) {
+      expect(r.headers["x-webhook-version"]).toBe("2026-01-01");
+      const body = JSON.parse(r.body) as { version: string; data: Record<string, unknown> };
+      expect(body.version).toBe("2026-01-01");
+      expect(Object.keys(body.data)).toEqual(["index"]);
+    }
 
     const failed = await api("GET", `/v1/deliveries?webhookId=${hook.body.id}&status=failed`, { key: key.key });
     expect(failed.body.data).toEqual([]);
