@@ -4,6 +4,7 @@ import { DeliveryChart } from "../chart";
 import { disabledWhy, duration } from "../format";
 import { useAction } from "../hooks";
 import { Confirm, ErrorNote, SecretOnce } from "../ui";
+import { WebhookVersion } from "./webhook-version";
 
 /** One endpoint: URL, status and why, event types, the enable switch, "Send test", "Rotate secret", its chart. */
 export function WebhookCard({ webhook: w, canWrite, onChanged }: { webhook: Webhook; canWrite: boolean; onChanged: () => void }) {
@@ -85,6 +86,7 @@ export function WebhookCard({ webhook: w, canWrite, onChanged }: { webhook: Webh
         </div>
       ) : null}
       {secret ? <SecretOnce label={`New signing secret for ${w.url}`} value={secret} onDone={() => setSecret(null)} /> : null}
+      <WebhookVersion webhook={w} canWrite={canWrite} onChanged={onChanged} />
       <DeliveryChart webhookId={w.id} label={w.url} />
       {confirming ? (
         <Confirm
