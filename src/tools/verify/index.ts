@@ -13,9 +13,9 @@
  * WebCrypto only (`globalThis.crypto.subtle`): runs in Node ≥ 20, Workers, Deno, Bun and browsers.
  */
 
-export { type WebhookEvent, WebhookVerificationError, type WebhookVerificationReason } from "./event";
+export { type WebhookEvent, WebhookVerificationError, type WebhookVerificationReason } from "./event.js";
 
-import { bodyBytes, parseEvent, type WebhookEvent, WebhookVerificationError } from "./event";
+import { bodyBytes, parseEvent, type WebhookEvent, WebhookVerificationError } from "./event.js";
 
 /** Request headers: a `Headers`, or a plain object such as Node's `req.headers` (looked up case-insensitively). */
 export type WebhookHeaders = Headers | Record<string, string | readonly string[] | undefined>;
