@@ -173,9 +173,9 @@ describe("sign-out and the session's end", () => {
         rateLimits: null,
         expiresAt: Date.now() + 3600_000,
       });
-    // A key that never signed in: its object knows no policy, so no session of it is live.
+    // A key that never signed in: its object learnt its policy at creation, and no session of it is live.
     const untouched = await newKey(key, { scopes: ["keys:read"] });
-    expectProblem(await call("GET", "/v1/keys", { key: await forge(untouched.id) }), 401, "invalid_credential");
+    expectProblem(await call("GET", "/v1/keys", { key: await forge(untouched.id) }), 401, "session_ended");
     // A key with live sessions: this one is not among them.
     await signIn(key);
     expectProblem(await call("GET", "/v1/keys", { key: await forge(keyId) }), 401, "session_ended");
