@@ -41,6 +41,7 @@ import { scopesRoutes } from "./routes/scopes";
 import { sourcesRoutes } from "./routes/sources";
 import { usageRoutes } from "./routes/usage";
 import { webhookActionsRoutes } from "./routes/webhook-actions";
+import { webhookVerifyRoutes } from "./routes/webhook-verify";
 import { webhooksRoutes } from "./routes/webhooks";
 import { whoamiRoutes } from "./routes/whoami";
 import { VERSION } from "./version";
@@ -111,6 +112,8 @@ export function createApp() {
   // Events and webhooks
   app.route("/v1/event-types", eventTypesRoutes());
   app.route("/v1/events", eventsRoutes());
+  // Before the subscriptions' router, whose "/:id" gate would otherwise take "/verify" as an id and admit it twice.
+  app.route("/v1/webhooks", webhookVerifyRoutes());
   app.route("/v1/webhooks", webhooksRoutes());
   app.route("/v1/webhooks", webhookActionsRoutes());
   app.route("/v1/deliveries", deliveriesRoutes());

@@ -26,6 +26,8 @@ type LimiterState = {
   pending: Record<string, number>;
   lastUsedAt: number | null;
   alarmSet: boolean;
+  /** When usage last went to D1 (absent in state saved before it was kept: long ago). */
+  flushedAt?: number;
 };
 
 const emptyState = (): LimiterState => ({ id: null, tats: {}, days: {}, pending: {}, lastUsedAt: null, alarmSet: false });
@@ -213,7 +215,9 @@ export class CredentialGate extends DurableObject<Env> {
     state.lastUsedAt = now;
     if (!state.alarmSet) {
       state.alarmSet = true;
-      void this.ctx.storage.setAlarm(now + FLUSH_INTERVAL_MS);
+      // The first use after a quiet minute reaches D1 at once (a key just used never reads "Never");
+      // uses after it are batched, so D1 still gets at most one write a minute per credential.
+      void this.ctx.storage.setAlarm(Math.max(now, (state.flushedAt ?? 0) + FLUSH_INTERVAL_MS));
     }
   }
 
@@ -237,6 +241,7 @@ export class CredentialGate extends DurableObject<Env> {
     const pending = Object.entries(state.pending);
     if (!id || pending.length === 0) return;
     await recordCredentialUsage(this.env.DB, id, state.lastUsedAt ?? Date.now(), pending);
+    state.flushedAt = Date.now();
     for (const [day, delta] of pending) {
       // Requests counted while the batch was in flight stay pending for the next flush.
       const left = (state.pending[day] ?? 0) - delta;

@@ -1,12 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { TenantOp } from "../auth/caller";
-import type { AuditRow } from "../db/audit";
 import { requireCredential } from "../http/authenticate";
 import { type AppEnv, tenantOp } from "../http/context";
 import { createRouter, errorResponses, jsonResponse, listOf, type RouteText, tenantSecurity } from "../http/openapi";
 import { decodeCursor, page, pageQuery } from "../http/pagination";
-import { listAuditLog } from "../tenants/audit-log";
+import { listAuditLog, type NamedAuditRow } from "../tenants/audit-log";
 
 export const AuditEntrySchema = z
   .object({
@@ -14,6 +13,9 @@ export const AuditEntrySchema = z
     at: z.string(),
     actor: z.string().openapi({
       description: "Credential id; `operator` (or `operator:<email>` for staff signed in through Cloudflare Access) for the operator API",
+    }),
+    actorName: z.string().nullable().openapi({
+      description: "Who that is: the key's or OAuth client's name, `Operator`, or the staff member's email; null when unknown",
     }),
     action: z.string().openapi({ example: "key.revoked" }),
     target: z.string(),
@@ -23,10 +25,11 @@ export const AuditEntrySchema = z
   })
   .openapi("AuditEntry");
 
-export const serializeAuditEntry = (r: AuditRow) => ({
+export const serializeAuditEntry = (r: NamedAuditRow) => ({
   id: r.id,
   at: r.at.toISOString(),
   actor: r.actor,
+  actorName: r.actorName,
   action: r.action,
   target: r.target,
   ip: r.ip,

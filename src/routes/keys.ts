@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { findApiKey, issueApiKey, listApiKeys, revokeApiKey, rotateApiKey, updateApiKey } from "../auth/api-keys";
+import { credentialStatus, searchTenantKeys } from "../auth/credential-support";
+import { CREDENTIAL_STATUSES } from "../db/credential-search";
 import type { ApiKeyRow } from "../db/keys";
 import { requireCredential } from "../http/authenticate";
 import { tenantOp } from "../http/context";
@@ -44,6 +46,9 @@ export const ApiKeySchema = z
     lastUsedAt: z.string().nullable(),
     revokedAt: z.string().nullable().openapi({ description: "Set during a rotation grace period: when the key stops working" }),
     lockedBy: LockedBySchema,
+    status: z
+      .enum(["active", "revoked", "expired"])
+      .openapi({ description: "revoked: revoked, or past its rotation grace; a key in its rotation grace is active" }),
   })
   .openapi("ApiKey");
 
@@ -66,8 +71,25 @@ export function serializeKey(k: ApiKeyRow) {
     lastUsedAt: toIso(k.lastUsedAt),
     revokedAt: toIso(k.revokedAt),
     lockedBy: k.lockedBy ?? {},
+    status: credentialStatus({ ended: k.revokedAt, expiresAt: k.expiresAt }),
   };
 }
+
+/** The key a request is made with is in use now, whatever D1's copy of its last use says (it is written each minute). */
+function asSeenBy(callerId: string) {
+  const now = new Date().toISOString();
+  return (k: ApiKeyRow) => {
+    const shown = serializeKey(k);
+    return k.id === callerId ? { ...shown, lastUsedAt: now } : shown;
+  };
+}
+
+const KeyListQuery = pageQuery.extend({
+  status: z
+    .enum(CREDENTIAL_STATUSES)
+    .optional()
+    .openapi({ description: "active, revoked, expired or all; absent: every key not revoked (expired ones included)" }),
+});
 
 const CreateKeyBody = z
   .strictObject({
@@ -125,8 +147,9 @@ const listKeysRoute = createRoute({
   path: "/",
   tags,
   summary: "List API keys",
+  description: "Oldest first. `status=revoked` lists the revoked keys (they are never shown otherwise); `all` every key.",
   security: tenantSecurity,
-  request: { query: pageQuery },
+  request: { query: KeyListQuery },
   responses: { 200: jsonResponse(listOf(ApiKeySchema), "A page of keys"), ...errorResponses },
 });
 
@@ -192,12 +215,16 @@ export function keysRoutes() {
   });
 
   app.openapi(listKeysRoute, async (c) => {
-    const { limit, cursor } = c.req.valid("query");
-    return c.json(page(await listApiKeys(tenantOp(c), limit, decodeCursor(cursor)), serializeKey), 200);
+    const { limit, cursor, status } = c.req.valid("query");
+    const op = tenantOp(c);
+    const keys = status
+      ? await searchTenantKeys(op, { status }, limit, decodeCursor(cursor))
+      : await listApiKeys(op, limit, decodeCursor(cursor));
+    return c.json(page(keys, asSeenBy(c.get("principal").credentialId)), 200);
   });
 
   app.openapi(getKeyRoute, async (c) => {
-    return c.json(serializeKey(await findApiKey(tenantOp(c), c.req.valid("param").id)), 200);
+    return c.json(asSeenBy(c.get("principal").credentialId)(await findApiKey(tenantOp(c), c.req.valid("param").id)), 200);
   });
 
   app.openapi(keyUsageRoute, async (c) => {

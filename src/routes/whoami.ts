@@ -6,6 +6,7 @@ import { ModeSchema, ScopeSchema } from "../http/schemas";
 const WhoAmISchema = z
   .object({
     tenantId: z.string(),
+    tenant: z.object({ id: z.string(), name: z.string() }).openapi({ description: "The caller's tenant, by id and name" }),
     credentialId: z.string(),
     credentialType: z.enum(["api_key", "oauth_client"]),
     mode: ModeSchema,
@@ -17,7 +18,7 @@ const whoamiRoute = createRoute({
   method: "get",
   path: "/",
   tags: ["API keys"],
-  summary: "The calling credential: its tenant, id, kind, mode and scopes",
+  summary: "The calling credential: its tenant (id and name), id, kind, mode and scopes",
   description: "Needs no particular scope; useful to check a key or token works. Counts against the read limit.",
   security: tenantSecurity,
   responses: { 200: jsonResponse(WhoAmISchema, "The caller"), ...errorResponses },
@@ -31,6 +32,7 @@ export function whoamiRoutes() {
     return c.json(
       {
         tenantId: p.tenant.id,
+        tenant: { id: p.tenant.id, name: p.tenant.name },
         credentialId: p.credentialId,
         credentialType: p.credentialType,
         mode: p.mode,

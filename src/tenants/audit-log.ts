@@ -1,7 +1,25 @@
 import type { TenantOp } from "../auth/caller";
 import { type AuditRow, auditOfRequest, auditStatement, listAudit } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
+import { credentialNames } from "../db/credential-names";
 import type { Cursor, Page } from "../db/cursor";
+
+/** An audit entry with its actor as a person reads it. */
+export type NamedAuditRow = AuditRow & { actorName: string | null };
+
+// Entries written before the operator actor was named `operator` say `admin`.
+const OPERATOR_ACTORS = new Set(["operator", "admin"]);
+
+/**
+ * The actor's name, resolved when the log is read (so a renamed key shows its current name and old
+ * entries are named too): "Operator", a member of staff's email, or a credential's name (null when
+ * the credential is gone).
+ */
+export function actorName(actor: string, names: Map<string, string>): string | null {
+  if (OPERATOR_ACTORS.has(actor)) return "Operator";
+  if (actor.startsWith("operator:")) return actor.slice("operator:".length);
+  return names.get(actor) ?? null;
+}
 
 /**
  * A page of an owner's audit log, newest first: a tenant's own, or the
@@ -11,8 +29,11 @@ export async function listAuditLog(
   op: Pick<TenantOp, "env" | "tenant">,
   limit: number,
   filter: { action?: string; after?: Cursor },
-): Promise<Page<AuditRow>> {
-  return listAudit(createDb(op.env.DB), op.tenant.id, limit, filter);
+): Promise<Page<NamedAuditRow>> {
+  const db = createDb(op.env.DB);
+  const entries = await listAudit(db, op.tenant.id, limit, filter);
+  const names = await credentialNames(db, op.tenant.id, [...new Set(entries.rows.map((r) => r.actor))]);
+  return { ...entries, rows: entries.rows.map((r) => ({ ...r, actorName: actorName(r.actor, names) })) };
 }
 
 /**

@@ -9,10 +9,9 @@ import { countWebhooks, getWebhook, listWebhooks, type WebhookPatch, type Webhoo
 import { releaseHeld } from "../delivery/breaker/breaker";
 import { breakerPlan } from "../delivery/breaker/breaker-schedule";
 import { cancelPendingDeliveries } from "../delivery/engine/cancel";
-import { buildDeliveryRequest } from "../delivery/http/request";
 import { type CustomHeaders, openWebhookHeaders, signingSecrets } from "../delivery/http/secrets";
-import { sendWebhook } from "../delivery/http/send";
 import { generateWebhookSecret } from "../delivery/http/sign";
+import { sendVerification } from "../delivery/http/verification";
 import { clearTurns } from "../delivery/ordering/ordering";
 import { newId } from "../lib/crypto";
 import { ForbiddenError, NotFoundError, QuotaExceededError, ValidationError } from "../lib/errors";
@@ -267,19 +266,15 @@ async function verifyEndpoint(
   timeoutMs: number,
 ): Promise<void> {
   const brand = await currentBrand(env.DB);
-  const request = await buildDeliveryRequest({
+  const result = await sendVerification({
+    url: row.url,
     endpoint: { ...row, headers },
-    event: {
-      id: newId("evt"),
-      type: "webhook.verification",
-      createdAt: new Date(),
-      data: { webhookId: row.id, message: `${brand.productName} is verifying this endpoint; answer with any 2xx.` },
-    },
-    attempt: 1,
     secrets,
+    timeoutMs,
+    webhookId: row.id,
     brand: deliveryBrand(brand),
+    productName: brand.productName,
   });
-  const result = await sendWebhook(row.url, request, timeoutMs);
   if (!result.success) {
     const what = result.statusCode !== null ? `answered ${result.statusCode}` : `failed (${result.error})`;
     throw new ValidationError([{ path: "url", message: `verification ${what}` }], "verification_failed", {

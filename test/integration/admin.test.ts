@@ -96,6 +96,7 @@ describe("POST /admin/tenants", () => {
         "lastUsedAt",
         "revokedAt",
         "lockedBy",
+        "status",
         "key",
       ].sort(),
     );

@@ -208,7 +208,7 @@ describe("listing", () => {
   it("an entry has exactly the documented fields", async () => {
     const { key: admin } = await newTenant();
     const [entry] = await audit(admin, "?limit=1");
-    expect(Object.keys(entry!).sort()).toEqual(["action", "actor", "at", "details", "id", "ip", "requestId", "target"]);
+    expect(Object.keys(entry!).sort()).toEqual(["action", "actor", "actorName", "at", "details", "id", "ip", "requestId", "target"]);
   });
 });
 

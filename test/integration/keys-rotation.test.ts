@@ -16,6 +16,7 @@ const PUBLIC_FIELDS = [
   "lastUsedAt",
   "revokedAt",
   "lockedBy",
+  "status",
 ];
 
 describe("POST /v1/keys/:id/rotate", () => {

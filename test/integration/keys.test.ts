@@ -29,6 +29,7 @@ const PUBLIC_FIELDS = [
   "lastUsedAt",
   "revokedAt",
   "lockedBy",
+  "status",
 ];
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString();
 
