@@ -96,7 +96,7 @@ describe("the embeddable portal, in Chromium", { timeout: 120_000 }, () => {
     const w = await openPage(browser);
     const { page } = w;
     await page.goto((await portalLink(key, { scopes: ["api:read"] })).url);
-    for (const screen of ["API Keys", "Webhooks", "Delivery log", "Event types", "Sources", "Audit log"]) {
+    for (const screen of ["API Keys", "OAuth clients", "Webhooks", "Delivery log", "Incoming webhooks", "Event types", "Audit log"]) {
       await openScreen(page, screen);
       if (screen === "Webhooks") await page.getByRole("article").first().waitFor();
       expect(await writeButtons(page), screen).toEqual([]);

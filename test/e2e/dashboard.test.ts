@@ -178,7 +178,7 @@ describe("dashboard: sign-in and API keys, in Chromium", { timeout: 120_000 }, (
 });
 
 describe("dashboard: every screen, accessible, at 375 px, from the Worker alone", { timeout: 180_000 }, () => {
-  const SCREENS = ["API Keys", "Webhooks", "Delivery log", "Event types", "Sources", "Audit log"];
+  const SCREENS = ["API Keys", "OAuth clients", "Webhooks", "Delivery log", "Incoming webhooks", "Event types", "Audit log"];
 
   it("no serious or critical axe violation, no sideways scrolling at 375 px, keyboard focus visible", async () => {
     const { key } = await browserTenant();

@@ -13,6 +13,11 @@ export function duration(ms: number | null | undefined): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** A response time, always in milliseconds (the log's column compares them). */
+export function millis(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? "–" : `${ms} ms`;
+}
+
 /** Pretty-prints a JSON text; other text is shown as it is. */
 export function prettyJson(text: string | null | undefined): string {
   if (!text) return "";

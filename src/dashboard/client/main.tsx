@@ -1,11 +1,12 @@
 import { render, useEffect, useState } from "hono/jsx/dom";
-import { messageOf, type OperatorSession, setBearer, whenSessionEnds } from "./api";
+import { hookgate, messageOf, type OperatorSession, setBearer, unwrap, whenSessionEnds } from "./api";
 import { BrandFooter, BrandMark } from "./brand";
 import { useHashRoute } from "./hooks";
 import { AuditScreen } from "./screens/audit";
 import { DeliveriesScreen } from "./screens/deliveries";
 import { EventTypesScreen } from "./screens/event-types";
 import { KeysScreen } from "./screens/keys";
+import { OAuthClientsScreen } from "./screens/oauth-clients";
 import { OperatorConsole } from "./screens/operator/console";
 import { SignIn } from "./screens/sign-in";
 import { SourcesScreen } from "./screens/sources";
@@ -25,14 +26,30 @@ import { TestModeBanner, TestModeSwitch } from "./test-mode";
 
 const SCREENS = [
   { id: "keys", title: "API Keys", needs: "keys:read", View: KeysScreen },
+  { id: "oauth-clients", title: "OAuth clients", needs: "keys:read", View: OAuthClientsScreen },
   { id: "webhooks", title: "Webhooks", needs: "webhooks:read", View: WebhooksScreen },
   { id: "deliveries", title: "Delivery log", needs: "webhooks:read", View: DeliveriesScreen },
+  { id: "sources", title: "Incoming webhooks", needs: "sources:read", View: SourcesScreen },
   { id: "event-types", title: "Event types", needs: "events:read", View: EventTypesScreen },
-  { id: "sources", title: "Sources", needs: "sources:read", View: SourcesScreen },
   { id: "audit", title: "Audit log", needs: "audit:read", View: AuditScreen },
 ];
 
 const GONE = "This link has expired or was already used";
+/** The signed-in tenant's name, once the API has said it (the session itself carries only the id). */
+function useTenantName(token: string | null): string | null {
+  const [name, setName] = useState<string | null>(null);
+  useEffect(() => {
+    if (!token) return;
+    let live = true;
+    unwrap(hookgate().GET("/v1/whoami"))
+      .then((who) => live && setName(who.tenant.name))
+      .catch(() => live && setName(null));
+    return () => {
+      live = false;
+    };
+  }, [token]);
+  return name;
+}
 const inPortal = location.pathname.startsWith("/dashboard/portal/");
 
 /** The link's token, taken out of the address bar at once (a reload must not present it again). */
@@ -50,6 +67,7 @@ function App() {
   const [opening, setOpening] = useState(portalToken !== null);
   const [notice, setNotice] = useState<string | null>(null);
   const route = useHashRoute();
+  const tenantName = useTenantName(session?.token ?? null);
 
   const adopt = (s: Session | null) => {
     saveSession(s);
@@ -121,7 +139,9 @@ function App() {
   }
 
   const screens = SCREENS.filter((s) => allows(session, s.needs));
-  const current = screens.find((s) => s.id === route) ?? screens[0];
+  const [routeId, ...rest] = route.split("/");
+  const current = screens.find((s) => s.id === routeId) ?? screens[0];
+  const param = current?.id === routeId && rest.length > 0 ? decodeURIComponent(rest.join("/")) : undefined;
   const signOut = async () => {
     try {
       await endSession(session);
@@ -140,9 +160,13 @@ function App() {
       <header class="top">
         <BrandMark />
         <span class="who" title={session.tenantId}>
-          {session.kind === "portal" ? "Portal" : "Dashboard"} · {session.tenantId}
+          <span class="tenant-name">{tenantName ?? "…"}</span>
+          <span class="hint"> · {session.kind === "portal" ? "Portal" : "Integrations"}</span>
         </span>
         <TestModeSwitch session={session} onSession={adopt} />
+        <a class="docs-link" href="/docs">
+          API docs
+        </a>
         <button type="button" class="secondary" onClick={signOut}>
           Sign out
         </button>
@@ -161,7 +185,11 @@ function App() {
       </nav>
       {/* Keyed by the session: switching modes starts every screen afresh on the other mode's data. */}
       <main id="main" tabIndex={-1} key={session.sessionId}>
-        {current ? <current.View session={session} /> : <p>This session's scopes allow none of the dashboard's screens.</p>}
+        {current ? (
+          <current.View key={route} session={session} param={param} />
+        ) : (
+          <p>This session's scopes allow none of the dashboard's screens.</p>
+        )}
       </main>
     </div>
   );

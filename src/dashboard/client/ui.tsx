@@ -146,3 +146,68 @@ export function Cell({ label, children }: { label: string; children?: Child }) {
 export function Empty({ what, loading }: { what: string; loading: boolean }) {
   return <p class="hint">{loading ? "Loading…" : `No ${what} yet.`}</p>;
 }
+
+/** Copies `text` to the clipboard (falls back to selecting nothing and saying so); the outcome is announced. */
+export async function copyText(text: string): Promise<string> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return "Copied to the clipboard";
+  } catch {
+    return `Could not reach the clipboard: ${text}`;
+  }
+}
+
+/** A name/value row editor ("Custom headers", "Custom fields"): a row per pair, "Remove" per row, an add button. */
+export function PairRows(props: {
+  legend: string;
+  addLabel: string;
+  rows: { name: string; value: string }[];
+  onChange: (rows: { name: string; value: string }[]) => void;
+  hint?: string;
+  valuePlaceholder?: string;
+}) {
+  const id = useId();
+  const set = (i: number, part: "name" | "value", v: string) =>
+    props.onChange(props.rows.map((r, j) => (j === i ? { ...r, [part]: v } : r)));
+  return (
+    <fieldset class="pairs">
+      <legend>{props.legend}</legend>
+      {props.hint ? <p class="hint">{props.hint}</p> : null}
+      {props.rows.map((r, i) => (
+        <div class="pair-row">
+          <label class="sr-only" for={`${id}-n${i}`}>
+            {`${props.legend}: name ${i + 1}`}
+          </label>
+          <input
+            id={`${id}-n${i}`}
+            placeholder="Name"
+            value={r.name}
+            autocomplete="off"
+            onInput={(e: Event) => set(i, "name", (e.target as HTMLInputElement).value)}
+          />
+          <label class="sr-only" for={`${id}-v${i}`}>
+            {`${props.legend}: value ${i + 1}`}
+          </label>
+          <input
+            id={`${id}-v${i}`}
+            placeholder={props.valuePlaceholder ?? "Value"}
+            value={r.value}
+            autocomplete="off"
+            onInput={(e: Event) => set(i, "value", (e.target as HTMLInputElement).value)}
+          />
+          <button
+            type="button"
+            class="secondary"
+            aria-label={`Remove row ${i + 1} of ${props.legend}`}
+            onClick={() => props.onChange(props.rows.length > 1 ? props.rows.filter((_, j) => j !== i) : [{ name: "", value: "" }])}
+          >
+            Remove
+          </button>
+        </div>
+      ))}
+      <button type="button" class="secondary" onClick={() => props.onChange([...props.rows, { name: "", value: "" }])}>
+        {props.addLabel}
+      </button>
+    </fieldset>
+  );
+}

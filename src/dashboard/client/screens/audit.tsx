@@ -4,7 +4,7 @@ import { pages } from "../lists";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../ui";
 import type { ScreenProps } from "./screen";
 
-/** "Audit log": who changed what, newest first. */
+/** "Audit log": who changed what, newest first; each actor by name (a key's, "Operator", a staff member's email) with its id. */
 export function AuditScreen(_: ScreenProps) {
   const list = useList("/v1/audit-log?limit=50", pages.auditLog(50));
   return (
@@ -25,7 +25,8 @@ export function AuditScreen(_: ScreenProps) {
                 <span class="mono">{e.target}</span>
               </Cell>
               <Cell label="Actor">
-                <span class="mono">{e.actor}</span>
+                <span class="name">{e.actorName ?? "Unknown"}</span>
+                {e.actorName !== e.actor ? <span class="hint mono block">{e.actor}</span> : null}
               </Cell>
               <Cell label="IP">{e.ip ?? "–"}</Cell>
             </tr>

@@ -1,13 +1,25 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { useEffect, useId, useState } from "hono/jsx/dom";
 import { type Attempt, type Delivery, hookgate, messageOf, unwrap } from "../api";
-import { duration, headerLines, prettyJson, when } from "../format";
+import { headerLines, millis, prettyJson, when } from "../format";
+import { deliveryState, retryUnavailable } from "../forms";
 import { useAction } from "../hooks";
 import { ErrorNote, focusOnMount } from "../ui";
 
 type Detail = Delivery & { attempts: Attempt[] };
 
-/** One delivery with every attempt: the request sent and the response received, and "Retry". */
-export function DeliveryDetail(props: { id: string; endpoint: (id: string) => string; canRetry: boolean; onBack: () => void }) {
+/**
+ * One delivery with every attempt: the request headers and the full payload sent, the response
+ * received; when a pending one is due again; "Retry", or why it is unavailable.
+ */
+export function DeliveryDetail(props: {
+  id: string;
+  endpoint: (id: string) => string;
+  /** The endpoint's state (null: deleted; undefined: not known yet). */
+  endpointState: (id: string) => { isEnabled: boolean } | null | undefined;
+  canRetry: boolean;
+  onBack: () => void;
+}) {
+  const reasonId = useId();
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [nonce, setNonce] = useState(0);
@@ -29,6 +41,7 @@ export function DeliveryDetail(props: { id: string; endpoint: (id: string) => st
       setTimeout(() => setNonce((n) => n + 1), 1500);
     }
   };
+  const unavailable = detail ? retryUnavailable(detail, props.endpointState(detail.webhookId), props.canRetry) : null;
 
   return (
     <section aria-labelledby="delivery-h">
@@ -48,15 +61,27 @@ export function DeliveryDetail(props: { id: string; endpoint: (id: string) => st
             </dd>
             <dt>Endpoint</dt>
             <dd class="url">{props.endpoint(detail.webhookId)}</dd>
+            <dt>Created</dt>
+            <dd>{when(detail.createdAt)}</dd>
             <dt>Status</dt>
-            <dd>
-              {detail.status} after {detail.attemptCount} attempt{detail.attemptCount === 1 ? "" : "s"}
-            </dd>
+            <dd class="delivery-state">{deliveryState(detail, (iso) => when(iso))}</dd>
           </dl>
           {props.canRetry ? (
-            <button type="button" disabled={action.busy || detail.status === "pending"} onClick={retry}>
-              Retry
-            </button>
+            <div class="actions">
+              <button
+                type="button"
+                disabled={action.busy || unavailable !== null}
+                aria-describedby={unavailable ? reasonId : undefined}
+                onClick={retry}
+              >
+                Retry
+              </button>
+            </div>
+          ) : null}
+          {props.canRetry && unavailable ? (
+            <p id={reasonId} class="hint retry-why">
+              {unavailable}
+            </p>
           ) : null}
           {queued ? <p role="status">Retry queued: one more attempt is on its way.</p> : null}
           <h2>Attempts</h2>
@@ -65,18 +90,15 @@ export function DeliveryDetail(props: { id: string; endpoint: (id: string) => st
             {detail.attempts.map((a) => (
               <li>
                 <h3>
-                  Attempt {a.attempt}: {a.statusCode ?? a.error ?? "no answer"} in {duration(a.durationMs)}
+                  Attempt {a.attempt}: {a.statusCode ?? a.error ?? "no answer"} in {millis(a.durationMs)}
                 </h3>
                 <p class="hint">{when(a.at)}</p>
-                <details>
-                  <summary>Request</summary>
-                  <pre>{headerLines(a.requestHeaders)}</pre>
-                  <pre>{prettyJson(a.requestBody)}</pre>
-                </details>
-                <details open>
-                  <summary>Response</summary>
-                  <pre>{a.responseBody ?? (a.error ? `(${a.error})` : "(empty)")}</pre>
-                </details>
+                <h4>Request headers</h4>
+                <pre>{headerLines(a.requestHeaders)}</pre>
+                <h4>Payload</h4>
+                <pre>{prettyJson(a.requestBody)}</pre>
+                <h4>Response</h4>
+                <pre>{a.responseBody ?? (a.error ? `(${a.error})` : "(empty)")}</pre>
               </li>
             ))}
           </ol>

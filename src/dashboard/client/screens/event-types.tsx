@@ -1,9 +1,12 @@
+import { capitalise } from "../forms";
 import { useList } from "../hooks";
 import { pages } from "../lists";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../ui";
 import type { ScreenProps } from "./screen";
 
-/** "Event types": the catalog the tenant can publish and subscribe to, with each type's schema. */
+const OWNERS: Record<string, string> = { tenant: "You", operator: "Product", hookgate: "Hookgate" };
+
+/** "Event types": the catalog the tenant can publish and subscribe to: name, description, owner, and the schema when opened. */
 export function EventTypesScreen(_: ScreenProps) {
   const list = useList("/v1/event-types?limit=100", pages.eventTypes(100));
   return (
@@ -13,19 +16,22 @@ export function EventTypesScreen(_: ScreenProps) {
       {list.items.length === 0 ? (
         <Empty what="event types" loading={list.loading} />
       ) : (
-        <DataTable caption="Event types" columns={["Name", "Description", "Schema"]}>
+        <DataTable caption="Event types" columns={["Name", "Description", "Owner", "Schema"]}>
           {list.items.map((t) => (
             <tr key={t.name}>
               <Cell label="Name">
                 <span class="mono">{t.name}</span>
-                {t.owner && t.owner !== "tenant" ? <span class="hint"> ({t.owner})</span> : null}
                 {t.archived ? <span class="hint"> (archived)</span> : null}
+                {t.deprecated ? <span class="hint"> (deprecated)</span> : null}
               </Cell>
               <Cell label="Description">{t.description ?? ""}</Cell>
+              <Cell label="Owner">{OWNERS[t.owner ?? "tenant"] ?? capitalise(String(t.owner))}</Cell>
               <Cell label="Schema">
                 {t.schema ? (
                   <details>
-                    <summary>Schema</summary>
+                    <summary>
+                      Schema<span class="sr-only"> of {t.name}</span>
+                    </summary>
                     <pre>{JSON.stringify(t.schema, null, 2)}</pre>
                   </details>
                 ) : (

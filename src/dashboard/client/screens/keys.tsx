@@ -1,22 +1,31 @@
 import { useState } from "hono/jsx/dom";
-import { hasScope, RESOURCE_SCOPES } from "../../../common/scopes";
-import { type ApiKey, type CreateKey, hookgate, type NewApiKey, unwrap } from "../api";
+import { type ApiKey, type CreateKey, hookgate, unwrap } from "../api";
 import { when } from "../format";
+import { capitalise, keyHint } from "../forms";
 import { useAction, useList } from "../hooks";
 import { pages } from "../lists";
 import { allows } from "../session";
-import { Cell, Confirm, DataTable, Empty, ErrorNote, Field, LoadMore, SecretOnce } from "../ui";
+import { Cell, Confirm, copyText, DataTable, Empty, ErrorNote, LoadMore, SecretOnce } from "../ui";
+import { CredentialForm } from "./credential-form";
 import type { ScreenProps } from "./screen";
 
 type Pending = { kind: "rotate" | "revoke"; key: ApiKey } | null;
+type Shown = "active" | "revoked" | "all";
+const SHOWN: { value: Shown; label: string }[] = [
+  { value: "active", label: "Active" },
+  { value: "revoked", label: "Revoked" },
+  { value: "all", label: "All" },
+];
 
-/** "API Keys": the tenant's keys; create (shown once), rotate and revoke (each confirmed). */
+/** "API Keys": the tenant's keys by status; create (shown once), copy a key's prefix, rotate and revoke (each confirmed). */
 export function KeysScreen({ session }: ScreenProps) {
-  const list = useList("/v1/keys?limit=50", pages.keys(50));
+  const [shown, setShown] = useState<Shown>("active");
+  const list = useList(`/v1/keys?limit=50&status=${shown}`, pages.keys(50, shown === "active" ? undefined : shown));
   const canWrite = allows(session, "keys:write");
   const [creating, setCreating] = useState(false);
-  const [shown, setShown] = useState<{ label: string; value: string } | null>(null);
+  const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
   const [pending, setPending] = useState<Pending>(null);
+  const [copied, setCopied] = useState("");
   const action = useAction();
 
   const confirm = async () => {
@@ -29,62 +38,92 @@ export function KeysScreen({ session }: ScreenProps) {
       const fresh = await action.run(() =>
         unwrap(hookgate().POST("/v1/keys/{id}/rotate", { params: { path: { id: key.id } }, body: { graceSeconds: 3600 } })),
       );
-      if (fresh) setShown({ label: `New key for ${fresh.name}`, value: fresh.key });
+      if (fresh) setSecret({ label: `New key for ${fresh.name}`, value: fresh.key });
     }
     list.reload();
   };
+  const create = async (body: CreateKey) => {
+    const k = await action.run(() => unwrap(hookgate().POST("/v1/keys", { body })));
+    if (!k) return;
+    setCreating(false);
+    setSecret({ label: `New key ${k.name}`, value: k.key });
+    list.reload();
+  };
+  const live = (k: ApiKey) => k.status !== "revoked";
 
   return (
     <section aria-labelledby="keys-h">
       <h1 id="keys-h">API Keys</h1>
-      {canWrite && !creating && !shown ? (
+      {canWrite && !creating && !secret ? (
         <button type="button" onClick={() => setCreating(true)}>
           Create key
         </button>
       ) : null}
       {creating ? (
-        <CreateKeyForm
+        <CredentialForm
+          title="Create key"
+          submitLabel="Create key"
           held={session.scopes}
-          onCancel={() => setCreating(false)}
-          onCreated={(k) => {
+          busy={action.busy}
+          error={action.error}
+          onSubmit={create}
+          onCancel={() => {
             setCreating(false);
-            setShown({ label: `New key ${k.name}`, value: k.key });
-            list.reload();
+            action.setError(null);
           }}
         />
       ) : null}
-      {shown ? <SecretOnce label={shown.label} value={shown.value} onDone={() => setShown(null)} /> : null}
-      <ErrorNote error={action.error ?? list.error} />
+      {secret ? <SecretOnce label={secret.label} value={secret.value} onDone={() => setSecret(null)} /> : null}
+      <fieldset class="filters segmented">
+        <legend>Show</legend>
+        {SHOWN.map((o) => (
+          <label>
+            <input type="radio" name="keys-shown" value={o.value} checked={shown === o.value} onChange={() => setShown(o.value)} />{" "}
+            {o.label}
+          </label>
+        ))}
+      </fieldset>
+      {creating ? null : <ErrorNote error={action.error ?? list.error} />}
+      <p role="status" class="hint">
+        {copied}
+      </p>
       {list.items.length === 0 ? (
-        <Empty what="keys" loading={list.loading} />
+        <Empty what={shown === "revoked" ? "revoked keys" : "keys"} loading={list.loading} />
       ) : (
-        <DataTable
-          caption="API keys"
-          columns={canWrite ? ["Name", "Created", "Last used", "Expires", "Actions"] : ["Name", "Created", "Last used", "Expires"]}
-        >
+        <DataTable caption="API keys" columns={["Name", "Key", "Created", "Last used", "Expires", "Status", "Actions"]}>
           {list.items.map((k) => (
             <tr key={k.id}>
               <Cell label="Name">
                 <span class="name">{k.name}</span>
-                <span class="hint mono">
-                  {k.start}… {k.id === session.credentialId ? "(this session's key)" : ""}
-                </span>
+                {k.id === session.credentialId ? <span class="hint"> (this session's key)</span> : null}
+                <span class="hint mono block">{k.scopes.join(" ")}</span>
+              </Cell>
+              <Cell label="Key">
+                <span class="mono">{keyHint(k)}</span>
               </Cell>
               <Cell label="Created">{when(k.createdAt)}</Cell>
               <Cell label="Last used">{when(k.lastUsedAt)}</Cell>
-              <Cell label="Expires">{k.revokedAt ? `Rotated: stops ${when(k.revokedAt)}` : when(k.expiresAt, "Never")}</Cell>
-              {canWrite ? (
-                <Cell label="Actions">
-                  <div class="actions">
-                    <button type="button" class="secondary" disabled={action.busy} onClick={() => setPending({ kind: "rotate", key: k })}>
-                      Rotate
-                    </button>
-                    <button type="button" class="danger" disabled={action.busy} onClick={() => setPending({ kind: "revoke", key: k })}>
-                      Revoke
-                    </button>
-                  </div>
-                </Cell>
-              ) : null}
+              <Cell label="Expires">{k.revokedAt && live(k) ? `Rotated: stops ${when(k.revokedAt)}` : when(k.expiresAt, "Never")}</Cell>
+              <Cell label="Status">
+                <span class={`badge ${k.status === "active" ? "ok" : "bad"}`}>{capitalise(k.status)}</span>
+              </Cell>
+              <Cell label="Actions">
+                <div class="actions">
+                  <button type="button" class="secondary" onClick={async () => setCopied(`${await copyText(k.start)} (${k.start})`)}>
+                    Copy prefix
+                  </button>
+                  {canWrite && live(k) ? (
+                    <>
+                      <button type="button" class="secondary" disabled={action.busy} onClick={() => setPending({ kind: "rotate", key: k })}>
+                        Rotate
+                      </button>
+                      <button type="button" class="danger" disabled={action.busy} onClick={() => setPending({ kind: "revoke", key: k })}>
+                        Revoke
+                      </button>
+                    </>
+                  ) : null}
+                </div>
+              </Cell>
             </tr>
           ))}
         </DataTable>
@@ -104,53 +143,5 @@ export function KeysScreen({ session }: ScreenProps) {
         />
       ) : null}
     </section>
-  );
-}
-
-function CreateKeyForm({ held, onCreated, onCancel }: { held: string[]; onCreated: (k: NewApiKey) => void; onCancel: () => void }) {
-  const grantable = RESOURCE_SCOPES.filter((s) => hasScope(held, s));
-  const [name, setName] = useState("");
-  const [scopes, setScopes] = useState<string[]>(grantable.filter((s) => s.endsWith(":read")));
-  const [expires, setExpires] = useState("");
-  const action = useAction();
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const body: CreateKey = { name, scopes };
-    if (expires) body.expiresAt = new Date(`${expires}T23:59:59Z`).toISOString();
-    const created = await action.run(() => unwrap(hookgate().POST("/v1/keys", { body })));
-    if (created) onCreated(created);
-  };
-  const toggle = (s: string) => setScopes((old) => (old.includes(s) ? old.filter((x) => x !== s) : [...old, s]));
-  return (
-    <form class="panel" onSubmit={submit}>
-      <h2>Create key</h2>
-      <Field label="Name">
-        {(id) => (
-          <input id={id} required maxLength={100} value={name} onInput={(e: Event) => setName((e.target as HTMLInputElement).value)} />
-        )}
-      </Field>
-      <fieldset>
-        <legend>Scopes</legend>
-        <div class="checks">
-          {grantable.map((s) => (
-            <label>
-              <input type="checkbox" checked={scopes.includes(s)} onChange={() => toggle(s)} /> <span class="mono">{s}</span>
-            </label>
-          ))}
-        </div>
-      </fieldset>
-      <Field label="Expires (optional)" hint="The key stops working at the end of this day (UTC).">
-        {(id) => <input id={id} type="date" value={expires} onInput={(e: Event) => setExpires((e.target as HTMLInputElement).value)} />}
-      </Field>
-      <ErrorNote error={action.error} />
-      <div class="actions">
-        <button type="submit" disabled={action.busy || scopes.length === 0}>
-          Create key
-        </button>
-        <button type="button" class="secondary" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-    </form>
   );
 }
