@@ -99,7 +99,7 @@ export function KeysScreen({ session }: ScreenProps) {
                 <span class="hint mono block">{k.scopes.join(" ")}</span>
               </Cell>
               <Cell label="Key">
-                <span class="mono">{keyHint(k)}</span>
+                <span class="mono key-hint">{keyHint(k)}</span>
               </Cell>
               <Cell label="Created">{when(k.createdAt)}</Cell>
               <Cell label="Last used">{when(k.lastUsedAt)}</Cell>
