@@ -6834,13 +6834,18 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List API keys */
+    /**
+     * List API keys
+     * @description Oldest first. `status=revoked` lists the revoked keys (they are never shown otherwise); `all` every key.
+     */
     get: {
       parameters: {
         query?: {
           limit?: number;
           /** @description Opaque; from `nextCursor` */
           cursor?: string;
+          /** @description active, revoked, expired or all; absent: every key not revoked (expired ones included) */
+          status?: "active" | "revoked" | "expired" | "all";
         };
         header?: never;
         path?: never;
@@ -8436,7 +8441,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The calling credential: its tenant, id, kind, mode and scopes
+     * The calling credential: its tenant (id and name), id, kind, mode and scopes
      * @description Needs no particular scope; useful to check a key or token works. Counts against the read limit.
      */
     get: {
@@ -10846,6 +10851,130 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/webhooks/verify": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send the signed verification request to an endpoint before saving it
+     * @description The `webhook.verification` delivery an endpoint with these settings would get, sent now; the endpoint's answer is returned whatever it is, and nothing is stored.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["VerifyEndpoint"];
+        };
+      };
+      responses: {
+        /** @description The endpoint's answer */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["TestSendResult"];
+          };
+        };
+        /** @description Malformed JSON or query, or JSON nested deeper than 64 levels */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Missing, unknown, expired or revoked credential */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Scope missing, IP not allowed, or API access disabled */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Not found (also for another tenant's ids) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Body over 256 KiB */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Content-Type is not application/json */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Validation failed; `errors` names each field */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Rate limited; see Retry-After */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+        /** @description Storage contention or missing configuration; see Retry-After */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/problem+json": components["schemas"]["Problem"];
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -14258,6 +14387,11 @@ export interface components {
       /** @description Set during a rotation grace period: when the key stops working */
       revokedAt: string | null;
       lockedBy: components["schemas"]["LockedBy"];
+      /**
+       * @description revoked: revoked, or past its rotation grace; a key in its rotation grace is active
+       * @enum {string}
+       */
+      status: "active" | "revoked" | "expired";
     };
     Problem: {
       type: string;
@@ -14443,6 +14577,8 @@ export interface components {
       at: string;
       /** @description Credential id; `operator` (or `operator:<email>` for staff signed in through Cloudflare Access) for the operator API */
       actor: string;
+      /** @description Who that is: the key's or OAuth client's name, `Operator`, or the staff member's email; null when unknown */
+      actorName: string | null;
       /** @example key.revoked */
       action: string;
       target: string;
@@ -14457,7 +14593,7 @@ export interface components {
        * @description revoked: revoked or deleted; a key in its rotation grace is active
        * @enum {string}
        */
-      status: "active" | "revoked" | "expired";
+      status?: "active" | "revoked" | "expired";
     };
     LockCredential: {
       /**
@@ -15147,6 +15283,11 @@ export interface components {
     };
     WhoAmI: {
       tenantId: string;
+      /** @description The caller's tenant, by id and name */
+      tenant: {
+        id: string;
+        name: string;
+      };
       credentialId: string;
       /** @enum {string} */
       credentialType: "api_key" | "oauth_client";
@@ -15188,6 +15329,34 @@ export interface components {
     };
     RedeemPortalLink: {
       token: string;
+    };
+    VerifyEndpoint: {
+      /** @example https://example.com/webhooks/hookgate */
+      url: string;
+      /** @enum {string} */
+      format?: "json" | "form";
+      /**
+       * @description Sent with every delivery. The values are secrets: stored encrypted and never shown again (reads mask them)
+       * @example {
+       *       "Authorization": "Bearer 3c1f...9f2c"
+       *     }
+       */
+      headers?: {
+        [key: string]: string;
+      } | null;
+      /**
+       * @example {
+       *       "account": "acme",
+       *       "region": "eu"
+       *     }
+       */
+      customFields?: {
+        [key: string]: string | number | boolean;
+      } | null;
+      /** @description The secret to sign with (default: a throwaway one) */
+      secret?: string;
+      /** @description A subscription being edited: signed with its secrets, its stored headers and fields unless given */
+      webhookId?: string;
     };
     NewWebhook: components["schemas"]["Webhook"] & {
       /** @description The signing secret. Shown once. */
