@@ -18,7 +18,12 @@ const HOSTILE_BODIES: [string, string][] = [
 /** The routes any valid credential may call (no scope needed). */
 const NO_SCOPE = new Set(["GET /v1/whoami", "GET /v1/scopes"]);
 /** Routes any credential may call that then judge the credential's kind themselves (dashboard sign-in and out, portal links). */
-const ANY_CREDENTIAL = new Set(["POST /v1/dashboard-sessions", "DELETE /v1/dashboard-sessions/current", "POST /v1/portal-sessions"]);
+const ANY_CREDENTIAL = new Set([
+  "POST /v1/dashboard-sessions",
+  "DELETE /v1/dashboard-sessions/current",
+  "POST /v1/dashboard-sessions/current/mode",
+  "POST /v1/portal-sessions",
+]);
 
 let ops: Operation[];
 let tenantOps: Operation[];

@@ -50,3 +50,8 @@ export function TestModeBanner({ session }: { session: Session }) {
     </div>
   );
 }
+
+/** Marks a test mode credential in a list that shows both modes (the operator's). */
+export function ModeBadge({ mode }: { mode: "live" | "test" }) {
+  return mode === "test" ? <span class="mode-badge">Test mode</span> : null;
+}

@@ -3,6 +3,7 @@ import { hookgate, type LockCredential, type TenantApiKey, unwrap } from "../../
 import { when } from "../../format";
 import { useAction, useList } from "../../hooks";
 import { operatorPages } from "../../operator-lists";
+import { ModeBadge } from "../../test-mode";
 import { Cell, Confirm, DataTable, Empty, ErrorNote, Field, LoadMore } from "../../ui";
 
 const lockText = (k: TenantApiKey) =>
@@ -95,6 +96,7 @@ export function TenantKeys({ tenantId }: { tenantId: string }) {
             <tr key={k.id}>
               <Cell label="Name">
                 <span class="name">{k.name}</span>
+                <ModeBadge mode={k.mode} />
                 <span class="hint mono">…{k.last4}</span>
               </Cell>
               <Cell label="Status">{k.status}</Cell>
