@@ -4,12 +4,14 @@ import { BrandFooter, BrandMark } from "./brand";
 import { useHashRoute } from "./hooks";
 import { AuditScreen } from "./screens/audit";
 import { DeliveriesScreen } from "./screens/deliveries";
+import { ErrorsScreen } from "./screens/errors";
 import { EventTypesScreen } from "./screens/event-types";
 import { KeysScreen } from "./screens/keys";
 import { OAuthClientsScreen } from "./screens/oauth-clients";
 import { OperatorConsole } from "./screens/operator/console";
 import { SignIn } from "./screens/sign-in";
 import { SourcesScreen } from "./screens/sources";
+import { UsageScreen } from "./screens/usage";
 import { WebhooksScreen } from "./screens/webhooks";
 import {
   allows,
@@ -32,6 +34,8 @@ const SCREENS = [
   { id: "sources", title: "Incoming webhooks", needs: "sources:read", View: SourcesScreen },
   { id: "event-types", title: "Event types", needs: "events:read", View: EventTypesScreen },
   { id: "audit", title: "Audit log", needs: "audit:read", View: AuditScreen },
+  { id: "usage", title: "Usage", needs: "keys:read", View: UsageScreen },
+  { id: "errors", title: "Errors", needs: "audit:read", View: ErrorsScreen },
 ];
 
 const GONE = "This link has expired or was already used";

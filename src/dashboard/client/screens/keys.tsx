@@ -3,6 +3,7 @@ import { type ApiKey, type CreateKey, hookgate, unwrap } from "../api";
 import { when } from "../format";
 import { capitalise, keyHint } from "../forms";
 import { useAction, useList } from "../hooks";
+import { KeyActivity } from "../key-activity";
 import { pages } from "../lists";
 import { allows } from "../session";
 import { Cell, Confirm, copyText, DataTable, Empty, ErrorNote, LoadMore, SecretOnce } from "../ui";
@@ -26,6 +27,7 @@ export function KeysScreen({ session }: ScreenProps) {
   const [secret, setSecret] = useState<{ label: string; value: string } | null>(null);
   const [pending, setPending] = useState<Pending>(null);
   const [copied, setCopied] = useState("");
+  const [activity, setActivity] = useState<{ id: string; name: string } | null>(null);
   const action = useAction();
 
   const confirm = async () => {
@@ -97,6 +99,9 @@ export function KeysScreen({ session }: ScreenProps) {
                 <span class="name">{k.name}</span>
                 {k.id === session.credentialId ? <span class="hint"> (this session's key)</span> : null}
                 <span class="hint mono block">{k.scopes.join(" ")}</span>
+                <button type="button" class="link" onClick={() => setActivity({ id: k.id, name: k.name })}>
+                  Usage
+                </button>
               </Cell>
               <Cell label="Key">
                 <span class="mono key-hint">{keyHint(k)}</span>
@@ -129,6 +134,14 @@ export function KeysScreen({ session }: ScreenProps) {
         </DataTable>
       )}
       <LoadMore next={list.next} loading={list.loading} more={list.more} />
+      {activity ? (
+        <KeyActivity
+          keyId={activity.id}
+          name={activity.name}
+          canReadErrors={allows(session, "audit:read")}
+          onClose={() => setActivity(null)}
+        />
+      ) : null}
       {pending ? (
         <Confirm
           title={pending.kind === "revoke" ? `Revoke ${pending.key.name}?` : `Rotate ${pending.key.name}?`}

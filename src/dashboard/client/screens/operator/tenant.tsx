@@ -3,6 +3,7 @@ import { hookgate, messageOf, type Tenant, unwrap } from "../../api";
 import { useAction } from "../../hooks";
 import { ErrorNote } from "../../ui";
 import { TenantDeliveries } from "./tenant-deliveries";
+import { TenantErrors } from "./tenant-errors";
 import { TenantKeys } from "./tenant-keys";
 import { TenantAuditLog } from "./tenant-logs";
 import { TenantSettings } from "./tenant-settings";
@@ -14,6 +15,7 @@ const TABS = [
   { id: "webhooks", title: "Webhooks" },
   { id: "deliveries", title: "Delivery log" },
   { id: "audit", title: "Audit log" },
+  { id: "errors", title: "Errors" },
 ] as const;
 
 /** A tenant's page: its tabs, and "Open Integrations page" (a read-only portal link, in a new tab). */
@@ -66,6 +68,7 @@ export function TenantScreen({ tenantId, tab }: { tenantId: string; tab: string 
       {current.id === "webhooks" ? <TenantWebhooks tenantId={tenant.id} /> : null}
       {current.id === "deliveries" ? <TenantDeliveries tenantId={tenant.id} /> : null}
       {current.id === "audit" ? <TenantAuditLog tenantId={tenant.id} /> : null}
+      {current.id === "errors" ? <TenantErrors tenantId={tenant.id} /> : null}
     </section>
   );
 }
