@@ -16,6 +16,8 @@ export type TenantOp = {
   env: Env;
   config: Config;
   tenant: TenantRow;
+  /** The mode acted in: the credential's own, or the one an operator request names (live by default). */
+  mode: Mode;
   caller: Caller;
   who: AuditActor;
 };

@@ -22,7 +22,7 @@ async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Prom
 
 /** Every object of `tenants` in one bucket. */
 const objectsOf = (tenants: DataTenant[], bucket: number) =>
-  tenants.flatMap((t) => Array.from({ length: coveredShards(t) }, (_, shard) => objectName(t.id, { bucket, shard })));
+  tenants.flatMap((t) => Array.from({ length: coveredShards(t) }, (_, shard) => objectName(t.id, { bucket, shard, mode: t.mode })));
 
 const newerFirst = (a: Cursor, b: Cursor) => b.t - a.t || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
@@ -98,7 +98,7 @@ export async function pollEvents(
       Array.from({ length: shards }, (_, s) => s),
       FAN_OUT,
       (s) =>
-        shardStub(env, objectName(tenant.id, { bucket, shard: s })).listEvents({
+        shardStub(env, objectName(tenant.id, { bucket, shard: s, mode: tenant.mode })).listEvents({
           ...(q.type && { type: q.type }),
           ...(q.since && { since: q.since }),
           ...(q.until && { until: q.until }),

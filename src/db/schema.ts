@@ -1,17 +1,5 @@
-import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import {
-  LIMIT_MODES,
-  MANAGED_BY,
-  MODES,
-  REPLAY_STATES,
-  type ReplayableStatus,
-  type SourceDedupe,
-  type SourceResponse,
-  type SourceVerification,
-  WEBHOOK_FORMATS,
-  WEBHOOK_ORDERINGS,
-} from "../common/enums";
+import { LIMIT_MODES, MANAGED_BY, MODES, REPLAY_STATES, type ReplayableStatus, WEBHOOK_FORMATS, WEBHOOK_ORDERINGS } from "../common/enums";
 
 /** `{read?: {limit, windowSeconds}, write?: {...}}` as stored on tenants and keys. */
 export type RateLimitWindow = { limit: number; windowSeconds: number };
@@ -164,6 +152,8 @@ export const webhooks = sqliteTable(
   {
     id: text("id").primaryKey(),
     tenantId: text("tenant_id").notNull(),
+    /** The mode of the credential that made it (a source's, a replay's too); an operator endpoint's is `modes` (null: live). */
+    mode: text("mode", { enum: MODES }).notNull().default("live"),
     url: text("url").notNull(),
     description: text("description"),
     eventTypes: text("event_types", { mode: "json" }).$type<string[]>().notNull(),
@@ -184,6 +174,7 @@ export const webhooks = sqliteTable(
     managedBy: text("managed_by", { enum: MANAGED_BY }),
     /** An operator endpoint's tenants (null: every tenant); always null on a tenant's own subscription. */
     tenantIds: text("tenant_ids", { mode: "json" }).$type<string[]>(),
+    modes: text("modes", { mode: "json" }).$type<(typeof MODES)[number][]>(),
     /** Only events matching this filter (against `{type, data}`) create deliveries; null: all. */
     filter: text("filter", { mode: "json" }).$type<Record<string, unknown>>(),
     /** Flow control: deliveries per second, and requests in flight, to this endpoint (null: unlimited). */
@@ -197,44 +188,11 @@ export const webhooks = sqliteTable(
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("webhooks_tenant_created").on(t.tenantId, t.createdAt, t.id)],
+  (t) => [index("webhooks_tenant_mode_created").on(t.tenantId, t.mode, t.createdAt, t.id)],
 );
 
-/** Incoming webhook URLs: each request to `/in/<id>/<token>` is verified, mapped and published. */
-export const sources = sqliteTable(
-  "sources",
-  {
-    id: text("id").primaryKey(),
-    tenantId: text("tenant_id").notNull(),
-    name: text("name").notNull(),
-    /** A catalog name, or a template such as `github.{{headers.x-github-event}}`. */
-    eventType: text("event_type").notNull(),
-    verification: text("verification", { mode: "json" }).$type<SourceVerification>(),
-    /** AES-GCM box of the verification's secret fields as JSON (secret, password, verifyToken); never returned. */
-    secretEnc: text("secret_enc"),
-    secretLast4: text("secret_last4"),
-    mapping: text("mapping", { mode: "json" }).$type<unknown>(),
-    /** The published event's orderingKey: a template such as `{{trigger.customer.id}}` (null: no key). */
-    orderingKey: text("ordering_key"),
-    dedupe: text("dedupe", { mode: "json" }).$type<SourceDedupe>(),
-    response: text("response", { mode: "json" }).$type<SourceResponse>(),
-    /** Requests per minute this URL accepts. */
-    rateLimit: integer("rate_limit").notNull(),
-    isEnabled: integer("is_enabled", { mode: "boolean" }).notNull(),
-    /** SHA-256 (hex) of the URL's token; the token is shown once. */
-    tokenHash: text("token_hash").notNull(),
-    /** The token before the last rotation, accepted until `previousTokenExpiresAt`. */
-    previousTokenHash: text("previous_token_hash"),
-    previousTokenExpiresAt: integer("previous_token_expires_at", { mode: "timestamp_ms" }),
-    createdAt: createdAt(),
-    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
-    deletedAt: integer("deleted_at", { mode: "timestamp_ms" }),
-  },
-  (t) => [
-    index("sources_tenant_created").on(t.tenantId, t.createdAt, t.id),
-    uniqueIndex("sources_tenant_name_live").on(t.tenantId, t.name).where(sql`deleted_at IS NULL`),
-  ],
-);
+// Incoming webhook URLs (their own file, so this one stays readable).
+export { sources } from "./schema-sources";
 
 /** One-time links into the embeddable portal: opening one starts a dashboard session, once. */
 export const portalLinks = sqliteTable(
@@ -267,6 +225,7 @@ export const replays = sqliteTable(
     id: text("id").primaryKey(),
     /** The owner: a tenant, or the operator for its own endpoints. */
     tenantId: text("tenant_id").notNull(),
+    mode: text("mode", { enum: MODES }).notNull().default("live"),
     webhookId: text("webhook_id").notNull(),
     state: text("state", { enum: REPLAY_STATES }).notNull(),
     statuses: text("statuses", { mode: "json" }).$type<ReplayableStatus[]>().notNull(),
@@ -282,7 +241,7 @@ export const replays = sqliteTable(
     finishedAt: integer("finished_at", { mode: "timestamp_ms" }),
   },
   (t) => [
-    index("replays_tenant_created").on(t.tenantId, t.createdAt, t.id),
+    index("replays_tenant_mode_created").on(t.tenantId, t.mode, t.createdAt, t.id),
     index("replays_webhook_created").on(t.webhookId, t.createdAt, t.id),
   ],
 );

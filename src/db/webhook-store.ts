@@ -1,10 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { MODES, type Mode } from "../common/enums";
 import { TtlCache } from "../lib/ttl-cache";
 import { isOperator } from "../tenants/operator";
 import { changes, type Db, insertUnderQuota, runBatch } from "./client";
 import { webhooks } from "./schema";
-import { countedWebhooks, liveWebhook, subscribersOf, type WebhookPatch, type WebhookRow } from "./webhooks";
+import { countedWebhooks, subscribersOf, type WebhookPatch, type WebhookRow } from "./webhooks";
 
 /**
  * The subscriptions a publish reads, kept in the isolate, and the one write
@@ -20,20 +21,21 @@ import { countedWebhooks, liveWebhook, subscribersOf, type WebhookPatch, type We
  */
 export const SUBSCRIBERS_TTL_MS = 2_000;
 
-// Per tenant: the subscriptions that may receive its events (subscribersOf).
+// Per tenant and mode (`<tenant>/<mode>`): the subscriptions that may receive its events (subscribersOf).
 const subscribers = new TtlCache<WebhookRow[]>(SUBSCRIBERS_TTL_MS, 10_000);
 // Counts the changes this isolate made: a list read while one was written may predate it, so it is not kept.
 let changesMade = 0;
 
 /** What subscribersOf answers, from the isolate when it read it less than SUBSCRIBERS_TTL_MS ago. */
-export async function cachedSubscribers(db: Db, tenantId: string): Promise<WebhookRow[]> {
-  const cached = subscribers.get(tenantId);
+export async function cachedSubscribers(db: Db, tenantId: string, mode: Mode): Promise<WebhookRow[]> {
+  const key = `${tenantId}/${mode}`;
+  const cached = subscribers.get(key);
   if (cached) return cached;
   // Its age counts from before the read: the copy may be as old as the read's start.
   const readAt = Date.now();
   const before = changesMade;
-  const rows = await subscribersOf(db, tenantId);
-  if (changesMade === before) subscribers.set(tenantId, rows, readAt);
+  const rows = await subscribersOf(db, tenantId, mode);
+  if (changesMade === before) subscribers.set(key, rows, readAt);
   return rows;
 }
 
@@ -41,7 +43,7 @@ export async function cachedSubscribers(db: Db, tenantId: string): Promise<Webho
 function forgetSubscribers(ownerId: string): void {
   changesMade++;
   if (isOperator(ownerId)) subscribers.clear();
-  else subscribers.delete(ownerId);
+  else for (const mode of MODES) subscribers.delete(`${ownerId}/${mode}`);
 }
 
 type Statement = BatchItem<"sqlite">;
@@ -63,7 +65,9 @@ export async function storeNewSubscription(
   audit: Statement,
 ): Promise<boolean> {
   const insert =
-    quota === null ? db.insert(webhooks).values(row) : insertUnderQuota(db, webhooks, row, countedWebhooks(row.tenantId), quota);
+    quota === null
+      ? db.insert(webhooks).values(row)
+      : insertUnderQuota(db, webhooks, row, countedWebhooks(row.tenantId, row.mode ?? "live"), quota);
   const [inserted] = await commit(db, row.tenantId, [insert, audit]);
   return changes(inserted) === 1;
 }
@@ -74,7 +78,7 @@ export async function storeSubscriptionChange(db: Db, ownerId: string, id: strin
     db
       .update(webhooks)
       .set(set)
-      .where(and(liveWebhook(ownerId), eq(webhooks.id, id))),
+      .where(and(eq(webhooks.tenantId, ownerId), isNull(webhooks.deletedAt), eq(webhooks.id, id))),
     audit,
   ]);
 }
@@ -85,7 +89,7 @@ export async function storeSubscriptionDeleted(db: Db, ownerId: string, id: stri
     db
       .update(webhooks)
       .set({ deletedAt: now, isEnabled: false, updatedAt: now })
-      .where(and(liveWebhook(ownerId), eq(webhooks.id, id))),
+      .where(and(eq(webhooks.tenantId, ownerId), isNull(webhooks.deletedAt), eq(webhooks.id, id))),
     audit,
   ]);
 }

@@ -1,4 +1,5 @@
 import { and, asc, count, eq, inArray, isNull, ne, or, sql } from "drizzle-orm";
+import type { Mode } from "../common/enums";
 import { OPERATOR_ID } from "../tenants/operator";
 import type { Db } from "./client";
 import { afterCursor, type Cursor, type Page, toPage } from "./cursor";
@@ -7,30 +8,38 @@ import { webhooks } from "./schema";
 export type WebhookRow = typeof webhooks.$inferSelect;
 export type WebhookPatch = Partial<Omit<WebhookRow, "id" | "tenantId" | "createdAt" | "deletedAt">>;
 
-/** The owner's subscriptions not deleted. Writes go through src/db/webhook-store.ts, never from here. */
-export const liveWebhook = (tenantId: string) => and(eq(webhooks.tenantId, tenantId), isNull(webhooks.deletedAt));
-// `hookgate listen` sessions' subscriptions are temporary and outside the `webhooks` quota.
-export const countedWebhooks = (tenantId: string) =>
-  and(liveWebhook(tenantId), or(isNull(webhooks.managedBy), ne(webhooks.managedBy, "cli")));
+/**
+ * The owner's subscriptions of one mode, not deleted (the operator's own
+ * endpoints are stored as live; their `modes` say whose events they get).
+ * Writes go through src/db/webhook-store.ts, never from here.
+ */
+/** The mode an owner's subscriptions of `mode` are stored in: the operator's own endpoints are stored as live. */
+export const storedMode = (ownerId: string, mode: Mode): Mode => (ownerId === OPERATOR_ID ? "live" : mode);
 
-export async function getWebhook(db: Db, tenantId: string, id: string): Promise<WebhookRow | undefined> {
+export const liveWebhook = (tenantId: string, mode: Mode) =>
+  and(eq(webhooks.tenantId, tenantId), eq(webhooks.mode, mode), isNull(webhooks.deletedAt));
+// `hookgate listen` sessions' subscriptions are temporary and outside the `webhooks` quota, which counts within a mode.
+export const countedWebhooks = (tenantId: string, mode: Mode) =>
+  and(liveWebhook(tenantId, mode), or(isNull(webhooks.managedBy), ne(webhooks.managedBy, "cli")));
+
+export async function getWebhook(db: Db, tenantId: string, mode: Mode, id: string): Promise<WebhookRow | undefined> {
   return db
     .select()
     .from(webhooks)
-    .where(and(liveWebhook(tenantId), eq(webhooks.id, id)))
+    .where(and(liveWebhook(tenantId, mode), eq(webhooks.id, id)))
     .get();
 }
 
-export async function countWebhooks(db: Db, tenantId: string): Promise<number> {
-  const row = await db.select({ n: count() }).from(webhooks).where(countedWebhooks(tenantId)).get();
+export async function countWebhooks(db: Db, tenantId: string, mode: Mode): Promise<number> {
+  const row = await db.select({ n: count() }).from(webhooks).where(countedWebhooks(tenantId, mode)).get();
   return row?.n ?? 0;
 }
 
-export async function listWebhooks(db: Db, tenantId: string, limit: number, after?: Cursor): Promise<Page<WebhookRow>> {
+export async function listWebhooks(db: Db, tenantId: string, mode: Mode, limit: number, after?: Cursor): Promise<Page<WebhookRow>> {
   const rows = await db
     .select()
     .from(webhooks)
-    .where(and(liveWebhook(tenantId), afterCursor(webhooks.createdAt, webhooks.id, after)))
+    .where(and(liveWebhook(tenantId, mode), afterCursor(webhooks.createdAt, webhooks.id, after)))
     .orderBy(asc(webhooks.createdAt), asc(webhooks.id))
     .limit(limit + 1)
     .all();
@@ -38,14 +47,15 @@ export async function listWebhooks(db: Db, tenantId: string, limit: number, afte
 }
 
 /**
- * Subscriptions that may receive events of `tenantId`: the tenant's own,
- * and the operator's endpoints that cover the tenant (`tenantIds` null:
- * every tenant); enabled, or disabled by their breaker (their deliveries
+ * Subscriptions that may receive events of `tenantId` in `mode`: the
+ * tenant's own of that mode, and the operator's endpoints that cover the
+ * tenant (`tenantIds` null: every tenant) and the mode (`modes` null: live
+ * only); enabled, or disabled by their breaker (their deliveries
  * are created held until it heals). One switched off by its owner or by a
  * 410 receives nothing new. Which of them a given event reaches is decided
  * by their event types and filters.
  */
-export async function subscribersOf(db: Db, tenantId: string): Promise<WebhookRow[]> {
+export async function subscribersOf(db: Db, tenantId: string, mode: Mode): Promise<WebhookRow[]> {
   const rows = await db
     .select()
     .from(webhooks)
@@ -57,7 +67,10 @@ export async function subscribersOf(db: Db, tenantId: string): Promise<WebhookRo
       ),
     )
     .all();
-  const covers = (w: WebhookRow) => w.tenantId === tenantId || w.tenantIds === null || w.tenantIds.includes(tenantId);
+  const covers = (w: WebhookRow) =>
+    w.tenantId === tenantId
+      ? w.mode === mode
+      : (w.tenantIds === null || w.tenantIds.includes(tenantId)) && (w.modes ?? ["live"]).includes(mode);
   return rows.filter(covers);
 }
 

@@ -3,16 +3,18 @@ import { dataTenantOf } from "../data/owners";
 import { objectOfId } from "../data/placement";
 import { type PollPosition, type PollQuery, pollEvents } from "../data/reads";
 import type { DeliveryRecord, EventRecord } from "../data/records";
+import { retentionDaysOf } from "../data/shard-map";
 import { NotFoundError } from "../lib/errors";
 import { shardStub } from "../objects";
 import { payloadAtVersion } from "../versions/payload";
 
 /** An event of the tenant with its deliveries, or 404 (another tenant's id too). */
 export async function eventWithDeliveries(
-  op: Pick<TenantOp, "env" | "tenant">,
+  op: Pick<TenantOp, "env" | "tenant" | "mode">,
   id: string,
 ): Promise<{ event: EventRecord; deliveries: DeliveryRecord[] }> {
-  const object = objectOfId(op.tenant.id, id, "evt");
+  // Another mode's id is a 404, as another tenant's is.
+  const object = objectOfId(op.tenant.id, id, "evt", op.mode);
   const found = object && (await shardStub(op.env, object.name).eventWithDeliveries(id, op.tenant.id));
   if (!found) throw new NotFoundError("Event");
   return found;
@@ -22,17 +24,17 @@ export async function eventWithDeliveries(
 export type PolledEvent = EventRecord & { versionError?: string };
 
 /**
- * The tenant's events oldest first, from `from` (a poller's saved position)
+ * The tenant's events of the caller's mode, oldest first, from `from` (a poller's saved position)
  * on; with `version` (a date), each event's data at the newest version of its
  * type at or before it, as a subscription pinned there receives it.
  */
 export async function pollTenantEvents(
-  op: Pick<TenantOp, "env" | "config" | "tenant">,
+  op: Pick<TenantOp, "env" | "config" | "tenant" | "mode">,
   q: PollQuery,
   from?: PollPosition,
   version?: string,
 ) {
-  const found = await pollEvents(op.env, dataTenantOf(op.tenant), q, from, op.config.eventRetentionDays);
+  const found = await pollEvents(op.env, dataTenantOf(op.tenant, op.mode), q, from, retentionDaysOf(op.mode, op.config.eventRetentionDays));
   if (version === undefined) return found;
   const rows: PolledEvent[] = await Promise.all(found.rows.map((e) => atVersion(op.env, e, version)));
   return { ...found, rows };

@@ -1,8 +1,9 @@
+import type { Mode } from "../common/enums";
 import type { Config } from "../config";
 import { dataTenantOf } from "../data/owners";
 import { placeEvent } from "../data/placement";
 import type { DeliveryRecord, EventRecord, ShardPublishResult, SourceRequestRecord } from "../data/records";
-import { locatedId } from "../data/shard-map";
+import { locatedId, retentionDaysOf } from "../data/shard-map";
 import { createDb } from "../db/client";
 import { liveEventTypes } from "../db/event-types";
 import type { TenantRow } from "../db/tenants";
@@ -31,6 +32,8 @@ export type Publisher = "tenant" | "operator" | "hookgate";
 export type RequestLogDraft = Omit<SourceRequestRecord, "id" | "status" | "eventId" | "rejection">;
 
 export type PublishInput = {
+  /** The mode the event belongs to: the publishing credential's (a source's own, the operator's `?mode=`). */
+  mode: Mode;
   type: string;
   data: unknown;
   publisher: Publisher;
@@ -74,9 +77,9 @@ async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInpu
 
 /**
  * Publishes an event for `tenant`: checks it against the catalog and the
- * type's schema, then stores it with one pending delivery per enabled
- * matching subscription (the tenant's own, and the operator endpoints
- * covering the tenant, whose deliveries are the operator's; a
+ * type's schema, then stores it (in its mode's shards) with one pending
+ * delivery per enabled matching subscription of its mode (the tenant's own,
+ * and the operator endpoints covering the tenant and the mode, whose deliveries are the operator's; a
  * subscription's filter decides too; one whose breaker is open gets its
  * delivery held until it heals), its idempotency claim and a source's
  * request-log entry in one transaction of one data shard, then starts the
@@ -98,7 +101,7 @@ export async function publishEvent(
   const dataText = JSON.stringify(input.data);
   const now = new Date();
   const key = input.idempotencyKey;
-  const place = placeEvent(dataTenantOf(tenant), now.getTime(), key);
+  const place = placeEvent(dataTenantOf(tenant, input.mode), now.getTime(), key);
   const event: EventRecord = {
     id: locatedId("evt", place),
     tenantId: tenant.id,
@@ -110,7 +113,7 @@ export async function publishEvent(
     orderingKey: input.orderingKey ?? null,
     version,
   };
-  const receivers = (await cachedSubscribers(createDb(env.DB), tenant.id)).filter(
+  const receivers = (await cachedSubscribers(createDb(env.DB), tenant.id, input.mode)).filter(
     (w) =>
       // "*" means the catalog's types: operational events go only to subscriptions that list them.
       ((w.eventTypes.includes("*") && !isReservedType(input.type)) || w.eventTypes.includes(input.type)) &&
@@ -150,7 +153,7 @@ export async function publishEvent(
     shardStub(env, place.name).publish({
       tenantId: tenant.id,
       bucket: place.bucket,
-      retentionDays: config.eventRetentionDays,
+      retentionDays: retentionDaysOf(input.mode, config.eventRetentionDays),
       event,
       deliveries: rows,
       ...(key && {

@@ -48,6 +48,7 @@ export function tenantOp(c: Context<AppEnv>): TenantOp {
     env: c.env,
     config: c.get("config"),
     tenant: principal.tenant,
+    mode: principal.mode,
     caller: { principal },
     who: actorOf(principal, c.get("requestId")),
   };
@@ -75,12 +76,13 @@ export function adminActor(c: Context<AppEnv>): Omit<AuditActor, "tenantId"> {
   return { actor: c.get("operator") ?? "operator", ip: clientIp(c.req.raw.headers), requestId: c.get("requestId") };
 }
 
-/** The operation context of an admin twin: the operator acts on `tenant`, bound by nothing. */
-export function operatorOp(c: Context<AppEnv>, tenant: TenantRow): TenantOp {
+/** The operation context of an admin twin: the operator acts on `tenant` in `mode`, bound by nothing. */
+export function operatorOp(c: Context<AppEnv>, tenant: TenantRow, mode: Mode = "live"): TenantOp {
   return {
     env: c.env,
     config: c.get("config"),
     tenant,
+    mode,
     caller: { operator: true },
     who: operatorActor(c, tenant.id),
   };

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { MANAGED_BY, WEBHOOK_FORMATS, WEBHOOK_ORDERINGS } from "../db/schema";
+import { MANAGED_BY, MODES, WEBHOOK_FORMATS, WEBHOOK_ORDERINGS } from "../db/schema";
+import { ModeSchema } from "./mode-schemas";
 
 /** Request schemas for webhook subscriptions. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
@@ -202,17 +203,29 @@ export const TenantIdsSchema = z
   .nullable()
   .openapi({ description: "Only events of these tenants; null or absent: every tenant", example: ["ten_8Jd02kLmQpZx4RtYvB1c"] });
 
+/** The modes whose events an operator endpoint receives; absent (or null) on create: live only. */
+const ModesSchema = z
+  .array(ModeSchema)
+  .min(1, 'must list at least one mode: "live", "test" or both')
+  .transform((modes) => MODES.filter((m) => modes.includes(m)))
+  .nullable()
+  .openapi({
+    description: 'The tenants\' modes whose events it receives: `["live"]` (default), `["test"]` or `["live", "test"]`',
+    example: ["live", "test"],
+  });
+
 // Whole objects, not `.extend()`: the document would render an extension of a strict object as an
 // `allOf` of two objects that each refuse the other's fields, which no body satisfies.
 export const CreateOperatorWebhookBody = z
-  .strictObject({ ...CreateWebhookBody.shape, tenantIds: TenantIdsSchema.optional() })
+  .strictObject({ ...CreateWebhookBody.shape, tenantIds: TenantIdsSchema.optional(), modes: ModesSchema.optional() })
   .openapi("CreateOperatorWebhook");
 export const PatchOperatorWebhookBody = z
-  .strictObject({ ...PatchWebhookBody.shape, tenantIds: TenantIdsSchema.optional() })
+  .strictObject({ ...PatchWebhookBody.shape, tenantIds: TenantIdsSchema.optional(), modes: ModesSchema.optional() })
   .openapi("UpdateOperatorWebhook");
 
 export const OperatorWebhookSchema = WebhookSchema.extend({
   tenantIds: z.array(z.string()).nullable().openapi({ description: "The tenants it covers; null: every tenant" }),
+  modes: z.array(ModeSchema).openapi({ description: "The modes whose events it receives", example: ["live"] }),
 }).openapi("OperatorWebhook");
 
 export const NewOperatorWebhookSchema = OperatorWebhookSchema.extend({

@@ -5,13 +5,14 @@
  */
 import { and, eq } from "drizzle-orm";
 import type { TenantOp } from "../auth/caller";
+import type { Mode } from "../common/enums";
 import type { Config } from "../config";
 import { auditStatement } from "../db/audit";
 import { createDb, type Db } from "../db/client";
 import { LISTEN_MANAGED_BY, webhooks } from "../db/schema";
 import type { TenantRow } from "../db/tenants";
 import { storeNewSubscription, storeSubscriptionDeleted } from "../db/webhook-store";
-import { getWebhook, type WebhookRow } from "../db/webhooks";
+import { type WebhookRow, webhookById } from "../db/webhooks";
 import { cancelPendingDeliveries } from "../delivery/engine/cancel";
 import { signingSecrets } from "../delivery/http/secrets";
 import { generateWebhookSecret } from "../delivery/http/sign";
@@ -26,24 +27,24 @@ import { listenUrlOf } from "./address";
 /** What a connection needs to start: the ready message's fields and the session's owner. */
 export type SessionStart = { sessionId: string; tenantId: string; webhookId: string; secret: string; events: string[] };
 
-/** The session's subscription row, deleted ones too (an expired session). */
-async function sessionRow(db: Db, tenantId: string, sessionId: string): Promise<WebhookRow | undefined> {
+/** The session's subscription row in `mode`, deleted ones too (an expired session). */
+async function sessionRow(db: Db, tenantId: string, mode: Mode, sessionId: string): Promise<WebhookRow | undefined> {
   return db
     .select()
     .from(webhooks)
-    .where(and(eq(webhooks.tenantId, tenantId), eq(webhooks.url, listenUrlOf(sessionId))))
+    .where(and(eq(webhooks.tenantId, tenantId), eq(webhooks.mode, mode), eq(webhooks.url, listenUrlOf(sessionId))))
     .get();
 }
 
 /**
  * A session of this tenant to resume: its start, or `expired` when its subscription is gone
- * (the caller then opens a new one). Unknown, or another tenant's: 404.
+ * (the caller then opens a new one). Unknown, another tenant's or another mode's: 404.
  */
 export async function findListenSession(
-  op: Pick<TenantOp, "env" | "config" | "tenant">,
+  op: Pick<TenantOp, "env" | "config" | "tenant" | "mode">,
   sessionId: string,
 ): Promise<SessionStart | "expired"> {
-  const row = await sessionRow(createDb(op.env.DB), op.tenant.id, sessionId);
+  const row = await sessionRow(createDb(op.env.DB), op.tenant.id, op.mode, sessionId);
   if (row?.managedBy !== LISTEN_MANAGED_BY) throw new NotFoundError("Listen session");
   if (row.deletedAt) return "expired";
   const [secret] = await signingSecrets(op.config, row);
@@ -63,6 +64,7 @@ export async function createListenSession(op: TenantOp, events: string[]): Promi
   const row: typeof webhooks.$inferInsert = {
     id,
     tenantId: op.tenant.id,
+    mode: op.mode,
     url,
     description: "hookgate listen",
     eventTypes: events,
@@ -99,7 +101,8 @@ export async function createListenSession(op: TenantOp, events: string[]): Promi
 export async function expireListenSession(env: Env, config: Config, owner: TenantRow, webhookId: string, sessionId: string): Promise<void> {
   const db = createDb(env.DB);
   // Deleted already (DELETE /v1/webhooks/:id): nothing more to record.
-  const live = await getWebhook(db, owner.id, webhookId);
+  const row = await webhookById(db, webhookId);
+  const live = row && row.tenantId === owner.id && !row.deletedAt ? row : undefined;
   if (live) {
     const audit = auditStatement(
       db,
@@ -112,5 +115,5 @@ export async function expireListenSession(env: Env, config: Config, owner: Tenan
     );
     await storeSubscriptionDeleted(db, owner.id, webhookId, audit);
   }
-  await cancelPendingDeliveries(env, config, owner, webhookId);
+  await cancelPendingDeliveries(env, config, owner, webhookId, [row?.mode ?? "live"]);
 }

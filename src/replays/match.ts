@@ -1,7 +1,7 @@
 import type { TenantOp } from "../auth/caller";
 import { shardsHolding } from "../data/owners";
 import { coveredShards } from "../data/placement";
-import { liveBuckets, objectName } from "../data/shard-map";
+import { liveBuckets, objectName, retentionDaysOf } from "../data/shard-map";
 import type { ReplayFilter } from "../data/shard-reads";
 import { shardStub } from "../objects";
 
@@ -13,21 +13,21 @@ export type ReplayMatch = { matched: number; rows: { id: string; eventTenantId: 
 /**
  * The deliveries a replay picks, across every object that may hold them
  * (each day in the range, each shard of each tenant the owner's deliveries
- * live with), oldest day first: how many in all, and the oldest `limit`.
+ * live with) of the caller's mode, oldest day first: how many in all, and the oldest `limit`.
  */
 export async function matchDeliveries(
-  op: Pick<TenantOp, "env" | "config" | "tenant">,
+  op: Pick<TenantOp, "env" | "config" | "tenant" | "mode">,
   f: ReplayFilter,
   limit: number,
 ): Promise<ReplayMatch> {
-  const holders = await shardsHolding(op.env, op.tenant);
+  const holders = await shardsHolding(op.env, op.tenant, op.mode);
   const range = { since: new Date(f.since), ...(f.until !== undefined && { until: new Date(f.until - 1) }) };
-  const buckets = liveBuckets(Date.now(), op.config.eventRetentionDays, range).reverse();
+  const buckets = liveBuckets(Date.now(), retentionDaysOf(op.mode, op.config.eventRetentionDays), range).reverse();
   let matched = 0;
   const rows: ReplayMatch["rows"] = [];
   for (const bucket of buckets) {
     const objects = holders.flatMap((t) =>
-      Array.from({ length: coveredShards(t) }, (_, shard) => ({ tenantId: t.id, name: objectName(t.id, { bucket, shard }) })),
+      Array.from({ length: coveredShards(t) }, (_, shard) => ({ tenantId: t.id, name: objectName(t.id, { bucket, shard, mode: t.mode }) })),
     );
     const need = Math.max(0, limit - rows.length);
     const found: typeof rows = [];

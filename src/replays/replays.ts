@@ -1,5 +1,5 @@
 import type { TenantOp } from "../auth/caller";
-import { BUCKET_MS } from "../data/shard-map";
+import { BUCKET_MS, retentionDaysOf } from "../data/shard-map";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
@@ -26,7 +26,7 @@ export type ReplayInput = {
 
 /** Rules a schema cannot state: a range in order, within retention, not in the future. */
 function checkRange(op: TenantOp, input: ReplayInput, now: number): void {
-  const days = op.config.eventRetentionDays;
+  const days = retentionDaysOf(op.mode, op.config.eventRetentionDays);
   if (input.since.getTime() > now) throw new ValidationError([{ path: "since", message: "must not be in the future" }]);
   // A day's grace past the horizon: retention drops whole days, so the oldest day may still be there.
   if (input.since.getTime() < now - (days + 1) * BUCKET_MS) {
@@ -74,6 +74,7 @@ export async function startReplay(
     {
       id,
       tenantId: op.tenant.id,
+      mode: op.mode,
       webhookId: webhook.id,
       state: "running",
       statuses: filter.statuses,
@@ -110,19 +111,20 @@ async function live(op: Pick<TenantOp, "env">, row: ReplayRow): Promise<ReplayRo
   return (await replayLaneFor(op.env, row.webhookId).progress(row.id)) ?? row;
 }
 
-export async function findReplay(op: Pick<TenantOp, "env" | "tenant">, id: string): Promise<ReplayRow> {
-  const row = await getReplay(createDb(op.env.DB), op.tenant.id, id);
+/** A replay of the caller's mode, or 404 (another tenant's or another mode's id too). */
+export async function findReplay(op: Pick<TenantOp, "env" | "tenant" | "mode">, id: string): Promise<ReplayRow> {
+  const row = await getReplay(createDb(op.env.DB), op.tenant.id, op.mode, id);
   if (!row) throw new NotFoundError("Replay");
   return live(op, row);
 }
 
-/** The owner's replays, newest first (of one endpoint with `webhookId`). */
+/** The owner's replays of the caller's mode, newest first (of one endpoint with `webhookId`). */
 export async function listOwnReplays(
-  op: Pick<TenantOp, "env" | "tenant">,
+  op: Pick<TenantOp, "env" | "tenant" | "mode">,
   limit: number,
   f: { webhookId?: string; after?: Cursor },
 ): Promise<Page<ReplayRow>> {
-  const page = await listReplays(createDb(op.env.DB), op.tenant.id, limit, f);
+  const page = await listReplays(createDb(op.env.DB), op.tenant.id, op.mode, limit, f);
   return { ...page, rows: await Promise.all(page.rows.map((r) => live(op, r))) };
 }
 
@@ -155,7 +157,7 @@ export async function cancelReplay(op: TenantOp, id: string): Promise<ReplayRow>
   ]);
   const cancelled = ended[0];
   if (cancelled) return cancelled;
-  const now = await getReplay(db, op.tenant.id, id);
+  const now = await getReplay(db, op.tenant.id, op.mode, id);
   if (!now) throw new NotFoundError("Replay");
   throw new ConflictError("conflict", `This replay is already ${now.state}`, { state: now.state });
 }

@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, lte, or, type SQL, sql } from "drizzle-orm";
+import type { Mode } from "../common/enums";
 import type { Db } from "../db/client";
 import { afterCursor, type Cursor, type Page, toPage } from "../db/cursor";
 import { replays } from "../db/schema";
@@ -54,18 +55,20 @@ export const cancelIfRunning = (db: Db, tenantId: string, id: string, finishedAt
 export const cancelledAt = (id: string, finishedAt: Date): SQL =>
   sql`EXISTS (SELECT 1 FROM ${replays} WHERE ${eq(replays.id, id)} AND ${eq(replays.state, "cancelled")} AND ${eq(replays.finishedAt, finishedAt)})`;
 
-export async function getReplay(db: Db, tenantId: string, id: string): Promise<ReplayRow | undefined> {
+/** A replay of the owner in `mode` (another mode's id: none). */
+export async function getReplay(db: Db, tenantId: string, mode: Mode, id: string): Promise<ReplayRow | undefined> {
   return db
     .select()
     .from(replays)
-    .where(and(eq(replays.tenantId, tenantId), eq(replays.id, id)))
+    .where(and(eq(replays.tenantId, tenantId), eq(replays.mode, mode), eq(replays.id, id)))
     .get();
 }
 
-/** An owner's replays, newest first, optionally of one endpoint. */
+/** An owner's replays of `mode`, newest first, optionally of one endpoint. */
 export async function listReplays(
   db: Db,
   tenantId: string,
+  mode: Mode,
   limit: number,
   f: { webhookId?: string; after?: Cursor },
 ): Promise<Page<ReplayRow>> {
@@ -75,6 +78,7 @@ export async function listReplays(
     .where(
       and(
         eq(replays.tenantId, tenantId),
+        eq(replays.mode, mode),
         f.webhookId ? eq(replays.webhookId, f.webhookId) : undefined,
         afterCursor(replays.createdAt, replays.id, f.after, "desc"),
       ),

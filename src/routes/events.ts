@@ -148,8 +148,13 @@ export function eventsRoutes() {
   app.use("*", requireCredential("events"), readBody());
 
   app.openapi(publishRoute, async (c) => {
-    const input = { ...publishInput(c.req.valid("json"), c.req.valid("header")["idempotency-key"]), publisher: "tenant" as const };
-    const result = await publishEvent(c.env, c.get("config"), c.get("principal").tenant, input, inlineRuntime(c));
+    const principal = c.get("principal");
+    const input = {
+      ...publishInput(c.req.valid("json"), c.req.valid("header")["idempotency-key"]),
+      mode: principal.mode,
+      publisher: "tenant" as const,
+    };
+    const result = await publishEvent(c.env, c.get("config"), principal.tenant, input, inlineRuntime(c));
     if (result.replayed) c.header("Idempotent-Replayed", "true");
     return c.json({ ...serializeEvent(result.event), deliveries: result.deliveries.map(serializeDeliverySummary) }, 202);
   });

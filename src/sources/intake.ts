@@ -64,7 +64,7 @@ export async function receive(env: Env, config: Config, req: IntakeRequest, runt
     verified = true;
     const handshake = slackHandshake(source, body);
     if (handshake) {
-      await logRequest(env, config, dataTenantOf(tenant), requestLogDraft(log, { verified, responseStatus: 200 }), {
+      await logRequest(env, config, dataTenantOf(tenant, source.mode), requestLogDraft(log, { verified, responseStatus: 200 }), {
         status: "accepted",
         rejection: null,
       });
@@ -78,7 +78,7 @@ export async function receive(env: Env, config: Config, req: IntakeRequest, runt
   } catch (err) {
     if (err instanceof DomainError) {
       const rejection = err.code === "invalid_signature" || err.code === "stale_timestamp" ? err.code : rejectionOf(err.code);
-      await logRequest(env, config, dataTenantOf(tenant), requestLogDraft(log, { verified, responseStatus: statusOfIntakeError(err) }), {
+      await logRequest(env, config, dataTenantOf(tenant, source.mode), requestLogDraft(log, { verified, responseStatus: statusOfIntakeError(err) }), {
         status: "rejected",
         rejection,
       });
@@ -181,7 +181,8 @@ export function dedupeId(source: SourceRow, ctx: TemplateContext): string | null
 }
 
 /**
- * The mapped event, published as the tenant would publish it. A sender's
+ * The mapped event, published as the tenant would publish it, in the
+ * source's mode (a test source's requests make test events). A sender's
  * delivery id becomes the idempotency key (its own namespace: the space
  * cannot appear in an Idempotency-Key header), so a repeat within 24 h gets
  * the first answer and publishes nothing.
@@ -214,6 +215,7 @@ export async function mapAndPublish(
       config,
       tenant,
       {
+        mode: source.mode,
         type,
         data,
         publisher: "tenant",

@@ -13,7 +13,7 @@ import { findSource } from "./sources";
 
 async function lookUpRequest(op: TenantOp, sourceId: string, requestId: string) {
   await findSource(op, sourceId);
-  const object = objectOfId(op.tenant.id, requestId, "req");
+  const object = objectOfId(op.tenant.id, requestId, "req", op.mode);
   const stub = object && shardStub(op.env, object.name);
   const row = stub ? await stub.getSourceRequest(requestId, sourceId) : null;
   if (!stub || !row) throw new NotFoundError("Request");

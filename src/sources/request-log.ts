@@ -4,7 +4,7 @@ import { dataTenantOf } from "../data/owners";
 import { type DataTenant, placeLoose } from "../data/placement";
 import { bucketsBefore, newestFirst } from "../data/reads";
 import type { SourceRequestRecord } from "../data/records";
-import { locatedId } from "../data/shard-map";
+import { locatedId, retentionDaysOf } from "../data/shard-map";
 import type { Cursor, Page } from "../db/cursor";
 import type { SourceRejection, SourceRequestStatus, SourceVerification } from "../db/schema";
 import type { RequestLogDraft } from "../events/publish";
@@ -88,12 +88,12 @@ export async function logRequest(
 ): Promise<void> {
   const place = placeLoose(tenant, draft.receivedAt.getTime());
   const row: SourceRequestRecord = { ...draft, ...outcome, id: locatedId("req", place), eventId: null };
-  await shardStub(env, place.name).logSourceRequest(tenant.id, place.bucket, config.eventRetentionDays, row);
+  await shardStub(env, place.name).logSourceRequest(tenant.id, place.bucket, retentionDaysOf(tenant.mode, config.eventRetentionDays), row);
 }
 
 /** A source's request log, newest first, across the tenant's shards; 404 for a source the tenant does not have. */
 export async function listRequestLog(
-  op: Pick<TenantOp, "env" | "config" | "tenant">,
+  op: Pick<TenantOp, "env" | "config" | "tenant" | "mode">,
   sourceId: string,
   limit: number,
   status: SourceRequestStatus | undefined,
@@ -101,8 +101,8 @@ export async function listRequestLog(
 ): Promise<Page<SourceRequestRecord>> {
   await findSource(op, sourceId);
   return newestFirst({
-    tenants: [dataTenantOf(op.tenant)],
-    buckets: bucketsBefore(Date.now(), op.config.eventRetentionDays, {}, after),
+    tenants: [dataTenantOf(op.tenant, op.mode)],
+    buckets: bucketsBefore(Date.now(), retentionDaysOf(op.mode, op.config.eventRetentionDays), {}, after),
     limit,
     fetch: (name, need) => shardStub(op.env, name).listSourceRequests(sourceId, status, after ?? null, need),
     position: (r) => ({ t: r.receivedAt.getTime(), id: r.id }),

@@ -79,7 +79,7 @@ async function assertUsable(op: TenantOp, input: Pick<SourceInput, "eventType" |
   if (errors.length > 0) throw new ValidationError(errors);
 }
 
-/** Creates a source within the `sources` quota, its name unique in the tenant; the token is shown once. */
+/** Creates a source in the caller's mode within the `sources` quota (counted within the mode), its name unique in the mode; the token is shown once. */
 export async function createSource(
   op: TenantOp,
   origin: string,
@@ -93,6 +93,7 @@ export async function createSource(
   const row: SourceRow = {
     id,
     tenantId: op.tenant.id,
+    mode: op.mode,
     name: input.name,
     eventType: input.eventType,
     ...(await sealVerification(op.config.secretsKey, id, input.verification)),
@@ -133,14 +134,18 @@ export async function createSource(
 
 const duplicateName = (name: string) => new ConflictError("duplicate_name", `A source named "${name}" already exists`);
 
-/** A page of the tenant's sources. */
-export async function listTenantSources(op: Pick<TenantOp, "env" | "tenant">, limit: number, after?: Cursor): Promise<Page<SourceRow>> {
-  return listSources(createDb(op.env.DB), op.tenant.id, limit, after);
+/** A page of the tenant's sources of the caller's mode. */
+export async function listTenantSources(
+  op: Pick<TenantOp, "env" | "tenant" | "mode">,
+  limit: number,
+  after?: Cursor,
+): Promise<Page<SourceRow>> {
+  return listSources(createDb(op.env.DB), op.tenant.id, op.mode, limit, after);
 }
 
 /** A live source of the tenant, or 404 (another tenant's id too). */
-export async function findSource(op: Pick<TenantOp, "env" | "tenant">, id: string): Promise<SourceRow> {
-  const row = await getSource(createDb(op.env.DB), op.tenant.id, id);
+export async function findSource(op: Pick<TenantOp, "env" | "tenant" | "mode">, id: string): Promise<SourceRow> {
+  const row = await getSource(createDb(op.env.DB), op.tenant.id, op.mode, id);
   if (!row) throw new NotFoundError("Source");
   return row;
 }

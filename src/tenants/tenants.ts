@@ -77,6 +77,7 @@ export async function createTenant(
       env,
       config,
       tenant: { ...tenant, quotas: { ...tenant.quotas, apiKeys: Math.max(1, tenant.quotas.apiKeys) } },
+      mode: "live",
       caller: { operator: true },
       who: audit,
     },

@@ -3,7 +3,7 @@ import { currentBrand } from "../branding/brand";
 import { enqueueDeliveries } from "../data/outbox";
 import { dataTenantOf, shardsHolding } from "../data/owners";
 import { coveredShards } from "../data/placement";
-import { liveBuckets, objectName } from "../data/shard-map";
+import { liveBuckets, objectName, retentionDaysOf } from "../data/shard-map";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import { sendTestAndLog } from "../delivery/engine/attempt";
@@ -39,11 +39,11 @@ export async function sendTestEvent(op: TenantOp, id: string, type?: string): Pr
   const eventType = type ?? webhook.eventTypes.find((t) => t !== "*") ?? "webhook.test";
   const { productName } = await currentBrand(op.env.DB);
   const version = await versionForPin(op.env, op.tenant.id, eventType, webhook.version);
-  return sendTestAndLog(op.env, op.config, deliveryPorts(op.env, op.config), dataTenantOf(op.tenant), webhook, {
+  return sendTestAndLog(op.env, op.config, deliveryPorts(op.env, op.config), dataTenantOf(op.tenant, op.mode), webhook, {
     id: newId("evt"),
     type: eventType,
     createdAt: new Date(),
-    ...(isOperator(webhook.tenantId) && { tenantId: SAMPLE_TENANT_ID }),
+    ...(isOperator(webhook.tenantId) && { tenantId: SAMPLE_TENANT_ID, mode: op.mode }),
     ...(version !== null && { version }),
     data: { test: true, message: `A test event from ${productName}` },
   });
@@ -82,17 +82,17 @@ export async function webhookStats(op: TenantOp, id: string, window: StatsWindow
   };
 }
 
-/** Re-sends every failed delivery since `since` (one more attempt each, at most RECOVER_MAX, oldest first). */
+/** Re-sends every failed delivery of the caller's mode since `since` (one more attempt each, at most RECOVER_MAX, oldest first). */
 export async function recoverFailedDeliveries(op: TenantOp, id: string, since: Date): Promise<number> {
   const db = createDb(op.env.DB);
   const webhook = await findWebhook(op, id);
   if (!webhook.isEnabled) throw new ConflictError("conflict", "The subscription is disabled; enable it first");
-  const holders = await shardsHolding(op.env, op.tenant);
-  const buckets = liveBuckets(Date.now(), op.config.eventRetentionDays, { since }).reverse();
+  const holders = await shardsHolding(op.env, op.tenant, op.mode);
+  const buckets = liveBuckets(Date.now(), retentionDaysOf(op.mode, op.config.eventRetentionDays), { since }).reverse();
   const found: { id: string; createdAt: number; object: string; eventTenantId: string }[] = [];
   for (const bucket of buckets) {
     const objects = holders.flatMap((t) =>
-      Array.from({ length: coveredShards(t) }, (_, shard) => ({ t, name: objectName(t.id, { bucket, shard }) })),
+      Array.from({ length: coveredShards(t) }, (_, shard) => ({ t, name: objectName(t.id, { bucket, shard, mode: t.mode }) })),
     );
     const lists = await Promise.all(
       objects.map(async ({ t, name }) =>

@@ -3,9 +3,9 @@ import { currentBrand, deliveryBrand } from "../branding/brand";
 import { auditStatement } from "../db/audit";
 import { createDb } from "../db/client";
 import type { Cursor, Page } from "../db/cursor";
-import type { ManagedBy, WebhookFormat, WebhookOrdering } from "../db/schema";
+import type { ManagedBy, Mode, WebhookFormat, WebhookOrdering } from "../db/schema";
 import { storeNewSubscription, storeSubscriptionChange, storeSubscriptionDeleted } from "../db/webhook-store";
-import { countWebhooks, getWebhook, listWebhooks, type WebhookPatch, type WebhookRow, webhookExists } from "../db/webhooks";
+import { countWebhooks, getWebhook, listWebhooks, storedMode, type WebhookPatch, type WebhookRow, webhookExists } from "../db/webhooks";
 import { releaseHeld } from "../delivery/breaker/breaker";
 import { breakerPlan } from "../delivery/breaker/breaker-schedule";
 import { cancelPendingDeliveries } from "../delivery/engine/cancel";
@@ -19,6 +19,7 @@ import { endListenSessionOf } from "../listen/endpoint";
 import { governorFor } from "../objects";
 import { isOperator, ownedAction } from "../tenants/operator";
 import { filterProblems } from "./filter";
+import { checkedModes, modesOf } from "./modes";
 import { sealWebhookHeaders, sealWebhookSecret } from "./secrets";
 import { assertDeliverableUrl, assertKnownEventTypes, assertKnownTenants, assertOwnHeaders } from "./validate";
 import { checkedVersionPin, initialVersionPin } from "./version";
@@ -36,6 +37,7 @@ export type WebhookInput = {
   verify?: boolean;
   /** Operator endpoints only: the tenants whose events they receive (null: all). */
   tenantIds?: string[] | null;
+  modes?: Mode[] | null; // operator endpoints only: the modes whose events they receive (default live only)
   filter?: Record<string, unknown> | null;
   rateLimit?: number | null;
   maxConcurrency?: number | null;
@@ -70,7 +72,7 @@ async function checkedTenantIds(op: TenantOp, tenantIds: string[] | null | undef
 }
 
 /**
- * Subscribes an endpoint, within the `webhooks` quota. With `verify`, a
+ * Subscribes an endpoint, within the `webhooks` quota (counted within the caller's mode). With `verify`, a
  * signed `webhook.verification` must get a 2xx first. Returns the row and the
  * signing secret, shown once. The same operation subscribes the operator's
  * own endpoints (`op.tenant` the operator), which may list `tenantIds`.
@@ -87,6 +89,8 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
   const row: WebhookRow = {
     id,
     tenantId: op.tenant.id,
+    // The operator's own endpoints are stored as live; `modes` says whose events they get.
+    mode: storedMode(op.tenant.id, op.mode),
     url,
     description: input.description ?? null,
     eventTypes: input.eventTypes,
@@ -100,6 +104,7 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
     previousSecretExpiresAt: null,
     managedBy: input.managedBy ?? null,
     tenantIds,
+    modes: checkedModes(op, input.modes),
     filter: checkedFilter(input.filter),
     rateLimit: input.rateLimit ?? null,
     maxConcurrency: input.maxConcurrency ?? null,
@@ -112,7 +117,7 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
   const quota = op.tenant.quotas.webhooks;
   if (input.verify) {
     // Checked first too, so a full account does not send the endpoint a request for nothing.
-    if ((await countWebhooks(db, op.tenant.id)) >= quota) throw new QuotaExceededError("webhooks", quota, "webhooks");
+    if ((await countWebhooks(db, op.tenant.id, row.mode)) >= quota) throw new QuotaExceededError("webhooks", quota, "webhooks");
     await verifyEndpoint(op.env, row, input.headers ?? null, [secret], op.config.deliveryTimeoutMs);
   }
   const audit = auditStatement(
@@ -125,14 +130,18 @@ export async function createWebhook(op: TenantOp, input: WebhookInput): Promise<
   return { row, secret };
 }
 
-/** The owner's live subscriptions, oldest first (the operator's: its own endpoints). */
-export async function listSubscriptions(op: Pick<TenantOp, "env" | "tenant">, limit: number, after?: Cursor): Promise<Page<WebhookRow>> {
-  return listWebhooks(createDb(op.env.DB), op.tenant.id, limit, after);
+/** The owner's subscriptions of the caller's mode not deleted, oldest first (the operator's: its own endpoints). */
+export async function listSubscriptions(
+  op: Pick<TenantOp, "env" | "tenant" | "mode">,
+  limit: number,
+  after?: Cursor,
+): Promise<Page<WebhookRow>> {
+  return listWebhooks(createDb(op.env.DB), op.tenant.id, storedMode(op.tenant.id, op.mode), limit, after);
 }
 
-/** A live subscription of the tenant, or 404 (another tenant's id too). */
-export async function findWebhook(op: Pick<TenantOp, "env" | "tenant">, id: string): Promise<WebhookRow> {
-  const row = await getWebhook(createDb(op.env.DB), op.tenant.id, id);
+/** A subscription of the tenant in the caller's mode, or 404 (another tenant's or another mode's id too). */
+export async function findWebhook(op: Pick<TenantOp, "env" | "tenant" | "mode">, id: string): Promise<WebhookRow> {
+  const row = await getWebhook(createDb(op.env.DB), op.tenant.id, storedMode(op.tenant.id, op.mode), id);
   if (!row) throw new NotFoundError("Webhook");
   return row;
 }
@@ -155,6 +164,7 @@ export async function changeWebhook(op: TenantOp, id: string, change: WebhookCha
   const set: WebhookPatch = {};
   if (fields.url !== undefined) set.url = assertDeliverableUrl(fields.url, op.config.allowInsecureUrls);
   if (fields.tenantIds !== undefined) set.tenantIds = await checkedTenantIds(op, fields.tenantIds);
+  if (fields.modes !== undefined) set.modes = checkedModes(op, fields.modes);
   // Checked as they will be stored together: narrowing the tenants may leave a type no covered tenant has.
   if (fields.eventTypes !== undefined || fields.tenantIds !== undefined) {
     await assertKnownEventTypes(
@@ -218,7 +228,7 @@ export async function deleteWebhook(op: TenantOp, id: string): Promise<void> {
   const audit = auditStatement(db, op.who, { action: ownedAction(op.tenant.id, "webhook.deleted"), target: id, details: { url: row.url } });
   await storeSubscriptionDeleted(db, op.tenant.id, id, audit);
   await governorFor(op.env, id).forget();
-  await cancelPendingDeliveries(op.env, op.config, op.tenant, id);
+  await cancelPendingDeliveries(op.env, op.config, op.tenant, id, modesOf(row));
   await endListenSessionOf(op.env, row.url);
 }
 

@@ -160,6 +160,7 @@ describe("POST /v1/replays/:id/cancel racing the lane", () => {
     await insertReplay(createDb(env.DB), {
       id,
       tenantId: s.tenantId,
+      mode: "live" as const,
       webhookId: s.webhookId,
       state: "running",
       statuses: ["failed"],
@@ -193,6 +194,7 @@ describe("a replay's row only moves forward, whatever order its writers land in"
     const base: ReplayRow = {
       id: `rpl_order${now}${Math.random().toString(36).slice(2, 8)}`,
       tenantId: tenant.id,
+      mode: "live" as const,
       webhookId: "wh_none",
       state: "running",
       statuses: ["failed"],
@@ -208,7 +210,7 @@ describe("a replay's row only moves forward, whatever order its writers land in"
       finishedAt: null,
     };
     const save = (row: Partial<ReplayRow>) => saveReplay(db, { ...base, ...row }).run();
-    const read = async () => (await getReplay(db, tenant.id, base.id))!;
+    const read = async () => (await getReplay(db, tenant.id, "live", base.id))!;
     await insertReplay(db, base).run();
     // While running, each save is taken as it comes (the lane's live counts are what reads show).
     await save({ sent: 2, succeeded: 1 });

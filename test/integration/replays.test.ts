@@ -333,6 +333,7 @@ describe("replays: pacing and recovery", () => {
         {
           id,
           tenantId: s.tenantId,
+          mode: "live" as const,
           webhookId: s.webhookId,
           state: "running",
           statuses: ["failed"],

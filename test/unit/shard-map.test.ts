@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { coveredShards, type DataTenant, nextShardHistory, placeEvent } from "../../src/data/placement";
+import { coveredShards, type DataTenant, nextShardHistory, objectOfId, placeEvent } from "../../src/data/placement";
 import {
   BUCKET_EPOCH,
   BUCKET_MS,
@@ -10,11 +10,15 @@ import {
   locate,
   locatedId,
   MAX_DATA_SHARDS,
+  modeOfId,
   objectName,
+  retentionDaysOf,
+  TEST_RETENTION_DAYS,
 } from "../../src/data/shard-map";
 
 const tenant = (over: Partial<DataTenant> = {}): DataTenant => ({
   id: "ten_abc",
+  mode: "live",
   dataShards: 1,
   maxDataShards: 1,
   shardHistory: null,
@@ -142,5 +146,50 @@ describe("placement", () => {
   it("a change of count keeps the old one in the history for the claim window, and forgets older ones", () => {
     const t = tenant({ dataShards: 4, shardHistory: [{ shards: 2, until: now - 3 * BUCKET_MS }] });
     expect(nextShardHistory(t, now)).toEqual([{ shards: 4, until: now }]);
+  });
+});
+
+describe("modes in the data plane", () => {
+  it("a test-mode id says its mode (and round-trips); a live id reads as it always did", () => {
+    for (const where of [
+      { bucket: 1065, shard: 0, mode: "test" as const },
+      { bucket: 62 ** 3 - 1, shard: MAX_DATA_SHARDS - 1, mode: "test" as const },
+      { bucket: 1065, shard: 3, mode: "test" as const, home: "ten_8Jd02kLmQpZx4RtYvB1c" },
+    ]) {
+      const id = locatedId("dlv", where);
+      expect(id).toMatch(/^dlv_[0-9A-Za-z]{21}(_[0-9A-Za-z]+)?$/);
+      expect(locate(id, "dlv")).toEqual(where);
+      expect(modeOfId(id)).toBe("test");
+    }
+    const live = locatedId("evt", { bucket: 1065, shard: 7 });
+    expect(locate(live, "evt")).toEqual({ bucket: 1065, shard: 7 });
+    expect(modeOfId(live)).toBe("live");
+    expect(locatedId("evt", { bucket: 1065, shard: 7, mode: "live" }).slice(0, 9)).toBe(live.slice(0, 9));
+  });
+
+  it("test mode has objects of its own, and a test publish is placed in them", () => {
+    expect(objectName("ten_abc", { bucket: 5, shard: 1 })).toBe("ten_abc/5/1");
+    expect(objectName("ten_abc", { bucket: 5, shard: 1, mode: "test" })).toBe("ten_abc/test/5/1");
+    const now = Date.UTC(2026, 11, 10, 12);
+    const place = placeEvent(tenant({ mode: "test", dataShards: 4, maxDataShards: 4 }), now, "key-1");
+    expect(place.name).toBe(`ten_abc/test/${bucketOf(now)}/${place.shard}`);
+    expect(place.elsewhere.every((n) => n.startsWith("ten_abc/test/"))).toBe(true);
+    expect(modeOfId(locatedId("evt", place))).toBe("test");
+  });
+
+  it("an id is found only in its own mode", () => {
+    const testId = locatedId("evt", { bucket: 9, shard: 0, mode: "test" });
+    const liveId = locatedId("evt", { bucket: 9, shard: 0 });
+    expect(objectOfId("ten_abc", testId, "evt", "test")?.name).toBe("ten_abc/test/9/0");
+    expect(objectOfId("ten_abc", testId, "evt", "live")).toBeNull();
+    expect(objectOfId("ten_abc", liveId, "evt", "test")).toBeNull();
+    expect(objectOfId("ten_abc", liveId, "evt", "live")?.name).toBe("ten_abc/9/0");
+  });
+
+  it("test data is kept 7 days; live data EVENT_RETENTION_DAYS", () => {
+    expect(TEST_RETENTION_DAYS).toBe(7);
+    expect(retentionDaysOf("test", 30)).toBe(7);
+    expect(retentionDaysOf("live", 30)).toBe(30);
+    expect(retentionDaysOf("live", 3)).toBe(3);
   });
 });

@@ -1,6 +1,7 @@
 import type { Config } from "../../config";
 import { type DataTenant, objectOfId, placeLoose } from "../../data/placement";
 import type { AttemptInsert, DeliveryRecord, EventRecord } from "../../data/records";
+import { retentionDaysOf } from "../../data/shard-map";
 import { auditStatement } from "../../db/audit";
 import { createDb } from "../../db/client";
 import type { TenantRow } from "../../db/tenants";
@@ -106,7 +107,7 @@ export async function sendTestAndLog(
 ): Promise<SendResult> {
   const { result, row } = await sendSigned(config, ports, webhook, event, 1, null);
   const place = placeLoose(owner, Date.now());
-  await shardStub(env, place.name).logTestAttempt(owner.id, place.bucket, config.eventRetentionDays, row);
+  await shardStub(env, place.name).logTestAttempt(owner.id, place.bucket, retentionDaysOf(owner.mode, config.eventRetentionDays), row);
   return result;
 }
 

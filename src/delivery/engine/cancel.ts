@@ -1,7 +1,8 @@
+import type { Mode } from "../../common/enums";
 import type { Config } from "../../config";
 import { shardsHolding } from "../../data/owners";
 import { coveredShards } from "../../data/placement";
-import { liveBuckets, objectName } from "../../data/shard-map";
+import { liveBuckets, objectName, retentionDaysOf } from "../../data/shard-map";
 import type { TenantRow } from "../../db/tenants";
 import { shardStub } from "../../objects";
 import { clearTurns } from "../ordering/ordering";
@@ -13,13 +14,23 @@ const FAN_OUT = 16;
  * one's are held instead: src/delivery/breaker/breaker.ts) in every object that may hold one: each day in
  * retention of each shard of the tenants it receives from. A delivery
  * missed here (a shard count raised a moment ago in another isolate) is
- * still cancelled when it comes up for its attempt.
+ * still cancelled when it comes up for its attempt. `modes`: those the
+ * subscription receives (a tenant's: its own; an operator endpoint's: its `modes`).
  */
-export async function cancelPendingDeliveries(env: Env, config: Config, owner: TenantRow, webhookId: string): Promise<number> {
-  const holders = await shardsHolding(env, owner);
-  const names = liveBuckets(Date.now(), config.eventRetentionDays).flatMap((bucket) =>
-    holders.flatMap((t) => Array.from({ length: coveredShards(t) }, (_, shard) => objectName(t.id, { bucket, shard }))),
-  );
+export async function cancelPendingDeliveries(
+  env: Env,
+  config: Config,
+  owner: TenantRow,
+  webhookId: string,
+  modes: readonly Mode[],
+): Promise<number> {
+  const names: string[] = [];
+  for (const mode of modes) {
+    const holders = await shardsHolding(env, owner, mode);
+    for (const bucket of liveBuckets(Date.now(), retentionDaysOf(mode, config.eventRetentionDays))) {
+      for (const t of holders) for (let shard = 0; shard < coveredShards(t); shard++) names.push(objectName(t.id, { bucket, shard, mode }));
+    }
+  }
   let cancelled = 0;
   for (let i = 0; i < names.length; i += FAN_OUT) {
     const counts = await Promise.all(names.slice(i, i + FAN_OUT).map((name) => shardStub(env, name).cancelPending(webhookId)));

@@ -3,7 +3,7 @@ import { shardsHolding } from "../../data/owners";
 import { objectOfId } from "../../data/placement";
 import { bucketsBefore, newestFirst } from "../../data/reads";
 import type { AttemptInsert, AttemptRecord, DeliveryFilter, DeliveryRecord, EventRecord } from "../../data/records";
-import { locate } from "../../data/shard-map";
+import { locate, modeOf, modeOfId, retentionDaysOf } from "../../data/shard-map";
 import type { Cursor, Page } from "../../db/cursor";
 import { NotFoundError } from "../../lib/errors";
 import { shardStub } from "../../objects";
@@ -11,22 +11,22 @@ import { deliveryBody } from "../http/request";
 
 export type DeliveryLogFilter = Omit<DeliveryFilter, "owner"> & { tenantId?: string };
 
-type Owner = Pick<TenantOp, "env" | "config" | "tenant">;
+type Owner = Pick<TenantOp, "env" | "config" | "tenant" | "mode">;
 
 /**
  * The owner's delivery log, newest first, across the shards that hold it
  * (the operator's: its endpoints' deliveries, kept with every tenant's
- * events, or one tenant's with `tenantId`).
+ * events, or one tenant's with `tenantId`), in the caller's mode.
  */
 export async function listDeliveryLog(op: Owner, limit: number, filter: DeliveryLogFilter, after?: Cursor): Promise<Page<DeliveryRecord>> {
   const { tenantId, ...rest } = filter;
   const f: DeliveryFilter = { ...rest, owner: op.tenant.id };
-  const holders = await shardsHolding(op.env, op.tenant, tenantId);
-  // An event id says where its deliveries are: one bucket, one shard.
+  const holders = await shardsHolding(op.env, op.tenant, op.mode, tenantId);
+  // An event id says where its deliveries are: one bucket, one shard (and another mode's event has none here).
   const at = f.eventId ? locate(f.eventId, "evt") : undefined;
-  if (at === null) return { rows: [], next: null };
+  if (at === null || (at && modeOf(at) !== op.mode)) return { rows: [], next: null };
   const range = { ...(f.since && { since: f.since }), ...(f.until && { until: f.until }) };
-  const buckets = at ? [at.bucket] : bucketsBefore(Date.now(), op.config.eventRetentionDays, range, after);
+  const buckets = at ? [at.bucket] : bucketsBefore(Date.now(), retentionDaysOf(op.mode, op.config.eventRetentionDays), range, after);
   return newestFirst({
     tenants: holders,
     buckets,
@@ -39,7 +39,7 @@ export async function listDeliveryLog(op: Owner, limit: number, filter: Delivery
   });
 }
 
-/** A delivery of the owner, or 404 (another owner's id too: the id names an object of the caller's, which does not hold it). */
+/** A delivery of the owner in the caller's mode, or 404 (another owner's or another mode's id too: the id names an object of the caller's, which does not hold it). */
 export async function findDelivery(op: Owner, id: string): Promise<DeliveryRecord> {
   const found = await lookUp(op, id);
   return found.delivery;
@@ -49,7 +49,7 @@ async function lookUp(op: Owner, id: string) {
   const where = locate(id, "dlv");
   // The operator's deliveries carry their tenant in the id; a tenant's live in its own shards.
   const home = where?.home ?? op.tenant.id;
-  const object = where && objectOfId(home, id, "dlv");
+  const object = where && objectOfId(home, id, "dlv", op.mode);
   const stub = object && shardStub(op.env, object.name);
   const delivery = stub ? await stub.getDelivery(id, op.tenant.id) : null;
   if (!stub || !delivery) throw new NotFoundError("Delivery");
@@ -66,7 +66,8 @@ export function attemptWithBody(a: AttemptInsert, event: EventRecord | null): At
       id: event.id,
       type: event.type,
       createdAt: event.createdAt,
-      ...(bodyShape.tenantId !== undefined && { tenantId: bodyShape.tenantId }),
+      // An operator endpoint's body also named the event's mode, which its id says.
+      ...(bodyShape.tenantId !== undefined && { tenantId: bodyShape.tenantId, mode: modeOfId(event.id) }),
       ...(bodyShape.version !== undefined && { version: bodyShape.version }),
       data: JSON.parse(event.data) as unknown,
     },

@@ -3,7 +3,7 @@ import { enqueueDeliveries } from "../../data/outbox";
 import type { DeliveryRecord } from "../../data/records";
 import { auditStatement } from "../../db/audit";
 import { createDb } from "../../db/client";
-import { getWebhook } from "../../db/webhooks";
+import { getWebhook, storedMode } from "../../db/webhooks";
 import { ConflictError } from "../../lib/errors";
 import { ownedAction } from "../../tenants/operator";
 import { shardOfDelivery } from "./attempt";
@@ -14,7 +14,7 @@ export async function retryDelivery(op: TenantOp, id: string): Promise<DeliveryR
   const db = createDb(op.env.DB);
   const row = await findDelivery(op, id);
   if (row.status === "pending") throw new ConflictError("conflict", "This delivery is already pending; it will be attempted");
-  const webhook = await getWebhook(db, op.tenant.id, row.webhookId);
+  const webhook = await getWebhook(db, op.tenant.id, storedMode(op.tenant.id, op.mode), row.webhookId);
   if (!webhook) throw new ConflictError("conflict", "The subscription of this delivery was deleted");
   if (!webhook.isEnabled) throw new ConflictError("conflict", "The subscription is disabled; enable it first");
   const now = new Date();

@@ -1,4 +1,5 @@
 import type { AttemptInsert, EventRecord } from "../../data/records";
+import { modeOfId } from "../../data/shard-map";
 import type { WebhookRow } from "../../db/webhooks";
 import { newId } from "../../lib/crypto";
 import { isOperator } from "../../tenants/operator";
@@ -29,7 +30,8 @@ export async function outgoingFor(
       id: e.id,
       type: e.type,
       createdAt: e.createdAt,
-      ...(isOperator(webhook.tenantId) && { tenantId: e.tenantId }),
+      // An operator endpoint also learns whose event it is, and its mode (the id says it).
+      ...(isOperator(webhook.tenantId) && { tenantId: e.tenantId, mode: modeOfId(e.id) }),
       ...(payload.version !== null && { version: payload.version }),
       data: payload.data,
     },

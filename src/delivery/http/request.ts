@@ -1,14 +1,14 @@
 import { brandedHeaderNames, brandedHeaderStart, DEFAULT_HEADER_PREFIX } from "../../common/branding";
-import type { ManagedBy, WebhookFormat } from "../../db/schema";
+import type { ManagedBy, Mode, WebhookFormat } from "../../db/schema";
 import { VERSION } from "../../version";
 import { headerHint, maskHeaderValue } from "./secrets";
 import { signPayload } from "./sign";
 
 /**
- * `tenantId`: set only for an operator endpoint, which receives the events of many tenants.
+ * `tenantId` and `mode`: set only for an operator endpoint, which receives the events of many tenants (and maybe both modes).
  * `version`: the payload version `data` is, for a type that has versions.
  */
-export type OutgoingEvent = { id: string; type: string; createdAt: Date; tenantId?: string; version?: string; data: unknown };
+export type OutgoingEvent = { id: string; type: string; createdAt: Date; tenantId?: string; mode?: Mode; version?: string; data: unknown };
 
 export type EndpointSettings = {
   format: WebhookFormat;
@@ -34,6 +34,7 @@ export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): 
       createdAt,
       ...(event.version !== undefined && { version: event.version }),
       ...(event.tenantId !== undefined && { tenantId: event.tenantId }),
+      ...(event.mode !== undefined && { mode: event.mode }),
       data: JSON.stringify(event.data),
     });
     for (const [k, v] of Object.entries(custom ?? {})) form.append(k, String(v));
@@ -45,6 +46,7 @@ export function deliveryBody(endpoint: EndpointSettings, event: OutgoingEvent): 
     createdAt,
     ...(event.version !== undefined && { version: event.version }),
     ...(event.tenantId !== undefined && { tenantId: event.tenantId }),
+    ...(event.mode !== undefined && { mode: event.mode }),
     data: event.data,
     ...(custom && { customFields: custom }),
   };
@@ -82,6 +84,7 @@ export async function buildDeliveryRequest(input: {
       [names.eventId]: input.event.id,
       [names.eventType]: input.event.type,
       ...(input.event.tenantId !== undefined && { [names.tenantId]: input.event.tenantId }),
+      ...(input.event.mode !== undefined && { [names.mode]: input.event.mode }),
       ...(input.event.version !== undefined && { [names.version]: input.event.version }),
       [names.attempt]: String(input.attempt),
       [names.timestamp]: String(timestamp),

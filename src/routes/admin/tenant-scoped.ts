@@ -4,6 +4,7 @@ import type { TenantOp } from "../../auth/caller";
 import { requireAdmin } from "../../http/authenticate";
 import { type AppEnv, operatorOp } from "../../http/context";
 import { readBody } from "../../http/middleware";
+import { ModeQuery } from "../../http/mode-schemas";
 import { createRouter } from "../../http/openapi";
 import { copyToOperatorLog } from "../../tenants/audit-log";
 import { findTenant } from "../../tenants/tenants";
@@ -18,21 +19,29 @@ const TenantParam = z.object({
 
 /**
  * A tenant route's definition moved under `/admin/tenants/{tenantId}/<segment>`: the same
- * request and answers, plus the tenant's id in the path. The handler reads the tenant with `opOf`.
+ * request and answers, plus the tenant's id in the path and `?mode=` (the tenant's mode to act
+ * in, live by default). The handler reads the tenant and the mode with `opOf`.
  */
 export function tenantScoped<R extends RouteConfig>(route: R, segment: string, as?: Pick<RouteConfig, "security" | "tags" | "summary">): R {
   const params = route.request?.params as z.ZodObject | undefined;
+  const query = route.request?.query as z.ZodObject | undefined;
   return createRoute({
     ...route,
     ...as,
     path: `/{tenantId}/${segment}${route.path === "/" ? "" : route.path}`,
-    request: { ...route.request, params: params ? TenantParam.extend(params.shape) : TenantParam },
+    request: {
+      ...route.request,
+      params: params ? TenantParam.extend(params.shape) : TenantParam,
+      query: query ? query.extend(ModeQuery.shape) : ModeQuery,
+    },
   }) as unknown as R;
 }
 
-/** The operation context of a route under `/admin/tenants/{tenantId}`: the operator acts on that tenant (404 if unknown). */
+/** The operation context of a route under `/admin/tenants/{tenantId}`: the operator acts on that tenant (404 if unknown) in `?mode=`. */
 export async function opOf(c: Context<AppEnv>): Promise<TenantOp> {
-  return operatorOp(c, await findTenant(c.env, c.req.param("tenantId") ?? ""));
+  // Validated by the route's query schema (tenantScoped adds it) before any handler runs.
+  const mode = ModeQuery.parse({ mode: c.req.query("mode") }).mode;
+  return operatorOp(c, await findTenant(c.env, c.req.param("tenantId") ?? ""), mode);
 }
 
 /** After a change the operator made to a tenant's resources, the operator's log repeats the tenant's entries. */

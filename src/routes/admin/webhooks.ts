@@ -14,21 +14,26 @@ import { OPERATOR_TENANT } from "../../tenants/operator";
 import { changeWebhook, createWebhook, deleteWebhook, findWebhook, listSubscriptions } from "../../webhooks/webhooks";
 import { IS_ENABLED_EFFECT, serializeWebhook, type WebhookTexts, webhookRoutes } from "../webhooks";
 
-export const serializeOperatorWebhook = (w: WebhookRow) => ({ ...serializeWebhook(w), tenantIds: w.tenantIds ?? null });
+export const serializeOperatorWebhook = (w: WebhookRow) => ({
+  ...serializeWebhook(w),
+  tenantIds: w.tenantIds ?? null,
+  modes: w.modes ?? ["live" as const],
+});
 
 const OPERATOR_TEXT: WebhookTexts = {
   create: {
     summary: "Subscribe an operator endpoint to the events of every tenant, or of some",
     description:
-      "The fields of a tenant's subscription, plus `tenantIds`. `eventTypes` may name the operator's types or any " +
-      "covered tenant's. Its deliveries carry `tenantId` in the body and `X-Webhook-Tenant-Id`, are signed and retried " +
+      "The fields of a tenant's subscription, plus `tenantIds` and `modes` (the tenants' modes it hears: `[\"live\"]` by " +
+      "default; `[\"test\"]` or `[\"live\", \"test\"]` for test mode's events). `eventTypes` may name the operator's types or any " +
+      "covered tenant's. Its deliveries carry `tenantId` and `mode` in the body and `X-Webhook-Tenant-Id` and `X-Webhook-Mode`, are signed and retried " +
       "like any, and are listed at `/admin/deliveries`, never to tenants. The signing secret is returned once.",
   },
   list: { summary: "List the operator's endpoints" },
   get: { summary: "Get an operator endpoint (never its secret)" },
   patch: {
     summary: "Update an operator endpoint (anything but its secret)",
-    description: `\`tenantIds: null\` covers every tenant again. ${IS_ENABLED_EFFECT}`,
+    description: `\`tenantIds: null\` covers every tenant again; \`modes: null\` live only. ${IS_ENABLED_EFFECT}`,
   },
   delete: { summary: "Delete an operator endpoint; its pending deliveries are cancelled" },
 };
