@@ -31,6 +31,7 @@ const FIELDS = [
   "isEnabled",
   "managedBy",
   "maxConcurrency",
+  "modes",
   "ordering",
   "rateLimit",
   "secretLast4",
@@ -217,8 +218,9 @@ describe("operator endpoint actions", () => {
     expect(res.body).toMatchObject({ success: true, statusCode: 200, responseBody: "fine" });
     const sent = endpoint.calls[0]!;
     const body = JSON.parse(sent.body);
-    expect(Object.keys(body)).toEqual(["id", "type", "createdAt", "tenantId", "data"]);
-    expect(body).toMatchObject({ type: type.name, tenantId: "ten_test" });
+    expect(Object.keys(body)).toEqual(["id", "type", "createdAt", "tenantId", "mode", "data"]);
+    expect(body).toMatchObject({ type: type.name, tenantId: "ten_test", mode: "live" });
+    expect(sent.headers.get("x-webhook-mode")).toBe("live");
     expect(sent.headers.get("x-webhook-tenant-id")).toBe("ten_test");
     await Stripe.webhooks.constructEventAsync(sent.body, sent.headers.get("x-webhook-signature")!, hook.secret, undefined, stripeCrypto);
     expectProblem(
