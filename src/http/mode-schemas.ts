@@ -1,8 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { MODES } from "../common/enums";
-
-/** A mode as the API names it. */
-export const ModeSchema = z.enum(MODES);
+import { ModeSchema } from "./schemas";
 
 /**
  * `?mode=` on the operator's routes about a tenant's data: which of the

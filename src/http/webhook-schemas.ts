@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { MANAGED_BY, MODES, WEBHOOK_FORMATS, WEBHOOK_ORDERINGS } from "../db/schema";
-import { ModeSchema } from "./mode-schemas";
+import { ModeSchema } from "./schemas";
 
 /** Request schemas for webhook subscriptions. */
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;

@@ -41,7 +41,14 @@ export function acceptAwaitingKey(env: Env, config: Config, request: Request, re
     try {
       const identified = await identify(env, config, key, clientIp(request.headers));
       const { principal } = await admit(env, identified, { scope: "webhooks:write", bucket: "write" });
-      const op: TenantOp = { env, config, tenant: principal.tenant, mode: principal.mode, caller: { principal }, who: actorOf(principal, requestId) };
+      const op: TenantOp = {
+        env,
+        config,
+        tenant: principal.tenant,
+        mode: principal.mode,
+        caller: { principal },
+        who: actorOf(principal, requestId),
+      };
       const upstream = (await openListenSession(op, input, request)).webSocket;
       if (!upstream) throw new Error("the session did not accept the connection");
       upstream.accept();

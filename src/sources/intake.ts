@@ -78,10 +78,16 @@ export async function receive(env: Env, config: Config, req: IntakeRequest, runt
   } catch (err) {
     if (err instanceof DomainError) {
       const rejection = err.code === "invalid_signature" || err.code === "stale_timestamp" ? err.code : rejectionOf(err.code);
-      await logRequest(env, config, dataTenantOf(tenant, source.mode), requestLogDraft(log, { verified, responseStatus: statusOfIntakeError(err) }), {
-        status: "rejected",
-        rejection,
-      });
+      await logRequest(
+        env,
+        config,
+        dataTenantOf(tenant, source.mode),
+        requestLogDraft(log, { verified, responseStatus: statusOfIntakeError(err) }),
+        {
+          status: "rejected",
+          rejection,
+        },
+      );
     }
     throw err;
   }

@@ -20,7 +20,14 @@ function pausedDb() {
 const urls = (rows: WebhookRow[]) => rows.map((w) => w.url);
 
 let n = 0;
-const subscription = (tenantId: string, url: string, mode = "live") => ({ id: `wh_${++n}`, tenantId, mode, tenantIds: null, modes: null, url });
+const subscription = (tenantId: string, url: string, mode = "live") => ({
+  id: `wh_${++n}`,
+  tenantId,
+  mode,
+  tenantIds: null,
+  modes: null,
+  url,
+});
 
 describe("the isolate's subscriber lists", () => {
   it("are served from the isolate until a change; a list read while a change was written is used once, never kept", async () => {

@@ -1,10 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import type { DeliveryRecord } from "../../data/records";
+import { modeOfId } from "../../data/shard-map";
 import { deliveryWithAttempts, listDeliveryLog } from "../../delivery/engine/log";
 import { retryDelivery } from "../../delivery/engine/retry";
 import { requireAdmin } from "../../http/authenticate";
 import { operatorOp } from "../../http/context";
 import { readBody } from "../../http/middleware";
+import { ModeQuery } from "../../http/mode-schemas";
 import { adminSecurity, createRouter } from "../../http/openapi";
 import { decodeCursor, page } from "../../http/pagination";
 import { OPERATOR_TENANT } from "../../tenants/operator";
@@ -29,6 +31,7 @@ const OperatorDeliveryWithAttempts = OperatorDeliverySchema.extend({ attempts: z
 
 const OperatorDeliveryQuery = DeliveryQuery.extend({
   tenantId: z.string().max(64).optional().openapi({ description: "Only events of this tenant" }),
+  ...ModeQuery.shape,
 });
 
 const serializeOperatorDelivery = (d: DeliveryRecord) => ({ ...serializeDelivery(d), tenantId: d.eventTenantId });
@@ -49,15 +52,23 @@ export function adminDeliveriesRoutes() {
     withAttempts: OperatorDeliveryWithAttempts,
   });
   const op = (c: Parameters<typeof operatorOp>[0]) => operatorOp(c, OPERATOR_TENANT);
+  // The operator's endpoints may hear both modes: a delivery's id says which one it is in.
+  const opFor = (c: Parameters<typeof operatorOp>[0], id: string) => operatorOp(c, OPERATOR_TENANT, modeOfId(id));
 
   app.openapi(routes.list, async (c) => {
-    const { limit, cursor, ...filter } = c.req.valid("query");
-    return c.json(page(await listDeliveryLog(op(c), limit, filter, decodeCursor(cursor)), serializeOperatorDelivery), 200);
+    // The deliveries of the tenants' events of one mode (live by default): an endpoint may hear both.
+    const { limit, cursor, mode, ...filter } = c.req.valid("query");
+    const log = await listDeliveryLog({ ...op(c), mode }, limit, filter, decodeCursor(cursor));
+    return c.json(page(log, serializeOperatorDelivery), 200);
   });
   app.openapi(routes.get, async (c) => {
-    const { delivery, attempts } = await deliveryWithAttempts(op(c), c.req.valid("param").id);
+    const { id } = c.req.valid("param");
+    const { delivery, attempts } = await deliveryWithAttempts(opFor(c, id), id);
     return c.json({ ...serializeOperatorDelivery(delivery), attempts: attempts.map(serializeAttempt) }, 200);
   });
-  app.openapi(routes.retry, async (c) => c.json(serializeOperatorDelivery(await retryDelivery(op(c), c.req.valid("param").id)), 202));
+  app.openapi(routes.retry, async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(serializeOperatorDelivery(await retryDelivery(opFor(c, id), id)), 202);
+  });
   return app;
 }

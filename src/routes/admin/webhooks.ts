@@ -25,7 +25,7 @@ const OPERATOR_TEXT: WebhookTexts = {
     summary: "Subscribe an operator endpoint to the events of every tenant, or of some",
     description:
       "The fields of a tenant's subscription, plus `tenantIds` and `modes` (the tenants' modes it hears: `[\"live\"]` by " +
-      "default; `[\"test\"]` or `[\"live\", \"test\"]` for test mode's events). `eventTypes` may name the operator's types or any " +
+      'default; `["test"]` or `["live", "test"]` for test mode\'s events). `eventTypes` may name the operator\'s types or any ' +
       "covered tenant's. Its deliveries carry `tenantId` and `mode` in the body and `X-Webhook-Tenant-Id` and `X-Webhook-Mode`, are signed and retried " +
       "like any, and are listed at `/admin/deliveries`, never to tenants. The signing secret is returned once.",
   },
