@@ -1,7 +1,7 @@
 /**
  * The operator console's lists (the `/admin` half of the API), one page at a time, for `useList`.
  */
-import { DELIVERY_STATUSES } from "../../common/enums";
+import { DELIVERY_STATUSES, type Mode } from "../../common/enums";
 import { type Delivery, hookgate, unwrap } from "./api";
 import type { PageLoader } from "./hooks";
 
@@ -30,13 +30,14 @@ export const operatorPages = {
         },
       }),
     ),
-  webhooks: (tenantId: string, limit: number) => (cursor?: string) =>
-    unwrap(hookgate().GET("/admin/tenants/{tenantId}/webhooks", { params: { path: { tenantId }, query: { limit, cursor } } })),
-  /** A tenant's deliveries, newest first; an empty status is no filter. */
-  deliveries: (tenantId: string, limit: number, status: string) => (cursor?: string) =>
+  /** A tenant's webhooks of one mode. */
+  webhooks: (tenantId: string, limit: number, mode: Mode) => (cursor?: string) =>
+    unwrap(hookgate().GET("/admin/tenants/{tenantId}/webhooks", { params: { path: { tenantId }, query: { limit, cursor, mode } } })),
+  /** A tenant's deliveries of one mode, newest first; an empty status is no filter. */
+  deliveries: (tenantId: string, limit: number, status: string, mode: Mode) => (cursor?: string) =>
     unwrap(
       hookgate().GET("/admin/tenants/{tenantId}/deliveries", {
-        params: { path: { tenantId }, query: { limit, cursor, ...(isDeliveryStatus(status) && { status }) } },
+        params: { path: { tenantId }, query: { limit, cursor, mode, ...(isDeliveryStatus(status) && { status }) } },
       }),
     ),
   auditLog: (tenantId: string, limit: number) => (cursor?: string) =>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "hono/jsx/dom";
-import { DELIVERY_STATUSES } from "../../../../common/enums";
+import { DELIVERY_STATUSES, type Mode } from "../../../../common/enums";
 import { type Attempt, type Delivery, hookgate, messageOf, unwrap } from "../../api";
 import { duration, headerLines, prettyJson, when } from "../../format";
 import { useList } from "../../hooks";
@@ -7,13 +7,16 @@ import { operatorPages } from "../../operator-lists";
 import { Cell, DataTable, Empty, ErrorNote, Field, focusOnMount, LoadMore } from "../../ui";
 
 /** "Delivery log": the tenant's deliveries, newest first, by status; a row opens every attempt. */
-export function TenantDeliveries({ tenantId }: { tenantId: string }) {
+export function TenantDeliveries({ tenantId, mode }: { tenantId: string; mode: Mode }) {
   const [status, setStatus] = useState("");
   const [open, setOpen] = useState<string | null>(null);
-  const list = useList(`/admin/tenants/${tenantId}/deliveries?status=${status}`, operatorPages.deliveries(tenantId, 50, status));
-  const hooks = useList(`/admin/tenants/${tenantId}/webhooks?limit=100`, operatorPages.webhooks(tenantId, 100));
+  const list = useList(
+    `/admin/tenants/${tenantId}/deliveries?status=${status}&mode=${mode}`,
+    operatorPages.deliveries(tenantId, 50, status, mode),
+  );
+  const hooks = useList(`/admin/tenants/${tenantId}/webhooks?limit=100&mode=${mode}`, operatorPages.webhooks(tenantId, 100, mode));
   const urlOf = (id: string) => hooks.items.find((w) => w.id === id)?.url ?? id;
-  if (open) return <Attempts tenantId={tenantId} id={open} endpoint={urlOf} onBack={() => setOpen(null)} />;
+  if (open) return <Attempts tenantId={tenantId} mode={mode} id={open} endpoint={urlOf} onBack={() => setOpen(null)} />;
   return (
     <section aria-labelledby="tdel-h">
       <h2 id="tdel-h">Delivery log</h2>
@@ -70,11 +73,15 @@ export function TenantDeliveries({ tenantId }: { tenantId: string }) {
   );
 }
 
-function Attempts(props: { tenantId: string; id: string; endpoint: (id: string) => string; onBack: () => void }) {
+function Attempts(props: { tenantId: string; mode: Mode; id: string; endpoint: (id: string) => string; onBack: () => void }) {
   const [detail, setDetail] = useState<(Delivery & { attempts: Attempt[] }) | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    unwrap(hookgate().GET("/admin/tenants/{tenantId}/deliveries/{id}", { params: { path: { tenantId: props.tenantId, id: props.id } } }))
+    unwrap(
+      hookgate().GET("/admin/tenants/{tenantId}/deliveries/{id}", {
+        params: { path: { tenantId: props.tenantId, id: props.id }, query: { mode: props.mode } },
+      }),
+    )
       .then(setDetail)
       .catch((e) => setError(messageOf(e)));
   }, [props.id]);

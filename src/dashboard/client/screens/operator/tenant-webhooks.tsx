@@ -1,3 +1,4 @@
+import type { Mode } from "../../../../common/enums";
 import { hookgate, unwrap, type Webhook } from "../../api";
 import { disabledWhy, when } from "../../format";
 import { useAction, useList } from "../../hooks";
@@ -5,8 +6,8 @@ import { operatorPages } from "../../operator-lists";
 import { Empty, ErrorNote, LoadMore } from "../../ui";
 
 /** "Webhooks": the tenant's endpoints; the operator may switch one off or on, nothing else. */
-export function TenantWebhooks({ tenantId }: { tenantId: string }) {
-  const list = useList(`/admin/tenants/${tenantId}/webhooks`, operatorPages.webhooks(tenantId, 50));
+export function TenantWebhooks({ tenantId, mode }: { tenantId: string; mode: Mode }) {
+  const list = useList(`/admin/tenants/${tenantId}/webhooks?mode=${mode}`, operatorPages.webhooks(tenantId, 50, mode));
   return (
     <section aria-labelledby="twh-h">
       <h2 id="twh-h">Webhooks</h2>
@@ -14,20 +15,24 @@ export function TenantWebhooks({ tenantId }: { tenantId: string }) {
       {list.items.length === 0 ? (
         <Empty what="webhooks" loading={list.loading} />
       ) : (
-        list.items.map((w) => <TenantWebhook key={w.id} tenantId={tenantId} webhook={w} onChanged={list.reload} />)
+        list.items.map((w) => <TenantWebhook key={w.id} tenantId={tenantId} mode={mode} webhook={w} onChanged={list.reload} />)
       )}
       <LoadMore next={list.next} loading={list.loading} more={list.more} />
     </section>
   );
 }
 
-function TenantWebhook({ tenantId, webhook: w, onChanged }: { tenantId: string; webhook: Webhook; onChanged: () => void }) {
+function TenantWebhook(props: { tenantId: string; mode: Mode; webhook: Webhook; onChanged: () => void }) {
+  const { tenantId, mode, webhook: w, onChanged } = props;
   const action = useAction();
   const setEnabled = (isEnabled: boolean) =>
     action
       .run(() =>
         unwrap(
-          hookgate().PATCH("/admin/tenants/{tenantId}/webhooks/{id}", { params: { path: { tenantId, id: w.id } }, body: { isEnabled } }),
+          hookgate().PATCH("/admin/tenants/{tenantId}/webhooks/{id}", {
+            params: { path: { tenantId, id: w.id }, query: { mode } },
+            body: { isEnabled },
+          }),
         ),
       )
       .then(onChanged);

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "hono/jsx/dom";
+import type { Mode } from "../../../../common/enums";
 import { hookgate, messageOf, type Tenant, unwrap } from "../../api";
 import { useAction } from "../../hooks";
 import { ErrorNote } from "../../ui";
@@ -6,6 +7,7 @@ import { TenantDeliveries } from "./tenant-deliveries";
 import { TenantErrors } from "./tenant-errors";
 import { TenantKeys } from "./tenant-keys";
 import { TenantAuditLog } from "./tenant-logs";
+import { TenantModeSwitch } from "./tenant-mode";
 import { TenantSettings } from "./tenant-settings";
 import { TenantWebhooks } from "./tenant-webhooks";
 
@@ -22,6 +24,7 @@ const TABS = [
 export function TenantScreen({ tenantId, tab }: { tenantId: string; tab: string }) {
   const [tenant, setTenant] = useState<Tenant | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [mode, setMode] = useState<Mode>("live");
   const current = TABS.find((t) => t.id === tab) ?? TABS[0];
   const load = () =>
     unwrap(hookgate().GET("/admin/tenants/{id}", { params: { path: { id: tenantId } } }))
@@ -65,8 +68,9 @@ export function TenantScreen({ tenantId, tab }: { tenantId: string; tab: string 
       </nav>
       {current.id === "settings" ? <TenantSettings tenant={tenant} onSaved={setTenant} /> : null}
       {current.id === "keys" ? <TenantKeys tenantId={tenant.id} /> : null}
-      {current.id === "webhooks" ? <TenantWebhooks tenantId={tenant.id} /> : null}
-      {current.id === "deliveries" ? <TenantDeliveries tenantId={tenant.id} /> : null}
+      {current.id === "webhooks" || current.id === "deliveries" ? <TenantModeSwitch mode={mode} onChange={setMode} /> : null}
+      {current.id === "webhooks" ? <TenantWebhooks tenantId={tenant.id} mode={mode} /> : null}
+      {current.id === "deliveries" ? <TenantDeliveries tenantId={tenant.id} mode={mode} /> : null}
       {current.id === "audit" ? <TenantAuditLog tenantId={tenant.id} /> : null}
       {current.id === "errors" ? <TenantErrors tenantId={tenant.id} /> : null}
     </section>
