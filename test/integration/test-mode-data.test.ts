@@ -74,7 +74,7 @@ describe("events and deliveries: each mode's own", () => {
     const listedLive = (await allPages("/v1/deliveries", { key: t.live })).items.map((d) => d.id);
     expect(listedTest).toEqual([testEvent.deliveries[0]!.id]);
     expect(listedLive).toEqual([liveEvent.deliveries[0]!.id]);
-  });
+  }, 30_000);
 });
 
 describe("webhooks: each mode's own", () => {
@@ -98,7 +98,7 @@ describe("webhooks: each mode's own", () => {
     // Untouched by the refused calls.
     expect((await call("GET", `/v1/webhooks/${testHook}`, { key: t.test })).body.description).toBeNull();
     expect((await call("GET", `/v1/webhooks/${liveHook}`, { key: t.live })).status).toBe(200);
-  });
+  }, 30_000);
 
   it("the webhooks quota counts within a mode: the same number in each", async () => {
     const t = await twoModes({ quotas: { webhooks: 1 } });
@@ -114,7 +114,7 @@ describe("webhooks: each mode's own", () => {
       409,
       "quota_exceeded",
     );
-  });
+  }, 30_000);
 });
 
 async function newSource(key: string, body: Record<string, unknown>) {
@@ -172,7 +172,7 @@ describe("sources: each mode's own, and their requests publish into it", () => {
       expectProblem(await call("POST", `/v1/sources/${id}/rotate-token`, { key, body: {} }), 404, "not_found");
       expectProblem(await call("DELETE", `/v1/sources/${id}`, { key }), 404, "not_found");
     }
-  });
+  }, 30_000);
 
   it("the sources quota counts within a mode", async () => {
     const t = await twoModes({ quotas: { sources: 1 } });
@@ -188,7 +188,7 @@ describe("sources: each mode's own, and their requests publish into it", () => {
       409,
       "quota_exceeded",
     );
-  });
+  }, 30_000);
 });
 
 describe("replays: each mode's own", () => {
@@ -215,7 +215,7 @@ describe("replays: each mode's own", () => {
       404,
       "not_found",
     );
-  });
+  }, 30_000);
 });
 
 describe("listen sessions: each mode's own", () => {
@@ -242,5 +242,5 @@ describe("listen sessions: each mode's own", () => {
       "not_found",
     );
     ws.close(1000, "done");
-  });
+  }, 30_000);
 });

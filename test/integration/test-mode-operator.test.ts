@@ -102,7 +102,7 @@ describe("the operator publishes into a tenant's test mode", () => {
     const opened = await call("GET", `/admin/deliveries/${testLog.items[0].id}`, { admin: true });
     expect(opened.status, opened.text).toBe(200);
     expect(opened.body.attempts).toHaveLength(1);
-  });
+  }, 30_000);
 
   it("modes are checked: at least one known mode, and only on the operator's endpoints", async () => {
     const t = await twoModes();
@@ -133,7 +133,7 @@ describe("the operator publishes into a tenant's test mode", () => {
     expect(patched.body.modes).toEqual(["test"]);
     expect((await call("GET", `/admin/webhooks/${hook.id}`, { admin: true })).body.modes).toEqual(["test"]);
     expect((await call("PATCH", `/admin/webhooks/${hook.id}`, { admin: true, body: { modes: null } })).body.modes).toEqual(["live"]);
-  });
+  }, 30_000);
 });
 
 describe("the operator reads a tenant's test data with ?mode=test", () => {
@@ -159,7 +159,7 @@ describe("the operator reads a tenant's test data with ?mode=test", () => {
     expect((await call("GET", `${base}/deliveries/${deliveryId}?mode=test`, { admin: true })).status).toBe(200);
     expectProblem(await call("GET", `${base}/deliveries/${deliveryId}`, { admin: true }), 404, "not_found");
     expectProblem(await call("GET", `${base}/webhooks?mode=sandbox`, { admin: true }), 400, "invalid_query");
-  });
+  }, 30_000);
 });
 
 /** A test-mode event (with one delivery) as stored `daysAgo` days ago, in that day's test object. */
@@ -201,7 +201,7 @@ describe("test data is kept 7 days", () => {
     const liveBucket = locate(liveEvent.body.id, "evt")!.bucket;
     expect(await metaOf(testEvent.body.id)).toMatchObject({ retentionAt: bucketStart(testBucket + 1) + 7 * DAY });
     expect(await metaOf(liveEvent.body.id)).toMatchObject({ retentionAt: bucketStart(liveBucket + 1) + 30 * DAY });
-  });
+  }, 30_000);
 
   it("an 8-day-old test day goes whole at its alarm, and test polling never reaches back past 7 days", async () => {
     const t = await twoModes();
@@ -218,5 +218,5 @@ describe("test data is kept 7 days", () => {
     expectProblem(await call("GET", `/v1/deliveries/${old.delivery.id}`, { key: t.test }), 404, "not_found");
     await runShardAlarm(t.tenantId, kept.event.id);
     expect((await call("GET", `/v1/events/${kept.event.id}`, { key: t.test })).status).toBe(200);
-  });
+  }, 30_000);
 });
