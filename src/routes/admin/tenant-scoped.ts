@@ -32,7 +32,8 @@ export function tenantScoped<R extends RouteConfig>(route: R, segment: string, a
     request: {
       ...route.request,
       params: params ? TenantParam.extend(params.shape) : TenantParam,
-      query: query ? query.extend(ModeQuery.shape) : ModeQuery,
+      // A route with its own `mode` (a filter, say) keeps it.
+      query: query ? ("mode" in query.shape ? query : query.extend(ModeQuery.shape)) : ModeQuery,
     },
   }) as unknown as R;
 }

@@ -490,11 +490,14 @@ export interface paths {
     put?: never;
     /**
      * Publish an event for a tenant, as the tenant's own publish would
-     * @description The operator's backend fires its product's events without holding any tenant's key: the types of the operator's catalog (which only the operator publishes) and the tenant's own. Schema check, fan-out to the tenant's subscriptions and to the operator endpoints covering the tenant, and idempotency (per tenant, shared with the tenant's own publishes) are those of `POST /v1/events`; `deliveries` lists the tenant's.
+     * @description The operator's backend fires its product's events without holding any tenant's key: the types of the operator's catalog (which only the operator publishes) and the tenant's own. Schema check, fan-out to the tenant's subscriptions and to the operator endpoints covering the tenant, and idempotency (per tenant, shared with the tenant's own publishes) are those of `POST /v1/events`; `deliveries` lists the tenant's. `?mode=test` publishes into the tenant's test mode: its test subscriptions, and the operator endpoints whose `modes` include `test`.
      */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: {
           /** @description Idempotency-Key: replays within 24 h return the first result */
           "idempotency-key"?: string;
@@ -622,6 +625,8 @@ export interface paths {
           limit?: number;
           /** @description Opaque; from `nextCursor` */
           cursor?: string;
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
         };
         header?: never;
         path: {
@@ -744,7 +749,10 @@ export interface paths {
     /** Get a tenant's webhook subscription (never its secret) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -857,7 +865,10 @@ export interface paths {
      */
     patch: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -985,6 +996,8 @@ export interface paths {
           status?: "pending" | "succeeded" | "failed" | "cancelled";
           since?: string;
           until?: string;
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
         };
         header?: never;
         path: {
@@ -1107,7 +1120,10 @@ export interface paths {
     /** A tenant's delivery, with every attempt */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -1235,6 +1251,8 @@ export interface paths {
           /** @description Opaque; from `nextCursor` */
           cursor?: string;
           action?: string;
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
         };
         header?: never;
         path: {
@@ -1490,7 +1508,10 @@ export interface paths {
     /** Get a tenant's API key, whatever its state (never its secret) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -1597,7 +1618,10 @@ export interface paths {
     /** Revoke a tenant's API key (immediately) */
     delete: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -1705,7 +1729,10 @@ export interface paths {
      */
     patch: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -1956,7 +1983,10 @@ export interface paths {
     /** Get a tenant's OAuth client, whatever its state (never its secret) */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -2063,7 +2093,10 @@ export interface paths {
     /** Delete a tenant's OAuth client; its tokens stop at once */
     delete: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -2171,7 +2204,10 @@ export interface paths {
      */
     patch: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -2294,7 +2330,10 @@ export interface paths {
      */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
@@ -4862,7 +4901,7 @@ export interface paths {
     put?: never;
     /**
      * Subscribe an operator endpoint to the events of every tenant, or of some
-     * @description The fields of a tenant's subscription, plus `tenantIds`. `eventTypes` may name the operator's types or any covered tenant's. Its deliveries carry `tenantId` in the body and `X-Webhook-Tenant-Id`, are signed and retried like any, and are listed at `/admin/deliveries`, never to tenants. The signing secret is returned once.
+     * @description The fields of a tenant's subscription, plus `tenantIds` and `modes` (the tenants' modes it hears: `["live"]` by default; `["test"]` or `["live", "test"]` for test mode's events). `eventTypes` may name the operator's types or any covered tenant's. Its deliveries carry `tenantId` and `mode` in the body and `X-Webhook-Tenant-Id` and `X-Webhook-Mode`, are signed and retried like any, and are listed at `/admin/deliveries`, never to tenants. The signing secret is returned once.
      */
     post: {
       parameters: {
@@ -5203,7 +5242,7 @@ export interface paths {
     head?: never;
     /**
      * Update an operator endpoint (anything but its secret)
-     * @description `tenantIds: null` covers every tenant again. `isEnabled: true` also resets the circuit breaker and releases held deliveries in order; `isEnabled: false` holds them (never probed).
+     * @description `tenantIds: null` covers every tenant again; `modes: null` live only. `isEnabled: true` also resets the circuit breaker and releases held deliveries in order; `isEnabled: false` holds them (never probed).
      */
     patch: {
       parameters: {
@@ -5838,6 +5877,8 @@ export interface paths {
           until?: string;
           /** @description Only events of this tenant */
           tenantId?: string;
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
         };
         header?: never;
         path?: never;
@@ -14947,6 +14988,13 @@ export interface components {
     OperatorWebhook: components["schemas"]["Webhook"] & {
       /** @description The tenants it covers; null: every tenant */
       tenantIds: string[] | null;
+      /**
+       * @description The modes whose events it receives
+       * @example [
+       *       "live"
+       *     ]
+       */
+      modes: components["schemas"]["Mode"][];
     };
     CreateOperatorWebhook: {
       /** @example https://example.com/webhooks/hookgate */
@@ -15026,6 +15074,14 @@ export interface components {
        *     ]
        */
       tenantIds?: string[] | null;
+      /**
+       * @description The tenants' modes whose events it receives: `["live"]` (default), `["test"]` or `["live", "test"]`
+       * @example [
+       *       "live",
+       *       "test"
+       *     ]
+       */
+      modes?: components["schemas"]["Mode"][] | null;
     };
     UpdateOperatorWebhook: {
       /** @example https://example.com/webhooks/hookgate */
@@ -15111,6 +15167,14 @@ export interface components {
        *     ]
        */
       tenantIds?: string[] | null;
+      /**
+       * @description The tenants' modes whose events it receives: `["live"]` (default), `["test"]` or `["live", "test"]`
+       * @example [
+       *       "live",
+       *       "test"
+       *     ]
+       */
+      modes?: components["schemas"]["Mode"][] | null;
     };
     TestSendResult: {
       success: boolean;
