@@ -2460,6 +2460,8 @@ export interface paths {
         query?: {
           /** @description `minute` (the last 60 minutes), `hour` (48 hours) or `day` (90 days) */
           granularity?: "minute" | "hour" | "day";
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
         };
         header?: never;
         path: {
@@ -2591,6 +2593,8 @@ export interface paths {
           credentialId?: string;
           since?: string;
           until?: string;
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
         };
         header?: never;
         path: {
@@ -2713,7 +2717,10 @@ export interface paths {
      */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description The tenant's mode to act in: `live` (default) or `test` */
+          mode?: components["schemas"]["Mode"] & unknown;
+        };
         header?: never;
         path: {
           tenantId: string;
