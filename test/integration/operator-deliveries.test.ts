@@ -132,6 +132,7 @@ describe("the request to an operator endpoint", () => {
         type,
         createdAt: published.createdAt,
         tenantId: a.id,
+        mode: "live",
         data: { score: 99, who: "Zoë" },
         customFields,
       }),
@@ -178,8 +179,9 @@ describe("the request to an operator endpoint", () => {
     const sent = endpoint.calls[0]!;
     expect(sent.headers.get("content-type")).toBe("application/x-www-form-urlencoded");
     const form = new URLSearchParams(sent.body);
-    expect([...form.keys()]).toEqual(["id", "type", "createdAt", "tenantId", "data", "team"]);
+    expect([...form.keys()]).toEqual(["id", "type", "createdAt", "tenantId", "mode", "data", "team"]);
     expect(form.get("tenantId")).toBe(a.id);
+    expect(form.get("mode")).toBe("live");
     expect(form.get("id")).toBe(published.id);
     expect(JSON.parse(form.get("data")!)).toEqual({ score: 3 });
     expect(sent.headers.get("x-webhook-tenant-id")).toBe(a.id);

@@ -36,6 +36,7 @@ describe("test mode keys", () => {
     expect(who.status).toBe(200);
     expect(who.body).toEqual({
       tenantId: tenant.id,
+      tenant: { id: tenant.id, name: tenant.name },
       credentialId: res.body.id,
       credentialType: "api_key",
       mode: "test",
