@@ -29,8 +29,6 @@ export default defineConfig(async () => {
           test: {
             name: "integration",
             include: ["test/integration/**/*.test.ts"],
-            // The Worker's one JSON line per request (src/http/observe.ts) would drown the report.
-            onConsoleLog: (log: string) => (log.startsWith('{"requestId"') ? false : undefined),
             setupFiles: ["./test/integration/apply-migrations.ts"],
           },
         },
