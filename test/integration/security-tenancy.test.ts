@@ -16,6 +16,7 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   "POST /v1/webhooks/{id}/rotate-secret": { graceSeconds: 0 },
   "POST /v1/webhooks/{id}/recover": { since: new Date(Date.now() - 3_600_000).toISOString() },
   "PATCH /v1/event-types/{name}": { description: "taken over", deprecated: true },
+  "POST /v1/event-types/{name}/versions": { version: "2026-01-01" },
   "PATCH /v1/sources/{id}": { name: "taken over", isEnabled: false },
 };
 
