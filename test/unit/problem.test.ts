@@ -110,10 +110,11 @@ describe("src/", () => {
   const files = (dir: string): string[] =>
     readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
 
-  it("builds problem documents in src/http/problem.ts only", () => {
-    const builders = files(join(root, "src"))
-      .filter((f) => /\.tsx?$/.test(f) && readFileSync(f, "utf8").includes("hookgate.dev/problems/"))
-      .map((f) => relative(root, f));
-    expect(builders).toEqual(["src/http/problem.ts"]);
+  it("builds problem documents in src/http/problem.ts only; the default type base is declared once", () => {
+    const sources = files(join(root, "src")).filter((f) => /\.tsx?$/.test(f) && !f.endsWith("schema.d.ts"));
+    const mentioning = (text: string) =>
+      sources.filter((f) => readFileSync(f, "utf8").includes(text)).map((f) => relative(root, f));
+    expect(mentioning("hookgate.dev/problems/")).toEqual(["src/common/branding.ts"]);
+    expect(mentioning("function problemBody")).toEqual(["src/http/problem.ts"]);
   });
 });
