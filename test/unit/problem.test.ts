@@ -112,8 +112,7 @@ describe("src/", () => {
 
   it("builds problem documents in src/http/problem.ts only; the default type base is declared once", () => {
     const sources = files(join(root, "src")).filter((f) => /\.tsx?$/.test(f) && !f.endsWith("schema.d.ts"));
-    const mentioning = (text: string) =>
-      sources.filter((f) => readFileSync(f, "utf8").includes(text)).map((f) => relative(root, f));
+    const mentioning = (text: string) => sources.filter((f) => readFileSync(f, "utf8").includes(text)).map((f) => relative(root, f));
     expect(mentioning("hookgate.dev/problems/")).toEqual(["src/common/branding.ts"]);
     expect(mentioning("function problemBody")).toEqual(["src/http/problem.ts"]);
   });
