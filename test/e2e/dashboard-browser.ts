@@ -113,7 +113,7 @@ export async function browserTenant(extra: Record<string, unknown> = {}) {
   const name = `ui-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
   const res = await api("POST", "/admin/tenants", { admin: true, body: { name, rateLimits: roomy, ...extra } });
   if (res.status !== 201) throw new Error(`create tenant: ${res.status} ${JSON.stringify(res.body)}`);
-  return { tenantId: res.body.tenant.id as string, key: res.body.key.key as string, keyId: res.body.key.id as string };
+  return { tenantId: res.body.tenant.id as string, tenantName: name, key: res.body.key.key as string, keyId: res.body.key.id as string };
 }
 
 /** Calls the API with `key`, failing the test on an unexpected status. */

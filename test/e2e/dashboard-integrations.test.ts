@@ -249,7 +249,8 @@ describe("the Integrations page, in Chromium", { timeout: 180_000 }, () => {
     await card.getByRole("link", { name: "Deliveries" }).click();
     await page.getByRole("heading", { level: 1, name: "Delivery log" }).waitFor();
     await settled(page);
-    expect(await page.getByLabel("Endpoint").inputValue()).toBe(hook.id);
+    // The filter's options arrive with the endpoints' list: poll until it shows the one opened.
+    await expect.poll(() => page.getByLabel("Endpoint").inputValue()).toBe(hook.id);
     expect(await page.getByRole("row").count()).toBe(2);
 
     await openScreen(page, "Webhooks");
