@@ -21,8 +21,15 @@ export default defineConfig(async () => {
               // Explicit values, so a developer's .dev.vars (read via wrangler.toml) cannot change the tests.
               // First attempts go through the queue here, so the delivery suites can drive the consumer
               // step by step; test/integration/delivery-inline*.test.ts turn inline attempts on per call.
+              // Usage counts are written after each request, so no test waits for (or races) a flush timer.
               miniflare: {
-                bindings: { ...TEST_SECRETS, ALLOW_INSECURE_URLS: "false", FIRST_ATTEMPT: "queue", TEST_MIGRATIONS: migrations },
+                bindings: {
+                  ...TEST_SECRETS,
+                  ALLOW_INSECURE_URLS: "false",
+                  FIRST_ATTEMPT: "queue",
+                  USAGE_FLUSH_SECONDS: "0",
+                  TEST_MIGRATIONS: migrations,
+                },
               },
             }),
           ],
@@ -30,6 +37,8 @@ export default defineConfig(async () => {
             name: "integration",
             include: ["test/integration/**/*.test.ts"],
             setupFiles: ["./test/integration/apply-migrations.ts"],
+            // Every request writes its JSON log line; show them only for a test that failed.
+            silent: "passed-only",
           },
         },
         {

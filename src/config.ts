@@ -46,6 +46,7 @@ const configSchema = z
     BREAKER_PROBE_SECONDS: intVar(60, 1, 3_600),
     BREAKER_GIVE_UP_HOURS: intVar(72, 1, 24 * 365),
     EVENT_RETENTION_DAYS: intVar(30, 1, 3650),
+    USAGE_FLUSH_SECONDS: intVar(10, 0, 60),
     ALLOW_INSECURE_URLS: z
       .string()
       .optional()
@@ -110,6 +111,8 @@ export type Config = {
   /** Held deliveries fail after this long without a success. */
   breakerGiveUpHours: number;
   eventRetentionDays: number;
+  /** An isolate writes the usage counts and request errors it added up at least this often (0: after each request). */
+  usageFlushMs: number;
   allowInsecureUrls: boolean;
   gatewayTimeoutMs: number;
   /** Where a delivery's first attempt runs: inline after the publish (default), or through the queue. */
@@ -145,6 +148,7 @@ export function loadConfig(env: Env): ConfigResult {
         breakerProbeSeconds: c.BREAKER_PROBE_SECONDS,
         breakerGiveUpHours: c.BREAKER_GIVE_UP_HOURS,
         eventRetentionDays: c.EVENT_RETENTION_DAYS,
+        usageFlushMs: c.USAGE_FLUSH_SECONDS * 1000,
         allowInsecureUrls: c.ALLOW_INSECURE_URLS,
         gatewayTimeoutMs: c.GATEWAY_TIMEOUT_MS,
         firstAttempt: c.FIRST_ATTEMPT,

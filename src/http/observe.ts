@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import { FLUSH_INTERVAL_MS, recorder } from "../monitoring/recorder";
+import { recorder } from "../monitoring/recorder";
 import type { AppEnv } from "./context";
 
 /**
@@ -79,6 +79,6 @@ export const observeRequests = (): MiddlewareHandler<AppEnv> =>
       ip: credential.ip,
     });
     const flush = () => recorder.flush(c.env, config.eventRetentionDays);
-    if (recorder.due(at)) defer(c, flush());
-    else if (newBatch) defer(c, new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS)).then(flush));
+    if (recorder.due(at, config.usageFlushMs)) defer(c, flush());
+    else if (newBatch) defer(c, new Promise((resolve) => setTimeout(resolve, config.usageFlushMs)).then(flush));
   };

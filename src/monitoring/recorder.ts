@@ -5,7 +5,7 @@ import { bucketOf } from "../data/shard-map";
 import { addUsage, credentialNames, type UsageDelta } from "../db/usage-counts";
 import { requestLogFor } from "../objects";
 
-/** An isolate writes what it counted at least this often (and a reader first writes its own). */
+/** An isolate writes what it counted at least this often unless configured otherwise (and a reader first writes its own). */
 export const FLUSH_INTERVAL_MS = 10_000;
 /** At most this many request errors of one tenant per batch; the rest are counted as dropped. */
 export const MAX_ERRORS_PER_BATCH = 100;
@@ -84,8 +84,8 @@ export class RequestRecorder {
   }
 
   /** True when the batch is old enough to be written. */
-  due(now = Date.now()): boolean {
-    return this.oldest !== null && now - this.oldest >= FLUSH_INTERVAL_MS;
+  due(now = Date.now(), intervalMs = FLUSH_INTERVAL_MS): boolean {
+    return this.oldest !== null && now - this.oldest >= intervalMs;
   }
 
   /** Writes everything counted so far (after any flush already under way); what fails to write is kept for the next. */

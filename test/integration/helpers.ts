@@ -173,8 +173,7 @@ export async function callWithEnv<T = any>(
   }
   const ctx = createExecutionContext();
   const res = await worker.fetch(new Request(`${BASE}${path}`, { method, headers, body }), patched as typeof env, ctx);
-  // Background work is waited for, but not the usage counts' 10 s flush timer a new batch leaves behind.
-  await Promise.race([waitOnExecutionContext(ctx), new Promise((resolve) => setTimeout(resolve, 1_000))]);
+  await waitOnExecutionContext(ctx);
   const text = await res.text();
   let parsed: unknown;
   try {
