@@ -4,7 +4,7 @@ import { defineConfig } from "drizzle-kit";
 // by `wrangler d1 migrations apply` (locally by `npm start` and the tests).
 export default defineConfig({
   dialect: "sqlite",
-  // The tables in src/db/schema.ts, and those kept in files of their own beside it.
-  schema: ["./src/db/schema.ts", "./src/db/schema-branding.ts", "./src/db/schema-usage.ts"],
+  // Every table, including those kept in files of their own beside it (src/db/schema.ts re-exports them).
+  schema: "./src/db/schema.ts",
   out: "./migrations",
 });

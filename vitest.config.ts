@@ -10,6 +10,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     test: {
+      // Every request writes its JSON log line (and wrangler dev talks): show output only for a test that failed.
+      silent: "passed-only",
       projects: [
         {
           test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
@@ -37,8 +39,6 @@ export default defineConfig(async () => {
             name: "integration",
             include: ["test/integration/**/*.test.ts"],
             setupFiles: ["./test/integration/apply-migrations.ts"],
-            // Every request writes its JSON log line; show them only for a test that failed.
-            silent: "passed-only",
           },
         },
         {

@@ -14,7 +14,9 @@ export type Quotas = Record<QuotaName, number>;
 // The enumerations (statuses, errors, schemes) live in src/common/enums.ts; re-exported so one import serves.
 export * from "../common/enums";
 // Tables kept in their own files, re-exported so drizzle and one import see every table.
+export * from "./schema-branding";
 export * from "./schema-operator";
+export * from "./schema-usage";
 export * from "./schema-versions";
 
 const createdAt = () => integer("created_at", { mode: "timestamp_ms" }).notNull();
@@ -114,17 +116,6 @@ export const oauthClients = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [index("oauth_clients_tenant_created").on(t.tenantId, t.createdAt, t.id)],
-);
-
-/** Requests per credential per UTC day, flushed from the credential's Durable Object. */
-export const credentialUsage = sqliteTable(
-  "credential_usage",
-  {
-    credentialId: text("credential_id").notNull(),
-    day: text("day").notNull(),
-    count: integer("count").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.credentialId, t.day] })],
 );
 
 export const eventTypes = sqliteTable(

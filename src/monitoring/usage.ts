@@ -10,7 +10,7 @@ import { recorder } from "./recorder";
 /**
  * Usage reads. Counts live in D1 (`usage_counts`), where a tenant's total and
  * the operator's ranking are one indexed query each; every isolate writes its
- * own deltas there at least every 10 s, and a read first writes the reading
+ * own deltas there at least every USAGE_FLUSH_SECONDS (10 s), and a read first writes the reading
  * isolate's, so what a caller just did in this isolate is already in it.
  */
 

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { recordCredentialUsage } from "../db/credential-usage";
+import { recordLastUsed } from "../db/credential-last-used";
 import type { AlertInputs, CredentialAlertNotify, CredentialSubject } from "./alert-types";
 import { charge } from "./approximate/spend";
 import { CredentialAlerts } from "./credential-alerts";
@@ -7,30 +7,28 @@ import { type GateRequest, type GateResult, type ReconcileRequest, type Reconcil
 import { gcra, type Tat } from "./gcra";
 import { type CredentialPolicy, evaluatePolicy, type PolicyVerdict } from "./policy";
 
-// Usage is written to D1 at most this often, never per request.
+// lastUsedAt is written to D1 at most this often, never per request (request counts are the
+// isolates' business: src/monitoring/recorder.ts).
 const FLUSH_INTERVAL_MS = 60_000;
-const USAGE_DAYS_KEPT = 90;
 
 /**
  * Everything that changes per request, in one record: one storage write per
- * admitted request (GCRA arrival times, usage counts, lastUsedAt), kept in
- * memory between requests and persisted so an eviction loses nothing.
+ * admitted request (GCRA arrival times, lastUsedAt), kept in memory between
+ * requests and persisted so an eviction loses nothing.
  */
 type LimiterState = {
   id: string | null;
   /** GCRA arrival time per `bucket:limit:window` (`test:bucket:limit:window` in test mode). */
   tats: Record<string, Tat>;
-  /** Requests per UTC day (kept USAGE_DAYS_KEPT days). */
-  days: Record<string, number>;
-  /** Per-day counts not yet flushed to D1. */
-  pending: Record<string, number>;
   lastUsedAt: number | null;
+  /** The lastUsedAt D1 holds (null: none written yet). */
+  flushedLastUsedAt?: number | null;
   alarmSet: boolean;
-  /** When usage last went to D1 (absent in state saved before it was kept: long ago). */
+  /** When lastUsedAt last went to D1 (absent: long ago). */
   flushedAt?: number;
 };
 
-const emptyState = (): LimiterState => ({ id: null, tats: {}, days: {}, pending: {}, lastUsedAt: null, alarmSet: false });
+const emptyState = (): LimiterState => ({ id: null, tats: {}, lastUsedAt: null, alarmSet: false });
 
 /** Live dashboard sessions of one credential: session id → when it ends (ms). */
 type Sessions = Record<string, number>;
@@ -115,13 +113,13 @@ export class CredentialGate extends DurableObject<Env> {
     const policy = this.storedPolicy() ?? req.policy;
     if (!policy) return { policy: null, tats: {}, now };
     const state = this.state;
-    let requests = 0;
+    let used = false;
     for (const spend of req.spends) {
       if (spend.cost <= 0) continue;
       state.tats[spend.key] = charge(state.tats[spend.key], now, spend.window, spend.cost);
-      requests += spend.requests;
+      used ||= spend.requests > 0;
     }
-    if (requests > 0) this.recordUse(req.credentialId, now, requests);
+    if (used) this.recordUse(req.credentialId, now);
     if (req.spends.length > 0) this.save();
     this.alerts.afterSpends(req.credentialId, req.spends, state.tats, now);
     return { policy, tats: { ...state.tats }, now };
@@ -195,23 +193,13 @@ export class CredentialGate extends DurableObject<Env> {
     return (this.sessions[sessionId] ?? 0) > Date.now();
   }
 
-  /** Requests per UTC day, newest first, including counts not yet flushed to D1. */
-  usage(): { day: string; count: number }[] {
-    return Object.entries(this.state.days)
-      .map(([day, count]) => ({ day, count }))
-      .sort((a, b) => (a.day < b.day ? 1 : -1));
-  }
-
   lastUsedAt(): number | null {
     return this.state.lastUsedAt;
   }
 
-  private recordUse(credentialId: string, now: number, requests = 1): void {
+  private recordUse(credentialId: string, now: number): void {
     const state = this.state;
-    const day = new Date(now).toISOString().slice(0, 10);
     state.id = credentialId;
-    state.days[day] = (state.days[day] ?? 0) + requests;
-    state.pending[day] = (state.pending[day] ?? 0) + requests;
     state.lastUsedAt = now;
     if (!state.alarmSet) {
       state.alarmSet = true;
@@ -232,28 +220,17 @@ export class CredentialGate extends DurableObject<Env> {
     await this.alerts.onAlarm(this.alertInputs(), now);
   }
 
-  /** Writes lastUsedAt and the per-day counts to D1; a throw makes the runtime retry. */
+  /** Writes lastUsedAt to D1 when it moved since the last write; a throw makes the runtime retry. */
   private async flushUsage(): Promise<void> {
     const state = this.state;
     state.alarmSet = false;
     this.save();
-    const id = state.id;
-    const pending = Object.entries(state.pending);
-    if (!id || pending.length === 0) return;
-    await recordCredentialUsage(this.env.DB, id, state.lastUsedAt ?? Date.now(), pending);
+    const { id, lastUsedAt } = state;
+    if (!id || lastUsedAt === null || lastUsedAt === state.flushedLastUsedAt) return;
+    await recordLastUsed(this.env.DB, id, lastUsedAt);
     state.flushedAt = Date.now();
-    for (const [day, delta] of pending) {
-      // Requests counted while the batch was in flight stay pending for the next flush.
-      const left = (state.pending[day] ?? 0) - delta;
-      if (left > 0) state.pending[day] = left;
-      else delete state.pending[day];
-    }
-    const cutoff = new Date(Date.now() - USAGE_DAYS_KEPT * 86_400_000).toISOString().slice(0, 10);
-    for (const day of Object.keys(state.days)) if (day < cutoff) delete state.days[day];
-    if (Object.keys(state.pending).length > 0) {
-      state.alarmSet = true;
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_INTERVAL_MS);
-    }
+    // A use while the write was in flight has set the next alarm itself (recordUse).
+    state.flushedLastUsedAt = lastUsedAt;
     this.save();
   }
 }
