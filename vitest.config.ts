@@ -39,6 +39,8 @@ export default defineConfig(async () => {
             name: "integration",
             include: ["test/integration/**/*.test.ts"],
             setupFiles: ["./test/integration/apply-migrations.ts"],
+            // Workers, D1 and objects share a 2-core CI machine with the other test file: a safety net, not a speed goal.
+            testTimeout: 15_000,
           },
         },
         {
