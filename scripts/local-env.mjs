@@ -116,6 +116,8 @@ export function freePort() {
  * Worker's wrangler configuration (the benchmarks' bare forwarder); it must
  * answer /health too.
  */
+const LOG_TAIL = 64 * 1024;
+
 export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_000, config }) {
   port ??= await freePort();
   const envFile = path.join(persistTo, "e2e.env");
@@ -148,9 +150,14 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  // The last LOG_TAIL characters only: the Worker logs a line per request, and a long run must not hoard them.
   let logs = "";
-  child.stdout.on("data", (d) => (logs += d));
-  child.stderr.on("data", (d) => (logs += d));
+  const keep = (d) => {
+    logs += d;
+    if (logs.length > 2 * LOG_TAIL) logs = logs.slice(-LOG_TAIL);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const url = `http://127.0.0.1:${port}`;
   const stop = () =>
     new Promise((resolve) => {
