@@ -48,19 +48,21 @@ export class CredentialAlerts {
   }
 
   /**
-   * After the approximate limiter's isolates reported what they admitted:
-   * each bucket they spent from, as it stands now, is an admitted decision
-   * (`limit_approaching`). Their refusals stay in the isolates: no
-   * `rate_limited` from here.
+   * After the approximate limiter's isolates reported what they admitted and
+   * refused: each bucket they spent from, as it stands now, is an admitted
+   * decision (`limit_approaching`), and one they refused from a refused one
+   * (`rate_limited`).
    */
   afterSpends(credentialId: string, spends: readonly Spend[], tats: Record<string, Tat>, now: number): void {
     for (const spend of spends) {
-      if (spend.cost <= 0) continue;
-      // What one more request of no cost would be told: the slots left now.
-      const { remaining } = gcra(tats[spend.key], now, spend.window, 0);
       // The key ends `<bucket>:<limit>:<windowSeconds>` (a mode may come first).
       const bucket = spend.key.split(":").at(-3) as Bucket;
-      this.afterDecision(credentialId, { bucket, ...spend.window, remaining, allowed: true }, now);
+      if (spend.cost > 0) {
+        // What one more request of no cost would be told: the slots left now.
+        const { remaining } = gcra(tats[spend.key], now, spend.window, 0);
+        this.afterDecision(credentialId, { bucket, ...spend.window, remaining, allowed: true }, now);
+      }
+      if ((spend.refused ?? 0) > 0) this.afterDecision(credentialId, { bucket, ...spend.window, remaining: 0, allowed: false }, now);
     }
   }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { RECONCILE_EVERY_MS } from "../../src/ratelimit/approximate/isolate-limiter";
 import { ALERTS, alertsOf, awaitAlerts, deliverToWatcher, gateOf, HOUR, rewindAlerts, watchedTenant } from "./alert-kit";
-import { call, expectProblem, newKey, newOperatorEndpoint, stubDeliveryQueue, stubEndpoint, tokenRequest } from "./helpers";
+import { call, expectProblem, newKey, newOperatorEndpoint, sleep, stubDeliveryQueue, stubEndpoint, tokenRequest } from "./helpers";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -58,6 +59,40 @@ describe("limit_approaching in the approximate limit mode", { timeout: 30_000 },
     expect(alert!.data).toEqual({ credentialId: h.k.id, bucket: "read", limit: 10, used: 8, windowSeconds: 60 });
     await reconcile(5);
     expect(await alertsOf(h.key, "hookgate.credential.limit_approaching", h.k.id)).toHaveLength(1);
+  });
+});
+
+describe("rate_limited in the approximate limit mode", { timeout: 30_000 }, () => {
+  it("the object raises it when an isolate reports requests it refused, once an hour; admitted spending alone never does", async () => {
+    const h = await limitedKey();
+    const window = READ_10.read;
+    const reconcile = (cost: number, refused: number) =>
+      gateOf(h.k.id).reconcile({
+        credentialId: h.k.id,
+        policy: null,
+        spends: [{ key: "read:10:60", window, cost, requests: cost, refused }],
+      });
+    await reconcile(10, 0);
+    await awaitAlerts(h.key, "hookgate.credential.limit_approaching", h.k.id);
+    expect(await alertsOf(h.key, "hookgate.credential.rate_limited", h.k.id)).toEqual([]);
+    await reconcile(0, 3);
+    const [alert] = await awaitAlerts(h.key, "hookgate.credential.rate_limited", h.k.id);
+    expect(alert!.data).toEqual({ credentialId: h.k.id, bucket: "read", limit: 10, windowSeconds: 60 });
+    await reconcile(0, 2);
+    expect(await alertsOf(h.key, "hookgate.credential.rate_limited", h.k.id)).toHaveLength(1);
+  });
+
+  it("through /admin/verify: the isolate refuses, and its next reconciliation carries the refusal", async () => {
+    const h = await limitedKey();
+    expect((await call("PATCH", `/admin/tenants/${h.tenantId}`, { admin: true, body: { limitMode: "approximate" } })).status).toBe(200);
+    const verify = async () => (await call("POST", "/admin/verify", { admin: true, body: { credential: h.k.key } })).body;
+    for (let i = 0; i < 10; i++) expect(await verify()).toMatchObject({ valid: true });
+    expect(await verify()).toMatchObject({ valid: false, code: "rate_limited" });
+    // The refusal stays in the isolate until its next reconciliation, which a request starts once 500 ms have passed.
+    await sleep(RECONCILE_EVERY_MS + 100);
+    expect(await verify()).toMatchObject({ valid: false, code: "rate_limited" });
+    const [alert] = await awaitAlerts(h.key, "hookgate.credential.rate_limited", h.k.id);
+    expect(alert!.data).toMatchObject({ credentialId: h.k.id, bucket: "read" });
   });
 });
 

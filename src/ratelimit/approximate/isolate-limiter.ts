@@ -33,6 +33,8 @@ type LocalBucket = {
   /** Admitted here, not yet reported. */
   unsentCost: number;
   unsentRequests: number;
+  /** Refused here for the limit, not yet reported. */
+  unsentRefused: number;
   /** Reported in a reconciliation still on its way. */
   inflightCost: number;
 };
@@ -89,7 +91,7 @@ function decide(entry: Entry, req: ApproximateRequest, now: number): GateResult 
   const key = tatKey(req.bucket, req.window, req.mode);
   let bucket = entry.buckets.get(key);
   if (!bucket) {
-    bucket = { window: req.window, tat: entry.remote[key], unsentCost: 0, unsentRequests: 0, inflightCost: 0 };
+    bucket = { window: req.window, tat: entry.remote[key], unsentCost: 0, unsentRequests: 0, unsentRefused: 0, inflightCost: 0 };
     entry.buckets.set(key, bucket);
   }
   const decision = gcra(bucket.tat, now, req.window, req.cost);
@@ -99,7 +101,10 @@ function decide(entry: Entry, req: ApproximateRequest, now: number): GateResult 
     slotSeconds: decision.slotSeconds,
     fullResetSeconds: decision.fullResetSeconds,
   };
-  if (!decision.allowed) return { verdict: "rate_limited", ...result };
+  if (!decision.allowed) {
+    bucket.unsentRefused += 1;
+    return { verdict: "rate_limited", ...result };
+  }
   bucket.tat = decision.tat;
   bucket.unsentCost += req.cost;
   bucket.unsentRequests += 1;
@@ -118,11 +123,13 @@ async function reconcile(env: Env, credentialId: string, policy: CredentialPolic
   entry.running++;
   const sent: { bucket: LocalBucket; spend: Spend }[] = [];
   for (const [key, bucket] of entry.buckets) {
-    if (bucket.unsentCost === 0) continue;
-    sent.push({ bucket, spend: { key, window: bucket.window, cost: bucket.unsentCost, requests: bucket.unsentRequests } });
-    bucket.inflightCost += bucket.unsentCost;
+    if (bucket.unsentCost === 0 && bucket.unsentRefused === 0) continue;
+    const { unsentCost: cost, unsentRequests: requests, unsentRefused: refused } = bucket;
+    sent.push({ bucket, spend: { key, window: bucket.window, cost, requests, refused } });
+    bucket.inflightCost += cost;
     bucket.unsentCost = 0;
     bucket.unsentRequests = 0;
+    bucket.unsentRefused = 0;
   }
   try {
     const answer = await credentialGate(env, credentialId).reconcile({ credentialId, policy, spends: sent.map((s) => s.spend) });
@@ -144,6 +151,7 @@ async function reconcile(env: Env, credentialId: string, policy: CredentialPolic
       bucket.inflightCost -= spend.cost;
       bucket.unsentCost += spend.cost;
       bucket.unsentRequests += spend.requests;
+      bucket.unsentRefused += spend.refused ?? 0;
     }
     throw err;
   } finally {

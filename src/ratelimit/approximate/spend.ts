@@ -6,7 +6,7 @@ import type { Tat, Window } from "../gcra";
  * so the isolate side imports only these shapes.
  */
 
-/** Slots one isolate spent from one bucket since its last reconciliation. */
+/** Slots one isolate spent from one bucket since its last reconciliation, and what it refused. */
 export type Spend = {
   /** The bucket's key in the object (`tatKey`): the bucket and its window. */
   key: string;
@@ -15,6 +15,8 @@ export type Spend = {
   cost: number;
   /** Requests admitted (counted as use of the credential). */
   requests: number;
+  /** Requests the isolate refused with 429 from this bucket (the object raises `rate_limited` for them); absent: none. */
+  refused?: number;
 };
 
 /**
