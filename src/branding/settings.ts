@@ -39,7 +39,7 @@ export async function setBranding(env: { DB: D1Database }, who: AuditActor, inpu
     headerPrefix: input.headerPrefix ?? null,
     userAgent: input.userAgent ?? null,
     problemTypeBase: input.problemTypeBase ?? null,
-    accentColor: input.accentColor ? input.accentColor.toLowerCase() : null,
+    accentColor: input.accentColor ?? null,
     logoType: logo?.type ?? null,
     logoBase64: logo?.base64 ?? null,
     supportUrl: input.supportUrl ?? null,

@@ -12,7 +12,8 @@ import { DASHBOARD_ASSETS, DOCS_ASSETS } from "./generated/assets";
  * product name, the logo's address (the logo itself is never inlined) and
  * the footer links, as data attributes (escaped: the brand is data).
  */
-export const dashboardPage = (brand: Brand) => {
+/** `behindAccess`: the page's request carried a Cloudflare Access assertion, so the console may sign in through it at once. */
+export const dashboardPage = (brand: Brand, behindAccess = false) => {
   const v = brandAssetVersion(brand);
   const logo = brand.logo ? `${LOGO_PATH}?v=${v}` : "";
   return html`<!doctype html>
@@ -34,6 +35,7 @@ export const dashboardPage = (brand: Brand) => {
       data-logo="${logo}"
       data-support-url="${brand.supportUrl ?? ""}"
       data-docs-url="${brand.docsUrl ?? ""}"
+      data-behind-access="${behindAccess ? "1" : ""}"
     ><noscript>The dashboard needs JavaScript.</noscript></div>
   </body>
 </html>

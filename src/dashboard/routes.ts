@@ -18,7 +18,11 @@ const TENANT_ID = /^ten_[A-Za-z0-9]{1,64}$/;
 export function dashboardRoutes() {
   const app = new Hono<AppEnv>();
 
-  app.get("/dashboard", async (c) => c.html(dashboardPage(await brandOrDefault(c.env.DB)), 200, dashboardHeaders([])));
+  app.get("/dashboard", async (c) => {
+    // Only a hint for the page (it then asks /admin/dashboard-sessions, which verifies the assertion).
+    const behindAccess = Boolean(c.req.header("cf-access-jwt-assertion"));
+    return c.html(dashboardPage(await brandOrDefault(c.env.DB), behindAccess), 200, dashboardHeaders([]));
+  });
   app.get("/dashboard/", (c) => c.redirect("/dashboard", 301));
 
   app.get("/dashboard/portal/:tenantId", async (c) => {

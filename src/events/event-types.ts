@@ -51,7 +51,7 @@ export const actionsOf = (op: TenantOp) => ACTIONS[isOperator(op.tenant.id) ? "o
 /** Hookgate's own types are in every catalog and nobody's to change (403). */
 function assertNotReserved(name: string, verb: string): void {
   if (isReservedType(name)) {
-    throw new ForbiddenError("reserved_event_type", `${name} is reserved for Hookgate's operational events; it cannot be ${verb}`);
+    throw new ForbiddenError("reserved_event_type", `${name} is reserved for the platform's operational events; it cannot be ${verb}`);
   }
 }
 

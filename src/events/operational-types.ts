@@ -1,3 +1,4 @@
+import { ALERT_TYPES } from "../common/alerts";
 import type { EventTypeRow } from "../db/event-types";
 import type { DeliveryReports } from "../delivery/ports";
 import type { CredentialAlerts } from "../ratelimit/alert-types";
@@ -35,6 +36,9 @@ export const OPERATIONAL_TYPES = {
 } as const satisfies Record<keyof OperationalReports, string>;
 
 export type OperationalType = keyof typeof OPERATIONAL_TYPES;
+
+// Every alert the dashboard lists is one of these types (a renamed type fails to compile here).
+ALERT_TYPES satisfies readonly OperationalType[];
 
 /** Any name under `hookgate.`: reserved, whether or not it is one of Hookgate's types. */
 export const isReservedType = (name: string): boolean => name.startsWith(RESERVED_PREFIX);

@@ -56,7 +56,10 @@ async function assertPublishable(env: Env, tenant: TenantRow, input: PublishInpu
   // Hookgate's own types: only Hookgate publishes them (src/events/operational-types.ts).
   if (isReservedType(input.type) || input.publisher === "hookgate") {
     if (input.publisher === "hookgate" && isOperationalType(input.type)) return null;
-    throw new ForbiddenError("reserved_event_type", `${input.type} is reserved for Hookgate's operational events; it cannot be published`);
+    throw new ForbiddenError(
+      "reserved_event_type",
+      `${input.type} is reserved for the platform's operational events; it cannot be published`,
+    );
   }
   const db = createDb(env.DB);
   const type = await cachedEventType(db, tenant.id, input.type);

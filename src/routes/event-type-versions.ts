@@ -34,7 +34,7 @@ export const TypeVersionSchema = z
   .object({
     version: z.string().openapi({ example: "2026-06-01" }),
     schema: z.record(z.string(), z.unknown()).nullable(),
-    downgrade: z.array(PatchOperationSchema).nullable().openapi({ description: "null for the first version" }),
+    downgrade: z.array(PatchOperationSchema).optional().openapi({ description: "Absent on the first version" }),
     createdAt: z.string(),
   })
   .openapi("EventTypeVersion");
@@ -42,7 +42,8 @@ export const TypeVersionSchema = z
 export const serializeTypeVersion = (v: TypeVersionRow) => ({
   version: v.version,
   schema: v.schema ?? null,
-  downgrade: v.downgrade ?? null,
+  // The first version turns into nothing older: no `downgrade` at all.
+  ...(v.downgrade ? { downgrade: v.downgrade } : {}),
   createdAt: v.createdAt.toISOString(),
 });
 

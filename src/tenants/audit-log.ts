@@ -1,4 +1,5 @@
 import type { TenantOp } from "../auth/caller";
+import { isOperatorPortalCredential } from "../auth/operator-portal";
 import { type AuditRow, auditOfRequest, auditStatement, listAudit } from "../db/audit";
 import { createDb, runBatch } from "../db/client";
 import { credentialNames } from "../db/credential-names";
@@ -13,10 +14,10 @@ const OPERATOR_ACTORS = new Set(["operator", "admin"]);
 /**
  * The actor's name, resolved when the log is read (so a renamed key shows its current name and old
  * entries are named too): "Operator", a member of staff's email, or a credential's name (null when
- * the credential is gone).
+ * the credential is gone). The Integrations page the operator opens for a tenant acts as the operator.
  */
 export function actorName(actor: string, names: Map<string, string>): string | null {
-  if (OPERATOR_ACTORS.has(actor)) return "Operator";
+  if (OPERATOR_ACTORS.has(actor) || isOperatorPortalCredential(actor)) return "Operator";
   if (actor.startsWith("operator:")) return actor.slice("operator:".length);
   return names.get(actor) ?? null;
 }

@@ -17,6 +17,7 @@ import {
 } from "../db/tenants";
 import { newId } from "../lib/crypto";
 import { ConflictError, NotFoundError } from "../lib/errors";
+import { copyToOperatorLog } from "./audit-log";
 import { forgetTenant } from "./cache";
 import { normalizePortalOrigins } from "./portal-origins";
 
@@ -83,6 +84,8 @@ export async function createTenant(
     },
     { name: "Default key", scopes: ["api:read", "api:write"] },
   );
+  // The operator's log repeats it, as it does every change the operator makes in a tenant.
+  await copyToOperatorLog(env, tenant.id, who.requestId);
   return { tenant, key };
 }
 

@@ -357,6 +357,35 @@ describe("the Integrations page, in Chromium", { timeout: 180_000 }, () => {
     await w.context.close();
   });
 
+  it("Usage lists the tenant's alerts under Alerts, in words: a key's first 429 shows as Rate limited", async () => {
+    const { key } = await browserTenant();
+    const limited = await must("POST", "/v1/keys", key, {
+      name: "tight-key",
+      scopes: ["keys:read"],
+      rateLimits: { read: { limit: 1, windowSeconds: 60 } },
+    });
+    expect((await api("GET", "/v1/whoami", { key: limited.key })).status).toBe(200);
+    expect((await api("GET", "/v1/whoami", { key: limited.key })).status).toBe(429);
+    // Raised by the key's object after the answer: wait until it is in the tenant's events.
+    await until("the rate_limited alert", async () => {
+      const r = await api("GET", "/v1/events?type=hookgate.credential.rate_limited", { key });
+      return r.body.data?.some((e: { data: { credentialId: string } }) => e.data.credentialId === limited.id) || undefined;
+    });
+    const w = await openPage(browser);
+    const { page } = w;
+    await signIn(page, key);
+    await openScreen(page, "Usage");
+    await page.getByRole("heading", { level: 2, name: "Alerts" }).waitFor();
+    // Its limit_approaching (1 of 1 used) is listed too: one row of each.
+    await page.getByRole("row").filter({ hasText: "Rate limited" }).filter({ hasText: limited.id }).waitFor();
+    await page.getByRole("row").filter({ hasText: "Limit approaching" }).filter({ hasText: limited.id }).waitFor();
+    expect(await page.locator("main").textContent()).not.toContain("hookgate.");
+    await accessible(page, "Usage with alerts");
+    await documented(page, "usage-alerts");
+    expect(realErrors(w)).toEqual([]);
+    await w.context.close();
+  });
+
   it("at 375 px: the forms and the new screens fit, with no serious axe violation", async () => {
     const { key } = await browserTenant();
     await must("POST", "/v1/event-types", key, { name: "invoice.paid", description: "An invoice was paid", schema: { type: "object" } });

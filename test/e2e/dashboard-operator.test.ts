@@ -87,6 +87,21 @@ describe("the operator console, in Chromium", { timeout: 180_000 }, () => {
     await w.context.close();
   });
 
+  it('the operator token typed into "API key" opens Tenants too; a wrong value is refused as a key', async () => {
+    const w = await openPage(browser);
+    const { page } = w;
+    await page.goto(`${baseUrl()}/dashboard`);
+    await page.getByLabel("API key").fill("not-a-key-and-not-the-token");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBeTruthy();
+    expect(await page.getByRole("heading", { level: 1, name: "Tenants" }).count()).toBe(0);
+    await page.getByLabel("API key").fill(adminToken());
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByRole("heading", { level: 1, name: "Tenants" }).waitFor();
+    expect(await page.content()).not.toContain(adminToken());
+    await w.context.close();
+  });
+
   it("finds a tenant by search; revokes a key (then 401); locks an allowlist; switches a webhook off; opens the Integrations page", async () => {
     const t = await browserTenant();
     const tenant = (await api("GET", `/admin/tenants/${t.tenantId}`, { admin: true })).body as { name: string };

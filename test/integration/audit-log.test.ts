@@ -45,6 +45,11 @@ describe("entries", () => {
     expect(created.id).toEqual(expect.any(String));
     const firstKey = findOne(entries, "key.created", key.id);
     expect(firstKey).toMatchObject({ actor: "operator", ip: "192.0.2.44", requestId });
+    // The operator's log repeats both, naming the tenant.
+    const operators = await call("GET", "/admin/audit-log?limit=100", { admin: true });
+    const mine = operators.body.data.filter((e: { requestId: string }) => e.requestId === requestId);
+    expect(mine.map((e: { action: string }) => e.action).sort()).toEqual(["key.created", "tenant.created"]);
+    for (const e of mine) expect(e.details.tenantId).toBe(tenant.id);
   });
 
   it("key.created / key.updated / key.revoked / key.rotated name the credential, target, ip and request id", async () => {

@@ -68,7 +68,8 @@ describe("GET/PUT /admin/branding", () => {
   it("stores the whole brand, answers it, and darkens an accent text could not be read on", async () => {
     const res = await put(FULL);
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ ...FULL, accentColor: "#ffcc00", logoUrl: "/dashboard/brand/logo", custom: true });
+    // The accent is answered as given; the one in use is normalised (lowercase, darkened if need be).
+    expect(res.body).toMatchObject({ ...FULL, accentColor: "#FFCC00", logoUrl: "/dashboard/brand/logo", custom: true });
     expect(res.body.accentColorUsed).toMatch(/^#[0-9a-f]{6}$/);
     expect(res.body.accentColorUsed).not.toBe("#ffcc00");
     expect(res.body.updatedAt).toMatch(/^\d{4}-/);

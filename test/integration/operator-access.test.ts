@@ -127,6 +127,15 @@ describe("Cloudflare Access in front of /admin", () => {
     expectProblem(expired, 401, "invalid_credential");
   });
 
+  it("the console page tells the browser Access is in front only when the request carried an assertion", async () => {
+    const behind = await call("GET", "/dashboard", { headers: { "cf-access-jwt-assertion": "eyJ.any.thing" } });
+    expect(behind.status).toBe(200);
+    expect(behind.text).toContain('data-behind-access="1"');
+    // The assertion is only a hint: it is verified when the page asks for a session, never echoed.
+    expect(behind.text).not.toContain("eyJ.any.thing");
+    expect((await call("GET", "/dashboard")).text).toContain('data-behind-access=""');
+  });
+
   it("takes an http://127.0.0.1 team domain only where ALLOW_INSECURE_URLS=true; refuses other settings", async () => {
     const local = await accessTeam({ domain: "http://127.0.0.1:8787", insecure: true });
     expect((await local.as(await local.sign(), "GET", "/admin/tenants?limit=1")).status).toBe(200);

@@ -65,6 +65,10 @@ describe("a tenant's keys, for support", () => {
     expectProblem(bad, 400, "invalid_query");
     expect(fieldError(bad, "status").allowed).toEqual(["active", "revoked", "expired", "all"]);
     expect(fieldError(await keysOf(t.tenant.id, "?last4=ab"), "last4").message).toMatch(/last 4/);
+    // Empty values, as a search form sends them, filter nothing.
+    const all = await keysOf(t.tenant.id, "?status=all&last4=&name=");
+    expect(all.status, all.text).toBe(200);
+    expect(ids(all)).toEqual(ids(await keysOf(t.tenant.id, "?status=all")));
     for (const [method, body] of [["GET"], ["DELETE"], ["PATCH", { ipAllowlist: [IN] }]] as const) {
       const path = `/admin/tenants/${other.tenant.id}/keys/${t.active.id}`;
       expectProblem(await call(method, path, { ...admin, body }), 404, "not_found");

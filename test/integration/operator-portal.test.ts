@@ -42,6 +42,10 @@ describe("POST /admin/tenants/:id/portal-sessions", () => {
       details: { tenantId: tenant.id },
     });
     expect(JSON.stringify(operatorLog.body)).not.toContain(tokenOf(link));
+    // What the operator's Integrations page did is the operator's, by name, in the tenant's log.
+    const byPage = await call("GET", "/v1/audit-log?action=key.created", { key });
+    const entry = byPage.body.data.find((e: { target: string }) => e.target === created.body.id);
+    expect(entry).toMatchObject({ actor: expect.stringMatching(/^opr_/), actorName: "Operator" });
   });
 
   it("readOnly keeps only :read scopes, and the session cannot write", async () => {

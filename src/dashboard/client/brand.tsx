@@ -12,6 +12,9 @@ export const brand = {
   docsUrl: data.docsUrl || null,
 };
 
+/** Cloudflare Access stands in front of this page (the server saw its assertion): the console signs in through it. */
+export const behindAccess = data.behindAccess === "1";
+
 /** The logo (if any) and the product name, for the page's header. */
 export function BrandMark() {
   return (

@@ -1,6 +1,6 @@
 import { render, useEffect, useState } from "hono/jsx/dom";
 import { hookgate, messageOf, type OperatorSession, setBearer, unwrap, whenSessionEnds } from "./api";
-import { BrandFooter, BrandMark } from "./brand";
+import { BrandFooter, BrandMark, behindAccess } from "./brand";
 import { useHashRoute } from "./hooks";
 import { AuditScreen } from "./screens/audit";
 import { DeliveriesScreen } from "./screens/deliveries";
@@ -127,7 +127,7 @@ function App() {
           <header class="brand-bar">
             <BrandMark />
           </header>
-          <SignIn notice={notice} onSession={signedIn} onOperator={operatorSignedIn} />
+          <SignIn notice={notice} onSession={signedIn} onOperator={operatorSignedIn} behindAccess={behindAccess} />
         </>
       );
     }

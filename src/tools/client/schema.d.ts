@@ -14929,8 +14929,8 @@ export interface components {
       schema: {
         [key: string]: unknown;
       } | null;
-      /** @description null for the first version */
-      downgrade: components["schemas"]["JsonPatchOperation"][] | null;
+      /** @description Absent on the first version */
+      downgrade?: components["schemas"]["JsonPatchOperation"][];
       createdAt: string;
     };
     JsonPatchOperation: {

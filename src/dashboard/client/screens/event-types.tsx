@@ -4,7 +4,8 @@ import { pages } from "../lists";
 import { Cell, DataTable, Empty, ErrorNote, LoadMore } from "../ui";
 import type { ScreenProps } from "./screen";
 
-const OWNERS: Record<string, string> = { tenant: "You", operator: "Product", hookgate: "Hookgate" };
+// `hookgate`: the platform's own operational events (alerts); the word stays out of a branded screen.
+const OWNERS: Record<string, string> = { tenant: "You", operator: "Product", hookgate: "Platform" };
 
 /** "Event types": the catalog the tenant can publish and subscribe to: name, description, owner, and the schema when opened. */
 export function EventTypesScreen(_: ScreenProps) {

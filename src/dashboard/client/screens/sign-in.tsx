@@ -1,15 +1,38 @@
-import { useState } from "hono/jsx/dom";
-import { messageOf, type OperatorSession } from "../api";
+import { useEffect, useState } from "hono/jsx/dom";
+import { ApiError, messageOf, type OperatorSession } from "../api";
 import { type Session, signInAsOperator, signInThroughAccess, signInWithKey } from "../session";
 import { ErrorNote } from "../ui";
 
-type Props = { notice: string | null; onSession: (s: Session) => void; onOperator: (s: OperatorSession) => void };
+type Props = {
+  notice: string | null;
+  onSession: (s: Session) => void;
+  onOperator: (s: OperatorSession) => void;
+  /** Cloudflare Access stands in front (the page's request carried its assertion): sign in through it at once. */
+  behindAccess?: boolean;
+};
+
+const refused = (err: unknown) => err instanceof ApiError && err.problem.status === 401;
+
+/** A value typed into "API key" is tried as a key, then (refused as one) as the operator token. */
+async function signInWithEither(presented: string, props: Props): Promise<void> {
+  try {
+    props.onSession(await signInWithKey(presented));
+  } catch (err) {
+    if (!refused(err)) throw err;
+    try {
+      props.onOperator(await signInAsOperator(presented));
+    } catch {
+      throw err;
+    }
+  }
+}
 
 /**
  * The sign-in form: an API key (a tenant's dashboard) or the operator token (the operator
  * console). Either is exchanged for a session and cleared from the form at once.
  */
-export function SignIn({ notice, onSession, onOperator }: Props) {
+export function SignIn(props: Props) {
+  const { notice, onOperator, behindAccess } = props;
   const [operator, setOperator] = useState(false);
   const [key, setKey] = useState("");
   const [busy, setBusy] = useState(false);
@@ -24,7 +47,7 @@ export function SignIn({ notice, onSession, onOperator }: Props) {
     setError(null);
     try {
       if (operator) onOperator(await signInAsOperator(presented));
-      else onSession(await signInWithKey(presented));
+      else await signInWithEither(presented, props);
     } catch (err) {
       setError(messageOf(err));
     } finally {
@@ -42,6 +65,10 @@ export function SignIn({ notice, onSession, onOperator }: Props) {
       setBusy(false);
     }
   };
+  useEffect(() => {
+    // Arriving through Access opens the console (not after a sign-out: the notice says so); a refusal is shown.
+    if (behindAccess && !notice) void throughAccess();
+  }, []);
   const switchMode = () => {
     setOperator(!operator);
     setKey("");

@@ -1,8 +1,10 @@
+import { AlertsPanel } from "../alerts";
+import { allows } from "../session";
 import { UsageChart } from "../usage-chart";
 import type { ScreenProps } from "./screen";
 
-/** "Usage": the tenant's requests by outcome over 24 h or 7 d, every credential added up. */
-export function UsageScreen(_: ScreenProps) {
+/** "Usage": the tenant's requests by outcome over 24 h or 7 d, every credential added up, and the latest alerts. */
+export function UsageScreen({ session }: ScreenProps) {
   return (
     <section aria-labelledby="usage-h">
       <h1 id="usage-h">Usage</h1>
@@ -11,6 +13,7 @@ export function UsageScreen(_: ScreenProps) {
         seconds.
       </p>
       <UsageChart of={{ tenant: true }} label="your requests" />
+      {allows(session, "events:read") ? <AlertsPanel /> : null}
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { type EventType, hookgate, unwrap, type Webhook } from "../api";
 import { useAction } from "../hooks";
 import { Confirm, ErrorNote } from "../ui";
 
-type PatchOp = EventType["versions"][number]["downgrade"] extends (infer T)[] | null ? T : never;
+type PatchOp = NonNullable<EventType["versions"][number]["downgrade"]>[number];
 
 /** A version's downgrade read the other way round: what the version changed, in words. */
 function changeOf(op: PatchOp): string | null {
