@@ -96,7 +96,10 @@ export function KeysScreen({ session }: ScreenProps) {
           {list.items.map((k) => (
             <tr key={k.id}>
               <Cell label="Name">
-                <span class="name">{k.name}</span>
+                {/* Opening a key shows its usage and its recent errors. */}
+                <button type="button" class="link name" onClick={() => setActivity({ id: k.id, name: k.name })}>
+                  {k.name}
+                </button>
                 {k.id === session.credentialId ? <span class="hint"> (this session's key)</span> : null}
                 <span class="hint mono block">{k.scopes.join(" ")}</span>
                 <button type="button" class="link" onClick={() => setActivity({ id: k.id, name: k.name })}>
