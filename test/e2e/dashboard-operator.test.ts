@@ -243,6 +243,11 @@ describe("the operator console, in Chromium", { timeout: 180_000 }, () => {
 
   it("Product scopes: add one and remove it (asks first); Operator endpoints: the enable switch", async () => {
     const t = await browserTenant();
+    // At least one scope is already there, so adding one sends the list the screen read back (as it is on a live console).
+    const current = (await api("GET", "/admin/scopes", { admin: true })).body.data as { name: string; description: string | null }[];
+    const seeded = { name: `seed${Date.now().toString(36)}:read`, description: "listed before the console adds one" };
+    const kept = current.map(({ name, description }) => ({ name, description }));
+    expect((await api("PUT", "/admin/scopes", { admin: true, body: { scopes: [...kept, seeded] } })).status).toBe(200);
     const before = (await api("GET", "/admin/scopes", { admin: true })).body.data as { name: string }[];
     const scope = `console${Date.now().toString(36)}:read`;
     const hook = (await api("POST", "/admin/webhooks", {

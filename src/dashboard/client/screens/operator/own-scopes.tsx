@@ -15,8 +15,11 @@ export function ProductScopesScreen() {
     action.run(() => unwrap(hookgate().GET("/admin/scopes"))).then((list) => list && setScopes(list.data));
   }, []);
 
-  /** The whole list goes back in one PUT (the API replaces it). */
-  const save = (next: Scope[]) => unwrap(hookgate().PUT("/admin/scopes", { body: { scopes: next } })).then((list) => setScopes(list.data));
+  /** The whole list goes back in one PUT (the API replaces it), each scope as written: its name and description only. */
+  const save = (next: Scope[]) =>
+    unwrap(hookgate().PUT("/admin/scopes", { body: { scopes: next.map(({ name, description }) => ({ name, description })) } })).then(
+      (list) => setScopes(list.data),
+    );
   const remove = async () => {
     const gone = removing;
     setRemoving(null);
