@@ -79,7 +79,7 @@ describe("the brand in Chromium", { timeout: 180_000 }, () => {
     const current = page.locator('nav a[aria-current="page"]');
     expect(await current.evaluate((a) => getComputedStyle(a).backgroundColor)).toBe(rgb(accentUsed));
 
-    for (const name of ["API Keys", "Webhooks", "Delivery log", "Event types", "Sources", "Audit log"]) {
+    for (const name of ["API Keys", "Webhooks", "Delivery log", "Event types", "Incoming webhooks", "Audit log", "Usage", "Errors"]) {
       await openScreen(page, name);
       await settled(page);
       expect(await page.title(), name).toBe(TITLE);
