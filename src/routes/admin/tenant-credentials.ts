@@ -37,7 +37,13 @@ const SearchQuery = pageQuery.extend({
   // An empty value (`?last4=&name=`, as a search form sends them) is no filter.
   name: z.preprocess(emptyAsAbsent, z.string().max(100).optional()).openapi({ description: "Part of the name, any case" }),
   last4: z
-    .preprocess(emptyAsAbsent, z.string().regex(/^[A-Za-z0-9]{4}$/, "must be the last 4 characters (letters and digits)").optional())
+    .preprocess(
+      emptyAsAbsent,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9]{4}$/, "must be the last 4 characters (letters and digits)")
+        .optional(),
+    )
     .openapi({ description: "The last 4 characters of the key (of the client secret, for a client)" }),
   mode: ModeSchema.optional().openapi({ description: "Only this mode's (default: both)" }),
 });
