@@ -8,11 +8,11 @@
 // BENCH_ROUNDS (2; the scenarios alternate in order each round, so drift on a shared machine
 // spreads over all of them), BENCH_ONLY (scenario letters, e.g. "f,e,x"; default all).
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { applyLocalMigrations, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
+import { startWranglerDev } from "../scripts/local-env.mjs";
+import { startGateway, startOrigin } from "./gateway-setup.mjs";
 import { measure, pct, printTable } from "./load.mjs";
 
 const FORWARDER_CONFIG = path.join(path.dirname(fileURLToPath(import.meta.url)), "forwarder", "wrangler.toml");
@@ -51,49 +51,14 @@ export async function benchGateway({
   seconds = setting("BENCH_SECONDS", 8),
   roundsCount = setting("BENCH_ROUNDS", 2),
 } = {}) {
-  const origin = createServer((req, res) => {
-    req.resume();
-    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}'));
-  });
-  await new Promise((resolve) => origin.listen(0, "127.0.0.1", resolve));
-  const originUrl = `http://127.0.0.1:${origin.address().port}`;
-  const persistTo = mkdtempSync(path.join(tmpdir(), "hookgate-bench-"));
+  const origin = await startOrigin();
   const forwarderState = mkdtempSync(path.join(tmpdir(), "hookgate-bench-forwarder-"));
-  const secrets = throwawaySecrets();
-  applyLocalMigrations({ persistTo, quiet: true });
-  const server = await startWranglerDev({ persistTo, vars: { ...secrets, ALLOW_INSECURE_URLS: "true" } });
   const loggingState = mkdtempSync(path.join(tmpdir(), "hookgate-bench-forwarder-"));
-  const forwarder = await startWranglerDev({ persistTo: forwarderState, vars: { ORIGIN: originUrl }, config: FORWARDER_CONFIG });
-  const logging = await startWranglerDev({ persistTo: loggingState, vars: { ORIGIN: originUrl, LOG: "1" }, config: FORWARDER_CONFIG });
+  const gateway = await startGateway(origin.url);
+  const { server, admin, exactKey, approximateKey } = gateway;
+  const forwarder = await startWranglerDev({ persistTo: forwarderState, vars: { ORIGIN: origin.url }, config: FORWARDER_CONFIG });
+  const logging = await startWranglerDev({ persistTo: loggingState, vars: { ORIGIN: origin.url, LOG: "1" }, config: FORWARDER_CONFIG });
   try {
-    const send = async (method, p, body, headers = {}) => {
-      const res = await fetch(server.url + p, {
-        method,
-        headers: { "content-type": "application/json", ...headers },
-        body: JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
-      return res.json();
-    };
-    const admin = { authorization: `Bearer ${secrets.ADMIN_TOKEN}` };
-    await send("PUT", "/admin/scopes", { scopes: [{ name: "items:read" }] }, admin);
-    await send("PUT", "/admin/gateway", { origin: originUrl, routes: [{ path: "/items/*", scope: "items:read" }] }, admin);
-    const high = { limit: 1_000_000, windowSeconds: 60 };
-    const readerIn = async (limitMode) => {
-      const { tenant, key } = await send(
-        "POST",
-        "/admin/tenants",
-        { name: `bench-${limitMode}-${Date.now()}`, rateLimits: { read: high, write: high } },
-        admin,
-      );
-      await send("PATCH", `/admin/tenants/${tenant.id}`, { limitMode }, admin);
-      const reader = await send("POST", "/v1/keys", { name: "bench", scopes: ["items:read"] }, { authorization: `Bearer ${key.key}` });
-      const probe = await fetch(`${server.url}/items/1`, { headers: { authorization: `Bearer ${reader.key}` } });
-      if (probe.status !== 200) throw new Error(`gateway probe (${limitMode}): ${probe.status} ${await probe.text()}`);
-      return reader.key;
-    };
-    const exactKey = await readerIn("exact");
-    const approximateKey = await readerIn("approximate");
     const through = (key) => () => fetch(`${server.url}/items/1`, { headers: { authorization: `Bearer ${key}` } });
     const verify = (key) => () =>
       fetch(`${server.url}/admin/verify`, {
@@ -145,8 +110,8 @@ export async function benchGateway({
     );
     return rows;
   } finally {
-    await Promise.all([server.stop(), forwarder.stop(), logging.stop()]);
-    for (const dir of [persistTo, forwarderState, loggingState]) rmSync(dir, { recursive: true, force: true });
+    await Promise.all([gateway.stop(), forwarder.stop(), logging.stop()]);
+    for (const dir of [forwarderState, loggingState]) rmSync(dir, { recursive: true, force: true });
     origin.close();
   }
 }

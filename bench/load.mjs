@@ -3,6 +3,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyLocalMigrations, startWranglerDev, throwawaySecrets } from "../scripts/local-env.mjs";
 
+// Every benchmark's wrangler dev runs without its local observability collector (X_LOCAL_OBSERVABILITY,
+// on by default): a development-only stand-in for Workers Logs and traces that, in the same workerd,
+// streams every invocation (each request, each Durable Object call, each log line and subrequest)
+// into a JavaScript collector writing to disk. A deployed Worker's traces are collected off its
+// path; locally the collector cost the gateway more than a third of its throughput, and the more
+// invocations a scenario makes, the more. Set X_LOCAL_OBSERVABILITY=true to measure with it.
+process.env.X_LOCAL_OBSERVABILITY ??= "false";
+
 // A small closed-loop load generator: `concurrency` workers send requests back
 // to back for `seconds`, after a short warm-up; latencies are kept per request.
 export async function measure(name, makeRequest, { concurrency = 16, seconds = 8, warmupSeconds = 1 } = {}) {

@@ -111,7 +111,7 @@ export function freePort() {
 /**
  * Starts `wrangler dev` on 127.0.0.1 with `vars` injected (an env file in
  * `persistTo`, so a developer's own .dev.vars never leaks into it) and waits
- * until /health answers. Returns `{url, stop, kill, logs}`: `stop` ends it
+ * until /health answers. Returns `{url, stop, kill, logs, port, inspectorPort}`: `stop` ends it
  * gently, `kill` at once (SIGKILL, as a crash would). `config`: another
  * Worker's wrangler configuration (the benchmarks' bare forwarder); it must
  * answer /health too.
@@ -128,6 +128,7 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
       .join("\n")}\n`,
     { mode: 0o600 },
   );
+  const inspectorPort = await freePort();
   const args = [
     "dev",
     "--ip",
@@ -140,7 +141,7 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
     envFile,
     "--show-interactive-dev-session=false",
     "--inspector-port",
-    String(await freePort()),
+    String(inspectorPort),
   ];
   if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
@@ -189,7 +190,7 @@ export async function startWranglerDev({ persistTo, vars, port, timeoutMs = 90_0
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${logs}`);
     try {
       const res = await fetch(`${url}/health`);
-      if (res.ok) return { url, stop, kill, logs: () => logs, port };
+      if (res.ok) return { url, stop, kill, logs: () => logs, port, inspectorPort };
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -69,15 +69,16 @@ export async function identify(
     };
   }
 
-  const parsed = parseApiKey(config.keyPrefix, presented);
-  if (!parsed) {
-    throw new AuthenticationError("invalid_credential", "The credential is malformed or its checksum is wrong", "malformed");
+  let known = keyHashes.get(presented);
+  if (known === undefined) {
+    const parsed = parseApiKey(config.keyPrefix, presented);
+    if (!parsed) {
+      throw new AuthenticationError("invalid_credential", "The credential is malformed or its checksum is wrong", "malformed");
+    }
+    known = { hash: await sha256Hex(presented), tenantId: parsed.tenantId };
+    keyHashes.set(presented, known);
   }
-  let hash = keyHashes.get(presented);
-  if (hash === undefined) {
-    hash = await sha256Hex(presented);
-    keyHashes.set(presented, hash);
-  }
+  const { hash, tenantId } = known;
   const key = await keyRecords.load(
     hash,
     async () => {
@@ -87,7 +88,7 @@ export async function identify(
     },
     opts.background,
   );
-  const tenant = key && key.tenantId === parsed.tenantId ? await cachedTenant(env.DB, key.tenantId, opts.background) : undefined;
+  const tenant = key && key.tenantId === tenantId ? await cachedTenant(env.DB, key.tenantId, opts.background) : undefined;
   if (!key || !tenant) throw new AuthenticationError("invalid_credential", "The API key is not valid");
   return {
     principal: {

@@ -17,10 +17,11 @@ export const CACHE_TTL_MS = 2_000;
 export const keyRecords = new RefreshAheadCache<ApiKeyRow | null>(CACHE_TTL_MS / 2, CACHE_TTL_MS, 10_000);
 
 /**
- * SHA-256 of keys presented lately, so a key sent again costs no digest. Keyed by the key itself:
- * it lives only in this isolate's memory, as the request that carried it did.
+ * Keys presented lately that parsed (format and checksum), with their tenant and SHA-256, so a key
+ * sent again costs neither a parse nor a digest. Keyed by the key itself: it lives only in this
+ * isolate's memory, as the request that carried it did.
  */
-export const keyHashes = new TtlCache<string>(10_000, 10_000);
+export const keyHashes = new TtlCache<{ hash: string; tenantId: string }>(10_000, 10_000);
 
 export function forgetKey(id: string): void {
   keyRecords.deleteWhere((v) => v?.id === id);

@@ -57,7 +57,7 @@ export async function verifyCredential(env: Env, config: Config, input: VerifyIn
       tenantId: principal.tenant.id,
       credentialId: principal.credentialId,
       type: principal.credentialType === "api_key" ? "key" : "oauth",
-      scopes: grantedScopes(principal.scopes, product),
+      scopes: [...grantedScopes(principal.scopes, product)],
       rateLimit: { policy: policyName(bucket, window), limit: window.limit, remaining: gate.remaining, reset: gate.slotSeconds },
     };
   } catch (err) {

@@ -85,14 +85,21 @@ export function missingScopes(held: readonly string[], requested: readonly strin
   return [...new Set(requested)].filter((s) => !hasScope(held, s, product));
 }
 
+const granted = new WeakMap<readonly string[], { product: readonly string[]; scopes: readonly string[] }>();
+
 /**
  * What a credential may do, as told to an origin: the scopes it holds that
  * still grant something (Hookgate's, and the product's while listed) plus
  * every scope its wildcards cover, each once.
  */
-export function grantedScopes(held: readonly string[], product: readonly string[] = []): string[] {
+export function grantedScopes(held: readonly string[], product: readonly string[] = []): readonly string[] {
+  // Both lists come from isolate caches, so the same pair recurs on every request of a credential.
+  const known = granted.get(held);
+  if (known?.product === product) return known.scopes;
   const live = (s: string) => isHookgateScope(s) || product.includes(s);
-  return [...new Set([...held.filter(live), ...expandScopes(held, product)].filter(live))];
+  const scopes = [...new Set([...held.filter(live), ...expandScopes(held, product)].filter(live))];
+  granted.set(held, { product, scopes });
+  return scopes;
 }
 
 /** The scope a request needs: GET/HEAD read the resource, everything else writes it. */

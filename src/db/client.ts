@@ -4,10 +4,19 @@ import { drizzle } from "drizzle-orm/d1";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as schema from "./schema";
 
-export type Db = ReturnType<typeof createDb>;
+const connect = (d1: D1Database) => drizzle(d1, { schema });
+export type Db = ReturnType<typeof connect>;
 
-export function createDb(d1: D1Database) {
-  return drizzle(d1, { schema });
+// drizzle reads the whole schema's relations each time it is made: once per binding and isolate, not per request.
+const made = new WeakMap<D1Database, Db>();
+
+export function createDb(d1: D1Database): Db {
+  let db = made.get(d1);
+  if (!db) {
+    db = connect(d1);
+    made.set(d1, db);
+  }
+  return db;
 }
 
 /** True for a UNIQUE constraint failure (e.g. a duplicate name). */

@@ -4,11 +4,13 @@ import type { GatewayRoute } from "../db/schema";
 export const HOOKGATE_PREFIXES = ["/v1/", "/admin/", "/oauth/", "/in/"] as const;
 export const HOOKGATE_PATHS = ["/dashboard", "/docs", "/openapi.json", "/health"] as const;
 
+// Each of them exactly, or anything below it: one test per request.
+const HOOKGATE_PATH = new RegExp(
+  `^(?:${[...HOOKGATE_PREFIXES.map((p) => p.slice(0, -1)), ...HOOKGATE_PATHS].map((p) => p.replaceAll(".", "\\.")).join("|")})(?:/|$)`,
+);
+
 export function isHookgatePath(path: string): boolean {
-  return (
-    HOOKGATE_PREFIXES.some((p) => path.startsWith(p) || path === p.slice(0, -1)) ||
-    HOOKGATE_PATHS.some((p) => path === p || path.startsWith(`${p}/`))
-  );
+  return HOOKGATE_PATH.test(path);
 }
 
 /**

@@ -1,16 +1,25 @@
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const encoder = new TextEncoder();
 
+// CSPRNG bytes drawn 4 KiB at a time (every request makes an id), each byte used once.
+const pool = new Uint8Array(4096);
+let poolUsed = pool.length;
+
+function randomByte(): number {
+  if (poolUsed === pool.length) {
+    crypto.getRandomValues(pool);
+    poolUsed = 0;
+  }
+  return pool[poolUsed++]!;
+}
+
 /** `length` base62 characters from the CSPRNG, without modulo bias (rejection sampling). */
 export function randomBase62(length: number): string {
   let out = "";
   while (out.length < length) {
-    const bytes = crypto.getRandomValues(new Uint8Array(length * 2));
-    for (const b of bytes) {
-      // 248 = 62 * 4: values at or above it would bias the first characters.
-      if (b < 248) out += BASE62[b % 62];
-      if (out.length === length) break;
-    }
+    const b = randomByte();
+    // 248 = 62 * 4: values at or above it would bias the first characters.
+    if (b < 248) out += BASE62[b % 62];
   }
   return out;
 }

@@ -10,11 +10,17 @@ import { type CredentialPolicy, evaluatePolicy, type PolicyVerdict } from "./pol
 // lastUsedAt is written to D1 at most this often, never per request (request counts are the
 // isolates' business: src/monitoring/recorder.ts).
 const FLUSH_INTERVAL_MS = 60_000;
+/**
+ * The per-request state is written behind, at most this long after a request changed it: one
+ * storage write a second, however busy the credential. The object answers from memory; what a
+ * crash between two writes loses is under a second of arrivals (the limit admits that much again).
+ */
+export const STATE_WRITE_MS = 1_000;
 
 /**
- * Everything that changes per request, in one record: one storage write per
- * admitted request (GCRA arrival times, lastUsedAt), kept in memory between
- * requests and persisted so an eviction loses nothing.
+ * Everything that changes per request, in one record (GCRA arrival times,
+ * lastUsedAt), kept in memory between requests and written behind, so an
+ * eviction loses nothing.
  */
 type LimiterState = {
   id: string | null;
@@ -47,6 +53,7 @@ export class CredentialGate extends DurableObject<Env> {
   private policyCache: CredentialPolicy | null | undefined;
   private sessionsCache: Sessions | undefined;
   private readonly alerts: CredentialAlerts;
+  private writeBehind: ReturnType<typeof setTimeout> | undefined;
 
   /** `notify`: where the credential's alerts go (the Worker's entry passes the real one; none: no alerts). */
   constructor(ctx: DurableObjectState, env: Env, notify: CredentialAlertNotify | null = null) {
@@ -60,7 +67,14 @@ export class CredentialGate extends DurableObject<Env> {
   }
 
   private save(): void {
+    clearTimeout(this.writeBehind);
+    this.writeBehind = undefined;
     this.ctx.storage.kv.put("state", this.state);
+  }
+
+  /** Writes the state within STATE_WRITE_MS (once for every request in between). */
+  private saveSoon(): void {
+    this.writeBehind ??= setTimeout(() => this.save(), STATE_WRITE_MS);
   }
 
   private storedPolicy(): CredentialPolicy | null {
@@ -98,7 +112,7 @@ export class CredentialGate extends DurableObject<Env> {
     if (!decision.allowed) return { verdict: "rate_limited", ...result };
     state.tats[key] = decision.tat;
     if (req.countUse !== false) this.recordUse(req.credentialId, now);
-    this.save();
+    this.saveSoon();
     return { verdict: "ok", ...result };
   }
 

@@ -90,7 +90,7 @@ describe("missingScopes", () => {
 
 describe("grantedScopes", () => {
   it("lists the held scopes and what their wildcards cover, once each", () => {
-    expect(grantedScopes(["api:read", "keys:read"], ["tests:read", "tests:write"]).sort()).toEqual(
+    expect([...grantedScopes(["api:read", "keys:read"], ["tests:read", "tests:write"])].sort()).toEqual(
       ["api:read", ...READS, "tests:read"].sort(),
     );
   });
@@ -98,6 +98,17 @@ describe("grantedScopes", () => {
   it("leaves out a product scope that is no longer listed: it grants nothing", () => {
     expect(grantedScopes(["tests:read", "keys:read"], ["reports:read"])).toEqual(["keys:read"]);
     expect(grantedScopes(["tests:read"], [])).toEqual([]);
+  });
+
+  it("answers again from memory for the same lists, and anew when the product's list is replaced", () => {
+    const held = ["tests:read", "keys:read"];
+    const listed = ["tests:read"];
+    const first = grantedScopes(held, listed);
+    expect(grantedScopes(held, listed)).toBe(first);
+    expect(first).toEqual(["tests:read", "keys:read"]);
+    // The operator removed tests:read: the cache of product scopes holds a new list.
+    expect(grantedScopes(held, [])).toEqual(["keys:read"]);
+    expect(grantedScopes(held, ["tests:read"])).toEqual(["tests:read", "keys:read"]);
   });
 });
 
