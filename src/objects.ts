@@ -10,8 +10,27 @@ export const shardStub = (env: Env, name: string) => env.DATA_SHARD.get(env.DATA
 /** A webhook subscription's governor: its breaker, flow control and ordered lines. */
 export const governorFor = (env: Env, webhookId: string) => env.ENDPOINT_GOVERNOR.get(env.ENDPOINT_GOVERNOR.idFromName(webhookId));
 
+// The gates' ids, kept per namespace: every API and gateway request names one, and an id (unlike a
+// stub) is a plain value that outlives the request. Bounded: a full map starts over.
+const gateIds = new WeakMap<object, Map<string, DurableObjectId>>();
+const MAX_GATE_IDS = 10_000;
+
+function gateId(namespace: { idFromName(name: string): DurableObjectId }, name: string): DurableObjectId {
+  let ids = gateIds.get(namespace);
+  if (!ids || ids.size >= MAX_GATE_IDS) {
+    ids = new Map();
+    gateIds.set(namespace, ids);
+  }
+  let id = ids.get(name);
+  if (!id) {
+    id = namespace.idFromName(name);
+    ids.set(name, id);
+  }
+  return id;
+}
+
 /** The gate of credential `id` (API key or OAuth client), or of a source's intake (named by the source id). */
-export const credentialGate = (env: Env, id: string) => env.CREDENTIAL_GATE.get(env.CREDENTIAL_GATE.idFromName(id));
+export const credentialGate = (env: Env, id: string) => env.CREDENTIAL_GATE.get(gateId(env.CREDENTIAL_GATE, id));
 
 /** A subscription's bulk replay lane. */
 export const replayLaneFor = (env: Env, webhookId: string) => env.REPLAY_LANE.get(env.REPLAY_LANE.idFromName(webhookId));
